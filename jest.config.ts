@@ -1,0 +1,18 @@
+import type { Config } from 'jest';
+
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+  },
+  moduleNameMapper: {
+    '^fastroai$': '<rootDir>/src/index.ts',
+    '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
+  },
+  setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
+  setupFilesAfterEnv: ['<rootDir>/tests/setup/fail-on-unhandled-rejection.ts'],
+};
+
+export default config;

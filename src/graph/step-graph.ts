@@ -1,0 +1,19 @@
+/**
+ * A validated DAG of steps, indexed by declaration order. Built once per pipeline by
+ * {@link buildStepGraph}; read by the scheduler on every run, so everything is precomputed
+ * into flat arrays.
+ */
+export interface StepGraph {
+  /** Step ids in declaration order; a step's index is its position here. */
+  readonly ids: readonly string[];
+  /** Index of each id. */
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** Direct dependencies of each step (indices, in the order they were declared). */
+  readonly dependencies: readonly (readonly number[])[];
+  /** Direct dependents of each step (indices, ascending: declaration order). */
+  readonly dependents: readonly (readonly number[])[];
+  /** Level of each step: 0 without dependencies, else 1 + the highest level of its dependencies. */
+  readonly levelOf: Int32Array;
+  /** Step ids per level, each level in declaration order. */
+  readonly levels: readonly (readonly string[])[];
+}

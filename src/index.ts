@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+
+/* Pipeline */
+export { Pipeline, type PipelineOptions, type ExecuteOptions } from './pipeline/pipeline';
+export type { PipelineResult, StepTiming } from './pipeline/pipeline-result';
+export type * from './pipeline/pipeline-event';
+
+/* Steps */
+export { BaseStep, type StepClass, type StepOutput, type StepLike } from './steps/base-step';
+export { step, FunctionStep } from './steps/function-step';
+export { StepContext, type StepContextOptions } from './context/step-context';
+export type { AgentCallOptions } from './context/run-agent-call';
+
+/* Configuration */
+export { StepConfig, PipelineConfig, type StepConfigOptions, type PipelineConfigOptions } from './config/step-config';
+
+/* Conversations */
+export { ConversationState, ConversationStatus } from './conversation/conversation-state';
+
+/* Usage */
+export { StepUsage, type StepUsageFields } from './usage/step-usage';
+export { PipelineUsage } from './usage/pipeline-usage';
+export { attachReportedUsage, reportedUsageOf } from './usage/reported-usage';
+
+/* Agents */
+export { ChatResponse, type ChatResponseFields, type ToolCallRecord } from './agent/chat-response';
+export type { RunnableAgent, AgentRunOptions } from './agent/runnable-agent';
+
+/* Errors */
+export * from './errors';
+
+/* Tracing */
+export * from './tracing';
+
+/* Routing */
+export { BasePipeline } from './router/base-pipeline';
+
+/* Dependency injection */
+export { DEPS, TRACER } from './di/tokens';
+
+/* Decorators */
+export * from '../decorators';

@@ -1,0 +1,30 @@
+import type { DependencyContainer } from 'tsyringe';
+import { DEPS, TRACER } from '../di/tokens';
+import { StepExecutionError } from '../errors/step-execution-error';
+import type { StepLike } from '../steps/base-step';
+import type { Tracer } from '../tracing/tracer';
+import type { PipelineDefinition } from './pipeline-definition';
+
+/**
+ * The step instances of one run. Class steps are resolved from a child container of the
+ * pipeline's container in which `DEPS` and `TRACER` hold this run's deps and tracer, all
+ * before any step runs; instances are used as they are.
+ *
+ * @throws StepExecutionError naming the step when its class cannot be resolved
+ */
+export function resolveStepInstances(definition: PipelineDefinition, deps: unknown, tracer: Tracer): readonly StepLike[] {
+  let child: DependencyContainer | undefined;
+  return definition.sources.map((source, index) => {
+    if (source.instance !== undefined) return source.instance;
+    if (child === undefined) {
+      child = definition.container.createChildContainer();
+      child.registerInstance(DEPS, deps);
+      child.registerInstance(TRACER, tracer);
+    }
+    try {
+      return child.resolve(source.stepClass as unknown as new (...args: unknown[]) => StepLike);
+    } catch (error) {
+      throw new StepExecutionError(definition.graph.ids[index], error);
+    }
+  });
+}

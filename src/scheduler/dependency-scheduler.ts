@@ -1,0 +1,151 @@
+import type { StepGraph } from '../graph/step-graph';
+import { MinHeap } from './min-heap';
+
+/** Where a step is in one run. */
+export const enum StepState {
+  Waiting = 0,
+  Ready = 1,
+  Running = 2,
+  Completed = 3,
+  Failed = 4,
+  Skipped = 5,
+}
+
+const NONE: readonly number[] = [];
+
+/**
+ * Decides what is ready, and nothing else: a pure state machine over a {@link StepGraph}.
+ * No promises, no time, no step code; the run feeds it what finished and starts what it
+ * returns. A durable store or a queue-backed runner plugs in around it, not into it.
+ *
+ * - A step is ready when all of its dependencies completed (not when its level did).
+ * - At most `maxConcurrency` steps run at once; ready steps start in declaration order.
+ * - A failed step's transitive dependents are skipped (`fail`), or the run stops (`stop`):
+ *   nothing new starts.
+ * - Levels are reported complete in increasing order, once all steps of levels 0..k settled.
+ */
+export class DependencyScheduler {
+  readonly state: Uint8Array;
+  private readonly waitingOn: Int32Array;
+  private readonly unsettledPerLevel: Int32Array;
+  private readonly queue: MinHeap | undefined;
+  private running = 0;
+  private stopped = false;
+  private nextLevelToReport = 0;
+
+  constructor(
+    private readonly graph: StepGraph,
+    private readonly maxConcurrency: number = Infinity,
+  ) {
+    const size = graph.ids.length;
+    this.state = new Uint8Array(size);
+    this.waitingOn = new Int32Array(size);
+    for (let index = 0; index < size; index++) this.waitingOn[index] = graph.dependencies[index].length;
+    this.unsettledPerLevel = new Int32Array(graph.levels.length);
+    for (let level = 0; level < graph.levels.length; level++) this.unsettledPerLevel[level] = graph.levels[level].length;
+    this.queue = maxConcurrency === Infinity ? undefined : new MinHeap();
+  }
+
+  /** Steps running now. */
+  get runningCount(): number {
+    return this.running;
+  }
+
+  /** True when nothing runs and nothing more will start. */
+  get isIdle(): boolean {
+    return this.running === 0 && (this.stopped || this.queue === undefined || this.queue.size === 0);
+  }
+
+  /** The steps to start first (those without dependencies, up to the cap), marked running. */
+  start(): readonly number[] {
+    const roots: number[] = [];
+    for (let index = 0; index < this.waitingOn.length; index++) if (this.waitingOn[index] === 0) roots.push(index);
+    return this.admit(roots);
+  }
+
+  /** Records that `index` completed; returns the steps to start now, marked running. */
+  complete(index: number): readonly number[] {
+    this.state[index] = StepState.Completed;
+    this.running--;
+    this.settle(index);
+    let ready: number[] | undefined;
+    if (!this.stopped) {
+      const dependents = this.graph.dependents[index];
+      for (let i = 0; i < dependents.length; i++) {
+        const dependent = dependents[i];
+        if (--this.waitingOn[dependent] === 0 && this.state[dependent] === StepState.Waiting) {
+          (ready ??= []).push(dependent);
+        }
+      }
+    }
+    return this.admit(ready ?? NONE);
+  }
+
+  /**
+   * Records that `index` failed and skips its transitive dependents (they will never run).
+   * Returns the skipped steps in declaration order; call {@link next} for what to start.
+   */
+  fail(index: number): number[] {
+    this.state[index] = StepState.Failed;
+    this.running--;
+    this.settle(index);
+    const skipped: number[] = [];
+    const stack = [index];
+    while (stack.length > 0) {
+      for (const dependent of this.graph.dependents[stack.pop()!]) {
+        if (this.state[dependent] !== StepState.Waiting) continue;
+        this.state[dependent] = StepState.Skipped;
+        this.settle(dependent);
+        skipped.push(dependent);
+        stack.push(dependent);
+      }
+    }
+    return skipped.sort((a, b) => a - b);
+  }
+
+  /** Steps to start now that a slot may have freed, marked running. */
+  next(): readonly number[] {
+    return this.admit(NONE);
+  }
+
+  /** Nothing new starts from now on; running steps may still finish. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Levels completed since the last call, in increasing order. */
+  takeCompletedLevels(): readonly number[] {
+    let levels: number[] | undefined;
+    while (this.nextLevelToReport < this.unsettledPerLevel.length && this.unsettledPerLevel[this.nextLevelToReport] === 0) {
+      (levels ??= []).push(this.nextLevelToReport++);
+    }
+    return levels ?? NONE;
+  }
+
+  private settle(index: number): void {
+    this.unsettledPerLevel[this.graph.levelOf[index]]--;
+  }
+
+  private admit(ready: readonly number[]): readonly number[] {
+    if (this.stopped) return NONE;
+    const queue = this.queue;
+    if (queue === undefined) {
+      for (let i = 0; i < ready.length; i++) this.state[ready[i]] = StepState.Running;
+      this.running += ready.length;
+      return ready;
+    }
+    for (let i = 0; i < ready.length; i++) {
+      this.state[ready[i]] = StepState.Ready;
+      queue.push(ready[i]);
+    }
+    if (queue.size === 0 || this.running >= this.maxConcurrency) return NONE;
+    const starting: number[] = [];
+    while (queue.size > 0 && this.running < this.maxConcurrency) {
+      const index = queue.pop();
+      this.state[index] = StepState.Running;
+      this.running++;
+      starting.push(index);
+    }
+    return starting;
+  }
+}

@@ -1,0 +1,50 @@
+import type { StepConfig } from '../config/step-config';
+import type { StepContext } from '../context/step-context';
+
+/**
+ * A unit of work in a pipeline. Subclass it and implement `execute`; give the class
+ * `@Step(...)` to declare it with decorators, or put an instance in `new Pipeline({ steps })`.
+ *
+ * @example
+ * class ExtractStep extends BaseStep<MyDeps, string[]> {
+ *   async execute(ctx: StepContext<MyDeps>) {
+ *     return ctx.getInput<string>('document').split(' ');
+ *   }
+ * }
+ */
+export abstract class BaseStep<Deps = unknown, Output = unknown> {
+  /** The step's own config; `stepConfigs[id]` and per-call options override it field by field. */
+  config?: StepConfig;
+  abstract execute(ctx: StepContext<Deps>): Promise<Output> | Output;
+}
+
+/** Any object a pipeline can run: `execute(ctx)` returning the output or a promise of it. */
+export interface StepLike<Deps = any, Output = unknown> {
+  config?: StepConfig;
+  execute(ctx: StepContext<Deps>): Promise<Output> | Output;
+}
+
+/** A step class (decorated with `@Step`, or any class whose instances are steps). */
+export type StepClass<Instance extends StepLike = StepLike> = abstract new (...args: any[]) => Instance;
+
+/** The output type of a step class or instance: what its `execute` resolves to. */
+export type StepOutput<S> = S extends abstract new (...args: any[]) => infer I
+  ? I extends { execute(...args: any[]): infer R }
+    ? Awaited<R>
+    : never
+  : S extends { execute(...args: any[]): infer R }
+    ? Awaited<R>
+    : never;
+
+/** True for an object a pipeline can run as a step. */
+export function isStepInstance(value: unknown): value is StepLike {
+  return typeof value === 'object' && value !== null && typeof (value as { execute?: unknown }).execute === 'function';
+}
+
+/** True for a class whose instances are steps (it has `execute` on its prototype). */
+export function isStepClass(value: unknown): value is StepClass {
+  return (
+    typeof value === 'function' &&
+    typeof (value as { prototype?: { execute?: unknown } }).prototype?.execute === 'function'
+  );
+}

@@ -1,0 +1,2 @@
+/* fastroai/testing: helpers for users' own tests. */
+export { createMockAgent, type MockAgent, type MockReply } from './mock-agent';

@@ -1,0 +1,3 @@
+export type { Tracer } from './tracer';
+export { NoOpTracer } from './noop-tracer';
+export { SimpleTracer, type TracerLogger } from './simple-tracer';

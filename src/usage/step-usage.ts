@@ -1,0 +1,72 @@
+import type { ChatResponse } from '../agent/chat-response';
+
+/** The numeric fields of a {@link StepUsage}. */
+export const STEP_USAGE_COUNTERS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'inputAudioTokens',
+  'outputAudioTokens',
+  'cacheAudioReadTokens',
+  'requestCount',
+  'toolCallCount',
+  'costMicrocents',
+  'processingTimeMs',
+] as const;
+export type StepUsageCounter = (typeof STEP_USAGE_COUNTERS)[number];
+
+/** Fields of a {@link StepUsage}: every counter and the model. */
+export type StepUsageFields = { [K in StepUsageCounter]: number } & { model: string | undefined };
+
+/**
+ * Tokens, requests, cost (integer microcents) and time of one step's `ctx.run` calls.
+ * Immutable in spirit: `add` returns a new object.
+ */
+export class StepUsage implements StepUsageFields {
+  inputTokens = 0;
+  outputTokens = 0;
+  cacheReadTokens = 0;
+  cacheWriteTokens = 0;
+  inputAudioTokens = 0;
+  outputAudioTokens = 0;
+  cacheAudioReadTokens = 0;
+  requestCount = 0;
+  toolCallCount = 0;
+  costMicrocents = 0;
+  processingTimeMs = 0;
+  model: string | undefined = undefined;
+
+  constructor(fields: Partial<StepUsageFields> = {}) {
+    for (const counter of STEP_USAGE_COUNTERS) {
+      const value = fields[counter];
+      if (value !== undefined) this[counter] = value;
+    }
+    this.model = fields.model;
+  }
+
+  /** The sum of both usages, as a new object; `model` is this one's, else the other's. */
+  add(other: StepUsage): StepUsage {
+    const sum = new StepUsage({ model: this.model ?? other.model });
+    for (const counter of STEP_USAGE_COUNTERS) sum[counter] = this[counter] + other[counter];
+    return sum;
+  }
+
+  /** The usage one model response reports. */
+  static fromChatResponse(response: ChatResponse<unknown>): StepUsage {
+    return new StepUsage({
+      inputTokens: response.inputTokens,
+      outputTokens: response.outputTokens,
+      cacheReadTokens: response.cacheReadTokens,
+      cacheWriteTokens: response.cacheWriteTokens,
+      inputAudioTokens: response.inputAudioTokens,
+      outputAudioTokens: response.outputAudioTokens,
+      cacheAudioReadTokens: response.cacheAudioReadTokens,
+      requestCount: response.requestCount,
+      toolCallCount: response.toolCallCount,
+      costMicrocents: response.costMicrocents,
+      processingTimeMs: response.processingTimeMs,
+      model: response.model,
+    });
+  }
+}
