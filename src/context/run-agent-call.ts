@@ -29,7 +29,6 @@ export interface AgentCallOptions {
  */
 export async function runAgentCall<O>(
   ctx: StepContext<unknown>,
-  runBudget: RunBudget | undefined,
   agent: RunnableAgent<O>,
   message: string,
   options: AgentCallOptions,
@@ -40,6 +39,7 @@ export async function runAgentCall<O>(
   const timeoutSeconds = options.timeout !== undefined ? checkTimeout(options.timeout) : ctx.config.timeout;
   const retries = options.retries !== undefined ? checkRetries(options.retries) : ctx.config.retries;
   const stepSignal = ctx.signal;
+  const runBudget = ctx.runBudget;
   let lastError: unknown;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     checkBudgets(ctx, runBudget);

@@ -6,9 +6,6 @@ import { StepUsage } from '../usage/step-usage';
 import type { Tracer } from '../tracing/tracer';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import { formatIdList } from '../graph/format-id-list';
-import { isAncestor } from '../graph/is-ancestor';
-import type { StepGraph } from '../graph/step-graph';
-import { LazyAbort } from './lazy-abort';
 import type { RunBudget } from './run-budget';
 import { runAgentCall, type AgentCallOptions } from './run-agent-call';
 import { stepIdOf } from './step-id-of';
@@ -25,45 +22,87 @@ export interface StepContextOptions<Deps> {
   signal?: AbortSignal;
 }
 
-/** @internal What the engine adds to a context: visibility, the run's budget, the attempt's abort. */
-export interface StepContextInternals {
-  /** With `index`: the step sees only its transitive dependencies' outputs. */
-  graph?: StepGraph;
-  index?: number;
-  runBudget?: RunBudget;
-  abort?: LazyAbort;
-  usage?: StepUsage;
+/**
+ * @internal The run a context belongs to: outputs are kept by step index there, and a step
+ * sees only its transitive dependencies' (the run answers that).
+ */
+export interface StepRunView {
+  readonly inputs: Record<string, unknown>;
+  readonly deps: unknown;
+  readonly tracer: Tracer;
+  readonly runBudget: RunBudget | undefined;
+  /** A signal given from outside (hand-built contexts); the engine's contexts own theirs. */
+  readonly externalSignal?: AbortSignal;
+  stepIdAt(index: number): string;
+  /** True when step `stepId` completed and is a transitive dependency of step `index`. */
+  isVisibleTo(stepId: string, index: number): boolean;
+  outputOf(stepId: string): unknown;
+  /** Ids of the outputs step `index` can see, in declaration order. */
+  visibleIds(index: number): string[];
 }
 
 /**
  * What a step's `execute` receives: the run's input, deps and tracer, its dependencies'
  * outputs, its resolved config and signal, and `run` to call agents with budgets, timeouts,
  * retries and usage tracking.
+ *
+ * A context is a small view onto its run (7 fields): one is made per step attempt, on the
+ * scheduler's hot path.
  */
 export class StepContext<Deps = unknown> {
-  readonly stepId: string;
-  readonly deps: Deps;
-  readonly tracer: Tracer;
+  /** The step's resolved config (a default `StepConfig` when none was given). */
   readonly config: StepConfig;
-  private readonly inputs: Record<string, unknown>;
-  private readonly outputs: Record<string, unknown>;
-  private readonly internals: StepContextInternals;
-  private readonly abort: LazyAbort | undefined;
-  private readonly givenSignal: AbortSignal | undefined;
   /** @internal undefined until the first `ctx.run` dispatch. */
   accumulatedUsage: StepUsage | undefined;
+  private readonly view: StepRunView;
+  private readonly index: number;
+  // The attempt's abort, created lazily: `new AbortController().signal` costs ~4 µs on
+  // Node 20, more than the rest of the per-step path, and most steps never read `signal`.
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private aborted: boolean;
 
-  constructor(options: StepContextOptions<Deps>, internals: StepContextInternals = {}) {
-    this.stepId = options.stepId;
-    this.inputs = options.inputs;
-    this.deps = options.deps;
-    this.outputs = options.stepOutputs;
-    this.tracer = options.tracer ?? NOOP_TRACER;
+  constructor(options: StepContextOptions<Deps>) {
     this.config = options.config ?? new StepConfig();
-    this.givenSignal = options.signal;
-    this.internals = internals;
-    this.abort = internals.abort;
-    this.accumulatedUsage = internals.usage;
+    this.accumulatedUsage = undefined;
+    this.view = new RecordRunView(options);
+    this.index = 0;
+    this.controller = undefined;
+    this.abortReason = undefined;
+    this.aborted = false;
+  }
+
+  /** @internal The context of one attempt of step `index` of a run; `usage` carries earlier attempts' usage. */
+  static forRun(view: StepRunView, index: number, config: StepConfig, usage: StepUsage | undefined): StepContext<any> {
+    const ctx = Object.create(StepContext.prototype) as Record<string, unknown>;
+    ctx.config = config;
+    ctx.accumulatedUsage = usage;
+    ctx.view = view;
+    ctx.index = index;
+    ctx.controller = undefined;
+    ctx.abortReason = undefined;
+    ctx.aborted = false;
+    return ctx as unknown as StepContext<any>;
+  }
+
+  /** The id of the running step. */
+  get stepId(): string {
+    return this.view.stepIdAt(this.index);
+  }
+
+  /** The run's deps (the `deps` argument of `execute`). */
+  get deps(): Deps {
+    return this.view.deps as Deps;
+  }
+
+  /** The run's tracer; a `NoOpTracer` when none was given (never undefined). */
+  get tracer(): Tracer {
+    return this.view.tracer;
+  }
+
+  /** @internal The run-wide cost accumulator, for `runCostBudget`. */
+  get runBudget(): RunBudget | undefined {
+    return this.view.runBudget;
   }
 
   /** Usage accumulated over this step's `ctx.run` calls (failed attempts that reported usage included). */
@@ -73,13 +112,27 @@ export class StepContext<Deps = unknown> {
 
   /** Aborted on timeout, run failure or cancellation. */
   get signal(): AbortSignal {
-    if (this.abort !== undefined) return this.abort.signal;
-    return this.givenSignal ?? NEVER_ABORTED;
+    if (this.controller === undefined) {
+      const external = this.view.externalSignal;
+      if (external !== undefined) return external;
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** @internal Aborts this attempt's signal (timeout, run failure, cancellation). */
+  abortAttempt(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
   }
 
   /** The run's input under `key`; `defaultValue` only when the key is absent. */
   getInput<T = unknown>(key: string, defaultValue?: T): T {
-    return (Object.hasOwn(this.inputs, key) ? this.inputs[key] : defaultValue) as T;
+    const inputs = this.view.inputs;
+    return (Object.hasOwn(inputs, key) ? inputs[key] : defaultValue) as T;
   }
 
   /**
@@ -91,11 +144,12 @@ export class StepContext<Deps = unknown> {
   getDependency<T = unknown>(stepId: string, outputType?: abstract new (...args: any[]) => T): T;
   getDependency(stepOrId: string | StepClass): unknown {
     const id = stepIdOf(stepOrId);
-    if (!this.canSee(id)) {
-      const available = Object.keys(this.outputs).filter((outputId) => this.canSee(outputId));
-      throw new Error(`Step '${id}' not a dependency of '${this.stepId}' or hasn't completed. Available: ${formatIdList(available)}`);
+    if (!this.view.isVisibleTo(id, this.index)) {
+      throw new Error(
+        `Step '${id}' not a dependency of '${this.stepId}' or hasn't completed. Available: ${formatIdList(this.view.visibleIds(this.index))}`,
+      );
     }
-    return this.outputs[id];
+    return this.view.outputOf(id);
   }
 
   /** Like {@link getDependency}, but `undefined` instead of an error. */
@@ -103,7 +157,7 @@ export class StepContext<Deps = unknown> {
   getDependencyOrNone<T = unknown>(stepId: string, outputType?: abstract new (...args: any[]) => T): T | undefined;
   getDependencyOrNone(stepOrId: string | StepClass): unknown {
     const id = stepIdOf(stepOrId);
-    return this.canSee(id) ? this.outputs[id] : undefined;
+    return this.view.isVisibleTo(id, this.index) ? this.view.outputOf(id) : undefined;
   }
 
   /**
@@ -112,16 +166,42 @@ export class StepContext<Deps = unknown> {
    * with exponential backoff, fires the agent's dispatch hooks, and adds the usage to `usage`.
    */
   run<O>(agent: RunnableAgent<O>, message: string, options: AgentCallOptions = {}): Promise<ChatResponse<O>> {
-    return runAgentCall(this, this.internals.runBudget, agent, message, options);
-  }
-
-  private canSee(id: string): boolean {
-    if (!Object.hasOwn(this.outputs, id)) return false;
-    const { graph, index } = this.internals;
-    if (graph === undefined || index === undefined) return true;
-    const other = graph.indexOf.get(id);
-    return other !== undefined && isAncestor(graph, other, index);
+    return runAgentCall(this, agent, message, options);
   }
 }
 
-const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+/** The view of a context built by hand (`new StepContext(options)`): every given output is visible. */
+class RecordRunView implements StepRunView {
+  readonly inputs: Record<string, unknown>;
+  readonly deps: unknown;
+  readonly tracer: Tracer;
+  readonly runBudget: RunBudget | undefined = undefined;
+  readonly externalSignal: AbortSignal | undefined;
+  private readonly stepId: string;
+  private readonly outputs: Record<string, unknown>;
+
+  constructor(options: StepContextOptions<unknown>) {
+    this.stepId = options.stepId;
+    this.inputs = options.inputs ?? {};
+    this.deps = options.deps;
+    this.tracer = options.tracer ?? NOOP_TRACER;
+    this.outputs = options.stepOutputs ?? {};
+    this.externalSignal = options.signal;
+  }
+
+  stepIdAt(): string {
+    return this.stepId;
+  }
+
+  isVisibleTo(stepId: string): boolean {
+    return Object.hasOwn(this.outputs, stepId);
+  }
+
+  outputOf(stepId: string): unknown {
+    return this.outputs[stepId];
+  }
+
+  visibleIds(): string[] {
+    return Object.keys(this.outputs);
+  }
+}

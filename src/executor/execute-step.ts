@@ -1,32 +1,26 @@
-import { LazyAbort } from '../context/lazy-abort';
 import { backoffSeconds, isRetryableAtStepLevel } from '../context/retry-policy';
 import { StepContext } from '../context/step-context';
 import { StepTimeoutError } from '../errors/step-timeout-error';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { StepUsage } from '../usage/step-usage';
-import type { StepOutcome, StepRunScope } from './step-run-scope';
+import type { StepRunScope } from './step-run-scope';
 
 /**
- * Runs one step of a run to its end: each attempt in a fresh `StepContext` (with the usage of
- * earlier attempts carried over), inside a `step.<id>` span, bounded by the step's `timeout`
- * (the attempt's signal aborts and `StepTimeoutError` is raised), retried with exponential
- * backoff unless the error is final. Never rejects: failures are outcomes.
+ * Runs one step of a run to its end and reports to `scope`: each attempt in a fresh
+ * `StepContext` (usage of earlier attempts carried over), inside a `step.<id>` span, bounded
+ * by the step's `timeout` (the attempt's signal aborts and `StepTimeoutError` is raised),
+ * retried with exponential backoff unless the error is final.
  *
  * This is "run this step"; deciding what is ready is the scheduler's job.
  */
-export function executeStep(scope: StepRunScope, index: number): Promise<StepOutcome> {
-  return runAttempt(scope, index, 1, undefined);
+export function executeStep(scope: StepRunScope, index: number): void {
+  runAttempt(scope, index, 1, undefined);
 }
 
-function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: StepUsage | undefined): Promise<StepOutcome> {
-  const abort = new LazyAbort();
-  scope.attemptStarted(index, attempt, abort);
+function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
-  const stepId = scope.graph.ids[index];
-  const ctx = new StepContext(
-    { stepId, inputs: scope.inputs, deps: scope.deps, stepOutputs: scope.outputs, tracer: scope.tracer, config },
-    { graph: scope.graph, index, runBudget: scope.runBudget, abort, usage },
-  );
+  const ctx = StepContext.forRun(scope, index, config, usage);
+  scope.attemptStarted(index, attempt, ctx);
   const step = scope.stepAt(index);
   let pending: Promise<unknown>;
   if (scope.tracer === NOOP_TRACER) {
@@ -36,41 +30,38 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
       pending = Promise.reject(error);
     }
   } else {
-    pending = scope.tracer.span(`step.${stepId}`, async () => step.execute(ctx), { stepId, attempt });
+    pending = scope.tracer.span(`step.${ctx.stepId}`, async () => step.execute(ctx), { stepId: ctx.stepId, attempt });
   }
   const timeoutSeconds = config.timeout;
   if (timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity) {
-    pending = withDeadline(pending, abort, timeoutSeconds, stepId, attempt);
+    pending = withDeadline(pending, ctx, timeoutSeconds, attempt);
   }
-  return pending.then(
-    (output): StepOutcome => ({ ok: true, output, error: undefined, usage: ctx.accumulatedUsage, attempts: attempt }),
+  pending.then(
+    (output) => scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt),
     (error: unknown) => retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage),
   );
 }
 
-function retryOrFail(
-  scope: StepRunScope,
-  index: number,
-  attempt: number,
-  error: unknown,
-  usage: StepUsage | undefined,
-): StepOutcome | Promise<StepOutcome> {
+function retryOrFail(scope: StepRunScope, index: number, attempt: number, error: unknown, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
-  const failed: StepOutcome = { ok: false, output: undefined, error, usage, attempts: attempt };
-  if (attempt > config.retries || scope.isAborted || !isRetryableAtStepLevel(error)) return failed;
+  if (attempt > config.retries || scope.isAborted || !isRetryableAtStepLevel(error)) {
+    scope.stepFailed(index, error, usage, attempt);
+    return;
+  }
   const delaySeconds = backoffSeconds(config.retryDelay, attempt);
   scope.attemptRetrying(index, attempt, error, delaySeconds);
-  return scope
-    .waitBeforeRetry(delaySeconds * 1000)
-    .then((goOn) => (goOn ? runAttempt(scope, index, attempt + 1, usage) : failed));
+  scope.waitBeforeRetry(delaySeconds * 1000).then((goOn) => {
+    if (goOn) runAttempt(scope, index, attempt + 1, usage);
+    else scope.stepFailed(index, error, usage, attempt);
+  });
 }
 
 /** Rejects with `StepTimeoutError` (and aborts the attempt) when `promise` takes longer than `timeoutSeconds`. */
-function withDeadline<T>(promise: Promise<T>, abort: LazyAbort, timeoutSeconds: number, stepId: string, attempt: number): Promise<T> {
+function withDeadline<T>(promise: Promise<T>, ctx: StepContext<unknown>, timeoutSeconds: number, attempt: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const error = new StepTimeoutError(stepId, timeoutSeconds, attempt);
-      abort.abort(error);
+      const error = new StepTimeoutError(ctx.stepId, timeoutSeconds, attempt);
+      ctx.abortAttempt(error);
       reject(error);
     }, timeoutSeconds * 1000);
     promise.then(

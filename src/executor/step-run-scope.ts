@@ -1,44 +1,28 @@
 import type { StepConfig } from '../config/step-config';
-import type { LazyAbort } from '../context/lazy-abort';
-import type { RunBudget } from '../context/run-budget';
+import type { StepContext, StepRunView } from '../context/step-context';
 import type { StepGraph } from '../graph/step-graph';
 import type { StepLike } from '../steps/base-step';
-import type { Tracer } from '../tracing/tracer';
 import type { StepUsage } from '../usage/step-usage';
 
 /**
- * What an executor needs from the run to execute one of its steps: the run's shared state,
- * and callbacks for what the executor reports. One object per run, not per step: the
- * per-step path allocates as little as it can.
+ * What an executor needs from the run to execute one of its steps, and where it reports.
+ * One object per run, not per step: the per-step path allocates as little as it can, so
+ * results come back through callbacks rather than outcome objects and extra promises.
  */
-export interface StepRunScope {
+export interface StepRunScope extends StepRunView {
   readonly graph: StepGraph;
-  readonly inputs: Record<string, unknown>;
-  readonly deps: unknown;
-  readonly tracer: Tracer;
-  /** The run's outputs so far; a step sees its transitive dependencies' among them. */
-  readonly outputs: Record<string, unknown>;
-  readonly runBudget: RunBudget;
-  /** True once the run failed, stopped starting steps because of a failure, or was cancelled. */
+  /** True once the run failed or was cancelled: no retry starts after that. */
   readonly isAborted: boolean;
   stepAt(index: number): StepLike;
   configAt(index: number): StepConfig;
-  /** An attempt began; `abort` aborts its signal (the run calls it on failure or cancellation). */
-  attemptStarted(index: number, attempt: number, abort: LazyAbort): void;
+  /** An attempt began; the run aborts `ctx` (its signal) on failure or cancellation. */
+  attemptStarted(index: number, attempt: number, ctx: StepContext<unknown>): void;
   /** Attempt `attempt` failed and will be retried after `delaySeconds`. */
   attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void;
   /** Waits `ms` before a retry; resolves false when the run was aborted meanwhile. */
   waitBeforeRetry(ms: number): Promise<boolean>;
-}
-
-/** How one step ended, after all of its attempts. */
-export interface StepOutcome {
-  readonly ok: boolean;
-  /** The output when `ok`. */
-  readonly output: unknown;
-  /** What the last attempt threw when not `ok`. */
-  readonly error: unknown;
-  /** Usage of all attempts' `ctx.run` calls; undefined when the step made none. */
-  readonly usage: StepUsage | undefined;
-  readonly attempts: number;
+  /** The step finished with `output`; `usage` is undefined when it made no `ctx.run` call. */
+  stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
+  /** The step failed for good with `error` (what its last attempt threw). */
+  stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number): void;
 }

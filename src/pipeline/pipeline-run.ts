@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { StepConfig } from '../config/step-config';
-import type { LazyAbort } from '../context/lazy-abort';
 import type { RunBudget } from '../context/run-budget';
+import type { StepContext } from '../context/step-context';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
 import { executeStep } from '../executor/execute-step';
-import type { StepOutcome, StepRunScope } from '../executor/step-run-scope';
+import type { StepRunScope } from '../executor/step-run-scope';
+import { isAncestor } from '../graph/is-ancestor';
 import type { StepGraph } from '../graph/step-graph';
-import { DependencyScheduler } from '../scheduler/dependency-scheduler';
+import { DependencyScheduler, StepState } from '../scheduler/dependency-scheduler';
 import type { StepLike } from '../steps/base-step';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
@@ -18,6 +19,7 @@ import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult, StepTiming } from './pipeline-result';
 import { resolveStepInstances } from './resolve-step-instances';
+import { defineLazyProperty } from './define-lazy-property';
 
 /** Usage reported for steps that made no `ctx.run` call. Frozen: `add` returns new objects. */
 const NO_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
@@ -35,6 +37,10 @@ export interface PipelineRunOptions {
  * One run of a pipeline: feeds the {@link DependencyScheduler} what finished, starts what it
  * says is ready with {@link executeStep}, and collects the result. `execute()` and `run()`
  * both go through here (one code path); `run()` passes `emit`.
+ *
+ * Per-step state lives in arrays indexed by declaration order; the result's records are
+ * built once at the end (string-keyed writes of thousands of ids per run cost more than the
+ * whole rest of the per-step path).
  */
 export class PipelineRun implements StepRunScope {
   readonly runId: string;
@@ -42,7 +48,6 @@ export class PipelineRun implements StepRunScope {
   readonly inputs: Record<string, unknown>;
   readonly deps: unknown;
   readonly tracer: Tracer;
-  readonly outputs: Record<string, unknown> = {};
   readonly runBudget: RunBudget;
   isAborted = false;
 
@@ -50,10 +55,13 @@ export class PipelineRun implements StepRunScope {
   private readonly emit: ((event: PipelineEvent) => void) | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly scheduler: DependencyScheduler;
-  private readonly aborts: (LazyAbort | undefined)[];
-  private readonly timings: Record<string, StepTiming> = {};
+  private readonly outputs: unknown[];
+  private readonly contexts: (StepContext<unknown> | undefined)[];
+  private readonly startMs: Float64Array;
+  private readonly endMs: Float64Array;
+  private readonly attempts: Int32Array;
   private readonly errors: Record<string, Error> = {};
-  private readonly skipped: string[] = [];
+  private readonly skipped: number[] = [];
   private readonly retryWaits = new Set<{ timer: NodeJS.Timeout; resolve: (goOn: boolean) => void }>();
   private steps: readonly StepLike[] = [];
   private usages: Record<string, StepUsage> | undefined;
@@ -65,6 +73,7 @@ export class PipelineRun implements StepRunScope {
   private rejectRun: (error: unknown) => void = () => undefined;
 
   constructor(definition: PipelineDefinition, input: unknown, deps: unknown, options: PipelineRunOptions = {}) {
+    const size = definition.graph.ids.length;
     this.definition = definition;
     this.graph = definition.graph;
     this.inputs = toInputRecord(input);
@@ -75,7 +84,11 @@ export class PipelineRun implements StepRunScope {
     this.signal = options.signal;
     this.runBudget = { budgetMicrocents: definition.config.runCostBudget, spentMicrocents: 0 };
     this.scheduler = new DependencyScheduler(definition.graph, definition.config.maxConcurrency);
-    this.aborts = new Array<LazyAbort | undefined>(definition.graph.ids.length);
+    this.outputs = new Array<unknown>(size);
+    this.contexts = new Array<StepContext<unknown> | undefined>(size);
+    this.startMs = new Float64Array(size);
+    this.endMs = new Float64Array(size);
+    this.attempts = new Int32Array(size);
   }
 
   /** Runs the pipeline to its end. Call once. */
@@ -100,7 +113,7 @@ export class PipelineRun implements StepRunScope {
         this.resolveRun = resolve;
         this.rejectRun = reject;
         this.startedAtMs = performance.now();
-        this.startSteps(this.scheduler.start());
+        this.startSteps(this.scheduler.start(), 0);
       });
     const running =
       this.tracer === NOOP_TRACER
@@ -115,6 +128,27 @@ export class PipelineRun implements StepRunScope {
     this.abortRun(new PipelineAbortedError(this.definition.name, reason));
   }
 
+  /* StepRunView: what a step's context reads. */
+
+  stepIdAt(index: number): string {
+    return this.graph.ids[index];
+  }
+
+  isVisibleTo(stepId: string, index: number): boolean {
+    const other = this.graph.indexOf.get(stepId);
+    return other !== undefined && this.scheduler.state[other] === StepState.Completed && isAncestor(this.graph, other, index);
+  }
+
+  outputOf(stepId: string): unknown {
+    return this.outputs[this.graph.indexOf.get(stepId)!];
+  }
+
+  visibleIds(index: number): string[] {
+    return this.graph.ids.filter((id) => this.isVisibleTo(id, index));
+  }
+
+  /* StepRunScope: what the executor reads and reports. */
+
   stepAt(index: number): StepLike {
     return this.steps[index];
   }
@@ -123,13 +157,10 @@ export class PipelineRun implements StepRunScope {
     return this.definition.configs[index];
   }
 
-  attemptStarted(index: number, attempt: number, abort: LazyAbort): void {
-    this.aborts[index] = abort;
-    const id = this.graph.ids[index];
-    const nowMs = performance.now() - this.startedAtMs;
-    if (attempt === 1) this.timings[id] = { startMs: nowMs, endMs: nowMs, attempts: 1 };
-    else this.timings[id].attempts = attempt;
-    this.emit?.({ type: 'step.started', stepId: id, level: this.graph.levelOf[index], attempt });
+  attemptStarted(index: number, attempt: number, ctx: StepContext<unknown>): void {
+    this.contexts[index] = ctx;
+    this.attempts[index] = attempt;
+    if (attempt > 1) this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt });
   }
 
   attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
@@ -150,35 +181,11 @@ export class PipelineRun implements StepRunScope {
     });
   }
 
-  private startSteps(indices: readonly number[]): void {
-    for (let i = 0; i < indices.length; i++) {
-      const index = indices[i];
-      executeStep(this, index).then((outcome) => this.settle(index, outcome));
-    }
-  }
-
-  private settle(index: number, outcome: StepOutcome): void {
+  stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
     if (this.finished) return;
+    const nowMs = this.settle(index, usage, attempts);
     const id = this.graph.ids[index];
-    this.aborts[index] = undefined;
-    const timing = this.timings[id];
-    timing.endMs = performance.now() - this.startedAtMs;
-    if (outcome.usage !== undefined) (this.usages ??= {})[id] = outcome.usage;
-    const toStart = outcome.ok ? this.completeStep(index, id, outcome, timing) : this.failStep(index, id, outcome.error);
-    if (toStart === undefined) return;
-    if (this.emit !== undefined) {
-      for (const level of this.scheduler.takeCompletedLevels()) {
-        this.emit({ type: 'level.completed', level, stepIds: [...this.graph.levels[level]] });
-      }
-    }
-    this.startSteps(toStart);
-    if (this.scheduler.isIdle) this.finish();
-  }
-
-  /** Records a completed step; returns the steps to start now. */
-  private completeStep(index: number, id: string, outcome: StepOutcome, timing: StepTiming): readonly number[] {
-    const output = outcome.output;
-    this.outputs[id] = output;
+    this.outputs[index] = output;
     let stopsRun = false;
     if (output instanceof ConversationState && !this.stoppedEarly) {
       this.conversationState = output;
@@ -188,33 +195,68 @@ export class PipelineRun implements StepRunScope {
       this.stoppedEarly = true;
       this.scheduler.stop();
     }
-    this.emit?.({
-      type: 'step.completed',
-      stepId: id,
-      level: this.graph.levelOf[index],
-      output,
-      usage: outcome.usage ?? NO_USAGE,
-      durationMs: timing.endMs - timing.startMs,
-    });
-    if (stopsRun) this.emit?.({ type: 'pipeline.stopped', conversationState: output as ConversationState<unknown> });
-    return this.scheduler.complete(index);
+    const emit = this.emit;
+    if (emit !== undefined) {
+      emit({
+        type: 'step.completed',
+        stepId: id,
+        level: this.graph.levelOf[index],
+        output,
+        usage: usage ?? NO_USAGE,
+        durationMs: nowMs - this.startMs[index],
+      });
+      if (stopsRun) emit({ type: 'pipeline.stopped', conversationState: output as ConversationState<unknown> });
+    }
+    this.advance(this.scheduler.complete(index), nowMs);
   }
 
-  /** Records a failure; returns the steps to start now, or undefined when it failed the whole run. */
-  private failStep(index: number, id: string, thrown: unknown): readonly number[] | undefined {
+  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
+    if (this.finished) return;
+    const id = this.graph.ids[index];
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown);
     if (!this.stoppedEarly && this.definition.config.onError === 'fail') {
       this.abortRun(error);
-      return undefined;
+      return;
     }
+    const nowMs = this.settle(index, usage, attempts);
     this.errors[id] = error;
     this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
     for (const skippedIndex of this.scheduler.fail(index)) {
-      const skippedId = this.graph.ids[skippedIndex];
-      this.skipped.push(skippedId);
-      this.emit?.({ type: 'step.skipped', stepId: skippedId, reason: `dependency '${id}' failed` });
+      this.skipped.push(skippedIndex);
+      this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
     }
-    return this.scheduler.next();
+    this.advance(this.scheduler.next(), nowMs);
+  }
+
+  /** Records the end of a step's last attempt; returns the time (ms since the run started). */
+  private settle(index: number, usage: StepUsage | undefined, attempts: number): number {
+    const nowMs = performance.now() - this.startedAtMs;
+    this.endMs[index] = nowMs;
+    this.attempts[index] = attempts;
+    this.contexts[index] = undefined;
+    if (usage !== undefined) (this.usages ??= {})[this.graph.ids[index]] = usage;
+    return nowMs;
+  }
+
+  /** Reports completed levels, starts what is ready, and finishes the run when nothing is left. */
+  private advance(toStart: readonly number[], nowMs: number): void {
+    if (this.emit !== undefined) {
+      for (const level of this.scheduler.takeCompletedLevels()) {
+        this.emit({ type: 'level.completed', level, stepIds: [...this.graph.levels[level]] });
+      }
+    }
+    this.startSteps(toStart, nowMs);
+    if (this.scheduler.isIdle) this.finish();
+  }
+
+  private startSteps(indices: readonly number[], nowMs: number): void {
+    const emit = this.emit;
+    for (let i = 0; i < indices.length; i++) {
+      const index = indices[i];
+      this.startMs[index] = nowMs;
+      if (emit !== undefined) emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
+      executeStep(this, index);
+    }
   }
 
   private abortRun(error: unknown): void {
@@ -222,7 +264,7 @@ export class PipelineRun implements StepRunScope {
     this.finished = true;
     this.isAborted = true;
     this.scheduler.stop();
-    for (const abort of this.aborts) abort?.abort(error);
+    for (const ctx of this.contexts) ctx?.abortAttempt(error);
     for (const wait of this.retryWaits) {
       clearTimeout(wait.timer);
       wait.resolve(false);
@@ -233,20 +275,42 @@ export class PipelineRun implements StepRunScope {
 
   private finish(): void {
     this.finished = true;
-    const outputStep = this.definition.outputStep;
-    const result: PipelineResult<unknown> = {
+    const outputIndex = this.graph.indexOf.get(this.definition.outputStep)!;
+    const completed = this.scheduler.state[outputIndex] === StepState.Completed;
+    const result = {
       runId: this.runId,
-      output: this.stoppedEarly ? undefined : this.outputs[outputStep],
-      stepOutputs: this.outputs,
+      output: this.stoppedEarly || !completed ? undefined : this.outputs[outputIndex],
       conversationState: this.conversationState,
       usage: this.usages === undefined ? undefined : PipelineUsage.fromStepUsages(this.usages),
       stoppedEarly: this.stoppedEarly,
       errors: this.errors,
-      skipped: this.skipped.sort((a, b) => this.graph.indexOf.get(a)! - this.graph.indexOf.get(b)!),
-      timings: this.timings,
-    };
+      skipped: this.skipped.sort((a, b) => a - b).map((index) => this.graph.ids[index]),
+    } as PipelineResult<unknown>;
+    defineLazyProperty(result, 'stepOutputs', () => this.collectStepOutputs());
+    defineLazyProperty(result, 'timings', () => this.collectTimings());
     this.emit?.({ type: 'pipeline.completed', result });
     this.resolveRun(result);
+  }
+
+  private collectStepOutputs(): Record<string, unknown> {
+    const { ids } = this.graph;
+    const stepOutputs: Record<string, unknown> = {};
+    for (let index = 0; index < ids.length; index++) {
+      if (this.scheduler.state[index] === StepState.Completed) stepOutputs[ids[index]] = this.outputs[index];
+    }
+    return stepOutputs;
+  }
+
+  private collectTimings(): Record<string, StepTiming> {
+    const { ids } = this.graph;
+    const timings: Record<string, StepTiming> = {};
+    for (let index = 0; index < ids.length; index++) {
+      const state = this.scheduler.state[index];
+      if (state === StepState.Completed || state === StepState.Failed) {
+        timings[ids[index]] = { startMs: this.startMs[index], endMs: this.endMs[index], attempts: this.attempts[index] };
+      }
+    }
+    return timings;
   }
 }
 
