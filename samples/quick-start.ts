@@ -1,0 +1,49 @@
+import { Pipeline, PipelineConfig, StepConfig, step } from 'fastroai';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Each step reads the run's input and its dependencies' outputs from ctx.
+const extract = step((ctx) => ctx.getInput<string>('document').split(/\s+/));
+const classify = step((ctx) => (ctx.getDependency<string[]>('extract').includes('invoice') ? 'invoice' : 'letter'));
+const fetchMarket = step({ timeout: 5, retries: 2 }, async () => {
+  await sleep(30); // a slow API call
+  return { eurUsd: 1.08 };
+});
+const fetchUser = step(async (ctx) => {
+  await sleep(10);
+  return { id: ctx.getInput<string>('userId'), discount: 0.1 };
+});
+const calculate = step((ctx) => {
+  const amount = Number(ctx.getDependency<string[]>('extract').find((word) => /^\d+$/.test(word)));
+  const { eurUsd } = ctx.getDependency<{ eurUsd: number }>('fetchMarket');
+  const { discount } = ctx.getDependency<{ discount: number }>('fetchUser');
+  return { kind: ctx.getDependency<string>('classify'), usd: Math.round(amount * eurUsd * (1 - discount)) };
+});
+
+const pipeline = new Pipeline({
+  name: 'document_processor',
+  steps: { extract, classify, fetchMarket, fetchUser, calculate },
+  dependencies: {
+    classify: ['extract'],
+    fetchMarket: ['classify'],
+    fetchUser: ['classify'],
+    calculate: ['fetchMarket', 'fetchUser'],
+  },
+  config: new PipelineConfig({ timeout: 30, maxConcurrency: 4 }),
+  stepConfigs: { fetchUser: new StepConfig({ retries: 1 }) },
+});
+
+async function main() {
+  console.log(pipeline.levels); // [['extract'], ['classify'], ['fetchMarket', 'fetchUser'], ['calculate']]
+
+  // Progress as an RxJS stream: subscribing starts a run.
+  pipeline.run({ document: 'invoice total 1000 EUR', userId: 'u-42' }).subscribe((event) => {
+    if (event.type === 'step.completed') console.log(`${event.stepId} done in ${event.durationMs.toFixed(1)} ms`);
+  });
+
+  // Or just the result.
+  const result = await pipeline.execute({ document: 'invoice total 1000 EUR', userId: 'u-42' });
+  console.log(result.output); // { kind: 'invoice', usd: 972 }
+}
+
+main();

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..', '..');
+const samples = readdirSync(join(root, 'samples')).filter((file) => file.endsWith('.ts'));
+
+/** Every sample runs to a clean exit, offline (no API key), the way a user runs it with ts-node. */
+describe('samples', () => {
+  it('has samples to run', () => {
+    expect(samples.length).toBeGreaterThan(0);
+  });
+
+  it.each(samples)('runs samples/%s offline and exits 0', async (file) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
+    delete env.OPENAI_API_KEY;
+    const { stdout } = await run(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join('samples', file)],
+      { cwd: root, env, timeout: 120_000 },
+    );
+    expect(stdout.length).toBeGreaterThan(0);
+  }, 150_000);
+});
