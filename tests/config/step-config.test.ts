@@ -1,0 +1,111 @@
+import { PipelineConfig, PipelineValidationError, StepConfig } from 'fastroai';
+import { thrownBy } from '../support/async-helpers';
+
+describe('StepConfig', () => {
+  it('defaults to no timeout, no retries, a 1 s retry delay and no budget', () => {
+    const config = new StepConfig();
+    expect(config.timeout).toBeNull();
+    expect(config.retries).toBe(0);
+    expect(config.retryDelay).toBe(1);
+    expect(config.costBudget).toBeNull();
+  });
+
+  it('keeps the fields it is given, fractions of seconds included', () => {
+    const config = new StepConfig({ timeout: 0.25, retries: 3, retryDelay: 0.001, costBudget: 100_000 });
+    expect(config).toMatchObject({ timeout: 0.25, retries: 3, retryDelay: 0.001, costBudget: 100_000 });
+  });
+
+  it('accepts timeout 0 and null as "no bound"', () => {
+    expect(new StepConfig({ timeout: 0 }).timeout).toBe(0);
+    expect(new StepConfig({ timeout: null }).timeout).toBeNull();
+  });
+
+  it.each([
+    ['timeout', -1],
+    ['timeout', Number.NaN],
+    ['timeout', '5'],
+    ['retryDelay', -0.5],
+    ['retryDelay', Number.NaN],
+    ['costBudget', -1],
+    ['costBudget', Number.NaN],
+  ])('rejects %s = %p with a PipelineValidationError naming the field', (field, value) => {
+    const error = thrownBy(() => new StepConfig({ [field]: value } as never));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toContain(`StepConfig.${field}`);
+    expect((error as Error).message).toContain(String(value));
+  });
+
+  it.each([-1, 1.5, Number.NaN, Infinity, '2'])('rejects retries = %p (not an integer >= 0)', (value) => {
+    const error = thrownBy(() => new StepConfig({ retries: value as number }));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toMatch(/^StepConfig\.retries must be an integer >= 0, got /);
+  });
+
+  it('rejects options that are not an object', () => {
+    const error = thrownBy(() => new StepConfig(42 as never));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toBe('StepConfig options must be an object, got 42');
+  });
+});
+
+describe('PipelineConfig', () => {
+  it('extends StepConfig with trace, onError, maxConcurrency and runCostBudget defaults', () => {
+    const config = new PipelineConfig();
+    expect(config).toBeInstanceOf(StepConfig);
+    expect(config.trace).toBe(true);
+    expect(config.onError).toBe('fail');
+    expect(config.maxConcurrency).toBe(Infinity);
+    expect(config.runCostBudget).toBeNull();
+    expect(config.retries).toBe(0);
+    expect(config.retryDelay).toBe(1);
+  });
+
+  it('keeps every field it is given', () => {
+    const config = new PipelineConfig({
+      timeout: 2,
+      retries: 1,
+      retryDelay: 0.5,
+      costBudget: 10,
+      trace: false,
+      onError: 'continue',
+      maxConcurrency: 3,
+      runCostBudget: 500,
+    });
+    expect(config).toMatchObject({
+      timeout: 2,
+      retries: 1,
+      retryDelay: 0.5,
+      costBudget: 10,
+      trace: false,
+      onError: 'continue',
+      maxConcurrency: 3,
+      runCostBudget: 500,
+    });
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects maxConcurrency = %p', (value) => {
+    const error = thrownBy(() => new PipelineConfig({ maxConcurrency: value }));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toContain('PipelineConfig.maxConcurrency must be an integer from 1 and up, or Infinity');
+  });
+
+  it('rejects an onError that is neither fail nor continue', () => {
+    const error = thrownBy(() => new PipelineConfig({ onError: 'ignore' as never }));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toBe("PipelineConfig.onError must be 'fail' or 'continue', got 'ignore'");
+  });
+
+  it('rejects a trace flag that is not a boolean', () => {
+    expect(() => new PipelineConfig({ trace: 'yes' as never })).toThrow(PipelineValidationError);
+  });
+
+  it('rejects a negative or NaN runCostBudget', () => {
+    expect(() => new PipelineConfig({ runCostBudget: -5 })).toThrow(/PipelineConfig\.runCostBudget/);
+    expect(() => new PipelineConfig({ runCostBudget: Number.NaN })).toThrow(PipelineValidationError);
+  });
+
+  it('validates the inherited step fields under its own name', () => {
+    expect(() => new PipelineConfig({ retries: -1 })).toThrow(/^PipelineConfig\.retries must be an integer >= 0, got -1$/);
+    expect(() => new PipelineConfig({ timeout: Number.NaN })).toThrow(/^PipelineConfig\.timeout/);
+  });
+});
