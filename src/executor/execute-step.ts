@@ -22,15 +22,15 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
   const ctx = StepContext.forRun(scope, index, config, usage);
   scope.attemptStarted(index, attempt, ctx);
   const step = scope.stepAt(index);
+  const tracer = scope.tracer;
   let pending: Promise<unknown>;
-  if (scope.tracer === NOOP_TRACER) {
-    try {
-      pending = Promise.resolve(step.execute(ctx));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-  } else {
-    pending = scope.tracer.span(`step.${ctx.stepId}`, async () => step.execute(ctx), { stepId: ctx.stepId, attempt });
+  try {
+    pending =
+      tracer === NOOP_TRACER
+        ? Promise.resolve(step.execute(ctx))
+        : tracer.span(`step.${ctx.stepId}`, async () => step.execute(ctx), { stepId: ctx.stepId, attempt });
+  } catch (error) {
+    pending = Promise.reject(error);
   }
   const timeoutSeconds = config.timeout;
   if (timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity) {
