@@ -23,6 +23,14 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
   scope.attemptStarted(index, attempt, ctx);
   const step = scope.stepAt(index);
   const tracer = scope.tracer;
+  // The deadline starts before `execute` runs: a `ctx.run` call made at once inherits the same
+  // timeout, and its timer, started later, must not win the tie. The step's deadline fires
+  // first, so the failure is the step's and is retried at step level (API.md §2).
+  const timeoutSeconds = config.timeout;
+  const deadline =
+    timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity
+      ? startDeadline(ctx, timeoutSeconds, attempt)
+      : undefined;
   let pending: Promise<unknown>;
   try {
     pending =
@@ -32,10 +40,7 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
   } catch (error) {
     pending = Promise.reject(error);
   }
-  const timeoutSeconds = config.timeout;
-  if (timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity) {
-    pending = withDeadline(pending, ctx, timeoutSeconds, attempt);
-  }
+  if (deadline !== undefined) pending = deadline(pending);
   pending.then(
     (output) => scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt),
     (error: unknown) => retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage),
@@ -56,23 +61,32 @@ function retryOrFail(scope: StepRunScope, index: number, attempt: number, error:
   });
 }
 
-/** Rejects with `StepTimeoutError` (and aborts the attempt) when `promise` takes longer than `timeoutSeconds`. */
-function withDeadline<T>(promise: Promise<T>, ctx: StepContext<unknown>, timeoutSeconds: number, attempt: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new StepTimeoutError(ctx.stepId, timeoutSeconds, attempt);
-      ctx.abortAttempt(error);
-      reject(error);
-    }, timeoutSeconds * 1000);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+/**
+ * Starts the deadline of an attempt: after `timeoutSeconds` it aborts the attempt (`ctx.signal`)
+ * and rejects the promise returned by the function it returns, which settles like the attempt
+ * otherwise (and clears the timer).
+ */
+function startDeadline(ctx: StepContext<unknown>, timeoutSeconds: number, attempt: number): (pending: Promise<unknown>) => Promise<unknown> {
+  // The timer's callback runs in a later macrotask, after `execute` returned and the race below
+  // was set up, so `rejectAttempt` is always the real one when it fires.
+  let rejectAttempt: (error: unknown) => void = () => undefined;
+  const timer = setTimeout(() => {
+    const error = new StepTimeoutError(ctx.stepId, timeoutSeconds, attempt);
+    ctx.abortAttempt(error);
+    rejectAttempt(error);
+  }, timeoutSeconds * 1000);
+  return (pending) =>
+    new Promise<unknown>((resolve, reject) => {
+      rejectAttempt = reject;
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
 }
