@@ -29,10 +29,14 @@ export function readStepMetadata(target: object): StepMetadata | undefined {
   return Reflect.getOwnMetadata(STEP_METADATA_KEY, target) as StepMetadata | undefined;
 }
 
-/** Adds dependencies recorded by one `@DependsOn` (repeated decorators add up). */
-export function appendDependsOnMetadata(target: object, references: readonly DependencyReference[]): void {
+/**
+ * Adds the dependencies recorded by one `@DependsOn` (repeated decorators add up). Class
+ * decorators apply bottom-up, so each call's references go before those already recorded:
+ * the stored order is the order in the source, top to bottom.
+ */
+export function addDependsOnMetadata(target: object, references: readonly DependencyReference[]): void {
   const existing = readDependsOnMetadata(target);
-  Reflect.defineMetadata(DEPENDS_ON_METADATA_KEY, [...existing, ...references], target);
+  Reflect.defineMetadata(DEPENDS_ON_METADATA_KEY, [...references, ...existing], target);
 }
 
 /** The dependencies `@DependsOn` recorded on a class (own, not inherited), as given. */

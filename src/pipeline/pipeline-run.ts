@@ -20,6 +20,7 @@ import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult, StepTiming } from './pipeline-result';
 import { resolveStepInstances } from './resolve-step-instances';
 import { defineLazyProperty } from './define-lazy-property';
+import { attachRunGraph } from './run-graph-of';
 
 /** Usage reported for steps that made no `ctx.run` call. Frozen: `add` returns new objects. */
 const NO_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
@@ -288,6 +289,7 @@ export class PipelineRun implements StepRunScope {
     } as PipelineResult<unknown>;
     defineLazyProperty(result, 'stepOutputs', () => this.collectStepOutputs());
     defineLazyProperty(result, 'timings', () => this.collectTimings());
+    attachRunGraph(result, this.definition); // for toMermaidGantt's critical path (non-enumerable)
     this.emit?.({ type: 'pipeline.completed', result });
     this.resolveRun(result);
   }

@@ -1,17 +1,20 @@
 import { Observable } from 'rxjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { readStepMetadata } from '../../decorators/metadata';
 import { PipelineConfig, StepConfig, describeValue } from '../config/step-config';
 import { resolveStepConfig } from '../config/resolve-step-config';
+import { checkStepConstructor } from '../di/check-step-constructor';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { buildStepGraph } from '../graph/build-step-graph';
 import { formatIdList } from '../graph/format-id-list';
-import { isStepClass, isStepInstance, type StepClass, type StepLike } from '../steps/base-step';
+import { isStepClass, isStepInstance, type StepClass, type StepLike, type StepOutput } from '../steps/base-step';
+import { nameOfClass, readStepDeclaration } from '../steps/read-step-declaration';
+import { applyStepDeclarations } from './apply-step-declarations';
 import type { Tracer } from '../tracing/tracer';
 import type { PipelineDefinition, StepSource } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult } from './pipeline-result';
 import { PipelineRun } from './pipeline-run';
+import { scanSteps } from './scan-steps';
 import { toMermaidFlowchart } from './to-mermaid';
 
 /** Options of one run. */
@@ -37,6 +40,14 @@ export interface PipelineOptions<Deps = unknown> {
   stepConfigs?: Record<string, StepConfig>;
   /** Where class steps are resolved from (a child per run). @default tsyringe's root container */
   container?: DependencyContainer;
+}
+
+/** Options of {@link Pipeline.fromSteps}: step classes instead of a record and `dependencies`. */
+export interface FromStepsOptions<Deps = unknown> extends Omit<PipelineOptions<Deps>, 'steps' | 'dependencies' | 'outputStep'> {
+  /** `@Step` classes; their ids and `@DependsOn` make the DAG. Levels list them in this order. */
+  steps: readonly StepClass[];
+  /** The step whose output is the run's output, by id or class. @default the single step of the last level */
+  outputStep?: string | StepClass;
 }
 
 /**
@@ -75,7 +86,8 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     if (outputStep !== undefined && !Object.hasOwn(steps, outputStep)) {
       throw new PipelineValidationError(`outputStep '${String(outputStep)}' not in steps`);
     }
-    const graph = buildStepGraph(ids, dependencies);
+    // A @Step class must sit under its own id; @DependsOn of decorated steps adds to `dependencies`.
+    const graph = buildStepGraph(ids, applyStepDeclarations(steps, dependencies) as Record<string, unknown> | undefined);
     const config = toPipelineConfig(options.config);
     const perStep = toStepConfigs(stepConfigs, steps);
     const lastLevel = graph.levels[graph.levels.length - 1];
@@ -85,6 +97,10 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     this.name = name;
     this.outputStep = outputStep ?? lastLevel[0];
     this.levels = graph.levels.map((level) => [...level]);
+    const container = options.container ?? rootContainer;
+    sources.forEach((source, index) => {
+      if (source.stepClass !== undefined) checkStepConstructor(ids[index], source.stepClass, container);
+    });
     this.definition = {
       name,
       graph,
@@ -92,8 +108,37 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
       sources,
       configs: sources.map((source, index) => resolveStepConfig(config, ownConfigOf(source), perStep[ids[index]])),
       config,
-      container: options.container ?? rootContainer,
+      container,
     };
+  }
+
+  /**
+   * Builds a pipeline from `@Step` classes: ids and configs from `@Step`, the DAG from
+   * `@DependsOn`. The same as `new Pipeline({ steps, dependencies })` with the record and
+   * dependencies read from the decorators (see `scanSteps`).
+   *
+   * @throws PipelineValidationError naming the class: no `@Step`, no `execute`, two classes
+   *   with one id, `@DependsOn` without `@Step` or on a class not among `steps`, a thunk that
+   *   returns nothing, invalid `@Step` options; and every error of the constructor
+   * @example
+   * const pipeline = Pipeline.fromSteps({ name: 'document_processor', steps: [ExtractStep, ClassifyStep] });
+   */
+  static fromSteps<Deps = unknown, Input = Record<string, unknown>, C extends StepClass = StepClass>(
+    options: FromStepsOptions<Deps> & { outputStep: C },
+  ): Pipeline<Deps, Input, StepOutput<C>>;
+  static fromSteps<Deps = unknown, Input = Record<string, unknown>, Output = unknown>(options: FromStepsOptions<Deps>): Pipeline<Deps, Input, Output>;
+  static fromSteps(options: FromStepsOptions<unknown>): Pipeline<unknown, Record<string, unknown>, unknown> {
+    if (typeof options !== 'object' || options === null) {
+      throw new PipelineValidationError(`Pipeline.fromSteps options must be an object, got ${describeValue(options)}`);
+    }
+    const { steps, dependencies } = scanSteps(options.steps);
+    let outputStep = options.outputStep;
+    if (typeof outputStep === 'function') {
+      const id = Object.keys(steps).find((key) => steps[key] === outputStep);
+      if (id === undefined) throw new PipelineValidationError(`outputStep ${nameOfClass(outputStep)} is not among the pipeline's steps`);
+      outputStep = id;
+    }
+    return new Pipeline({ ...options, steps, dependencies, outputStep });
   }
 
   /**
@@ -149,11 +194,12 @@ function toStepSource(id: string, value: unknown): StepSource {
 function ownConfigOf(source: StepSource): StepConfig | undefined {
   if (source.instance !== undefined) {
     const config = source.instance.config;
-    if (config === undefined || config instanceof StepConfig) return config;
+    // An instance of a @Step class without a config of its own takes the class's @Step config.
+    if (config === undefined) return readStepDeclaration(source.instance.constructor)?.config;
+    if (config instanceof StepConfig) return config;
     return new StepConfig(config);
   }
-  const metadata = readStepMetadata(source.stepClass);
-  return metadata === undefined ? undefined : new StepConfig(metadata.config);
+  return readStepDeclaration(source.stepClass)?.config;
 }
 
 function toPipelineConfig(config: unknown): PipelineConfig {

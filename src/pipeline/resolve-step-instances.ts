@@ -1,5 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
 import { DEPS, TRACER } from '../di/tokens';
+import { explainResolutionFailure } from '../di/explain-resolution-failure';
 import { StepExecutionError } from '../errors/step-execution-error';
 import type { StepLike } from '../steps/base-step';
 import type { Tracer } from '../tracing/tracer';
@@ -24,7 +25,8 @@ export function resolveStepInstances(definition: PipelineDefinition, deps: unkno
     try {
       return child.resolve(source.stepClass as unknown as new (...args: unknown[]) => StepLike);
     } catch (error) {
-      throw new StepExecutionError(definition.graph.ids[index], error);
+      // Name the missing token, not just tsyringe's parameter name.
+      throw new StepExecutionError(definition.graph.ids[index], explainResolutionFailure(child, source.stepClass, error));
     }
   });
 }

@@ -1,0 +1,64 @@
+import { readDependsOnMetadata, readStepMetadata, type DependencyReference } from '../../decorators/metadata';
+import { STEP_CONFIG_FIELDS, StepConfig, describeValue } from '../config/step-config';
+import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { defaultStepId } from './default-step-id';
+
+/** A step class's `@Step`/`@DependsOn` facts, validated. */
+export interface StepDeclaration {
+  /** `@Step({ id })`, else the class's default id (`FetchMarketStep` → `fetchMarket`). */
+  readonly id: string;
+  /** The config `@Step` gave; undefined when it gave no config field. */
+  readonly config: StepConfig | undefined;
+  /** The `@DependsOn` references as recorded (ids, classes, thunks), in source order. */
+  readonly dependsOn: readonly DependencyReference[];
+}
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['id', ...STEP_CONFIG_FIELDS]);
+
+/**
+ * Reads and validates what `@Step` and `@DependsOn` recorded on a class. Undefined for a
+ * class with neither (a plain class used as a step).
+ *
+ * @throws PipelineValidationError naming the class: `@DependsOn` without `@Step`, an invalid
+ *   id, an unknown option, or an invalid config value (negative timeout, fractional retries, …)
+ */
+export function readStepDeclaration(stepClass: Function): StepDeclaration | undefined {
+  const metadata = readStepMetadata(stepClass);
+  const dependsOn = readDependsOnMetadata(stepClass);
+  const className = nameOfClass(stepClass);
+  if (metadata === undefined) {
+    if (dependsOn.length > 0) {
+      throw new PipelineValidationError(`${className} has @DependsOn but no @Step: add @Step() to the class`);
+    }
+    return undefined;
+  }
+  const { id, config } = metadata;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new PipelineValidationError(`Invalid @Step options on ${className}: expected an object, got ${describeValue(config)}`);
+  }
+  if (id !== undefined && (typeof id !== 'string' || id === '')) {
+    throw new PipelineValidationError(`Invalid @Step options on ${className}: id must be a non-empty string, got ${describeValue(id)}`);
+  }
+  for (const key of Object.keys(config)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new PipelineValidationError(
+        `Invalid @Step options on ${className}: unknown option '${key}' (known: ${[...KNOWN_OPTIONS].join(', ')})`,
+      );
+    }
+  }
+  let stepConfig: StepConfig | undefined;
+  try {
+    stepConfig = Object.values(config).some((value) => value !== undefined) ? new StepConfig(config) : undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new PipelineValidationError(`Invalid @Step options on ${className}: ${message}`, { cause: error });
+  }
+  const stepId = id ?? defaultStepId(stepClass.name);
+  if (stepId === '') throw new PipelineValidationError(`${className} has no name to derive a step id from: give it @Step({ id })`);
+  return { id: stepId, config: stepConfig, dependsOn };
+}
+
+/** How a class is named in messages (`an anonymous class` when it has no name). */
+export function nameOfClass(stepClass: Function): string {
+  return stepClass.name === '' ? 'an anonymous class' : stepClass.name;
+}
