@@ -34,7 +34,7 @@ export async function runAgentCall<O>(
   options: AgentCallOptions,
 ): Promise<ChatResponse<O>> {
   if (typeof agent !== 'object' || agent === null || typeof agent.run !== 'function') {
-    throw new TypeError(`ctx.run expects an agent with a run(message, options) method, got ${describeValue(agent)}`);
+    throw markRetriesExhausted(new TypeError(`ctx.run expects an agent with a run(message, options) method, got ${describeValue(agent)}`));
   }
   const timeoutSeconds = options.timeout !== undefined ? checkTimeout(options.timeout) : ctx.config.timeout;
   const retries = options.retries !== undefined ? checkRetries(options.retries) : ctx.config.retries;
@@ -44,7 +44,13 @@ export async function runAgentCall<O>(
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     checkBudgets(ctx, runBudget);
     if (stepSignal.aborted) throw stepSignal.reason;
-    if (agent.onBeforeDispatch) await agent.onBeforeDispatch();
+    if (agent.onBeforeDispatch) {
+      try {
+        await agent.onBeforeDispatch();
+      } catch (hookError) {
+        throw hookFailure(hookError, stepSignal);
+      }
+    }
     let response: ChatResponse<O> | undefined;
     let error: unknown;
     try {
@@ -58,7 +64,13 @@ export async function runAgentCall<O>(
       ctx.accumulatedUsage = ctx.accumulatedUsage === undefined ? added : ctx.accumulatedUsage.add(added);
       if (runBudget !== undefined) runBudget.spentMicrocents += added.costMicrocents;
     }
-    if (agent.onAfterDispatch) await agent.onAfterDispatch(error);
+    if (agent.onAfterDispatch) {
+      try {
+        await agent.onAfterDispatch(error);
+      } catch (hookError) {
+        throw hookFailure(hookError, stepSignal);
+      }
+    }
     if (response !== undefined) return response;
     if (stepSignal.aborted) throw stepSignal.reason;
     if (isNeverRetried(error)) throw markRetriesExhausted(error);
@@ -66,6 +78,15 @@ export async function runAgentCall<O>(
     if (attempt <= retries) await abortableSleep(backoffSeconds(ctx.config.retryDelay, attempt) * 1000, stepSignal);
   }
   throw markRetriesExhausted(toError(lastError));
+}
+
+/**
+ * A dispatch hook's error propagates at once (API.md §5) and, like every error leaving `ctx.run`,
+ * is final for the step level: a step retry would only call the hook again. Unless the step
+ * attempt itself was aborted meanwhile: then the failure is the step's.
+ */
+function hookFailure(error: unknown, stepSignal: AbortSignal): unknown {
+  return stepSignal.aborted ? error : markRetriesExhausted(toError(error));
 }
 
 function checkBudgets(ctx: StepContext<unknown>, runBudget: RunBudget | undefined): void {
@@ -110,14 +131,14 @@ async function callOnce<O>(
 
 function checkTimeout(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new TypeError(`ctx.run timeout must be a number of seconds >= 0, got ${describeValue(value)}`);
+    throw markRetriesExhausted(new TypeError(`ctx.run timeout must be a number of seconds >= 0, got ${describeValue(value)}`));
   }
   return value;
 }
 
 function checkRetries(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new TypeError(`ctx.run retries must be an integer >= 0, got ${describeValue(value)}`);
+    throw markRetriesExhausted(new TypeError(`ctx.run retries must be an integer >= 0, got ${describeValue(value)}`));
   }
   return value;
 }
