@@ -107,7 +107,9 @@ export class StepContext<Deps = unknown> {
 
   /** Usage accumulated over this step's `ctx.run` calls (failed attempts that reported usage included). */
   get usage(): StepUsage {
-    return this.accumulatedUsage ?? (this.accumulatedUsage = new StepUsage());
+    // Not stored: reading the usage is not a `ctx.run` call, and the run's usage stays
+    // undefined when no step made one (API.md §4).
+    return this.accumulatedUsage ?? new StepUsage();
   }
 
   /** Aborted on timeout, run failure or cancellation. */
