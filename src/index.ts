@@ -26,6 +26,20 @@ export { attachReportedUsage, reportedUsageOf } from './usage/reported-usage';
 /* Agents */
 export { ChatResponse, type ChatResponseFields, type ToolCallRecord } from './agent/chat-response';
 export type { RunnableAgent, AgentRunOptions } from './agent/runnable-agent';
+export { FastroAgent, type FastroAgentOptions } from './agent/fastro-agent';
+export { AgentStep, type AgentPrompt } from './agent/agent-step';
+export type { StreamChunk } from './agent/stream-chunk';
+export { AgentTimeoutError } from './agent/agent-timeout-error';
+
+/* Cost */
+export {
+  CostCalculator,
+  type CostCalculatorOptions,
+  type PricingOverride,
+  type ExtraTokenCounts,
+  type FormattedCost,
+} from './cost/cost-calculator';
+export { dollarsToMicrocents, microcentsToDollars } from './cost/microcents';
 
 /* Errors */
 export * from './errors';

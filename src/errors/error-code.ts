@@ -9,4 +9,5 @@ export type ErrorCode =
   | 'fastroai:cost-budget-exceeded'
   | 'fastroai:dispatch-skipped'
   | 'fastroai:step-timeout'
-  | 'fastroai:pipeline-aborted';
+  | 'fastroai:pipeline-aborted'
+  | 'fastroai:agent-timeout';

@@ -1,0 +1,250 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import { tool, type ModelMessage } from 'ai';
+import { z } from 'zod';
+import { AgentTimeoutError, CostCalculator, FastroAgent, reportedUsageOf, type Tracer } from 'fastroai';
+import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
+
+let server: OpenAIServer;
+const savedEnv = { key: process.env.OPENAI_API_KEY, url: process.env.OPENAI_BASE_URL };
+
+beforeAll(async () => {
+  server = await startOpenAIServer();
+  process.env.OPENAI_API_KEY = 'sk-test-key';
+  process.env.OPENAI_BASE_URL = server.baseURL;
+});
+
+afterAll(async () => {
+  restoreEnv('OPENAI_API_KEY', savedEnv.key);
+  restoreEnv('OPENAI_BASE_URL', savedEnv.url);
+  await server.close();
+});
+
+beforeEach(() => server.reset());
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+describe('FastroAgent against an OpenAI-compatible server', () => {
+  it('has the documented defaults', () => {
+    const agent = new FastroAgent();
+    expect(agent.modelName).toBe('openai:gpt-4o');
+    expect(agent.systemPrompt).toBe('You are a helpful AI assistant.');
+    expect(agent.temperature).toBe(0.7);
+    expect(agent.maxTokens).toBe(4096);
+    expect(agent.maxRetries).toBe(0);
+  });
+
+  it("sends 'openai:<model>' to /v1/chat/completions with the key, system prompt and settings", async () => {
+    server.enqueue({ kind: 'json', content: 'Paris.' });
+    const agent = new FastroAgent({ model: 'openai:gpt-4o-mini', systemPrompt: 'Answer briefly.', temperature: 0.2, maxTokens: 100 });
+    await agent.run('Capital of France?');
+    const [request] = server.requests;
+    expect(request.path).toBe('/v1/chat/completions');
+    expect(request.headers.authorization).toBe('Bearer sk-test-key');
+    expect(request.body).toMatchObject({
+      model: 'gpt-4o-mini',
+      temperature: 0.2,
+      max_tokens: 100,
+      messages: [
+        { role: 'system', content: 'Answer briefly.' },
+        { role: 'user', content: 'Capital of France?' },
+      ],
+    });
+  });
+
+  it('fills the ChatResponse from the answer: text, tokens with cached ones, model, cost, time, trace id', async () => {
+    server.enqueue({
+      kind: 'json',
+      content: 'Hello there',
+      model: 'gpt-4o-2024-08-06',
+      usage: { promptTokens: 1_000, completionTokens: 100, cachedTokens: 400 },
+    });
+    const response = await new FastroAgent().run('Hi');
+    expect(response.output).toBe('Hello there');
+    expect(response.content).toBe('Hello there');
+    expect(response.model).toBe('gpt-4o-2024-08-06');
+    expect(response.inputTokens).toBe(1_000);
+    expect(response.outputTokens).toBe(100);
+    expect(response.totalTokens).toBe(1_100);
+    expect(response.cacheReadTokens).toBe(400);
+    expect(response.requestCount).toBe(1);
+    expect(response.toolCallCount).toBe(0);
+    // gpt-4o: 600 uncached * 2.5 + 400 cached * 1.25 + 100 output * 10 microcents.
+    expect(response.costMicrocents).toBe(1_500 + 500 + 1_000);
+    expect(response.costDollars).toBe(0.003);
+    expect(response.processingTimeMs).toBeGreaterThanOrEqual(0);
+    expect(response.traceId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('prices with the given calculator', async () => {
+    server.enqueue({ kind: 'json', content: 'x', usage: { promptTokens: 1_000_000, completionTokens: 0 } });
+    const costCalculator = new CostCalculator({ pricingOverrides: { 'gpt-4o': { inputPerMtok: 1, outputPerMtok: 1 } } });
+    const response = await new FastroAgent({ costCalculator }).run('x');
+    expect(response.costMicrocents).toBe(1_000_000);
+  });
+
+  it('runs the tool loop and sums usage, requests and tool calls over all its steps', async () => {
+    server.enqueue(
+      { kind: 'json', toolCalls: [{ id: 'call_1', name: 'weather', arguments: { city: 'Paris' } }], usage: { promptTokens: 100, completionTokens: 20 } },
+      { kind: 'json', content: 'Sunny in Paris.', usage: { promptTokens: 150, completionTokens: 10, cachedTokens: 100 } },
+    );
+    const weather = tool({
+      description: 'Current weather of a city',
+      inputSchema: z.object({ city: z.string() }),
+      execute: async ({ city }) => `sunny in ${city}`,
+    });
+    const response = await new FastroAgent({ tools: { weather } }).run('Weather in Paris?');
+    expect(response.output).toBe('Sunny in Paris.');
+    expect(response.requestCount).toBe(2);
+    expect(response.inputTokens).toBe(250);
+    expect(response.outputTokens).toBe(30);
+    expect(response.cacheReadTokens).toBe(100);
+    expect(response.toolCalls).toEqual([{ toolCallId: 'call_1', toolName: 'weather', input: { city: 'Paris' } }]);
+    expect(response.toolCallCount).toBe(1);
+    // Each request priced on its own, then summed: (100*2.5 + 20*10) + (50*2.5 + 100*1.25 + 10*10).
+    expect(response.costMicrocents).toBe(450 + 350);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[0].body.tools[0].function.name).toBe('weather');
+    expect(server.requests[1].body.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_1', content: 'sunny in Paris' });
+  });
+
+  it('gives a typed, validated output for a zod outputType, asking for a JSON schema answer', async () => {
+    server.enqueue({ kind: 'json', content: '{"category":"billing","confidence":0.9}' });
+    const agent = new FastroAgent({
+      outputType: z.object({ category: z.enum(['billing', 'bug']), confidence: z.number() }),
+    });
+    const response = await agent.run('My card was charged twice');
+    const category: 'billing' | 'bug' = response.output.category;
+    expect(category).toBe('billing');
+    expect(response.output).toEqual({ category: 'billing', confidence: 0.9 });
+    expect(server.requests[0].body.response_format).toMatchObject({ type: 'json_schema', json_schema: { strict: true } });
+  });
+
+  it('rejects an answer that does not fit the outputType, carrying the usage it reported', async () => {
+    server.enqueue({ kind: 'json', content: '{"category":"weather"}', usage: { promptTokens: 70, completionTokens: 9 } });
+    const agent = new FastroAgent({ outputType: z.object({ category: z.enum(['billing', 'bug']) }) });
+    const error = await agent.run('?').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    const usage = reportedUsageOf(error);
+    expect(usage).toBeDefined();
+    expect(usage!.inputTokens).toBe(70);
+    expect(usage!.outputTokens).toBe(9);
+    expect(usage!.requestCount).toBe(1);
+    expect(usage!.costMicrocents).toBe(70 * 2.5 + 9 * 10);
+  });
+
+  it('sends the message history before the message', async () => {
+    server.enqueue({ kind: 'json', content: 'Your name is Ada.' });
+    const history: ModelMessage[] = [
+      { role: 'user', content: 'My name is Ada.' },
+      { role: 'assistant', content: 'Nice to meet you, Ada.' },
+    ];
+    await new FastroAgent().run('What is my name?', { messageHistory: history });
+    expect(server.requests[0].body.messages).toEqual([
+      { role: 'system', content: 'You are a helpful AI assistant.' },
+      { role: 'user', content: 'My name is Ada.' },
+      { role: 'assistant', content: 'Nice to meet you, Ada.' },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+  });
+
+  it('does not retry a failed request itself: retries belong to ctx.run', async () => {
+    server.enqueue({ kind: 'error', status: 500 }, { kind: 'json', content: 'late' });
+    await expect(new FastroAgent().run('x')).rejects.toThrow();
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('lets the SDK retry when maxRetries is set explicitly', async () => {
+    server.enqueue({ kind: 'error', status: 429, headers: { 'retry-after-ms': '10' } }, { kind: 'json', content: 'ok' });
+    const response = await new FastroAgent({ maxRetries: 1 }).run('x');
+    expect(response.output).toBe('ok');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('aborts the HTTP request when the signal aborts: the server sees the connection close', async () => {
+    server.enqueue({ kind: 'hang' });
+    const controller = new AbortController();
+    const call = new FastroAgent().run('x', { signal: controller.signal });
+    await waitFor(() => server.requests.length === 1);
+    controller.abort(new Error('cancelled by the test'));
+    await expect(call).rejects.toThrow();
+    await server.requests[0].closed;
+    expect(server.requests[0].isClosed()).toBe(true);
+  });
+
+  it('aborts a call that outlives its own timeout with AgentTimeoutError', async () => {
+    server.enqueue({ kind: 'hang' });
+    const error = await new FastroAgent({ timeout: 0.2 }).run('x').catch((caught: unknown) => caught);
+    expect(AgentTimeoutError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'fastroai:agent-timeout', timeoutSeconds: 0.2, model: 'openai:gpt-4o' });
+    await server.requests[0].closed;
+  });
+
+  it('opens a fastroai.agent.run span and logs tokens and cost on it', async () => {
+    server.enqueue({ kind: 'json', content: 'ok', usage: { promptTokens: 40, completionTokens: 4 } });
+    const events: string[] = [];
+    const tracer: Tracer = {
+      async span(name, fn, attributes) {
+        events.push(`span ${name} ${JSON.stringify(attributes)}`);
+        return fn('trace-123');
+      },
+      logMetric: (traceId, name, value) => events.push(`metric ${traceId} ${name}=${String(value)}`),
+      logError: () => undefined,
+    };
+    const response = await new FastroAgent().run('x', { tracer, messageHistory: [{ role: 'user', content: 'earlier' }] });
+    expect(response.traceId).toBe('trace-123');
+    expect(events).toEqual([
+      'span fastroai.agent.run {"model":"openai:gpt-4o","message_history_length":1}',
+      'metric trace-123 input_tokens=40',
+      'metric trace-123 output_tokens=4',
+      `metric trace-123 cost_microcents=${40 * 2.5 + 4 * 10}`,
+    ]);
+  });
+
+  it('takes any AI SDK LanguageModel object', async () => {
+    server.enqueue({ kind: 'json', content: 'from an object' });
+    const provider = createOpenAI({ baseURL: server.baseURL, apiKey: 'sk-object' });
+    const agent = new FastroAgent({ model: provider.chat('gpt-4o-mini') });
+    expect(agent.modelName).toBe('openai:gpt-4o-mini');
+    expect((await agent.run('x')).output).toBe('from an object');
+    expect(server.requests[0].headers.authorization).toBe('Bearer sk-object');
+  });
+
+  it('exposes the dispatch hooks it was given, and no others', () => {
+    const onBeforeDispatch = async () => undefined;
+    expect(new FastroAgent({ onBeforeDispatch }).onBeforeDispatch).toBe(onBeforeDispatch);
+    expect(new FastroAgent().onBeforeDispatch).toBeUndefined();
+    expect(new FastroAgent().onAfterDispatch).toBeUndefined();
+  });
+});
+
+describe('FastroAgent model strings', () => {
+  it('names the optional package to install for another provider', () => {
+    expect(() => new FastroAgent({ model: 'anthropic:claude-sonnet-4-5' })).toThrow(/npm install @ai-sdk\/anthropic/);
+    expect(() => new FastroAgent({ model: 'google:gemini-2.0-flash' })).toThrow(/@ai-sdk\/google/);
+  });
+
+  it('rejects an unknown provider, listing the known ones', () => {
+    expect(() => new FastroAgent({ model: 'nosuch:model' })).toThrow(/Unknown model provider 'nosuch'.*openai, anthropic/);
+  });
+
+  it('treats a bare model name as an OpenAI model', () => {
+    expect(new FastroAgent({ model: 'gpt-4o-mini' }).modelName).toBe('openai:gpt-4o-mini');
+  });
+
+  it('validates its numeric options', () => {
+    expect(() => new FastroAgent({ maxRetries: -1 })).toThrow(/maxRetries/);
+    expect(() => new FastroAgent({ maxTokens: 0 })).toThrow(/maxTokens/);
+    expect(() => new FastroAgent({ timeout: -1 })).toThrow(/timeout/);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
