@@ -1,0 +1,106 @@
+import { NoOpTracer, Pipeline, SimpleTracer, step } from 'fastroai';
+
+function fakeLogger() {
+  return { info: jest.fn(), error: jest.fn(), debug: jest.fn() };
+}
+
+describe('SimpleTracer', () => {
+  it('runs fn inside the span with a fresh trace id and returns its result', async () => {
+    const tracer = new SimpleTracer(fakeLogger());
+    const ids: string[] = [];
+    const result = await tracer.span('work', async (traceId) => {
+      ids.push(traceId);
+      return 42;
+    });
+    await tracer.span('work', async (traceId) => void ids.push(traceId));
+    expect(result).toBe(42);
+    expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ids[1]).not.toBe(ids[0]);
+  });
+
+  it('logs the start and the end of a span with its duration, prefixed by the short trace id', async () => {
+    const logger = fakeLogger();
+    const tracer = new SimpleTracer(logger);
+    let traceId = '';
+    await tracer.span('pipeline.doc', async (id) => void (traceId = id), { pipeline: 'doc' });
+    const short = traceId.slice(0, 8);
+    expect(logger.info).toHaveBeenCalledTimes(2);
+    expect(logger.info.mock.calls[0][0]).toBe(`[${short}] Starting pipeline.doc`);
+    expect(logger.info.mock.calls[0][1]).toMatchObject({ traceId, span: 'pipeline.doc', pipeline: 'doc' });
+    expect(logger.info.mock.calls[1][0]).toMatch(new RegExp(`^\\[${short}\\] Completed pipeline\\.doc in \\d+\\.\\d{3}s$`));
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('logs a failed span and re-throws the same error', async () => {
+    const logger = fakeLogger();
+    const tracer = new SimpleTracer(logger);
+    const failure = new Error('model down');
+    await expect(
+      tracer.span('step.a', async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error.mock.calls[0][0]).toMatch(/^\[[0-9a-f]{8}\] FAILED step\.a after \d+\.\d{3}s: model down$/);
+    expect(logger.error.mock.calls[0][1]).toMatchObject({ error: failure });
+  });
+
+  it('logs metrics at debug level', () => {
+    const logger = fakeLogger();
+    new SimpleTracer(logger).logMetric('0123456789abcdef', 'input_tokens', 120);
+    expect(logger.debug).toHaveBeenCalledWith('[01234567] Metric input_tokens=120', {
+      traceId: '0123456789abcdef',
+      metricName: 'input_tokens',
+      metricValue: 120,
+    });
+  });
+
+  it('logs errors with their context, Error or not', () => {
+    const logger = fakeLogger();
+    const tracer = new SimpleTracer(logger);
+    tracer.logError('abcdef0123', new Error('bad'), { stepId: 'a' });
+    tracer.logError('abcdef0123', 'plain string');
+    expect(logger.error.mock.calls[0][0]).toBe('[abcdef01] Error: bad');
+    expect(logger.error.mock.calls[0][1]).toMatchObject({ traceId: 'abcdef0123', stepId: 'a' });
+    expect(logger.error.mock.calls[1][0]).toBe('[abcdef01] Error: plain string');
+  });
+
+  it('logs to console by default', async () => {
+    const info = jest.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      await new SimpleTracer().span('x', async () => 1);
+      expect(info).toHaveBeenCalledTimes(2);
+    } finally {
+      info.mockRestore();
+    }
+  });
+
+  it('traces a pipeline run: the pipeline span opens first and closes last', async () => {
+    const logger = fakeLogger();
+    const pipeline = new Pipeline({ name: 'doc', steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });
+    await pipeline.execute({}, undefined, new SimpleTracer(logger));
+    const lines = logger.info.mock.calls.map((call) => String(call[0]).replace(/^\[[0-9a-f]{8}\] /, '').replace(/ in .*$/, ''));
+    expect(lines).toEqual(['Starting pipeline.doc', 'Starting step.a', 'Completed step.a', 'Starting step.b', 'Completed step.b', 'Completed pipeline.doc']);
+  });
+});
+
+describe('NoOpTracer', () => {
+  it('runs fn and returns its result', async () => {
+    await expect(new NoOpTracer().span('x', async () => 'value')).resolves.toBe('value');
+  });
+
+  it('passes the failure of fn through', async () => {
+    const failure = new Error('x');
+    await expect(
+      new NoOpTracer().span('x', async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+  });
+
+  it('ignores metrics and errors', () => {
+    const tracer = new NoOpTracer();
+    expect(() => tracer.logMetric('id', 'm', 1)).not.toThrow();
+    expect(() => tracer.logError('id', new Error('x'))).not.toThrow();
+  });
+});
