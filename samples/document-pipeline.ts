@@ -1,0 +1,317 @@
+/**
+ * `npm run demo`: a document-processing pipeline of AI agents.
+ *
+ *   extract → classify → fetch_market ∥ fetch_user → calculate
+ *
+ * Each step is a FastroAgent with a typed (zod) output; fetch_market and fetch_user call tools.
+ * Progress is printed as steps finish, then a table of tokens, cost and time per step.
+ *
+ * Without OPENAI_API_KEY it runs offline on fastroai's demo model (deterministic answers,
+ * priced as if it were gpt-4o-mini). With OPENAI_API_KEY it calls the real model:
+ * OPENAI_MODEL (default gpt-4o-mini), at OPENAI_BASE_URL if set (any OpenAI-compatible server:
+ * vLLM, Ollama, LM Studio, …). A document file may be given: `npm run demo -- invoice.txt`.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, type PipelineEvent, type PipelineResult } from 'fastroai';
+import { createOfflineDemoModel, OFFLINE_DEMO_MODEL_ID } from 'fastroai/testing';
+
+const SAMPLE_DOCUMENT = `INVOICE #INV-2024-0042
+From: Northwind Components GmbH
+Bill to: Acme Robotics Ltd (customer ID: CUST-1042)
+Date: 2024-11-05   Due: 2024-12-05   Currency: EUR
+
+3 x Servo motor SM-200 @ 149.00
+10 x Sensor board SB-7 @ 42.50
+1 x Calibration service @ 380.00
+
+Notes: urgent, the production line is waiting on these parts.`;
+
+/* The typed outputs of the steps. */
+const ExtractedDocument = z.object({
+  documentNumber: z.string(),
+  vendor: z.string(),
+  customer: z.string(),
+  customerId: z.string(),
+  currency: z.string().describe('ISO 4217 code'),
+  dueDate: z.string(),
+  lineItems: z.array(z.object({ description: z.string(), quantity: z.number(), unitPrice: z.number() })),
+});
+const Classification = z.object({
+  documentType: z.enum(['invoice', 'purchase_order', 'receipt', 'contract', 'other']),
+  priority: z.enum(['low', 'normal', 'high']),
+  reason: z.string(),
+});
+const MarketData = z.object({ currency: z.string(), usdRate: z.number(), source: z.string() });
+const CustomerProfile = z.object({
+  customerId: z.string(),
+  name: z.string(),
+  tier: z.enum(['standard', 'silver', 'gold']),
+  discountPercent: z.number(),
+  paymentTermsDays: z.number(),
+});
+const AmountDue = z.object({
+  currency: z.string(),
+  subtotal: z.number(),
+  discount: z.number(),
+  total: z.number(),
+  totalUsd: z.number(),
+  summary: z.string(),
+});
+
+/* What the tools look up: a market-data feed and a CRM, in memory for the demo. */
+const EXCHANGE_RATES: Record<string, number> = { EUR: 1.08, GBP: 1.27, CHF: 1.13, USD: 1 };
+const CUSTOMERS: Record<string, z.infer<typeof CustomerProfile>> = {
+  'CUST-1042': { customerId: 'CUST-1042', name: 'Acme Robotics Ltd', tier: 'gold', discountPercent: 12, paymentTermsDays: 30 },
+};
+
+const getExchangeRate = {
+  description: 'The current exchange rate from a currency to USD.',
+  inputSchema: z.object({ currency: z.string().describe('ISO 4217 code, e.g. EUR') }),
+  execute: async ({ currency }: { currency: string }) => {
+    const code = currency.toUpperCase();
+    return { currency: code, usdRate: EXCHANGE_RATES[code] ?? 1, source: 'demo market feed, 2024-11-05 close' };
+  },
+};
+const getCustomer = {
+  description: 'The CRM record of a customer: name, tier, discount and payment terms.',
+  inputSchema: z.object({ customerId: z.string() }),
+  execute: async ({ customerId }: { customerId: string }) => CUSTOMERS[customerId] ?? { error: `no customer ${customerId}` },
+};
+
+/** Where the demo's answers come from, and how they are priced. */
+interface ModelChoice {
+  model: string | ReturnType<typeof createOfflineDemoModel>;
+  costCalculator: CostCalculator;
+  description: string[];
+}
+
+function chooseModel(env: NodeJS.ProcessEnv): ModelChoice {
+  const costCalculator = new CostCalculator();
+  if (env.OPENAI_API_KEY) {
+    const name = env.OPENAI_MODEL || 'gpt-4o-mini';
+    return {
+      model: `openai:${name}`,
+      costCalculator,
+      description: [
+        `Model: openai:${name} at ${env.OPENAI_BASE_URL || 'https://api.openai.com/v1'} (OPENAI_API_KEY is set).`,
+        '       Costs from the genai-prices data; a model it does not know costs 0 (with a warning).',
+      ],
+    };
+  }
+  // gpt-4o-mini's list price, per million tokens: $0.15 input, $0.075 cached input, $0.60 output.
+  costCalculator.addPricingOverride(OFFLINE_DEMO_MODEL_ID, 0.15, 0.6, { cacheReadPerMtok: 0.075 });
+  return {
+    model: createOfflineDemoModel(),
+    costCalculator,
+    description: [
+      `Model: the OFFLINE DEMO MODEL '${OFFLINE_DEMO_MODEL_ID}' (OPENAI_API_KEY is not set): deterministic`,
+      '       answers computed from the prompt, no network. Costs are priced AS IF IT WERE gpt-4o-mini',
+      '       ($0.15 / $0.60 per million input / output tokens), through a CostCalculator pricing override.',
+      '       Set OPENAI_API_KEY (and optionally OPENAI_BASE_URL, OPENAI_MODEL) to use a real model.',
+    ],
+  };
+}
+
+/** The pipeline: five agent steps; the two fetches run in parallel. */
+export function buildDocumentPipeline(choice: Pick<ModelChoice, 'model' | 'costCalculator'>) {
+  const common = { model: choice.model, costCalculator: choice.costCalculator, temperature: 0 };
+  const extractor = new FastroAgent({
+    ...common,
+    systemPrompt: 'You extract structured data from business documents. Copy names, numbers and dates exactly as written.',
+    outputType: ExtractedDocument,
+  });
+  const classifier = new FastroAgent({
+    ...common,
+    systemPrompt: 'You triage incoming business documents for an accounts-payable team.',
+    outputType: Classification,
+  });
+  const marketAnalyst = new FastroAgent({
+    ...common,
+    systemPrompt: 'You report market data. Always use the tools; never guess a rate.',
+    tools: { getExchangeRate },
+    outputType: MarketData,
+  });
+  const accountManager = new FastroAgent({
+    ...common,
+    systemPrompt: 'You look up customer accounts in the CRM. Always use the tools; report the record as found.',
+    tools: { getCustomer },
+    outputType: CustomerProfile,
+  });
+  const accountant = new FastroAgent({
+    ...common,
+    systemPrompt: 'You are a careful accountant. Compute exactly, round money to cents.',
+    outputType: AmountDue,
+  });
+
+  type Extracted = z.infer<typeof ExtractedDocument>;
+  return new Pipeline({
+    name: 'document_processor',
+    steps: {
+      extract: extractor.asStep((ctx) => `Extract the fields and line items of this document.\n\n${ctx.getInput<string>('document')}`),
+      classify: classifier.asStep(
+        (ctx) =>
+          `Classify this document: its type and how urgently it must be handled.\n\n${ctx.getInput<string>('document')}\n\n` +
+          `Fields read from it: ${JSON.stringify(ctx.getDependency<Extracted>('extract'))}`,
+      ),
+      fetch_market: marketAnalyst.asStep((ctx) => {
+        const { currency } = ctx.getDependency<Extracted>('extract');
+        return `Fetch the market exchange rate to USD with the getExchangeRate tool and report it.\nCurrency: ${currency}`;
+      }),
+      fetch_user: accountManager.asStep((ctx) => {
+        const { customerId } = ctx.getDependency<Extracted>('extract');
+        return `Look up the customer with the getCustomer tool and report the record.\nCustomer ID: ${customerId}`;
+      }),
+      calculate: accountant.asStep((ctx) => {
+        const { lineItems, currency } = ctx.getDependency<Extracted>('extract');
+        const { usdRate } = ctx.getDependency<z.infer<typeof MarketData>>('fetch_market');
+        const { discountPercent } = ctx.getDependency<z.infer<typeof CustomerProfile>>('fetch_user');
+        return (
+          'Calculate the amount due: subtotal = sum of quantity x unitPrice; discount = discountPercent % of the subtotal; ' +
+          'total = subtotal - discount; totalUsd = total x usdRate. Round money to cents and summarize in one sentence.\n' +
+          '```json\n' +
+          JSON.stringify({ currency, lineItems, discountPercent, usdRate }, null, 2) +
+          '\n```'
+        );
+      }),
+    },
+    dependencies: {
+      classify: ['extract'],
+      fetch_market: ['classify'],
+      fetch_user: ['classify'],
+      calculate: ['fetch_market', 'fetch_user'],
+    },
+    config: new PipelineConfig({ timeout: 60, retries: 2, retryDelay: 1 }),
+  });
+}
+
+/** Options of {@link main}, for tests. */
+export interface DemoOptions {
+  env?: NodeJS.ProcessEnv;
+  document?: string;
+  write?: (line: string) => void;
+}
+
+/** Runs the demo: prints the model, the levels, progress, the result and the cost table. */
+export async function main(options: DemoOptions = {}): Promise<PipelineResult<unknown>> {
+  const write = options.write ?? ((line: string) => console.log(line));
+  const choice = chooseModel(options.env ?? process.env);
+  const pipeline = buildDocumentPipeline(choice);
+  const document = options.document ?? SAMPLE_DOCUMENT;
+
+  write('fastroai document pipeline demo');
+  for (const line of choice.description) write(line);
+  write('');
+  write('Levels (steps of a level run in parallel; a step starts as soon as its dependencies finish):');
+  pipeline.levels.forEach((ids, level) => write(`  ${level}: ${ids.join(' ∥ ')}`));
+  write('');
+
+  const started = performance.now();
+  const durations: Record<string, number> = {};
+  const result = await new Promise<PipelineResult<unknown>>((resolve, reject) => {
+    pipeline.run({ document }).subscribe({
+      next: (event) => {
+        const line = progressLine(event, (performance.now() - started) / 1000);
+        if (line !== undefined) write(line);
+        if (event.type === 'step.completed') durations[event.stepId] = event.durationMs;
+        if (event.type === 'pipeline.completed') resolve(event.result);
+      },
+      error: reject,
+    });
+  });
+  const wallMs = performance.now() - started;
+
+  write('');
+  write('Result:');
+  for (const line of JSON.stringify(result.output, null, 2).split('\n')) write(`  ${line}`);
+  write('');
+  for (const line of costTable(result, durations, wallMs)) write(line);
+  return result;
+}
+
+/** One line of progress per event worth showing. */
+function progressLine(event: PipelineEvent, elapsedSeconds: number): string | undefined {
+  const at = `[${elapsedSeconds.toFixed(2).padStart(6)}s]`;
+  switch (event.type) {
+    case 'step.started':
+      return `${at} ▶ ${event.stepId}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+    case 'step.retrying':
+      return `${at} ↻ ${event.stepId} failed (${event.error.message}); retrying in ${event.delaySeconds}s`;
+    case 'step.completed': {
+      const { usage } = event;
+      return (
+        `${at} ✓ ${event.stepId} in ${(event.durationMs / 1000).toFixed(2)}s: ${usage.inputTokens} in / ${usage.outputTokens} out tokens, ` +
+        `${usage.requestCount} request${usage.requestCount === 1 ? '' : 's'}${usage.toolCallCount > 0 ? `, ${usage.toolCallCount} tool call${usage.toolCallCount === 1 ? '' : 's'}` : ''}, ` +
+        `${dollars(usage.costMicrocents)} → ${preview(event.output)}`
+      );
+    }
+    case 'step.failed':
+      return `${at} ✗ ${event.stepId}: ${event.error.message}`;
+    case 'step.skipped':
+      return `${at} - ${event.stepId} skipped: ${event.reason}`;
+    case 'level.completed':
+      return `${at}   level ${event.level} done (${event.stepIds.join(', ')})`;
+    default:
+      return undefined;
+  }
+}
+
+/** The per-step table of tokens, cost and time, and the total (which the rows add up to exactly). */
+function costTable(result: PipelineResult<unknown>, durations: Record<string, number>, wallMs: number): string[] {
+  const usage = result.usage;
+  if (usage === undefined) return ['No model calls.'];
+  const header = ['Step', 'Requests', 'Tools', 'Input tok', 'Cached', 'Output tok', 'Cost (microcents)', 'Cost (USD)', 'Time'];
+  const rows = Object.entries(usage.steps).map(([stepId, step]) => [
+    stepId,
+    String(step.requestCount),
+    String(step.toolCallCount),
+    String(step.inputTokens),
+    String(step.cacheReadTokens),
+    String(step.outputTokens),
+    String(step.costMicrocents),
+    dollars(step.costMicrocents),
+    `${((durations[stepId] ?? 0) / 1000).toFixed(2)}s`,
+  ]);
+  const stepSeconds = Object.values(durations).reduce((sum, ms) => sum + ms, 0) / 1000;
+  const total = [
+    'Total',
+    String(usage.totalRequestCount),
+    String(usage.totalToolCallCount),
+    String(usage.totalInputTokens),
+    String(usage.totalCacheReadTokens),
+    String(usage.totalOutputTokens),
+    String(usage.totalCostMicrocents),
+    dollars(usage.totalCostMicrocents),
+    `${(wallMs / 1000).toFixed(2)}s`,
+  ];
+  const widths = header.map((title, column) => Math.max(title.length, ...[...rows, total].map((row) => row[column].length)));
+  const format = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  const rule = widths.map((width) => '─'.repeat(width)).join('  ');
+  return [
+    format(header),
+    rule,
+    ...rows.map(format),
+    rule,
+    format(total),
+    '',
+    `Time: ${(wallMs / 1000).toFixed(2)}s wall clock for ${stepSeconds.toFixed(2)}s of step time (fetch_market and fetch_user ran in parallel).`,
+    `Cost: ${usage.totalCostMicrocents} microcents = ${dollars(usage.totalCostMicrocents)}, exactly the sum of the step rows.`,
+  ];
+}
+
+function dollars(microcents: number): string {
+  return `$${(microcents / 1_000_000).toFixed(6)}`;
+}
+
+function preview(output: unknown): string {
+  const text = JSON.stringify(output) ?? String(output);
+  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
+}
+
+if (require.main === module) {
+  const file = process.argv[2];
+  main({ document: file ? readFileSync(file, 'utf8') : undefined }).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
