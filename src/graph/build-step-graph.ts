@@ -13,6 +13,9 @@ export function buildStepGraph(ids: readonly string[], dependencies: Readonly<Re
   if (ids.length === 0) throw new PipelineValidationError('Pipeline has no steps');
   const indexOf = new Map<string, number>();
   ids.forEach((id, index) => indexOf.set(id, index));
+  // A run reports by step id in plain records (`stepOutputs`, `errors`, `timings`), where
+  // writing the key `__proto__` would replace the record's prototype and lose the entry.
+  if (indexOf.has('__proto__')) throw new PipelineValidationError(`Step id '__proto__' is not allowed`);
 
   if (typeof dependencies !== 'object' || dependencies === null || Array.isArray(dependencies)) {
     throw new PipelineValidationError(

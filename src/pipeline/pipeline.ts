@@ -211,12 +211,13 @@ function toPipelineConfig(config: unknown): PipelineConfig {
   throw new PipelineValidationError(`Pipeline config must be a PipelineConfig, got ${describeValue(config)}`);
 }
 
+/** `stepConfigs` checked, in a prototype-less record: a step named `constructor` or `toString` has no config by inheritance. */
 function toStepConfigs(stepConfigs: unknown, steps: Record<string, unknown>): Record<string, StepConfig> {
-  if (stepConfigs === undefined) return {};
+  const configs: Record<string, StepConfig> = Object.create(null);
+  if (stepConfigs === undefined) return configs;
   if (typeof stepConfigs !== 'object' || stepConfigs === null || Array.isArray(stepConfigs)) {
     throw new PipelineValidationError(`stepConfigs must be an object of StepConfigs by step id, got ${describeValue(stepConfigs)}`);
   }
-  const configs: Record<string, StepConfig> = {};
   for (const [id, config] of Object.entries(stepConfigs)) {
     if (!Object.hasOwn(steps, id)) throw new PipelineValidationError(`stepConfigs for unknown step: '${id}'`);
     if (config instanceof StepConfig) configs[id] = config;

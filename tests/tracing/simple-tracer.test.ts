@@ -1,4 +1,4 @@
-import { NoOpTracer, Pipeline, SimpleTracer, step } from 'fastroai';
+import { NoOpTracer, Pipeline, SimpleTracer, step, type Tracer } from 'fastroai';
 
 function fakeLogger() {
   return { info: jest.fn(), error: jest.fn(), debug: jest.fn() };
@@ -99,7 +99,7 @@ describe('NoOpTracer', () => {
   });
 
   it('ignores metrics and errors', () => {
-    const tracer = new NoOpTracer();
+    const tracer: Tracer = new NoOpTracer();
     expect(() => tracer.logMetric('id', 'm', 1)).not.toThrow();
     expect(() => tracer.logError('id', new Error('x'))).not.toThrow();
   });
