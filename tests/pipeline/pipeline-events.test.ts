@@ -11,7 +11,7 @@ import {
   type PipelineEventType,
 } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, take, toArray } from 'rxjs';
 import { deferred, flush, rejectionOf, sleep, within } from '../support/async-helpers';
 
 function collect(pipeline: Pipeline<any, any, any>, input: unknown = {}): Promise<PipelineEvent[]> {
@@ -283,6 +283,29 @@ describe('Pipeline.run', () => {
     await sleep(5);
     expect(next).not.toHaveBeenCalled();
     expect(events.map((event) => event.type)).toEqual(['pipeline.started', 'step.started']);
+  });
+
+  it('cancels the run when a subscriber takes only the first event', async () => {
+    const stepEnded = deferred<unknown>();
+    const next = jest.fn();
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: {
+        long: step(async (ctx) => {
+          await sleep(10_000, ctx.signal).catch((error: unknown) => {
+            stepEnded.resolve(error);
+            throw error;
+          });
+        }),
+        next: step(next),
+      },
+      dependencies: { next: ['long'] },
+    });
+    const first = await lastValueFrom(pipeline.run({}).pipe(take(1)));
+    expect(first.type).toBe('pipeline.started');
+    expect(await within(stepEnded.promise, 2_000, 'still running')).toBeInstanceOf(PipelineAbortedError);
+    await sleep(5);
+    expect(next).not.toHaveBeenCalled();
   });
 
   it('passes a signal from options through to the run', async () => {

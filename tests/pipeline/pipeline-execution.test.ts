@@ -275,6 +275,41 @@ describe('Pipeline.execute: scheduling', () => {
     expect(started).toEqual(['a', 'late', 'b', 'c']);
   });
 
+  it("frees a slot when a step fails under onError 'continue' and a cap of 1", async () => {
+    const ran: string[] = [];
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: {
+        bad: step(() => {
+          throw new Error('x');
+        }),
+        b: step(() => void ran.push('b')),
+        c: step(() => void ran.push('c')),
+      },
+      outputStep: 'c',
+      config: new PipelineConfig({ maxConcurrency: 1, onError: 'continue' }),
+    });
+    const result = await pipeline.execute({});
+    expect(ran).toEqual(['b', 'c']);
+    expect(Object.keys(result.errors)).toEqual(['bad']);
+  });
+
+  it('starts no queued step after an INCOMPLETE stop under a cap', async () => {
+    const ran: string[] = [];
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: {
+        gather: step(() => incomplete()),
+        queued: step(() => void ran.push('queued')),
+      },
+      outputStep: 'queued',
+      config: new PipelineConfig({ maxConcurrency: 1 }),
+    });
+    const result = await pipeline.execute({});
+    expect(result.stoppedEarly).toBe(true);
+    expect(ran).toEqual([]);
+  });
+
   it('starts steps of equal readiness in declaration order without a cap', async () => {
     const started: string[] = [];
     const record = () => step((ctx) => void started.push(ctx.stepId));
