@@ -13,23 +13,20 @@ export interface ResolvedModel {
 }
 
 /**
- * Providers other than OpenAI: optional peer packages, loaded when a model string names them.
- * `factory` is the package's default provider instance (`anthropic('claude-…')`).
+ * Providers other than OpenAI: optional peer packages (see `peerDependenciesMeta`), loaded when
+ * a model string names them. `factory` is the package's default provider instance
+ * (`anthropic('claude-…')`); `range` the major that pairs with the AI SDK v6. Any other
+ * provider works by passing its model object as `model`.
  */
-const OPTIONAL_PROVIDERS: Record<string, { pkg: string; factory: string }> = {
-  anthropic: { pkg: '@ai-sdk/anthropic', factory: 'anthropic' },
-  google: { pkg: '@ai-sdk/google', factory: 'google' },
-  'google-gla': { pkg: '@ai-sdk/google', factory: 'google' },
-  'google-vertex': { pkg: '@ai-sdk/google-vertex', factory: 'vertex' },
-  vertex: { pkg: '@ai-sdk/google-vertex', factory: 'vertex' },
-  mistral: { pkg: '@ai-sdk/mistral', factory: 'mistral' },
-  groq: { pkg: '@ai-sdk/groq', factory: 'groq' },
-  xai: { pkg: '@ai-sdk/xai', factory: 'xai' },
-  grok: { pkg: '@ai-sdk/xai', factory: 'xai' },
-  deepseek: { pkg: '@ai-sdk/deepseek', factory: 'deepseek' },
-  cohere: { pkg: '@ai-sdk/cohere', factory: 'cohere' },
-  bedrock: { pkg: '@ai-sdk/amazon-bedrock', factory: 'bedrock' },
-  azure: { pkg: '@ai-sdk/azure', factory: 'azure' },
+const OPTIONAL_PROVIDERS: Record<string, { pkg: string; factory: string; range: string }> = {
+  anthropic: { pkg: '@ai-sdk/anthropic', factory: 'anthropic', range: '^3' },
+  google: { pkg: '@ai-sdk/google', factory: 'google', range: '^3' },
+  'google-gla': { pkg: '@ai-sdk/google', factory: 'google', range: '^3' },
+  mistral: { pkg: '@ai-sdk/mistral', factory: 'mistral', range: '^3' },
+  groq: { pkg: '@ai-sdk/groq', factory: 'groq', range: '^3' },
+  xai: { pkg: '@ai-sdk/xai', factory: 'xai', range: '^3' },
+  grok: { pkg: '@ai-sdk/xai', factory: 'xai', range: '^3' },
+  deepseek: { pkg: '@ai-sdk/deepseek', factory: 'deepseek', range: '^2' },
 };
 
 /**
@@ -38,7 +35,7 @@ const OPTIONAL_PROVIDERS: Record<string, { pkg: string; factory: string }> = {
  * - `'openai:<model>'`, or a bare `'<model>'`, uses OpenAI's chat-completions API
  *   (`/v1/chat/completions`, which vLLM, Ollama and LM Studio also speak) with `OPENAI_API_KEY`
  *   and `OPENAI_BASE_URL` as they are when the agent is built.
- * - Other providers (`anthropic`, `google`, `mistral`, `groq`, …) need their optional
+ * - Other providers (`anthropic`, `google`, `mistral`, `groq`, `xai`, `deepseek`) need their optional
  *   `@ai-sdk/<provider>` package; a missing one is a clear error naming it.
  *
  * @throws FastroAIError for an unknown provider or a provider package that is not installed
@@ -65,11 +62,14 @@ export function resolveModel(model: string | LanguageModel): ResolvedModel {
         `or pass an AI SDK LanguageModel object as \`model\`.`,
     );
   }
-  const factory = loadProviderFactory(entry.pkg, entry.factory, model);
+  const factory = loadProviderFactory(entry, model);
   return { model: factory(modelId), name: `${provider}:${modelId}` };
 }
 
-function loadProviderFactory(pkg: string, factoryName: string, model: string): (modelId: string) => LanguageModelObject {
+function loadProviderFactory(
+  { pkg, factory: factoryName, range }: { pkg: string; factory: string; range: string },
+  model: string,
+): (modelId: string) => LanguageModelObject {
   let loaded: Record<string, unknown>;
   try {
     // A dynamic require: these packages are optional peers, absent unless the user installs them.
@@ -78,7 +78,7 @@ function loadProviderFactory(pkg: string, factoryName: string, model: string): (
   } catch (error) {
     if (isModuleNotFound(error, pkg)) {
       throw new FastroAIError(
-        `Model '${model}' needs the optional package ${pkg}, which is not installed. Install it with: npm install ${pkg}@^3`,
+        `Model '${model}' needs the optional package ${pkg}, which is not installed. Install it with: npm install ${pkg}@${range}`,
         { cause: error },
       );
     }
@@ -87,7 +87,7 @@ function loadProviderFactory(pkg: string, factoryName: string, model: string): (
   const factory = loaded[factoryName] as ((modelId: string) => LanguageModelObject) | { languageModel?: (id: string) => LanguageModelObject } | undefined;
   if (typeof factory === 'function') return (modelId) => factory(modelId);
   if (factory !== undefined && typeof factory.languageModel === 'function') return (modelId) => factory.languageModel!(modelId);
-  throw new FastroAIError(`Package ${pkg} has no '${factoryName}' provider: is it a version for the AI SDK v6 (${pkg}@^3)?`);
+  throw new FastroAIError(`Package ${pkg} has no '${factoryName}' provider: is it a version for the AI SDK v6 (${pkg}@${range})?`);
 }
 
 function isModuleNotFound(error: unknown, pkg: string): boolean {
