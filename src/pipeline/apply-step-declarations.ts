@@ -19,7 +19,8 @@ import { resolveDependsOn } from './resolve-depends-on';
 export function applyStepDeclarations(steps: Readonly<Record<string, unknown>>, dependencies: unknown): unknown {
   const declared: Array<{ id: string; stepClass: Function; declaration: StepDeclaration }> = [];
   const idOf = new Map<Function, string>();
-  for (const [id, value] of Object.entries(steps)) {
+  for (const id of Object.keys(steps)) {
+    const value = steps[id];
     const stepClass = isStepClass(value) ? value : classOfInstance(value);
     if (stepClass === undefined) continue;
     const declaration = readStepDeclaration(stepClass);
