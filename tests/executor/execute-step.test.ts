@@ -134,7 +134,7 @@ describe('executeStep: timeouts', () => {
   });
 
   it('does not time out a step that finishes in time', async () => {
-    const result = await runAlone(step({ timeout: 1 }, async () => {
+    const result = await runAlone(step({ timeout: 5 }, async () => {
       await sleep(2);
       return 'quick';
     }));
