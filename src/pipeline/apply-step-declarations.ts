@@ -44,7 +44,7 @@ export function applyStepDeclarations(steps: Readonly<Record<string, unknown>>, 
   const scope = { idOfClass: (candidate: Function) => idOf.get(candidate), hasStep: (id: string) => Object.hasOwn(steps, id) };
   for (const { id, stepClass, declaration } of declared) {
     const ids = resolveDependsOn(id, stepClass, declaration.dependsOn, scope);
-    const own = given[id];
+    const own = Object.hasOwn(given, id) ? given[id] : undefined;
     if (own === undefined) merged[id] = [...new Set(ids)];
     else if (Array.isArray(own)) merged[id] = [...new Set([...own, ...ids])];
   }

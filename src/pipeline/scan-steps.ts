@@ -44,6 +44,8 @@ export function scanSteps(classes: readonly unknown[]): ScannedSteps {
       );
     }
     const { id } = declaration;
+    // Assigning the key `__proto__` would replace the record's prototype and lose the step.
+    if (id === '__proto__') throw new PipelineValidationError(`Step id '__proto__' is not allowed (${nameOfClass(stepClass)})`);
     if (Object.hasOwn(steps, id)) {
       const other = nameOfClass(steps[id]);
       const same = other === nameOfClass(stepClass) ? ' (two classes of the same name)' : '';

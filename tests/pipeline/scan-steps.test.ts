@@ -284,3 +284,27 @@ describe('new Pipeline({ steps }) with @Step classes', () => {
     expect(pipeline.levels).toEqual([['extract', 'other'], ['classify']]);
   });
 });
+
+describe('ids that are Object.prototype names', () => {
+  it("adds @DependsOn for a step whose id is 'constructor'", () => {
+    @Step({ id: 'constructor' })
+    @DependsOn(ExtractStep)
+    class BuildStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    expect(new Pipeline({ name: 'p', steps: { extract: ExtractStep, constructor: BuildStep } }).levels).toEqual([['extract'], ['constructor']]);
+    expect(Pipeline.fromSteps({ name: 'p', steps: [ExtractStep, BuildStep] }).levels).toEqual([['extract'], ['constructor']]);
+  });
+
+  it("rejects the id '__proto__'", () => {
+    @Step({ id: '__proto__' })
+    class ProtoStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    expect(validationError(() => scanSteps([ProtoStep])).message).toBe("Step id '__proto__' is not allowed (ProtoStep)");
+  });
+});
