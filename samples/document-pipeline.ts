@@ -4,17 +4,21 @@
  *   extract → classify → fetch_market ∥ fetch_user → calculate
  *
  * Each step is a FastroAgent with a typed (zod) output; fetch_market and fetch_user call tools.
- * Progress is printed as steps finish, then a table of tokens, cost and time per step.
+ * Progress is drawn live (plain lines when stdout is not a terminal), then a table of tokens,
+ * cost and time per step; a Mermaid Gantt chart of the run is written to demo-output/.
  *
  * Without OPENAI_API_KEY it runs offline on fastroai's demo model (deterministic answers,
  * priced as if it were gpt-4o-mini). With OPENAI_API_KEY it calls the real model:
  * OPENAI_MODEL (default gpt-4o-mini), at OPENAI_BASE_URL if set (any OpenAI-compatible server:
  * vLLM, Ollama, LM Studio, …). A document file may be given: `npm run demo -- invoice.txt`.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import { z } from 'zod';
-import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, type PipelineEvent, type PipelineResult } from 'fastroai';
+import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, toMermaidGantt, type PipelineResult } from 'fastroai';
 import { createOfflineDemoModel, OFFLINE_DEMO_MODEL_ID } from 'fastroai/testing';
+import { formatDollars, renderProgress } from './progress';
 
 const SAMPLE_DOCUMENT = `INVOICE #INV-2024-0042
 From: Northwind Components GmbH
@@ -189,7 +193,10 @@ export function buildDocumentPipeline(choice: Pick<ModelChoice, 'model' | 'costC
 export interface DemoOptions {
   env?: NodeJS.ProcessEnv;
   document?: string;
+  /** Receives every line the demo prints. @default console output, with a live progress display on a terminal */
   write?: (line: string) => void;
+  /** Where the Gantt chart of the run is written. @default 'demo-output' */
+  outputDir?: string;
 }
 
 /** Runs the demo: prints the model, the levels, progress, the result and the cost table. */
@@ -207,59 +214,44 @@ export async function main(options: DemoOptions = {}): Promise<PipelineResult<un
   write('');
 
   const started = performance.now();
-  const durations: Record<string, number> = {};
-  const result = await new Promise<PipelineResult<unknown>>((resolve, reject) => {
-    pipeline.run({ document }).subscribe({
-      next: (event) => {
-        const line = progressLine(event, (performance.now() - started) / 1000);
-        if (line !== undefined) write(line);
-        if (event.type === 'step.completed') durations[event.stepId] = event.durationMs;
-        if (event.type === 'pipeline.completed') resolve(event.result);
-      },
-      error: reject,
-    });
-  });
+  const stream = options.write === undefined ? process.stdout : lineStream(options.write);
+  const result = await renderProgress(pipeline.run({ document }), { stream });
   const wallMs = performance.now() - started;
 
   write('');
   write('Result:');
   for (const line of JSON.stringify(result.output, null, 2).split('\n')) write(`  ${line}`);
   write('');
-  for (const line of costTable(result, durations, wallMs)) write(line);
+  for (const line of costTable(result, wallMs)) write(line);
+
+  const outputDir = options.outputDir ?? 'demo-output';
+  mkdirSync(outputDir, { recursive: true });
+  const ganttFile = join(outputDir, 'document-pipeline-gantt.md');
+  writeFileSync(ganttFile, `# document_processor run ${result.runId}\n\n\`\`\`mermaid\n${toMermaidGantt(result)}\n\`\`\`\n`);
+  write('');
+  write(`Gantt chart of this run (critical path marked): ${relative(process.cwd(), ganttFile) || ganttFile}`);
   return result;
 }
 
-/** One line of progress per event worth showing. */
-function progressLine(event: PipelineEvent, elapsedSeconds: number): string | undefined {
-  const at = `[${elapsedSeconds.toFixed(2).padStart(6)}s]`;
-  switch (event.type) {
-    case 'step.started':
-      return `${at} ▶ ${event.stepId}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
-    case 'step.retrying':
-      return `${at} ↻ ${event.stepId} failed (${event.error.message}); retrying in ${event.delaySeconds}s`;
-    case 'step.completed': {
-      const { usage } = event;
-      return (
-        `${at} ✓ ${event.stepId} in ${(event.durationMs / 1000).toFixed(2)}s: ${usage.inputTokens} in / ${usage.outputTokens} out tokens, ` +
-        `${usage.requestCount} request${usage.requestCount === 1 ? '' : 's'}${usage.toolCallCount > 0 ? `, ${usage.toolCallCount} tool call${usage.toolCallCount === 1 ? '' : 's'}` : ''}, ` +
-        `${dollars(usage.costMicrocents)} → ${preview(event.output)}`
-      );
-    }
-    case 'step.failed':
-      return `${at} ✗ ${event.stepId}: ${event.error.message}`;
-    case 'step.skipped':
-      return `${at} - ${event.stepId} skipped: ${event.reason}`;
-    case 'level.completed':
-      return `${at}   level ${event.level} done (${event.stepIds.join(', ')})`;
-    default:
-      return undefined;
-  }
+/** A stream that hands each written line to `write` (the demo's tests capture lines). */
+function lineStream(write: (line: string) => void): Writable {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) write(line);
+      callback();
+    },
+  });
 }
 
 /** The per-step table of tokens, cost and time, and the total (which the rows add up to exactly). */
-function costTable(result: PipelineResult<unknown>, durations: Record<string, number>, wallMs: number): string[] {
+function costTable(result: PipelineResult<unknown>, wallMs: number): string[] {
   const usage = result.usage;
   if (usage === undefined) return ['No model calls.'];
+  const durations: Record<string, number> = {};
+  for (const [stepId, timing] of Object.entries(result.timings)) durations[stepId] = timing.endMs - timing.startMs;
   const header = ['Step', 'Requests', 'Tools', 'Input tok', 'Cached', 'Output tok', 'Cost (microcents)', 'Cost (USD)', 'Time'];
   const rows = Object.entries(usage.steps).map(([stepId, step]) => [
     stepId,
@@ -269,7 +261,7 @@ function costTable(result: PipelineResult<unknown>, durations: Record<string, nu
     String(step.cacheReadTokens),
     String(step.outputTokens),
     String(step.costMicrocents),
-    dollars(step.costMicrocents),
+    formatDollars(step.costMicrocents),
     `${((durations[stepId] ?? 0) / 1000).toFixed(2)}s`,
   ]);
   const stepSeconds = Object.values(durations).reduce((sum, ms) => sum + ms, 0) / 1000;
@@ -281,7 +273,7 @@ function costTable(result: PipelineResult<unknown>, durations: Record<string, nu
     String(usage.totalCacheReadTokens),
     String(usage.totalOutputTokens),
     String(usage.totalCostMicrocents),
-    dollars(usage.totalCostMicrocents),
+    formatDollars(usage.totalCostMicrocents),
     `${(wallMs / 1000).toFixed(2)}s`,
   ];
   const widths = header.map((title, column) => Math.max(title.length, ...[...rows, total].map((row) => row[column].length)));
@@ -295,17 +287,8 @@ function costTable(result: PipelineResult<unknown>, durations: Record<string, nu
     format(total),
     '',
     `Time: ${(wallMs / 1000).toFixed(2)}s wall clock for ${stepSeconds.toFixed(2)}s of step time (fetch_market and fetch_user ran in parallel).`,
-    `Cost: ${usage.totalCostMicrocents} microcents = ${dollars(usage.totalCostMicrocents)}, exactly the sum of the step rows.`,
+    `Cost: ${usage.totalCostMicrocents} microcents = ${formatDollars(usage.totalCostMicrocents)}, exactly the sum of the step rows.`,
   ];
-}
-
-function dollars(microcents: number): string {
-  return `$${(microcents / 1_000_000).toFixed(6)}`;
-}
-
-function preview(output: unknown): string {
-  const text = JSON.stringify(output) ?? String(output);
-  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
 }
 
 if (require.main === module) {

@@ -7,6 +7,13 @@ const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
 const samples = readdirSync(join(root, 'samples')).filter((file) => file.endsWith('.ts'));
 
+/** What a sample must print, beyond running to a clean exit. */
+const expectedOutput: Record<string, RegExp[]> = {
+  'document-pipeline.ts': [/OFFLINE DEMO MODEL/, /^Total\s+7\s+2\s+\d+/m, /exactly the sum of the step rows/],
+  'multi-turn.ts': [/I still need your/, /Booked for/],
+  'router.ts': [/^simple: /m, /^complex: /m],
+};
+
 /** Every sample runs to a clean exit, offline (no API key), the way a user runs it with ts-node. */
 describe('samples', () => {
   it('has samples to run', () => {
@@ -16,11 +23,13 @@ describe('samples', () => {
   it.each(samples)('runs samples/%s offline and exits 0', async (file) => {
     const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
     delete env.OPENAI_API_KEY;
-    const { stdout } = await run(
+    const { stdout, stderr } = await run(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join('samples', file)],
       { cwd: root, env, timeout: 120_000 },
     );
     expect(stdout.length).toBeGreaterThan(0);
+    expect(stderr).not.toMatch(/Error/);
+    for (const pattern of expectedOutput[file] ?? []) expect(stdout).toMatch(pattern);
   }, 150_000);
 });
