@@ -39,6 +39,12 @@ export interface StepRunView {
   outputOf(stepId: string): unknown;
   /** Ids of the outputs step `index` can see, in declaration order. */
   visibleIds(index: number): string[];
+  /**
+   * A context of step `index` created its signal: the run must abort it on failure or
+   * cancellation (at once, if the run already ended). Contexts whose signal nobody read need
+   * no aborting, so the run tracks only these.
+   */
+  signalCreated?(index: number, ctx: StepContext<unknown>): void;
 }
 
 /**
@@ -119,6 +125,7 @@ export class StepContext<Deps = unknown> {
       if (external !== undefined) return external;
       this.controller = new AbortController();
       if (this.aborted) this.controller.abort(this.abortReason);
+      else this.view.signalCreated?.(this.index, this);
     }
     return this.controller.signal;
   }

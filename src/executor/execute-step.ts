@@ -20,7 +20,7 @@ export function executeStep(scope: StepRunScope, index: number): void {
 function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
   const ctx = StepContext.forRun(scope, index, config, usage);
-  scope.attemptStarted(index, attempt, ctx);
+  if (attempt > 1) scope.attemptStarted(index, attempt);
   const step = scope.stepAt(index);
   const tracer = scope.tracer;
   // The deadline starts before `execute` runs: a `ctx.run` call made at once inherits the same
@@ -31,23 +31,44 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
     timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity
       ? startDeadline(ctx, timeoutSeconds, attempt)
       : undefined;
-  let pending: Promise<unknown>;
+  let result: unknown;
   try {
-    pending =
+    result =
       tracer === NOOP_TRACER
-        ? Promise.resolve(step.execute(ctx))
+        ? step.execute(ctx)
         : tracer.span(`step.${ctx.stepId}`, async () => step.execute(ctx), { stepId: ctx.stepId, attempt });
   } catch (error) {
-    pending = Promise.reject(error);
+    deadline?.cancel();
+    scope.attemptEndedSoon(index, false, error, ctx.accumulatedUsage, attempt);
+    return;
   }
-  if (deadline !== undefined) pending = deadline(pending);
+  if (!isThenable(result)) {
+    // A synchronous step: no promise to wait for (the hot path of cheap steps).
+    deadline?.cancel();
+    scope.attemptEndedSoon(index, true, result, ctx.accumulatedUsage, attempt);
+    return;
+  }
+  let pending = Promise.resolve(result);
+  if (deadline !== undefined) pending = deadline.race(pending);
   pending.then(
     (output) => scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt),
     (error: unknown) => retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage),
   );
 }
 
-function retryOrFail(scope: StepRunScope, index: number, attempt: number, error: unknown, usage: StepUsage | undefined): void {
+/** True for a promise or any object with a `then` method (a step may return either). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    // A `then` getter that throws: let Promise.resolve adopt it and reject with that error.
+    return true;
+  }
+}
+
+/** After a failed attempt: retries it (after the backoff) when allowed, else reports the step failed. */
+export function retryOrFail(scope: StepRunScope, index: number, attempt: number, error: unknown, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
   if (attempt > config.retries || scope.isAborted || !isRetryableAtStepLevel(error)) {
     scope.stepFailed(index, error, usage, attempt);
@@ -61,32 +82,40 @@ function retryOrFail(scope: StepRunScope, index: number, attempt: number, error:
   });
 }
 
+/** The deadline of one attempt: `race` bounds the attempt's promise, `cancel` clears the timer. */
+interface AttemptDeadline {
+  race(pending: Promise<unknown>): Promise<unknown>;
+  cancel(): void;
+}
+
 /**
  * Starts the deadline of an attempt: after `timeoutSeconds` it aborts the attempt (`ctx.signal`)
- * and rejects the promise returned by the function it returns, which settles like the attempt
- * otherwise (and clears the timer).
+ * and rejects the promise `race` returned, which otherwise settles like the attempt.
  */
-function startDeadline(ctx: StepContext<unknown>, timeoutSeconds: number, attempt: number): (pending: Promise<unknown>) => Promise<unknown> {
-  // The timer's callback runs in a later macrotask, after `execute` returned and the race below
-  // was set up, so `rejectAttempt` is always the real one when it fires.
+function startDeadline(ctx: StepContext<unknown>, timeoutSeconds: number, attempt: number): AttemptDeadline {
+  // The timer's callback runs in a later macrotask, after `execute` returned and the race was
+  // set up, so `rejectAttempt` is always the real one when it fires.
   let rejectAttempt: (error: unknown) => void = () => undefined;
   const timer = setTimeout(() => {
     const error = new StepTimeoutError(ctx.stepId, timeoutSeconds, attempt);
     ctx.abortAttempt(error);
     rejectAttempt(error);
   }, timeoutSeconds * 1000);
-  return (pending) =>
-    new Promise<unknown>((resolve, reject) => {
-      rejectAttempt = reject;
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+  return {
+    cancel: () => clearTimeout(timer),
+    race: (pending) =>
+      new Promise<unknown>((resolve, reject) => {
+        rejectAttempt = reject;
+        pending.then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      }),
+  };
 }

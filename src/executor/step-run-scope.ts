@@ -1,5 +1,5 @@
 import type { StepConfig } from '../config/step-config';
-import type { StepContext, StepRunView } from '../context/step-context';
+import type { StepRunView } from '../context/step-context';
 import type { StepGraph } from '../graph/step-graph';
 import type { StepLike } from '../steps/base-step';
 import type { StepUsage } from '../usage/step-usage';
@@ -15,14 +15,21 @@ export interface StepRunScope extends StepRunView {
   readonly isAborted: boolean;
   stepAt(index: number): StepLike;
   configAt(index: number): StepConfig;
-  /** An attempt began; the run aborts `ctx` (its signal) on failure or cancellation. */
-  attemptStarted(index: number, attempt: number, ctx: StepContext<unknown>): void;
+  /** Attempt `attempt` (2 and up: the run starts attempt 1 itself) began. */
+  attemptStarted(index: number, attempt: number): void;
   /** Attempt `attempt` failed and will be retried after `delaySeconds`. */
   attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void;
   /** Waits `ms` before a retry; resolves false when the run was aborted meanwhile. */
   waitBeforeRetry(ms: number): Promise<boolean>;
   /** The step finished with `output`; `usage` is undefined when it made no `ctx.run` call. */
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
+  /**
+   * An attempt ended synchronously (`execute` returned a value or threw, no promise). Called
+   * from inside `executeStep`; the run handles it a microtask later, in order with the ends of
+   * asynchronous steps, without allocating a promise: a completion when `ok`, else the
+   * retry-or-fail decision ({@link retryOrFail}) with `outcome` as the error.
+   */
+  attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void;
   /** The step failed for good with `error` (what its last attempt threw). */
   stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number): void;
 }

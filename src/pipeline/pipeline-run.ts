@@ -5,7 +5,7 @@ import type { StepContext } from '../context/step-context';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
-import { executeStep } from '../executor/execute-step';
+import { executeStep, retryOrFail } from '../executor/execute-step';
 import type { StepRunScope } from '../executor/step-run-scope';
 import { isAncestor } from '../graph/is-ancestor';
 import type { StepGraph } from '../graph/step-graph';
@@ -57,7 +57,17 @@ export class PipelineRun implements StepRunScope {
   private readonly signal: AbortSignal | undefined;
   private readonly scheduler: DependencyScheduler;
   private readonly outputs: unknown[];
-  private readonly contexts: (StepContext<unknown> | undefined)[];
+  /** Contexts whose signal was read, by step: the run aborts them on failure or cancellation. */
+  private contexts: (StepContext<unknown> | undefined)[] | undefined;
+  private abortError: unknown;
+  /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
+  private readonly startQueue: number[] = [];
+  /** Ends of synchronous attempts, 5 slots each (index, ok, output or error, usage, attempt), oldest at `syncEndsHead`. */
+  private readonly syncEnds: unknown[] = [];
+  private syncEndsHead = 0;
+  /** The last clock reading (ms since the run started), reusable while no step code ran since. */
+  private clockMs = 0;
+  private clockFresh = true;
   private readonly startMs: Float64Array;
   private readonly endMs: Float64Array;
   private readonly attempts: Int32Array;
@@ -86,7 +96,6 @@ export class PipelineRun implements StepRunScope {
     this.runBudget = { budgetMicrocents: definition.config.runCostBudget, spentMicrocents: 0 };
     this.scheduler = new DependencyScheduler(definition.graph, definition.config.maxConcurrency);
     this.outputs = new Array<unknown>(size);
-    this.contexts = new Array<StepContext<unknown> | undefined>(size);
     this.startMs = new Float64Array(size);
     this.endMs = new Float64Array(size);
     this.attempts = new Int32Array(size);
@@ -114,7 +123,8 @@ export class PipelineRun implements StepRunScope {
         this.resolveRun = resolve;
         this.rejectRun = reject;
         this.startedAtMs = performance.now();
-        this.startSteps(this.scheduler.start(), 0);
+        this.scheduler.start(this.startQueue);
+        this.advance();
       });
     const running =
       this.tracer === NOOP_TRACER
@@ -158,10 +168,13 @@ export class PipelineRun implements StepRunScope {
     return this.definition.configs[index];
   }
 
-  attemptStarted(index: number, attempt: number, ctx: StepContext<unknown>): void {
-    this.contexts[index] = ctx;
-    this.attempts[index] = attempt;
-    if (attempt > 1) this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt });
+  signalCreated(index: number, ctx: StepContext<unknown>): void {
+    if (this.isAborted) ctx.abortAttempt(this.abortError);
+    else if (this.scheduler.state[index] === StepState.Running) (this.contexts ??= [])[index] = ctx;
+  }
+
+  attemptStarted(index: number, attempt: number): void {
+    this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt });
   }
 
   attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
@@ -181,6 +194,35 @@ export class PipelineRun implements StepRunScope {
       this.retryWaits.add(wait);
     });
   }
+
+  attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
+    this.syncEnds.push(index, ok, outcome, usage, attempt);
+    queueMicrotask(this.processSyncEnd);
+  }
+
+  /**
+   * Processes the oldest synchronous attempt end, one microtask after it was reported: in
+   * order with the ends of asynchronous steps queued before it (so what happened first is
+   * seen first), and a chain of synchronous steps never recurses. One shared function and a
+   * flat queue: no closure or promise per step.
+   */
+  private readonly processSyncEnd = (): void => {
+    const ends = this.syncEnds;
+    const head = this.syncEndsHead;
+    const index = ends[head] as number;
+    const ok = ends[head + 1] as boolean;
+    const outcome = ends[head + 2];
+    const usage = ends[head + 3] as StepUsage | undefined;
+    const attempt = ends[head + 4] as number;
+    if (head + 5 === ends.length) {
+      ends.length = 0;
+      this.syncEndsHead = 0;
+    } else {
+      this.syncEndsHead = head + 5;
+    }
+    if (ok) this.stepCompleted(index, outcome, usage, attempt);
+    else retryOrFail(this, index, attempt, outcome, usage);
+  };
 
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
     if (this.finished) return;
@@ -208,7 +250,8 @@ export class PipelineRun implements StepRunScope {
       });
       if (stopsRun) emit({ type: 'pipeline.stopped', conversationState: output as ConversationState<unknown> });
     }
-    this.advance(this.scheduler.complete(index), nowMs);
+    this.scheduler.complete(index, this.startQueue);
+    this.advance();
   }
 
   stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
@@ -226,46 +269,52 @@ export class PipelineRun implements StepRunScope {
       this.skipped.push(skippedIndex);
       this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
     }
-    this.advance(this.scheduler.next(), nowMs);
+    this.scheduler.next(this.startQueue);
+    this.advance();
   }
 
-  /** Records the end of a step's last attempt; returns the time (ms since the run started). */
+  /** Records the end of a step's last attempt, as the run sees it; returns the time (ms since the run started). */
   private settle(index: number, usage: StepUsage | undefined, attempts: number): number {
     const nowMs = performance.now() - this.startedAtMs;
+    this.clockMs = nowMs;
+    this.clockFresh = true;
     this.endMs[index] = nowMs;
     this.attempts[index] = attempts;
-    this.contexts[index] = undefined;
+    if (this.contexts !== undefined) this.contexts[index] = undefined;
     if (usage !== undefined) (this.usages ??= {})[this.graph.ids[index]] = usage;
     return nowMs;
   }
 
-  /** Reports completed levels, starts what is ready, and finishes the run when nothing is left. */
-  private advance(toStart: readonly number[], nowMs: number): void {
+  /** Reports completed levels, launches what the scheduler admitted, and finishes the run when nothing is left. */
+  private advance(): void {
     if (this.emit !== undefined) {
       for (const level of this.scheduler.takeCompletedLevels()) {
         this.emit({ type: 'level.completed', level, stepIds: [...this.graph.levels[level]] });
       }
     }
-    this.startSteps(toStart, nowMs);
-    if (this.scheduler.isIdle) this.finish();
+    const queue = this.startQueue;
+    // `launch` never ends a step synchronously (see stepCompletedSoon), so this loop is not
+    // re-entered; only a subscriber cancelling the run from an event handler can end the run here.
+    for (let i = 0; i < queue.length && !this.finished; i++) this.launch(queue[i]);
+    queue.length = 0;
+    if (!this.finished && this.scheduler.isIdle) this.finish();
   }
 
-  private startSteps(indices: readonly number[], nowMs: number): void {
-    const emit = this.emit;
-    for (let i = 0; i < indices.length; i++) {
-      const index = indices[i];
-      this.startMs[index] = nowMs;
-      if (emit !== undefined) emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
-      executeStep(this, index);
-    }
+  private launch(index: number): void {
+    const startMs = this.clockFresh ? this.clockMs : performance.now() - this.startedAtMs;
+    this.clockFresh = false;
+    this.startMs[index] = startMs;
+    this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
+    executeStep(this, index);
   }
 
   private abortRun(error: unknown): void {
     if (this.finished) return;
     this.finished = true;
     this.isAborted = true;
+    this.abortError = error;
     this.scheduler.stop();
-    for (const ctx of this.contexts) ctx?.abortAttempt(error);
+    if (this.contexts !== undefined) for (const ctx of this.contexts) ctx?.abortAttempt(error);
     for (const wait of this.retryWaits) {
       clearTimeout(wait.timer);
       wait.resolve(false);

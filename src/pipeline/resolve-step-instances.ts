@@ -14,6 +14,8 @@ import type { PipelineDefinition } from './pipeline-definition';
  * @throws StepExecutionError naming the step when its class cannot be resolved
  */
 export function resolveStepInstances(definition: PipelineDefinition, deps: unknown, tracer: Tracer): readonly StepLike[] {
+  const shared = sharedInstancesOf(definition);
+  if (shared !== undefined) return shared;
   let child: DependencyContainer | undefined;
   return definition.sources.map((source, index) => {
     if (source.instance !== undefined) return source.instance;
@@ -29,4 +31,18 @@ export function resolveStepInstances(definition: PipelineDefinition, deps: unkno
       throw new StepExecutionError(definition.graph.ids[index], explainResolutionFailure(child, source.stepClass, error));
     }
   });
+}
+
+/** A pipeline's instances when it has no class steps: every run uses the same ones (`null`: it has class steps). */
+const sharedInstances = new WeakMap<PipelineDefinition, readonly StepLike[] | null>();
+
+function sharedInstancesOf(definition: PipelineDefinition): readonly StepLike[] | undefined {
+  let shared = sharedInstances.get(definition);
+  if (shared === undefined) {
+    shared = definition.sources.every((source) => source.instance !== undefined)
+      ? definition.sources.map((source) => source.instance!)
+      : null;
+    sharedInstances.set(definition, shared);
+  }
+  return shared ?? undefined;
 }

@@ -56,29 +56,38 @@ export class DependencyScheduler {
     return this.running === 0 && (this.stopped || this.queue === undefined || this.queue.size === 0);
   }
 
-  /** The steps to start first (those without dependencies, up to the cap), marked running. */
-  start(): readonly number[] {
+  /**
+   * The steps to start first (those without dependencies, up to the cap), marked running.
+   * Like every method that returns steps to start, it appends them to `out` when given
+   * (the run passes its start queue: no array per call on the hot path).
+   */
+  start(out: number[] = []): number[] {
     const roots: number[] = [];
     for (let index = 0; index < this.waitingOn.length; index++) if (this.waitingOn[index] === 0) roots.push(index);
-    return this.admit(roots);
+    return this.admit(roots, out);
   }
 
-  /** Records that `index` completed; returns the steps to start now, marked running. */
-  complete(index: number): readonly number[] {
+  /** Records that `index` completed; returns (appends to `out`) the steps to start now, marked running. */
+  complete(index: number, out: number[] = []): number[] {
     this.state[index] = StepState.Completed;
     this.running--;
     this.settle(index);
-    let ready: number[] | undefined;
-    if (!this.stopped) {
-      const dependents = this.graph.dependents[index];
-      for (let i = 0; i < dependents.length; i++) {
-        const dependent = dependents[i];
-        if (--this.waitingOn[dependent] === 0 && this.state[dependent] === StepState.Waiting) {
-          (ready ??= []).push(dependent);
-        }
+    if (this.stopped) return out;
+    const dependents = this.graph.dependents[index];
+    const queue = this.queue;
+    for (let i = 0; i < dependents.length; i++) {
+      const dependent = dependents[i];
+      if (--this.waitingOn[dependent] !== 0 || this.state[dependent] !== StepState.Waiting) continue;
+      if (queue === undefined) {
+        this.state[dependent] = StepState.Running;
+        this.running++;
+        out.push(dependent);
+      } else {
+        this.state[dependent] = StepState.Ready;
+        queue.push(dependent);
       }
     }
-    return this.admit(ready ?? NONE);
+    return queue === undefined ? out : this.admit(NONE, out);
   }
 
   /**
@@ -103,9 +112,9 @@ export class DependencyScheduler {
     return skipped.sort((a, b) => a - b);
   }
 
-  /** Steps to start now that a slot may have freed, marked running. */
-  next(): readonly number[] {
-    return this.admit(NONE);
+  /** Steps to start now that a slot may have freed (appended to `out`), marked running. */
+  next(out: number[] = []): number[] {
+    return this.admit(NONE, out);
   }
 
   /** Nothing new starts from now on; running steps may still finish. */
@@ -126,26 +135,27 @@ export class DependencyScheduler {
     this.unsettledPerLevel[this.graph.levelOf[index]]--;
   }
 
-  private admit(ready: readonly number[]): readonly number[] {
-    if (this.stopped) return NONE;
+  private admit(ready: readonly number[], out: number[]): number[] {
+    if (this.stopped) return out;
     const queue = this.queue;
     if (queue === undefined) {
-      for (let i = 0; i < ready.length; i++) this.state[ready[i]] = StepState.Running;
+      for (let i = 0; i < ready.length; i++) {
+        this.state[ready[i]] = StepState.Running;
+        out.push(ready[i]);
+      }
       this.running += ready.length;
-      return ready;
+      return out;
     }
     for (let i = 0; i < ready.length; i++) {
       this.state[ready[i]] = StepState.Ready;
       queue.push(ready[i]);
     }
-    if (queue.size === 0 || this.running >= this.maxConcurrency) return NONE;
-    const starting: number[] = [];
     while (queue.size > 0 && this.running < this.maxConcurrency) {
       const index = queue.pop();
       this.state[index] = StepState.Running;
       this.running++;
-      starting.push(index);
+      out.push(index);
     }
-    return starting;
+    return out;
   }
 }
