@@ -68,27 +68,27 @@ export class StepContext<Deps = unknown> {
   private abortReason: unknown;
   private aborted: boolean;
 
-  constructor(options: StepContextOptions<Deps>) {
-    this.config = options.config ?? new StepConfig();
-    this.accumulatedUsage = undefined;
-    this.view = new RecordRunView(options);
-    this.index = 0;
+  /**
+   * @param options the step's id, the run's input and deps, the outputs it may read, …
+   * @param index @internal the engine's path: `options` is then the run (a `StepRunView`), and
+   *   this is one attempt of step `index`, with the resolved `config` and the `usage` of earlier
+   *   attempts. (Positional, not an object: the engine makes one context per step attempt.)
+   */
+  constructor(options: StepContextOptions<Deps>, index?: number, config?: StepConfig, usage?: StepUsage) {
+    if (index === undefined) {
+      this.config = options.config ?? new StepConfig();
+      this.accumulatedUsage = undefined;
+      this.view = new RecordRunView(options);
+      this.index = 0;
+    } else {
+      this.config = config!;
+      this.accumulatedUsage = usage;
+      this.view = options as unknown as StepRunView;
+      this.index = index;
+    }
     this.controller = undefined;
     this.abortReason = undefined;
     this.aborted = false;
-  }
-
-  /** @internal The context of one attempt of step `index` of a run; `usage` carries earlier attempts' usage. */
-  static forRun(view: StepRunView, index: number, config: StepConfig, usage: StepUsage | undefined): StepContext<any> {
-    const ctx = Object.create(StepContext.prototype) as Record<string, unknown>;
-    ctx.config = config;
-    ctx.accumulatedUsage = usage;
-    ctx.view = view;
-    ctx.index = index;
-    ctx.controller = undefined;
-    ctx.abortReason = undefined;
-    ctx.aborted = false;
-    return ctx as unknown as StepContext<any>;
   }
 
   /** The id of the running step. */

@@ -22,6 +22,9 @@ import { resolveStepInstances } from './resolve-step-instances';
 import { defineLazyProperty } from './define-lazy-property';
 import { attachRunGraph } from './run-graph-of';
 
+/** A settled promise to queue microtasks on. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** Usage reported for steps that made no `ctx.run` call. Frozen: `add` returns new objects. */
 const NO_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
 
@@ -61,10 +64,16 @@ export class PipelineRun implements StepRunScope {
   private contexts: (StepContext<unknown> | undefined)[] | undefined;
   private abortError: unknown;
   /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
-  private readonly startQueue: number[] = [];
-  /** Ends of synchronous attempts, 5 slots each (index, ok, output or error, usage, attempt), oldest at `syncEndsHead`. */
-  private readonly syncEnds: unknown[] = [];
+  private readonly startQueue: IndexQueue;
+  /**
+   * Synchronous attempt ends waiting for their microtask, oldest first: a ring of step indices
+   * (`~index` for a failure). A step has at most one pending end, so `size` slots suffice; its
+   * output (or error) waits in `outputs`, its attempt in `attempts`, its usage in `pendingUsages`.
+   */
+  private readonly syncEnds: Int32Array;
   private syncEndsHead = 0;
+  private syncEndsTail = 0;
+  private pendingUsages: (StepUsage | undefined)[] | undefined;
   /** The last clock reading (ms since the run started), reusable while no step code ran since. */
   private clockMs = 0;
   private clockFresh = true;
@@ -95,6 +104,8 @@ export class PipelineRun implements StepRunScope {
     this.signal = options.signal;
     this.runBudget = { budgetMicrocents: definition.config.runCostBudget, spentMicrocents: 0 };
     this.scheduler = new DependencyScheduler(definition.graph, definition.config.maxConcurrency);
+    this.startQueue = new IndexQueue(size);
+    this.syncEnds = new Int32Array(size);
     this.outputs = new Array<unknown>(size);
     this.startMs = new Float64Array(size);
     this.endMs = new Float64Array(size);
@@ -196,32 +207,39 @@ export class PipelineRun implements StepRunScope {
   }
 
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
-    this.syncEnds.push(index, ok, outcome, usage, attempt);
-    queueMicrotask(this.processSyncEnd);
+    this.outputs[index] = outcome;
+    this.attempts[index] = attempt;
+    if (usage !== undefined) (this.pendingUsages ??= [])[index] = usage;
+    const tail = this.syncEndsTail;
+    this.syncEnds[tail] = ok ? index : ~index;
+    this.syncEndsTail = tail + 1 === this.syncEnds.length ? 0 : tail + 1;
+    // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, at half its cost on Node 20.
+    SETTLED.then(this.processSyncEnd);
   }
 
   /**
    * Processes the oldest synchronous attempt end, one microtask after it was reported: in
    * order with the ends of asynchronous steps queued before it (so what happened first is
-   * seen first), and a chain of synchronous steps never recurses. One shared function and a
-   * flat queue: no closure or promise per step.
+   * seen first), and a chain of synchronous steps never recurses. One shared function and
+   * flat arrays: no closure, object or promise chain per step.
    */
   private readonly processSyncEnd = (): void => {
-    const ends = this.syncEnds;
     const head = this.syncEndsHead;
-    const index = ends[head] as number;
-    const ok = ends[head + 1] as boolean;
-    const outcome = ends[head + 2];
-    const usage = ends[head + 3] as StepUsage | undefined;
-    const attempt = ends[head + 4] as number;
-    if (head + 5 === ends.length) {
-      ends.length = 0;
-      this.syncEndsHead = 0;
-    } else {
-      this.syncEndsHead = head + 5;
+    const code = this.syncEnds[head];
+    this.syncEndsHead = head + 1 === this.syncEnds.length ? 0 : head + 1;
+    const index = code >= 0 ? code : ~code;
+    const outcome = this.outputs[index];
+    let usage: StepUsage | undefined;
+    if (this.pendingUsages !== undefined) {
+      usage = this.pendingUsages[index];
+      this.pendingUsages[index] = undefined;
     }
-    if (ok) this.stepCompleted(index, outcome, usage, attempt);
-    else retryOrFail(this, index, attempt, outcome, usage);
+    if (code >= 0) {
+      this.stepCompleted(index, outcome, usage, this.attempts[index]);
+    } else {
+      this.outputs[index] = undefined;
+      retryOrFail(this, index, this.attempts[index], outcome, usage);
+    }
   };
 
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
@@ -293,10 +311,10 @@ export class PipelineRun implements StepRunScope {
       }
     }
     const queue = this.startQueue;
-    // `launch` never ends a step synchronously (see stepCompletedSoon), so this loop is not
+    // `launch` never ends a step synchronously (see attemptEndedSoon), so this loop is not
     // re-entered; only a subscriber cancelling the run from an event handler can end the run here.
-    for (let i = 0; i < queue.length && !this.finished; i++) this.launch(queue[i]);
-    queue.length = 0;
+    for (let i = 0; i < queue.count && !this.finished; i++) this.launch(queue.items[i]);
+    queue.count = 0;
     if (!this.finished && this.scheduler.isIdle) this.finish();
   }
 
@@ -372,4 +390,18 @@ function toInputRecord(input: unknown): Record<string, unknown> {
     if (prototype === Object.prototype || prototype === null) return input as Record<string, unknown>;
   }
   return { data: input };
+}
+
+/** The steps admitted to start, appended by the scheduler: a fixed buffer (a run starts each step at most once per admission). */
+class IndexQueue {
+  readonly items: Int32Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.items = new Int32Array(capacity);
+  }
+
+  push(index: number): void {
+    this.items[this.count++] = index;
+  }
 }

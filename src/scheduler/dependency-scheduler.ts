@@ -13,6 +13,11 @@ export const enum StepState {
 
 const NONE: readonly number[] = [];
 
+/** Where the scheduler appends the steps to start: an array, or the run's fixed buffer. */
+export interface IndexSink {
+  push(index: number): unknown;
+}
+
 /**
  * Decides what is ready, and nothing else: a pure state machine over a {@link StepGraph}.
  * No promises, no time, no step code; the run feeds it what finished and starts what it
@@ -61,14 +66,18 @@ export class DependencyScheduler {
    * Like every method that returns steps to start, it appends them to `out` when given
    * (the run passes its start queue: no array per call on the hot path).
    */
-  start(out: number[] = []): number[] {
+  start(): number[];
+  start<S extends IndexSink>(out: S): S;
+  start(out: IndexSink = []): IndexSink {
     const roots: number[] = [];
     for (let index = 0; index < this.waitingOn.length; index++) if (this.waitingOn[index] === 0) roots.push(index);
     return this.admit(roots, out);
   }
 
   /** Records that `index` completed; returns (appends to `out`) the steps to start now, marked running. */
-  complete(index: number, out: number[] = []): number[] {
+  complete(index: number): number[];
+  complete<S extends IndexSink>(index: number, out: S): S;
+  complete(index: number, out: IndexSink = []): IndexSink {
     this.state[index] = StepState.Completed;
     this.running--;
     this.settle(index);
@@ -113,7 +122,9 @@ export class DependencyScheduler {
   }
 
   /** Steps to start now that a slot may have freed (appended to `out`), marked running. */
-  next(out: number[] = []): number[] {
+  next(): number[];
+  next<S extends IndexSink>(out: S): S;
+  next(out: IndexSink = []): IndexSink {
     return this.admit(NONE, out);
   }
 
@@ -135,7 +146,7 @@ export class DependencyScheduler {
     this.unsettledPerLevel[this.graph.levelOf[index]]--;
   }
 
-  private admit(ready: readonly number[], out: number[]): number[] {
+  private admit<S extends IndexSink>(ready: readonly number[], out: S): S {
     if (this.stopped) return out;
     const queue = this.queue;
     if (queue === undefined) {
