@@ -39,7 +39,7 @@ export function overheadRows(rows: readonly OverheadRow[]): string[][] {
       langGraphCell = 'not run (see notes)';
     }
     return [
-      `${engine.name}, ${engine.steps.toLocaleString('en-US')} no-op steps`,
+      `${engine.name}, ${engine.steps.toLocaleString('en-US')} ${engine.stepLabel} steps`,
       'µs/step (× minimal)',
       formatNumber(engine.minimal.medianUs),
       `${formatNumber(engine.execute.medianUs)} (${formatNumber(engine.executeRatio)}×)`,

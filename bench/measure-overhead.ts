@@ -15,6 +15,10 @@ export interface OverheadCase {
   samples: number;
   /** Back-to-back runs per sample, so that a sample is long enough to time. */
   runsPerSample: number;
+  /** What each step does. @default noOpStep (synchronous) */
+  stepFn?: BenchStep;
+  /** How the row names the steps. @default 'no-op' */
+  stepLabel?: string;
 }
 
 /** Per-step time in µs (run time ÷ steps), median of the timed samples. */
@@ -24,6 +28,7 @@ export interface PerStepTime {
 
 export interface OverheadResult {
   name: string;
+  stepLabel: string;
   steps: number;
   minimal: PerStepTime;
   execute: PerStepTime;
@@ -42,6 +47,13 @@ export interface OverheadResult {
 export const noOpStep: BenchStep = () => undefined;
 
 /**
+ * An async step that does nothing: every scheduler must wait for its promise. The engine ends a
+ * synchronous step without a promise, the minimal scheduler always awaits one; this variant
+ * compares the two where both pay for a promise.
+ */
+export const asyncNoOpStep: BenchStep = async () => undefined;
+
+/**
  * Times no-op runs of the engine (`execute`, and `run()` with a subscriber) and of the minimal
  * reference scheduler on the same DAG, in rounds: each round takes one sample of all three, in
  * an order that rotates from round to round, so drift in the machine's state (other processes,
@@ -56,8 +68,9 @@ export const noOpStep: BenchStep = () => undefined;
 export async function measureOverhead(testCase: OverheadCase): Promise<OverheadResult> {
   const { dependencies } = testCase;
   const steps = dependencies.length;
-  const pipeline = buildEnginePipeline(dependencies, noOpStep);
-  const runMinimal = buildMinimalRun(dependencies, noOpStep);
+  const stepFn = testCase.stepFn ?? noOpStep;
+  const pipeline = buildEnginePipeline(dependencies, stepFn);
+  const runMinimal = buildMinimalRun(dependencies, stepFn);
   const contenders: Array<() => Promise<unknown>> = [runMinimal, () => runEngineExecute(pipeline), () => runEngineStream(pipeline)];
   collectGarbage();
   for (let run = 0; run < testCase.warmupRuns; run++) for (const contender of contenders) await contender();
@@ -74,6 +87,7 @@ export async function measureOverhead(testCase: OverheadCase): Promise<OverheadR
   const ratio = (samples: number[][], which: number) => median(samples[which].map((ms, round) => ms / samples[0][round]));
   return {
     name: testCase.name,
+    stepLabel: testCase.stepLabel ?? 'no-op',
     steps,
     minimal: perStep(wallMs[0], steps),
     execute: perStep(wallMs[1], steps),

@@ -12,7 +12,7 @@ import { describeLoad, describeMachine } from './describe-machine';
 import { formatNumber, formatTable } from './format-table';
 import { measureMakespan, type MakespanResult } from './measure-makespan';
 import { measureMemory } from './measure-memory';
-import { measureLangGraphOverhead, measureOverhead, type LangGraphOverhead, type OverheadCase } from './measure-overhead';
+import { asyncNoOpStep, measureLangGraphOverhead, measureOverhead, type LangGraphOverhead, type OverheadCase } from './measure-overhead';
 import { chainDag, randomDag, randomSleepingDag, skewedDag } from './random-dag';
 import { median } from './sample-stats';
 import { verifyAdapters } from './verify-adapters';
@@ -43,6 +43,10 @@ async function main(): Promise<void> {
     { name: 'random DAG', dependencies: randomDag(10_000, 2), ...large, langGraphByDefault: false },
     { name: 'chain', dependencies: chainDag(1_000), ...small, langGraphByDefault: true },
     { name: 'chain', dependencies: chainDag(10_000), ...large, langGraphByDefault: false },
+    // The same with async steps: a promise per step for every scheduler (the engine ends a
+    // synchronous step without one). LangGraph.js awaits every node anyway: not repeated.
+    { name: 'random DAG', dependencies: randomDag(10_000, 2), ...large, stepFn: asyncNoOpStep, stepLabel: 'async no-op', langGraphByDefault: false },
+    { name: 'chain', dependencies: chainDag(10_000), ...large, stepFn: asyncNoOpStep, stepLabel: 'async no-op', langGraphByDefault: false },
   ];
   const overheads: OverheadRow[] = [];
   for (const testCase of cases) {
@@ -67,7 +71,9 @@ async function main(): Promise<void> {
     const testCase = cases[k];
     const steps = testCase.dependencies.length;
     let langGraph: LangGraphOverhead;
-    if (testCase.langGraphByDefault || langGraphAt10k) {
+    if (testCase.stepFn !== undefined) {
+      langGraph = { measured: false, steps, reason: 'not repeated with async steps (LangGraph.js awaits every node either way)' };
+    } else if (testCase.langGraphByDefault || langGraphAt10k) {
       progress(`LangGraph.js no-op overhead: ${testCase.name}, ${steps} steps`);
       const runs = steps > 1_000 ? { warmupRuns: 0, timedRuns: 1 } : { warmupRuns: 1, timedRuns: scale(5) };
       langGraph = await measureLangGraphOverhead(testCase.dependencies, { ...runs, limitMs: LANGGRAPH_LIMIT_MS });

@@ -14,6 +14,10 @@ export interface StepGraph {
   readonly dependents: readonly (readonly number[])[];
   /** Level of each step: 0 without dependencies, else 1 + the highest level of its dependencies. */
   readonly levelOf: Int32Array;
+  /** How many direct dependencies each step has (the scheduler copies it per run). */
+  readonly dependencyCount: Int32Array;
+  /** How many steps each level has (the scheduler copies it per run). */
+  readonly levelSize: Int32Array;
   /** Step ids per level, each level in declaration order. */
   readonly levels: readonly (readonly string[])[];
 }

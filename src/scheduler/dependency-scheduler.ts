@@ -44,10 +44,8 @@ export class DependencyScheduler {
   ) {
     const size = graph.ids.length;
     this.state = new Uint8Array(size);
-    this.waitingOn = new Int32Array(size);
-    for (let index = 0; index < size; index++) this.waitingOn[index] = graph.dependencies[index].length;
-    this.unsettledPerLevel = new Int32Array(graph.levels.length);
-    for (let level = 0; level < graph.levels.length; level++) this.unsettledPerLevel[level] = graph.levels[level].length;
+    this.waitingOn = graph.dependencyCount.slice();
+    this.unsettledPerLevel = graph.levelSize.slice();
     this.queue = maxConcurrency === Infinity ? undefined : new MinHeap();
   }
 
