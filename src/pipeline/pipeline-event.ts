@@ -46,7 +46,10 @@ export interface StepSkippedEvent {
   stepId: string;
   reason: string;
 }
-/** Every step of levels 0..`level` finished (completed, failed or skipped). Emitted in increasing level order. */
+/**
+ * Every step of levels 0..`level` finished (completed, failed or skipped). Emitted in increasing
+ * level order. `stepIds` is frozen (shared with the pipeline): copy it before changing it.
+ */
 export interface LevelCompletedEvent {
   type: 'level.completed';
   level: number;

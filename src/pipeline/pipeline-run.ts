@@ -309,7 +309,8 @@ export class PipelineRun implements StepRunScope {
   private advance(): void {
     if (this.emit !== undefined) {
       for (const level of this.scheduler.takeCompletedLevels()) {
-        this.emit({ type: 'level.completed', level, stepIds: [...this.graph.levels[level]] });
+        // The graph's own (frozen) array: event payloads are read-only, and a chain has a level per step.
+        this.emit({ type: 'level.completed', level, stepIds: this.graph.levels[level] as string[] });
       }
     }
     const queue = this.startQueue;
