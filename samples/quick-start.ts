@@ -1,10 +1,20 @@
-import { Pipeline, PipelineConfig, StepConfig, step } from 'fastroai';
+import { z } from 'zod';
+import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, StepConfig, step } from 'fastroai';
+import { createOfflineDemoModel } from 'fastroai/testing';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Each step reads the run's input and its dependencies' outputs from ctx.
 const extract = step((ctx) => ctx.getInput<string>('document').split(/\s+/));
-const classify = step((ctx) => (ctx.getDependency<string[]>('extract').includes('invoice') ? 'invoice' : 'letter'));
+
+// An agent step: a real model when OPENAI_API_KEY is set, else the offline demo model (no network).
+const classifier = new FastroAgent({
+  model: process.env.OPENAI_API_KEY ? 'openai:gpt-4o-mini' : createOfflineDemoModel(),
+  outputType: z.object({ documentType: z.enum(['invoice', 'receipt', 'contract', 'other']) }),
+  // Prices come from genai-prices; the demo model has none, so price it like gpt-4o-mini.
+  costCalculator: new CostCalculator({ pricingOverrides: { 'fastroai-offline-demo': { inputPerMtok: 0.15, outputPerMtok: 0.6 } } }),
+});
+const classify = classifier.asStep((ctx) => `Classify this document: ${ctx.getDependency<string[]>('extract').join(' ')}`);
 const fetchMarket = step({ timeout: 5, retries: 2 }, async () => {
   await sleep(30); // a slow API call
   return { eurUsd: 1.08 };
@@ -17,7 +27,8 @@ const calculate = step((ctx) => {
   const amount = Number(ctx.getDependency<string[]>('extract').find((word) => /^\d+$/.test(word)));
   const { eurUsd } = ctx.getDependency<{ eurUsd: number }>('fetchMarket');
   const { discount } = ctx.getDependency<{ discount: number }>('fetchUser');
-  return { kind: ctx.getDependency<string>('classify'), usd: Math.round(amount * eurUsd * (1 - discount)) };
+  const { documentType } = ctx.getDependency<{ documentType: string }>('classify');
+  return { kind: documentType, usd: Math.round(amount * eurUsd * (1 - discount)) };
 });
 
 const pipeline = new Pipeline({
@@ -44,6 +55,7 @@ async function main() {
   // Or just the result.
   const result = await pipeline.execute({ document: 'invoice total 1000 EUR', userId: 'u-42' });
   console.log(result.output); // { kind: 'invoice', usd: 972 }
+  console.log(`${result.usage?.totalInputTokens} input tokens, ${result.usage?.totalCostMicrocents} microcents`);
 }
 
 main();
