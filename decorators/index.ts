@@ -1,4 +1,4 @@
-/* The decorators of the design card. metadata.ts's writers are internal: not exported. */
+/* The decorators of the design card. */
 export { Step, type StepOptions } from './step';
 export { DependsOn } from './depends-on';
-export { readStepMetadata, readDependsOnMetadata, type StepMetadata, type DependencyReference } from './metadata';
+// export * from './metadata'; internal: the metadata format is read by src/ through its accessors only.

@@ -8,7 +8,7 @@ export type * from './pipeline/pipeline-event';
 
 /* Steps */
 export { BaseStep, type StepClass, type StepOutput, type StepLike } from './steps/base-step';
-export { step, FunctionStep } from './steps/function-step';
+export { step } from './steps/function-step';
 export { StepContext, type StepContextOptions } from './context/step-context';
 export type { AgentCallOptions } from './context/run-agent-call';
 
@@ -27,7 +27,7 @@ export { attachReportedUsage, reportedUsageOf } from './usage/reported-usage';
 export { ChatResponse, type ChatResponseFields, type ToolCallRecord } from './agent/chat-response';
 export type { RunnableAgent, AgentRunOptions } from './agent/runnable-agent';
 export { FastroAgent, type FastroAgentOptions } from './agent/fastro-agent';
-export { AgentStep, type AgentPrompt } from './agent/agent-step';
+export type { AgentPrompt } from './agent/agent-step';
 export type { StreamChunk } from './agent/stream-chunk';
 export { AgentTimeoutError } from './agent/agent-timeout-error';
 

@@ -1,4 +1,4 @@
-import type { StepConfig } from '../config/step-config';
+import { StepConfig } from '../config/step-config';
 import type { StepContext } from '../context/step-context';
 import { BaseStep } from '../steps/base-step';
 import type { RunnableAgent } from './runnable-agent';
@@ -20,7 +20,7 @@ export class AgentStep<O> extends BaseStep<any, O> {
     if (typeof prompt !== 'string' && typeof prompt !== 'function') {
       throw new TypeError(`asStep expects a prompt string or a function of the step context, got ${prompt === null ? 'null' : typeof prompt}`);
     }
-    this.config = config;
+    this.config = config ?? new StepConfig();
   }
 
   async execute(ctx: StepContext<any>): Promise<O> {

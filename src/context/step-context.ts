@@ -163,7 +163,7 @@ export class StepContext<Deps = unknown> {
 
   /** Like {@link getDependency}, but `undefined` instead of an error. */
   getDependencyOrNone<C extends StepClass>(step: C): StepOutput<C> | undefined;
-  getDependencyOrNone<T = unknown>(stepId: string, outputType?: abstract new (...args: any[]) => T): T | undefined;
+  getDependencyOrNone<T = unknown>(stepIdOrClass: string | StepClass, outputType?: abstract new (...args: any[]) => T): T | undefined;
   getDependencyOrNone(stepOrId: string | StepClass): unknown {
     const id = stepIdOf(stepOrId);
     return this.view.isVisibleTo(id, this.index) ? this.view.outputOf(id) : undefined;

@@ -279,6 +279,8 @@ export class PipelineRun implements StepRunScope {
     const id = this.graph.ids[index];
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown);
     if (!this.stoppedEarly && this.definition.config.onError === 'fail') {
+      // The stream says which step failed, then errors with the same error.
+      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
       this.abortRun(error);
       return;
     }

@@ -15,7 +15,8 @@ export class FunctionStep<O> extends BaseStep<any, Awaited<O>> {
     if (typeof fn !== 'function') {
       throw new PipelineValidationError(`step() expects a function, got ${fn === null ? 'null' : typeof fn}`);
     }
-    this.config = config;
+    // Always a StepConfig (API.md §3); one given no fields overrides nothing when resolved.
+    this.config = config ?? new StepConfig();
   }
 
   execute(ctx: StepContext<any>): Promise<Awaited<O>> | Awaited<O> {
@@ -38,7 +39,7 @@ export function step<O>(
   fnOrOptions: StepFunction<O> | StepConfigOptions,
   fn?: StepFunction<O>,
 ): BaseStep<any, Awaited<O>> | (<P>(fn: StepFunction<P>) => BaseStep<any, Awaited<P>>) {
-  if (typeof fnOrOptions === 'function') return new FunctionStep(fnOrOptions);
+  if (typeof fnOrOptions === 'function') return new FunctionStep(fnOrOptions, new StepConfig());
   const config = new StepConfig(fnOrOptions);
   if (fn !== undefined) return new FunctionStep(fn, config);
   return <P>(later: StepFunction<P>) => new FunctionStep(later, config);

@@ -1,4 +1,5 @@
-import { BaseStep, DependsOn, Pipeline, Step, readDependsOnMetadata, type StepContext } from 'fastroai';
+import { BaseStep, DependsOn, Pipeline, Step, type StepContext } from 'fastroai';
+import { readDependsOnMetadata } from '../../decorators/metadata';
 
 describe('@DependsOn', () => {
   it('records ids, classes and thunks as given', () => {

@@ -1,4 +1,5 @@
-import { BaseStep, DEPS, Pipeline, PipelineConfig, PipelineValidationError, Step, StepConfig, readStepMetadata, type StepContext } from 'fastroai';
+import { BaseStep, DEPS, Pipeline, PipelineConfig, PipelineValidationError, Step, StepConfig, type StepContext } from 'fastroai';
+import { readStepMetadata } from '../../decorators/metadata';
 import { container, inject } from 'tsyringe';
 
 describe('@Step', () => {

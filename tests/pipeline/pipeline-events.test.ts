@@ -238,6 +238,9 @@ describe('Pipeline.run', () => {
     expect((executeError as StepExecutionError).originalError).toBe(original);
     expect((streamError as Error).message).toBe((executeError as Error).message);
     expect(seen.some((event) => event.type === 'pipeline.completed')).toBe(false);
+    const last = seen[seen.length - 1];
+    expect(last).toMatchObject({ type: 'step.failed', stepId: 'a', level: 0 });
+    expect((last as Extract<PipelineEvent, { type: 'step.failed' }>).error).toBe(streamError);
   });
 
   it('is cold: nothing runs until subscribed, and each subscription is a run of its own', async () => {

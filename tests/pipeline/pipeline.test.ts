@@ -151,10 +151,24 @@ describe('Pipeline properties', () => {
 });
 
 describe('step()', () => {
-  it('makes a step without a config of its own from a bare sync function', async () => {
+  it('makes a step with a default StepConfig (overriding nothing) from a bare sync function', async () => {
     const s = step(() => 42);
-    expect(s.config).toBeUndefined();
+    expect(s.config).toBeInstanceOf(StepConfig);
+    expect(s.config).toMatchObject({ timeout: null, retries: 0, retryDelay: 1, costBudget: null });
     expect(await new Pipeline({ name: 'p', steps: { s } }).execute({})).toMatchObject({ output: 42 });
+  });
+
+  it("lets a bare function step inherit the pipeline's retries (its default config gives no field)", async () => {
+    let calls = 0;
+    const flaky = step(() => {
+      if (++calls < 3) throw new Error(`failure ${calls}`);
+      return 'ok';
+    });
+    const pipeline = new Pipeline({ name: 'p', steps: { flaky }, config: new PipelineConfig({ retries: 2, retryDelay: 0.001 }) });
+    const result = await pipeline.execute({});
+    expect(result.output).toBe('ok');
+    expect(calls).toBe(3);
+    expect(result.timings.flaky.attempts).toBe(3);
   });
 
   it('makes a step from an async function', async () => {
