@@ -10,26 +10,9 @@ import {
   StepTimeoutError,
   step,
 } from 'fastroai';
-import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
+import { useOpenAIServer } from '../support/use-openai-server';
 
-let server: OpenAIServer;
-const savedEnv = { key: process.env.OPENAI_API_KEY, url: process.env.OPENAI_BASE_URL };
-
-beforeAll(async () => {
-  server = await startOpenAIServer();
-  process.env.OPENAI_API_KEY = 'sk-test-key';
-  process.env.OPENAI_BASE_URL = server.baseURL;
-});
-
-afterAll(async () => {
-  for (const [name, value] of [['OPENAI_API_KEY', savedEnv.key], ['OPENAI_BASE_URL', savedEnv.url]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await server.close();
-});
-
-beforeEach(() => server.reset());
+const useServer = useOpenAIServer();
 
 /** A one-step pipeline whose step calls `agent` through ctx.run. */
 function singleCall(agent: FastroAgent<any>, config: ConstructorParameters<typeof StepConfig>[0]) {
@@ -39,24 +22,24 @@ function singleCall(agent: FastroAgent<any>, config: ConstructorParameters<typeo
 describe('FastroAgent in a pipeline', () => {
   describe('retries: ctx.run owns them', () => {
     it.each([500, 429])('retries: 2 after %i answers means exactly 3 HTTP requests', async (status) => {
-      server.enqueue({ kind: 'error', status }, { kind: 'error', status }, { kind: 'json', content: 'third time lucky' });
+      useServer().enqueue({ kind: 'error', status }, { kind: 'error', status }, { kind: 'json', content: 'third time lucky' });
       const result = await singleCall(new FastroAgent(), { retries: 2, retryDelay: 0.01 }).execute({});
       expect(result.output).toBe('third time lucky');
-      expect(server.requests).toHaveLength(3);
+      expect(useServer().requests).toHaveLength(3);
     });
 
     it('gives up after retries + 1 requests when every answer fails', async () => {
-      server.fallback = () => ({ kind: 'error', status: 500, message: 'still down' });
+      useServer().fallback = () => ({ kind: 'error', status: 500, message: 'still down' });
       const error = await singleCall(new FastroAgent(), { retries: 2, retryDelay: 0.01 })
         .execute({})
         .catch((caught: unknown) => caught);
       expect(StepExecutionError.isInstance(error)).toBe(true);
       expect((error as StepExecutionError).stepId).toBe('ask');
-      expect(server.requests).toHaveLength(3);
+      expect(useServer().requests).toHaveLength(3);
     });
 
     it('fires the agent dispatch hooks around every attempt', async () => {
-      server.enqueue({ kind: 'error', status: 500 }, { kind: 'json', content: 'ok' });
+      useServer().enqueue({ kind: 'error', status: 500 }, { kind: 'json', content: 'ok' });
       const calls: string[] = [];
       const agent = new FastroAgent({
         onBeforeDispatch: async () => {
@@ -77,24 +60,24 @@ describe('FastroAgent in a pipeline', () => {
         },
       });
       await expect(singleCall(agent, { retries: 3, retryDelay: 0.01 }).execute({})).rejects.toThrow(/circuit open/);
-      expect(server.requests).toHaveLength(0);
+      expect(useServer().requests).toHaveLength(0);
     });
   });
 
   describe('timeouts', () => {
     it('a step timeout aborts the model call: the server sees the connection close', async () => {
-      server.enqueue({ kind: 'hang' });
+      useServer().enqueue({ kind: 'hang' });
       const error = await singleCall(new FastroAgent(), { timeout: 0.2 })
         .execute({})
         .catch((caught: unknown) => caught);
       expect(StepExecutionError.isInstance(error)).toBe(true);
       expect(StepTimeoutError.isInstance((error as StepExecutionError).originalError)).toBe(true);
-      await server.requests[0].closed;
-      expect(server.requests[0].isClosed()).toBe(true);
+      await useServer().requests[0].closed;
+      expect(useServer().requests[0].isClosed()).toBe(true);
     });
 
     it('a timed-out attempt is retried and the retry answers', async () => {
-      server.enqueue({ kind: 'hang' }, { kind: 'json', content: 'second try' });
+      useServer().enqueue({ kind: 'hang' }, { kind: 'json', content: 'second try' });
       const pipeline = new Pipeline({
         name: 'timeout-retry',
         steps: { ask: step(async (ctx) => (await ctx.run(new FastroAgent(), 'Q', { timeout: 0.2, retries: 1 })).output) },
@@ -102,14 +85,14 @@ describe('FastroAgent in a pipeline', () => {
       });
       const result = await pipeline.execute({});
       expect(result.output).toBe('second try');
-      await server.requests[0].closed;
-      expect(server.requests).toHaveLength(2);
+      await useServer().requests[0].closed;
+      expect(useServer().requests).toHaveLength(2);
     });
   });
 
   describe('usage and cost', () => {
     it('counts the usage of a failed attempt the provider reported', async () => {
-      server.enqueue(
+      useServer().enqueue(
         { kind: 'json', content: '{"answer":"not a number"}', usage: { promptTokens: 100, completionTokens: 10 } },
         { kind: 'json', content: '{"answer":42}', usage: { promptTokens: 100, completionTokens: 8 } },
       );
@@ -125,7 +108,7 @@ describe('FastroAgent in a pipeline', () => {
 
     it('per-step cost rows add up exactly to the run total', async () => {
       // Token counts chosen so every step's price has a fraction of a microcent to truncate.
-      server.fallback = (request) => {
+      useServer().fallback = (request) => {
         const n = request.body.messages.at(-1).content.length;
         return { kind: 'json', content: `answer ${n}`, usage: { promptTokens: 1_003 + n * 7, completionTokens: 17 + n, cachedTokens: 333 } };
       };
@@ -158,7 +141,7 @@ describe('FastroAgent in a pipeline', () => {
     });
 
     it('refuses the next call once a step spent its budget', async () => {
-      server.fallback = () => ({ kind: 'json', content: 'ok', usage: { promptTokens: 1_000, completionTokens: 0 } });
+      useServer().fallback = () => ({ kind: 'json', content: 'ok', usage: { promptTokens: 1_000, completionTokens: 0 } });
       const agent = new FastroAgent();
       const pipeline = new Pipeline({
         name: 'budget',
@@ -170,7 +153,7 @@ describe('FastroAgent in a pipeline', () => {
       });
       await expect(pipeline.execute({})).rejects.toThrow(/budget/i);
       // Each call costs 2,500 microcents: the first crosses the 2,000 budget, the second is refused.
-      expect(server.requests).toHaveLength(1);
+      expect(useServer().requests).toHaveLength(1);
     });
 
     it('asStep builds its prompt from the step context', async () => {
@@ -180,7 +163,7 @@ describe('FastroAgent in a pipeline', () => {
         steps: { summarize: agent.asStep((ctx) => `Summarize: ${ctx.getInput<string>('document')}`) },
       });
       await pipeline.execute({ document: 'A long text.' });
-      expect(server.requests[0].body.messages.at(-1)).toEqual({ role: 'user', content: 'Summarize: A long text.' });
+      expect(useServer().requests[0].body.messages.at(-1)).toEqual({ role: 'user', content: 'Summarize: A long text.' });
     });
   });
 });

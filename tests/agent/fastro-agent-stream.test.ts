@@ -1,26 +1,9 @@
 import { tool } from 'ai';
 import { z } from 'zod';
 import { FastroAgent, type StreamChunk, type Tracer } from 'fastroai';
-import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
+import { useOpenAIServer } from '../support/use-openai-server';
 
-let server: OpenAIServer;
-const savedEnv = { key: process.env.OPENAI_API_KEY, url: process.env.OPENAI_BASE_URL };
-
-beforeAll(async () => {
-  server = await startOpenAIServer();
-  process.env.OPENAI_API_KEY = 'sk-test-key';
-  process.env.OPENAI_BASE_URL = server.baseURL;
-});
-
-afterAll(async () => {
-  for (const [name, value] of [['OPENAI_API_KEY', savedEnv.key], ['OPENAI_BASE_URL', savedEnv.url]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await server.close();
-});
-
-beforeEach(() => server.reset());
+const useServer = useOpenAIServer();
 
 async function collect<O>(stream: AsyncIterable<StreamChunk<O>>): Promise<StreamChunk<O>[]> {
   const chunks: StreamChunk<O>[] = [];
@@ -30,7 +13,7 @@ async function collect<O>(stream: AsyncIterable<StreamChunk<O>>): Promise<Stream
 
 describe('FastroAgent.runStream over SSE', () => {
   it('yields each delta, then one final chunk with the usage of the call', async () => {
-    server.enqueue({
+    useServer().enqueue({
       kind: 'stream',
       deltas: ['Hel', 'lo', ' world'],
       model: 'gpt-4o-2024-08-06',
@@ -57,11 +40,11 @@ describe('FastroAgent.runStream over SSE', () => {
       // 40 uncached * 2.5 + 10 cached * 1.25 + 3 output * 10 = 142.5, truncated.
       costMicrocents: 142,
     });
-    expect(server.requests[0].body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(useServer().requests[0].body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
   it('streams structured output and validates it at the end', async () => {
-    server.enqueue({ kind: 'stream', deltas: ['{"city":', '"Paris"}'] });
+    useServer().enqueue({ kind: 'stream', deltas: ['{"city":', '"Paris"}'] });
     const agent = new FastroAgent({ outputType: z.object({ city: z.string() }) });
     const chunks = await collect(agent.runStream('Where?'));
     const final = chunks.at(-1)!;
@@ -71,7 +54,7 @@ describe('FastroAgent.runStream over SSE', () => {
   });
 
   it('streams the tool loop: tool calls and usage of every request', async () => {
-    server.enqueue(
+    useServer().enqueue(
       { kind: 'stream', deltas: [], toolCalls: [{ id: 'call_9', name: 'lookup', arguments: { id: 7 } }], usage: { promptTokens: 30, completionTokens: 8 } },
       { kind: 'stream', deltas: ['Found ', 'it.'], usage: { promptTokens: 45, completionTokens: 3 } },
     );
@@ -86,23 +69,23 @@ describe('FastroAgent.runStream over SSE', () => {
   });
 
   it('throws when the server fails, after no chunk', async () => {
-    server.enqueue({ kind: 'error', status: 500, message: 'upstream down' });
+    useServer().enqueue({ kind: 'error', status: 500, message: 'upstream down' });
     await expect(collect(new FastroAgent().runStream('x'))).rejects.toThrow(/upstream down/);
-    expect(server.requests).toHaveLength(1);
+    expect(useServer().requests).toHaveLength(1);
   });
 
   it('closes the connection when the consumer stops reading', async () => {
-    server.enqueue({ kind: 'stream', deltas: ['one ', 'two '], stall: true });
+    useServer().enqueue({ kind: 'stream', deltas: ['one ', 'two '], stall: true });
     for await (const chunk of new FastroAgent().runStream('x')) {
       expect(chunk.content).toBe('one ');
       break;
     }
-    await server.requests[0].closed;
-    expect(server.requests[0].isClosed()).toBe(true);
+    await useServer().requests[0].closed;
+    expect(useServer().requests[0].isClosed()).toBe(true);
   });
 
   it('closes the connection and throws when the signal aborts mid-stream', async () => {
-    server.enqueue({ kind: 'stream', deltas: ['partial'], stall: true });
+    useServer().enqueue({ kind: 'stream', deltas: ['partial'], stall: true });
     const controller = new AbortController();
     const seen: string[] = [];
     const reading = (async () => {
@@ -113,11 +96,11 @@ describe('FastroAgent.runStream over SSE', () => {
     })();
     await expect(reading).rejects.toThrow();
     expect(seen).toEqual(['partial']);
-    await server.requests[0].closed;
+    await useServer().requests[0].closed;
   });
 
   it('runs inside a fastroai.agent.run span and logs the usage', async () => {
-    server.enqueue({ kind: 'stream', deltas: ['ok'], usage: { promptTokens: 12, completionTokens: 1 } });
+    useServer().enqueue({ kind: 'stream', deltas: ['ok'], usage: { promptTokens: 12, completionTokens: 1 } });
     const log: string[] = [];
     const tracer: Tracer = {
       async span(name, fn) {

@@ -2,29 +2,10 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { tool, type ModelMessage } from 'ai';
 import { z } from 'zod';
 import { AgentTimeoutError, CostCalculator, FastroAgent, reportedUsageOf, type Tracer } from 'fastroai';
-import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
+import { useOpenAIServer } from '../support/use-openai-server';
 
-let server: OpenAIServer;
-const savedEnv = { key: process.env.OPENAI_API_KEY, url: process.env.OPENAI_BASE_URL };
+const useServer = useOpenAIServer();
 
-beforeAll(async () => {
-  server = await startOpenAIServer();
-  process.env.OPENAI_API_KEY = 'sk-test-key';
-  process.env.OPENAI_BASE_URL = server.baseURL;
-});
-
-afterAll(async () => {
-  restoreEnv('OPENAI_API_KEY', savedEnv.key);
-  restoreEnv('OPENAI_BASE_URL', savedEnv.url);
-  await server.close();
-});
-
-beforeEach(() => server.reset());
-
-function restoreEnv(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-}
 
 describe('FastroAgent against an OpenAI-compatible server', () => {
   it('has the documented defaults', () => {
@@ -37,10 +18,10 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
   });
 
   it("sends 'openai:<model>' to /v1/chat/completions with the key, system prompt and settings", async () => {
-    server.enqueue({ kind: 'json', content: 'Paris.' });
+    useServer().enqueue({ kind: 'json', content: 'Paris.' });
     const agent = new FastroAgent({ model: 'openai:gpt-4o-mini', systemPrompt: 'Answer briefly.', temperature: 0.2, maxTokens: 100 });
     await agent.run('Capital of France?');
-    const [request] = server.requests;
+    const [request] = useServer().requests;
     expect(request.path).toBe('/v1/chat/completions');
     expect(request.headers.authorization).toBe('Bearer sk-test-key');
     expect(request.body).toMatchObject({
@@ -55,7 +36,7 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
   });
 
   it('fills the ChatResponse from the answer: text, tokens with cached ones, model, cost, time, trace id', async () => {
-    server.enqueue({
+    useServer().enqueue({
       kind: 'json',
       content: 'Hello there',
       model: 'gpt-4o-2024-08-06',
@@ -79,14 +60,14 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
   });
 
   it('prices with the given calculator', async () => {
-    server.enqueue({ kind: 'json', content: 'x', usage: { promptTokens: 1_000_000, completionTokens: 0 } });
+    useServer().enqueue({ kind: 'json', content: 'x', usage: { promptTokens: 1_000_000, completionTokens: 0 } });
     const costCalculator = new CostCalculator({ pricingOverrides: { 'gpt-4o': { inputPerMtok: 1, outputPerMtok: 1 } } });
     const response = await new FastroAgent({ costCalculator }).run('x');
     expect(response.costMicrocents).toBe(1_000_000);
   });
 
   it('runs the tool loop and sums usage, requests and tool calls over all its steps', async () => {
-    server.enqueue(
+    useServer().enqueue(
       { kind: 'json', toolCalls: [{ id: 'call_1', name: 'weather', arguments: { city: 'Paris' } }], usage: { promptTokens: 100, completionTokens: 20 } },
       { kind: 'json', content: 'Sunny in Paris.', usage: { promptTokens: 150, completionTokens: 10, cachedTokens: 100 } },
     );
@@ -105,13 +86,13 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
     expect(response.toolCallCount).toBe(1);
     // Each request priced on its own, then summed: (100*2.5 + 20*10) + (50*2.5 + 100*1.25 + 10*10).
     expect(response.costMicrocents).toBe(450 + 350);
-    expect(server.requests).toHaveLength(2);
-    expect(server.requests[0].body.tools[0].function.name).toBe('weather');
-    expect(server.requests[1].body.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_1', content: 'sunny in Paris' });
+    expect(useServer().requests).toHaveLength(2);
+    expect(useServer().requests[0].body.tools[0].function.name).toBe('weather');
+    expect(useServer().requests[1].body.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_1', content: 'sunny in Paris' });
   });
 
   it('gives a typed, validated output for a zod outputType, asking for a JSON schema answer', async () => {
-    server.enqueue({ kind: 'json', content: '{"category":"billing","confidence":0.9}' });
+    useServer().enqueue({ kind: 'json', content: '{"category":"billing","confidence":0.9}' });
     const agent = new FastroAgent({
       outputType: z.object({ category: z.enum(['billing', 'bug']), confidence: z.number() }),
     });
@@ -119,11 +100,11 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
     const category: 'billing' | 'bug' = response.output.category;
     expect(category).toBe('billing');
     expect(response.output).toEqual({ category: 'billing', confidence: 0.9 });
-    expect(server.requests[0].body.response_format).toMatchObject({ type: 'json_schema', json_schema: { strict: true } });
+    expect(useServer().requests[0].body.response_format).toMatchObject({ type: 'json_schema', json_schema: { strict: true } });
   });
 
   it('rejects an answer that does not fit the outputType, carrying the usage it reported', async () => {
-    server.enqueue({ kind: 'json', content: '{"category":"weather"}', usage: { promptTokens: 70, completionTokens: 9 } });
+    useServer().enqueue({ kind: 'json', content: '{"category":"weather"}', usage: { promptTokens: 70, completionTokens: 9 } });
     const agent = new FastroAgent({ outputType: z.object({ category: z.enum(['billing', 'bug']) }) });
     const error = await agent.run('?').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
@@ -136,13 +117,13 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
   });
 
   it('sends the message history before the message', async () => {
-    server.enqueue({ kind: 'json', content: 'Your name is Ada.' });
+    useServer().enqueue({ kind: 'json', content: 'Your name is Ada.' });
     const history: ModelMessage[] = [
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'Nice to meet you, Ada.' },
     ];
     await new FastroAgent().run('What is my name?', { messageHistory: history });
-    expect(server.requests[0].body.messages).toEqual([
+    expect(useServer().requests[0].body.messages).toEqual([
       { role: 'system', content: 'You are a helpful AI assistant.' },
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'Nice to meet you, Ada.' },
@@ -151,39 +132,39 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
   });
 
   it('does not retry a failed request itself: retries belong to ctx.run', async () => {
-    server.enqueue({ kind: 'error', status: 500 }, { kind: 'json', content: 'late' });
+    useServer().enqueue({ kind: 'error', status: 500 }, { kind: 'json', content: 'late' });
     await expect(new FastroAgent().run('x')).rejects.toThrow();
-    expect(server.requests).toHaveLength(1);
+    expect(useServer().requests).toHaveLength(1);
   });
 
   it('lets the SDK retry when maxRetries is set explicitly', async () => {
-    server.enqueue({ kind: 'error', status: 429, headers: { 'retry-after-ms': '10' } }, { kind: 'json', content: 'ok' });
+    useServer().enqueue({ kind: 'error', status: 429, headers: { 'retry-after-ms': '10' } }, { kind: 'json', content: 'ok' });
     const response = await new FastroAgent({ maxRetries: 1 }).run('x');
     expect(response.output).toBe('ok');
-    expect(server.requests).toHaveLength(2);
+    expect(useServer().requests).toHaveLength(2);
   });
 
   it('aborts the HTTP request when the signal aborts: the server sees the connection close', async () => {
-    server.enqueue({ kind: 'hang' });
+    useServer().enqueue({ kind: 'hang' });
     const controller = new AbortController();
     const call = new FastroAgent().run('x', { signal: controller.signal });
-    await waitFor(() => server.requests.length === 1);
+    await waitFor(() => useServer().requests.length === 1);
     controller.abort(new Error('cancelled by the test'));
     await expect(call).rejects.toThrow();
-    await server.requests[0].closed;
-    expect(server.requests[0].isClosed()).toBe(true);
+    await useServer().requests[0].closed;
+    expect(useServer().requests[0].isClosed()).toBe(true);
   });
 
   it('aborts a call that outlives its own timeout with AgentTimeoutError', async () => {
-    server.enqueue({ kind: 'hang' });
+    useServer().enqueue({ kind: 'hang' });
     const error = await new FastroAgent({ timeout: 0.2 }).run('x').catch((caught: unknown) => caught);
     expect(AgentTimeoutError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'fastroai:agent-timeout', timeoutSeconds: 0.2, model: 'openai:gpt-4o' });
-    await server.requests[0].closed;
+    await useServer().requests[0].closed;
   });
 
   it('opens a fastroai.agent.run span and logs tokens and cost on it', async () => {
-    server.enqueue({ kind: 'json', content: 'ok', usage: { promptTokens: 40, completionTokens: 4 } });
+    useServer().enqueue({ kind: 'json', content: 'ok', usage: { promptTokens: 40, completionTokens: 4 } });
     const events: string[] = [];
     const tracer: Tracer = {
       async span(name, fn, attributes) {
@@ -204,12 +185,12 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
   });
 
   it('takes any AI SDK LanguageModel object', async () => {
-    server.enqueue({ kind: 'json', content: 'from an object' });
-    const provider = createOpenAI({ baseURL: server.baseURL, apiKey: 'sk-object' });
+    useServer().enqueue({ kind: 'json', content: 'from an object' });
+    const provider = createOpenAI({ baseURL: useServer().baseURL, apiKey: 'sk-object' });
     const agent = new FastroAgent({ model: provider.chat('gpt-4o-mini') });
     expect(agent.modelName).toBe('openai:gpt-4o-mini');
     expect((await agent.run('x')).output).toBe('from an object');
-    expect(server.requests[0].headers.authorization).toBe('Bearer sk-object');
+    expect(useServer().requests[0].headers.authorization).toBe('Bearer sk-object');
   });
 
   it('exposes the dispatch hooks it was given, and no others', () => {
