@@ -72,6 +72,7 @@ export function buildStepGraph(ids: readonly string[], dependencies: Readonly<Re
   }
   // Frozen: runs hand them out in `level.completed` events without copying.
   for (const level of levels) Object.freeze(level);
+  Object.freeze(levels);
   const dependencyCount = Int32Array.from(dependencyIndices, (deps) => deps.length);
   const levelSize = Int32Array.from(levels, (level) => level.length);
   return { ids, indexOf, dependencies: dependencyIndices, dependents, levelOf, levels, dependencyCount, levelSize };

@@ -2,7 +2,7 @@ import type { ConversationState } from '../conversation/conversation-state';
 import type { StepUsage } from '../usage/step-usage';
 import type { PipelineResult } from './pipeline-result';
 
-/** A run began. */
+/** A run began. `levels` is frozen (shared with the pipeline): copy it before changing it. */
 export interface PipelineStartedEvent {
   type: 'pipeline.started';
   pipeline: string;

@@ -127,7 +127,7 @@ export class PipelineRun implements StepRunScope {
       type: 'pipeline.started',
       pipeline: this.definition.name,
       runId: this.runId,
-      levels: this.graph.levels.map((level) => [...level]),
+      levels: this.graph.levels as string[][], // frozen, shared: a chain has a level per step
     });
     const onAbort = () => this.cancel(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
