@@ -18,6 +18,8 @@ export type StepConfigField = (typeof STEP_CONFIG_FIELDS)[number];
 /** Which fields a config was given explicitly; only those override a less specific config. */
 export const GIVEN_FIELDS: unique symbol = Symbol('fastroai.config.given');
 
+const NOTHING_GIVEN: ReadonlySet<string> = new Set();
+
 /**
  * Timeout, retries, backoff and cost budget of a step.
  *
@@ -45,7 +47,9 @@ export class StepConfig {
     this.retries = checkCount(name, 'retries', options.retries ?? 0);
     this.retryDelay = checkSeconds(name, 'retryDelay', options.retryDelay ?? 1);
     this.costBudget = checkOptionalMicrocents(name, 'costBudget', options.costBudget);
-    this[GIVEN_FIELDS] = new Set(Object.keys(options).filter((key) => (options as Record<string, unknown>)[key] !== undefined));
+    const given = Object.keys(options).filter((key) => (options as Record<string, unknown>)[key] !== undefined);
+    // Most configs (every `step(fn)`) give nothing: they share one empty set.
+    this[GIVEN_FIELDS] = given.length === 0 ? NOTHING_GIVEN : new Set(given);
   }
 }
 
