@@ -6,6 +6,7 @@ import { ConversationState, ConversationStatus } from '../conversation/conversat
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
 import { executeStep, retryOrFail } from '../executor/execute-step';
+import { RetryWaits } from '../executor/retry-waits';
 import type { StepRunScope } from '../executor/step-run-scope';
 import { isAncestor } from '../graph/is-ancestor';
 import type { StepGraph } from '../graph/step-graph';
@@ -19,6 +20,8 @@ import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult, StepTiming } from './pipeline-result';
 import { resolveStepInstances } from './resolve-step-instances';
+import { toInputRecord } from './to-input-record';
+import { IndexQueue } from '../scheduler/index-queue';
 import { defineLazyProperty } from './define-lazy-property';
 import { attachRunGraph } from './run-graph-of';
 
@@ -82,7 +85,7 @@ export class PipelineRun implements StepRunScope {
   private readonly attempts: Int32Array;
   private readonly errors: Record<string, Error> = {};
   private readonly skipped: number[] = [];
-  private readonly retryWaits = new Set<{ timer: NodeJS.Timeout; resolve: (goOn: boolean) => void }>();
+  private readonly retryWaits = new RetryWaits();
   private steps: readonly StepLike[] = [];
   private usages: Record<string, StepUsage> | undefined;
   private conversationState: ConversationState<unknown> | undefined;
@@ -195,17 +198,7 @@ export class PipelineRun implements StepRunScope {
   }
 
   waitBeforeRetry(ms: number): Promise<boolean> {
-    if (this.isAborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const wait = {
-        timer: setTimeout(() => {
-          this.retryWaits.delete(wait);
-          resolve(true);
-        }, ms),
-        resolve,
-      };
-      this.retryWaits.add(wait);
-    });
+    return this.retryWaits.wait(ms);
   }
 
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
@@ -338,11 +331,7 @@ export class PipelineRun implements StepRunScope {
     this.abortError = error;
     this.scheduler.stop();
     if (this.contexts !== undefined) for (const ctx of this.contexts) ctx?.abortAttempt(error);
-    for (const wait of this.retryWaits) {
-      clearTimeout(wait.timer);
-      wait.resolve(false);
-    }
-    this.retryWaits.clear();
+    this.retryWaits.cancelAll();
     this.rejectRun(error);
   }
 
@@ -385,28 +374,5 @@ export class PipelineRun implements StepRunScope {
       }
     }
     return timings;
-  }
-}
-
-/** Input that is not a plain object is wrapped as `{ data: input }`. */
-function toInputRecord(input: unknown): Record<string, unknown> {
-  if (typeof input === 'object' && input !== null) {
-    const prototype = Object.getPrototypeOf(input);
-    if (prototype === Object.prototype || prototype === null) return input as Record<string, unknown>;
-  }
-  return { data: input };
-}
-
-/** The steps admitted to start, appended by the scheduler: a fixed buffer (a run starts each step at most once per admission). */
-class IndexQueue {
-  readonly items: Int32Array;
-  count = 0;
-
-  constructor(capacity: number) {
-    this.items = new Int32Array(capacity);
-  }
-
-  push(index: number): void {
-    this.items[this.count++] = index;
   }
 }
