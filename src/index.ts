@@ -55,3 +55,18 @@ export { DEPS, TRACER } from './di/tokens';
 
 /* Decorators */
 export * from '../decorators';
+
+/* Durable runs */
+export type {
+  RunStore,
+  RunRecord,
+  StepRecord,
+  RunStatus,
+  StepRecordStatus,
+  RecordOutcome,
+  ClaimedRun,
+  RunListQuery,
+  RunListPage,
+  StoredError,
+  EncodedValue,
+} from './store/run-store';

@@ -10,4 +10,11 @@ export type ErrorCode =
   | 'fastroai:dispatch-skipped'
   | 'fastroai:step-timeout'
   | 'fastroai:pipeline-aborted'
-  | 'fastroai:agent-timeout';
+  | 'fastroai:agent-timeout'
+  | 'fastroai:run-not-found'
+  | 'fastroai:run-exists'
+  | 'fastroai:run-locked'
+  | 'fastroai:run-lease-lost'
+  | 'fastroai:store-unavailable'
+  | 'fastroai:output-not-storable'
+  | 'fastroai:worker-lost';

@@ -1,0 +1,136 @@
+import type { StepUsageFields } from '../usage/step-usage';
+
+/**
+ * The status of a recorded run.
+ * - `running`: a process owns it (or crashed owning it: its lease then expires);
+ * - `completed`, `failed`, `stopped` (a step returned INCOMPLETE), `aborted` (cancelled).
+ */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'aborted';
+
+/** The status of one step's record. */
+export type StepRecordStatus = 'completed' | 'failed' | 'incomplete';
+
+/** A value in its stored form: JSON text from {@link encodeValue} (tags for Date, Map, BigInt, …). */
+export type EncodedValue = string;
+
+/** An error in its stored form: enough to show and to tell errors apart (`code` survives JSON). */
+export interface StoredError {
+  name: string;
+  code?: string;
+  message: string;
+}
+
+/**
+ * A run as a store keeps it. Times are epoch milliseconds (wall clock); money is integer
+ * microcents.
+ */
+export interface RunRecord {
+  runId: string;
+  pipeline: string;
+  /** Identifies the graph: step ids, dependencies and the output step (see `fingerprintOf`). */
+  fingerprint: string;
+  /** The run's input, encoded. */
+  input: EncodedValue;
+  status: RunStatus;
+  createdAt: number;
+  updatedAt: number;
+  /** Everything the run's steps were billed, across processes (`addRunCost`). */
+  costMicrocents: number;
+  /** Who holds the lease: `<hostname>:<pid>:<random>` of the process running it. */
+  owner: string;
+  /** The fencing epoch: every claim increments it; writes with an older one are refused. */
+  epoch: number;
+  /** Until when `owner`'s lease is live (epoch ms). */
+  leaseUntil: number;
+  error?: StoredError;
+  /** The ConversationState of a stopped run, encoded. */
+  conversationState?: EncodedValue;
+}
+
+/** One step's record: the first write per (runId, stepId, generation) wins. */
+export interface StepRecord {
+  stepId: string;
+  /** 1 for a step's first record; a `rerun` or a resume of a failed or incomplete step writes the next one. */
+  generation: number;
+  status: StepRecordStatus;
+  /** The step's output, encoded (a ConversationState for `incomplete`); absent for `failed`. */
+  output?: EncodedValue;
+  /** What the step's attempts were billed (failed ones included). */
+  usage: StepUsageFields;
+  error?: StoredError;
+  attempts: number;
+  startedAt: number;
+  endedAt: number;
+  /** The worker process that ran the step (distributed runs). */
+  workerId?: string;
+}
+
+/** What a store answers for each record of a batch. */
+export type RecordOutcome = 'recorded' | 'duplicate' | 'stale-epoch';
+
+/** A run as claimed: its record (with the new epoch and lease) and every step record so far. */
+export interface ClaimedRun {
+  run: RunRecord;
+  steps: StepRecord[];
+  epoch: number;
+}
+
+/** A page of runs, newest first. */
+export interface RunListQuery {
+  pipeline?: string;
+  status?: RunStatus;
+  /** @default 50 */
+  limit?: number;
+  /** Where the previous page ended (its `cursor`). */
+  cursor?: string;
+}
+
+export interface RunListPage {
+  runs: RunRecord[];
+  /** Present when more runs follow: pass it to get the next page. */
+  cursor?: string;
+}
+
+/**
+ * Where durable runs are recorded (API.md §12). The engine talks only to this contract;
+ * `MemoryRunStore`, `SqliteRunStore` (`fastroai/sqlite`), `RedisRunStore` (`fastroai/redis`) and
+ * `PostgresRunStore` (`fastroai/postgres`) implement it, and users may write their own.
+ *
+ * Every method that fails for a reason outside the caller's control (a dropped connection, a
+ * locked database) is retried a bounded number of times, then rejects with
+ * `StoreUnavailableError` naming the store and the run.
+ */
+export interface RunStore {
+  /** A name for messages (`sqlite:/path/runs.db`, `redis:fastroai:`, `postgres:schema`). */
+  readonly name?: string;
+  /** Stores a new run as given. @throws RunExistsError when `runId` exists */
+  createRun(run: RunRecord): Promise<void>;
+  /**
+   * Takes the run's lease for `owner`: increments the epoch, sets `owner` and `leaseUntil =
+   * now + leaseMs`, and returns the run with every step record. The same owner may claim again.
+   * @throws RunNotFoundError when the run does not exist
+   * @throws RunLockedError when another owner's lease is live
+   */
+  claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun>;
+  /** Extends the lease; false when `owner`/`epoch` no longer hold it (lost to another claim). */
+  renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean>;
+  /**
+   * Writes one batch of step records, atomically per record: each is `recorded`, or
+   * `duplicate` when (runId, stepId, generation) exists (never overwritten), or every one is
+   * `stale-epoch` when `epoch` is not the run's current epoch.
+   */
+  recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]>;
+  /**
+   * Sets the run's status (and any other given fields), and `updatedAt`.
+   * @throws RunLeaseLostError when `epoch` is not the run's current epoch
+   */
+  setRunStatus(runId: string, epoch: number, status: RunStatus, fields?: Partial<RunRecord>): Promise<void>;
+  /** Adds to the run's spent total atomically; returns the total after adding. */
+  addRunCost(runId: string, microcents: number): Promise<number>;
+  /** The run and its step records (every generation, in the order they were recorded). */
+  getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined>;
+  /** Runs, newest first (`createdAt`, then `runId`), filtered, a page at a time. */
+  listRuns(query?: RunListQuery): Promise<RunListPage>;
+  /** Releases connections the store opened itself (not a pool or client it was given). */
+  close(): Promise<void>;
+}
