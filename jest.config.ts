@@ -12,7 +12,6 @@ const config: Config = {
     '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
-  setupFilesAfterEnv: ['<rootDir>/tests/setup/fail-on-unhandled-rejection.ts'],
 };
 
 export default config;
