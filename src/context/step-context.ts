@@ -130,6 +130,11 @@ export class StepContext<Deps = unknown> {
     return this.controller.signal;
   }
 
+  /** @internal True once this attempt was aborted (its deadline fired, or the run ended). */
+  get isAttemptAborted(): boolean {
+    return this.aborted;
+  }
+
   /** @internal Aborts this attempt's signal (timeout, run failure, cancellation). */
   abortAttempt(reason: unknown): void {
     if (this.aborted) return;

@@ -1,4 +1,12 @@
-/** True when `value` carries the `Symbol.for` marker an error class sets: `isInstance` across package copies. */
+/**
+ * True when `value` carries the `Symbol.for` marker an error class sets: `isInstance` across
+ * package copies. Total: a revoked Proxy or a throwing getter answers false, never throws.
+ */
 export function hasMarker(value: unknown, marker: symbol): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (value as Record<symbol, unknown>)[marker] === true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import { FastroAIError } from './fastroai-error';
-import { describeThrown } from './describe-thrown';
+import { describeThrown, isReadableError } from './describe-thrown';
 import { hasMarker } from './has-marker';
 
 const marker = Symbol.for('fastroai.error.StepExecutionError');
@@ -27,8 +27,12 @@ export class StepExecutionError extends FastroAIError {
   }
 }
 
-/** `value` if it is an Error, else an Error that describes the non-Error value that was thrown. */
+/**
+ * `value` if it is an Error, else an Error that describes the non-Error value that was thrown
+ * (kept as `cause`). Total: an Error whose `message` cannot be read, or a revoked Proxy, is
+ * described, never rethrown.
+ */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
+  if (isReadableError(value)) return value;
   return new Error(describeThrown(value), { cause: value });
 }

@@ -1,6 +1,7 @@
 import { backoffSeconds, isRetryableAtStepLevel } from '../context/retry-policy';
 import { StepContext, type StepContextOptions } from '../context/step-context';
-import { StepTimeoutError } from '../errors/step-timeout-error';
+import { startAttemptDeadline, type AttemptDeadline } from './attempt-deadline';
+import { executeInSpan } from './execute-in-span';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { StepUsage } from '../usage/step-usage';
 import type { StepRunScope } from './step-run-scope';
@@ -27,16 +28,14 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
   // timeout, and its timer, started later, must not win the tie. The step's deadline fires
   // first, so the failure is the step's and is retried at step level (API.md §2).
   const timeoutSeconds = config.timeout;
-  const deadline =
-    timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity
-      ? startDeadline(ctx, timeoutSeconds, attempt)
-      : undefined;
+  let deadline: AttemptDeadline | undefined;
+  if (timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity) {
+    deadline = startAttemptDeadline(ctx, timeoutSeconds, attempt);
+    scope.deadlineStarted(index, deadline);
+  }
   let result: unknown;
   try {
-    result =
-      tracer === NOOP_TRACER
-        ? step.execute(ctx)
-        : tracer.span(`step.${ctx.stepId}`, async () => step.execute(ctx), { stepId: ctx.stepId, attempt });
+    result = tracer === NOOP_TRACER ? step.execute(ctx) : executeInSpan(tracer, step, ctx, attempt, () => scope.isAborted);
   } catch (error) {
     deadline?.cancel();
     scope.attemptEndedSoon(index, false, error, ctx.accumulatedUsage, attempt);
@@ -80,42 +79,4 @@ export function retryOrFail(scope: StepRunScope, index: number, attempt: number,
     if (goOn) runAttempt(scope, index, attempt + 1, usage);
     else scope.stepFailed(index, error, usage, attempt);
   });
-}
-
-/** The deadline of one attempt: `race` bounds the attempt's promise, `cancel` clears the timer. */
-interface AttemptDeadline {
-  race(pending: Promise<unknown>): Promise<unknown>;
-  cancel(): void;
-}
-
-/**
- * Starts the deadline of an attempt: after `timeoutSeconds` it aborts the attempt (`ctx.signal`)
- * and rejects the promise `race` returned, which otherwise settles like the attempt.
- */
-function startDeadline(ctx: StepContext<unknown>, timeoutSeconds: number, attempt: number): AttemptDeadline {
-  // The timer's callback runs in a later macrotask, after `execute` returned and the race was
-  // set up, so `rejectAttempt` is always the real one when it fires.
-  let rejectAttempt: (error: unknown) => void = () => undefined;
-  const timer = setTimeout(() => {
-    const error = new StepTimeoutError(ctx.stepId, timeoutSeconds, attempt);
-    ctx.abortAttempt(error);
-    rejectAttempt(error);
-  }, timeoutSeconds * 1000);
-  return {
-    cancel: () => clearTimeout(timer),
-    race: (pending) =>
-      new Promise<unknown>((resolve, reject) => {
-        rejectAttempt = reject;
-        pending.then(
-          (value) => {
-            clearTimeout(timer);
-            resolve(value);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            reject(error);
-          },
-        );
-      }),
-  };
 }

@@ -19,7 +19,10 @@ import { StepUsage } from '../usage/step-usage';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult, StepTiming } from './pipeline-result';
-import { resolveStepInstances } from './resolve-step-instances';
+import { disposeRunContainer, resolveStepInstances, type RunStepInstances } from './resolve-step-instances';
+import { reportHookFailure } from '../tracing/report-hook-failure';
+import type { DependencyContainer } from 'tsyringe';
+import type { AttemptDeadline } from '../executor/attempt-deadline';
 import { toInputRecord } from './to-input-record';
 import { IndexQueue } from '../scheduler/index-queue';
 import { defineLazyProperty } from './define-lazy-property';
@@ -87,6 +90,13 @@ export class PipelineRun implements StepRunScope {
   private readonly skipped: number[] = [];
   private readonly retryWaits = new RetryWaits();
   private steps: readonly StepLike[] = [];
+  /** The run's DI child container (class steps only): disposed when the run ends. */
+  private container: DependencyContainer | undefined;
+  /** Live attempt deadlines by step (allocated when a step has a timeout): cleared if the run ends first. */
+  private deadlines: (AttemptDeadline | undefined)[] | undefined;
+  /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
+  private settled: Promise<PipelineResult<unknown>> | undefined;
+  private started = false;
   private usages: Record<string, StepUsage> | undefined;
   private conversationState: ConversationState<unknown> | undefined;
   private stoppedEarly = false;
@@ -121,33 +131,75 @@ export class PipelineRun implements StepRunScope {
   execute(): Promise<PipelineResult<unknown>> {
     const signal = this.signal;
     if (signal?.aborted) return Promise.reject(new PipelineAbortedError(this.definition.name, signal.reason));
+    let instances: RunStepInstances;
     try {
-      this.steps = resolveStepInstances(this.definition, this.deps, this.tracer);
+      instances = resolveStepInstances(this.definition, this.deps, this.tracer);
     } catch (error) {
       return Promise.reject(error);
     }
+    this.steps = instances.steps;
+    this.container = instances.container;
+    const settled = new Promise<PipelineResult<unknown>>((resolve, reject) => {
+      this.resolveRun = resolve;
+      this.rejectRun = reject;
+    });
+    this.settled = settled;
+    const onAbort = () => this.cancel(signal?.reason);
+    // Listening before the first event: a pipeline.started handler may abort the signal.
+    signal?.addEventListener('abort', onAbort, { once: true });
     this.emit?.({
       type: 'pipeline.started',
       pipeline: this.definition.name,
       runId: this.runId,
       levels: this.graph.levels as string[][], // frozen, shared: a chain has a level per step
     });
-    const onAbort = () => this.cancel(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const body = () =>
-      new Promise<PipelineResult<unknown>>((resolve, reject) => {
-        this.resolveRun = resolve;
-        this.rejectRun = reject;
-        this.startedAtMs = performance.now();
-        this.scheduler.start(this.startQueue);
-        this.advance();
-      });
-    const running =
-      this.tracer === NOOP_TRACER
-        ? body()
-        : this.tracer.span(`pipeline.${this.definition.name}`, body, { pipeline: this.definition.name, runId: this.runId });
-    if (signal === undefined) return running;
-    return running.finally(() => signal.removeEventListener('abort', onAbort));
+    // A pipeline.started handler may have cancelled the run (abort, unsubscribe): then nothing starts.
+    if (!this.finished) this.startTraced();
+    if (signal === undefined) return settled;
+    return settled.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /**
+   * Starts the run inside the tracer's `pipeline.<name>` span. The run's outcome is its own
+   * (`settled`), never the span's: a span that calls `fn` late, twice or never, returns
+   * something else, or throws, cannot start the run twice, keep it from settling on abort, or
+   * change its result (API.md §10). A span that settles without calling `fn`, or throws, is
+   * reported and the run goes on untraced.
+   */
+  private startTraced(): void {
+    const tracer = this.tracer;
+    if (tracer === NOOP_TRACER) {
+      this.begin();
+      return;
+    }
+    const name = `pipeline.${this.definition.name}`;
+    const body = () => {
+      this.begin();
+      return this.settled!;
+    };
+    let span: unknown;
+    try {
+      span = tracer.span(name, body, { pipeline: this.definition.name, runId: this.runId });
+    } catch (error) {
+      reportHookFailure(tracer, `tracer span '${name}'`, error);
+      this.begin();
+      return;
+    }
+    const startUntraced = (error?: unknown) => {
+      if (this.started || this.finished) return;
+      reportHookFailure(tracer, `tracer span '${name}'`, error ?? new Error('the span settled without calling its function'));
+      this.begin();
+    };
+    Promise.resolve(span).then(() => startUntraced(), startUntraced);
+  }
+
+  /** Starts the scheduler: once, and not after the run ended. */
+  private begin(): void {
+    if (this.started || this.finished) return;
+    this.started = true;
+    this.startedAtMs = performance.now();
+    this.scheduler.start(this.startQueue);
+    this.advance();
   }
 
   /** Cancels the run: running steps' signals abort, nothing new starts, the run rejects with `PipelineAbortedError`. */
@@ -199,6 +251,11 @@ export class PipelineRun implements StepRunScope {
 
   waitBeforeRetry(ms: number): Promise<boolean> {
     return this.retryWaits.wait(ms);
+  }
+
+  deadlineStarted(index: number, deadline: AttemptDeadline): void {
+    if (this.isAborted) deadline.cancel();
+    else (this.deadlines ??= [])[index] = deadline;
   }
 
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
@@ -296,6 +353,7 @@ export class PipelineRun implements StepRunScope {
     this.endMs[index] = nowMs;
     this.attempts[index] = attempts;
     if (this.contexts !== undefined) this.contexts[index] = undefined;
+    if (this.deadlines !== undefined) this.deadlines[index] = undefined;
     if (usage !== undefined) (this.usages ??= {})[this.graph.ids[index]] = usage;
     return nowMs;
   }
@@ -320,7 +378,11 @@ export class PipelineRun implements StepRunScope {
     const startMs = this.clockFresh ? this.clockMs : performance.now() - this.startedAtMs;
     this.clockFresh = false;
     this.startMs[index] = startMs;
-    this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
+    const emit = this.emit;
+    if (emit !== undefined) {
+      emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
+      if (this.finished) return; // its handler cancelled the run
+    }
     executeStep(this, index);
   }
 
@@ -331,7 +393,9 @@ export class PipelineRun implements StepRunScope {
     this.abortError = error;
     this.scheduler.stop();
     if (this.contexts !== undefined) for (const ctx of this.contexts) ctx?.abortAttempt(error);
+    if (this.deadlines !== undefined) for (const deadline of this.deadlines) deadline?.cancel();
     this.retryWaits.cancelAll();
+    if (this.container !== undefined) disposeRunContainer(this.container);
     this.rejectRun(error);
   }
 
@@ -352,6 +416,7 @@ export class PipelineRun implements StepRunScope {
     defineLazyProperty(result, 'timings', () => this.collectTimings());
     attachRunGraph(result, this.definition); // for toMermaidGantt's critical path (non-enumerable)
     this.emit?.({ type: 'pipeline.completed', result });
+    if (this.container !== undefined) disposeRunContainer(this.container);
     this.resolveRun(result);
   }
 

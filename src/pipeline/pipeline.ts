@@ -16,6 +16,7 @@ import type { PipelineResult } from './pipeline-result';
 import { PipelineRun } from './pipeline-run';
 import { scanSteps } from './scan-steps';
 import { toMermaidFlowchart } from './to-mermaid';
+import { reportHookFailure } from '../tracing/report-hook-failure';
 
 /** Options of one run. */
 export interface ExecuteOptions {
@@ -25,6 +26,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The run's id. @default a random UUID */
   runId?: string;
+  /**
+   * Receives every event of the run, as `run()` emits them (for `execute()`; `run()` is the
+   * Observable form). A handler that throws is reported once (`console.warn`) and ignored.
+   */
+  onEvent?: (event: PipelineEvent) => void;
 }
 
 /** Options of a {@link Pipeline}. */
@@ -152,7 +158,9 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    */
   execute(input: Input, deps?: Deps, tracerOrOptions?: Tracer | ExecuteOptions): Promise<PipelineResult<Output>> {
     const options: ExecuteOptions = isTracer(tracerOrOptions) ? { tracer: tracerOrOptions } : (tracerOrOptions ?? {});
-    return new PipelineRun(this.definition, input, deps, options).execute() as Promise<PipelineResult<Output>>;
+    const onEvent = options.onEvent;
+    const emit = onEvent === undefined ? undefined : guardEventHandler(onEvent);
+    return new PipelineRun(this.definition, input, deps, { ...options, emit }).execute() as Promise<PipelineResult<Output>>;
   }
 
   /**
@@ -161,15 +169,21 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    */
   run(input: Input, deps?: Deps, options: ExecuteOptions = {}): Observable<PipelineEvent<Output>> {
     return new Observable<PipelineEvent<Output>>((subscriber) => {
+      const onEvent = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
       const run = new PipelineRun(this.definition, input, deps, {
         ...options,
-        emit: (event) => subscriber.next(event as PipelineEvent<Output>),
+        emit: (event) => {
+          onEvent?.(event);
+          subscriber.next(event as PipelineEvent<Output>);
+        },
       });
+      // Before the run starts: a subscriber that unsubscribes inside next() (take(1),
+      // firstValueFrom) at pipeline.started or step.started cancels the run at once.
+      subscriber.add(() => run.cancel('unsubscribed'));
       run.execute().then(
         () => subscriber.complete(),
         (error: unknown) => subscriber.error(error),
       );
-      return () => run.cancel('unsubscribed');
     });
   }
 
@@ -177,6 +191,17 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   toMermaid(): string {
     return toMermaidFlowchart(this.definition.graph);
   }
+}
+
+/** `handler`, made unable to affect the run: a throw is reported once and ignored. */
+function guardEventHandler(handler: (event: PipelineEvent) => void): (event: PipelineEvent) => void {
+  return (event) => {
+    try {
+      handler(event);
+    } catch (error) {
+      reportHookFailure(handler, 'onEvent handler', error);
+    }
+  };
 }
 
 function isTracer(value: unknown): value is Tracer {

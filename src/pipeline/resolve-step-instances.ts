@@ -5,42 +5,64 @@ import { StepExecutionError } from '../errors/step-execution-error';
 import type { StepLike } from '../steps/base-step';
 import type { Tracer } from '../tracing/tracer';
 import type { PipelineDefinition } from './pipeline-definition';
+import { reportHookFailure } from '../tracing/report-hook-failure';
+
+/** The step instances of one run, and the run's child container when it has class steps. */
+export interface RunStepInstances {
+  readonly steps: readonly StepLike[];
+  /** Dispose it when the run ends: its `ContainerScoped` services are the run's. */
+  readonly container: DependencyContainer | undefined;
+}
 
 /**
  * The step instances of one run. Class steps are resolved from a child container of the
  * pipeline's container in which `DEPS` and `TRACER` hold this run's deps and tracer, all
  * before any step runs; instances are used as they are.
  *
- * @throws StepExecutionError naming the step when its class cannot be resolved
+ * @throws StepExecutionError naming the step when its class cannot be resolved (the child
+ *   container is disposed first)
  */
-export function resolveStepInstances(definition: PipelineDefinition, deps: unknown, tracer: Tracer): readonly StepLike[] {
+export function resolveStepInstances(definition: PipelineDefinition, deps: unknown, tracer: Tracer): RunStepInstances {
   const shared = sharedInstancesOf(definition);
   if (shared !== undefined) return shared;
-  let child: DependencyContainer | undefined;
-  return definition.sources.map((source, index) => {
+  const child = definition.container.createChildContainer();
+  child.registerInstance(DEPS, deps);
+  child.registerInstance(TRACER, tracer);
+  const steps = definition.sources.map((source, index) => {
     if (source.instance !== undefined) return source.instance;
-    if (child === undefined) {
-      child = definition.container.createChildContainer();
-      child.registerInstance(DEPS, deps);
-      child.registerInstance(TRACER, tracer);
-    }
     try {
       return child.resolve(source.stepClass as unknown as new (...args: unknown[]) => StepLike);
     } catch (error) {
       // Name the missing token, not just tsyringe's parameter name.
-      throw new StepExecutionError(definition.graph.ids[index], explainResolutionFailure(child, source.stepClass, error));
+      const failure = new StepExecutionError(definition.graph.ids[index], explainResolutionFailure(child, source.stepClass, error));
+      disposeRunContainer(child);
+      throw failure;
     }
   });
+  return { steps, container: child };
+}
+
+/**
+ * Disposes a run's child container (its `ContainerScoped` services that implement `dispose`).
+ * Not awaited: a disposer that hangs cannot keep a run from settling, and one that throws or
+ * rejects is reported and ignored.
+ */
+export function disposeRunContainer(container: DependencyContainer): void {
+  try {
+    Promise.resolve(container.dispose()).catch((error: unknown) => reportHookFailure(container, 'disposing the run\'s DI container', error));
+  } catch (error) {
+    reportHookFailure(container, 'disposing the run\'s DI container', error);
+  }
 }
 
 /** A pipeline's instances when it has no class steps: every run uses the same ones (`null`: it has class steps). */
-const sharedInstances = new WeakMap<PipelineDefinition, readonly StepLike[] | null>();
+const sharedInstances = new WeakMap<PipelineDefinition, RunStepInstances | null>();
 
-function sharedInstancesOf(definition: PipelineDefinition): readonly StepLike[] | undefined {
+function sharedInstancesOf(definition: PipelineDefinition): RunStepInstances | undefined {
   let shared = sharedInstances.get(definition);
   if (shared === undefined) {
     shared = definition.sources.every((source) => source.instance !== undefined)
-      ? definition.sources.map((source) => source.instance!)
+      ? { steps: definition.sources.map((source) => source.instance!), container: undefined }
       : null;
     sharedInstances.set(definition, shared);
   }

@@ -288,7 +288,22 @@ describe('Pipeline.run', () => {
     expect(events.map((event) => event.type)).toEqual(['pipeline.started', 'step.started']);
   });
 
-  it('cancels the run when a subscriber takes only the first event', async () => {
+  it('cancels the run when a subscriber takes only the first event: no step starts', async () => {
+    const long = jest.fn();
+    const next = jest.fn();
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { long: step(long), next: step(next) },
+      dependencies: { next: ['long'] },
+    });
+    const first = await lastValueFrom(pipeline.run({}).pipe(take(1)));
+    expect(first.type).toBe('pipeline.started');
+    await sleep(5);
+    expect(long).not.toHaveBeenCalled();
+    expect(next).not.toHaveBeenCalled();
+  });
+
+  it('cancels a running step when a subscriber stops at its step.started', async () => {
     const stepEnded = deferred<unknown>();
     const next = jest.fn();
     const pipeline = new Pipeline({
@@ -304,8 +319,10 @@ describe('Pipeline.run', () => {
       },
       dependencies: { next: ['long'] },
     });
-    const first = await lastValueFrom(pipeline.run({}).pipe(take(1)));
-    expect(first.type).toBe('pipeline.started');
+    const events = pipeline.run({});
+    const subscription = events.subscribe();
+    await sleep(5);
+    subscription.unsubscribe();
     expect(await within(stepEnded.promise, 2_000, 'still running')).toBeInstanceOf(PipelineAbortedError);
     await sleep(5);
     expect(next).not.toHaveBeenCalled();
