@@ -68,8 +68,24 @@ export class DependencyScheduler {
   start<S extends IndexSink>(out: S): S;
   start(out: IndexSink = []): IndexSink {
     const roots: number[] = [];
-    for (let index = 0; index < this.waitingOn.length; index++) if (this.waitingOn[index] === 0) roots.push(index);
+    const state = this.state;
+    for (let index = 0; index < this.waitingOn.length; index++) {
+      if (this.waitingOn[index] === 0 && state[index] === StepState.Waiting) roots.push(index);
+    }
     return this.admit(roots, out);
+  }
+
+  /**
+   * Marks `index` completed by an earlier run (a resume restores it from the store): before
+   * {@link start}, it counts as a finished dependency and never runs. Restore steps in any
+   * order; a restored step's dependencies need not be restored.
+   */
+  restore(index: number): void {
+    if (this.state[index] !== StepState.Waiting) return;
+    this.state[index] = StepState.Completed;
+    this.settle(index);
+    const dependents = this.graph.dependents[index];
+    for (let i = 0; i < dependents.length; i++) this.waitingOn[dependents[i]]--;
   }
 
   /** Records that `index` completed; returns (appends to `out`) the steps to start now, marked running. */

@@ -13,6 +13,7 @@ function schedulerFor(ids: string[], dependencies: Record<string, string[]> = {}
     complete: (id: string) => names(scheduler.complete(at(id))),
     fail: (id: string) => names(scheduler.fail(at(id))),
     next: () => names(scheduler.next()),
+    restore: (...ids: string[]) => ids.forEach((id) => scheduler.restore(at(id))),
     levels: () => [...scheduler.takeCompletedLevels()],
     state: (id: string) => scheduler.state[at(id)],
   };
@@ -147,5 +148,47 @@ describe('DependencyScheduler', () => {
     expect(completed).toBe(100_000);
     expect(widest).toBe(1);
     expect(scheduler.isIdle).toBe(true);
+  });
+
+  describe('restore (steps an earlier run finished)', () => {
+    it('never starts a restored step, and starts what depends only on restored steps', () => {
+      const s = schedulerFor(['a', 'b', 'c', 'd'], { b: ['a'], c: ['b'], d: ['a'] });
+      s.restore('a', 'b');
+      expect(s.start()).toEqual(['c', 'd']);
+      expect(s.state('a')).toBe(StepState.Completed);
+      expect(s.scheduler.runningCount).toBe(2);
+    });
+
+    it('waits for the steps that were not restored', () => {
+      const s = schedulerFor(['a', 'b', 'join'], { join: ['a', 'b'] });
+      s.restore('b');
+      expect(s.start()).toEqual(['a']);
+      expect(s.complete('a')).toEqual(['join']);
+    });
+
+    it('reports levels made complete by restored steps', () => {
+      const s = schedulerFor(['a', 'b', 'c'], { b: ['a'], c: ['b'] });
+      s.restore('a', 'b');
+      expect(s.start()).toEqual(['c']);
+      expect(s.levels()).toEqual([0, 1]);
+      s.complete('c');
+      expect(s.levels()).toEqual([2]);
+      expect(s.scheduler.isIdle).toBe(true);
+    });
+
+    it('restoring a step twice counts once', () => {
+      const s = schedulerFor(['a', 'b', 'c'], { c: ['a', 'b'] });
+      s.restore('a', 'a');
+      expect(s.start()).toEqual(['b']);
+      expect(s.complete('b')).toEqual(['c']);
+    });
+
+    it('restoring every step leaves nothing to start', () => {
+      const s = schedulerFor(['a', 'b'], { b: ['a'] });
+      s.restore('b', 'a');
+      expect(s.start()).toEqual([]);
+      expect(s.scheduler.isIdle).toBe(true);
+      expect(s.levels()).toEqual([0, 1]);
+    });
   });
 });

@@ -1,0 +1,50 @@
+import type { StepGraph } from '../graph/step-graph';
+
+/** The shape of a pipeline's graph that a stored run is tied to. */
+interface GraphShape {
+  /** Each step's direct dependencies, by id, in declaration order. */
+  steps: Record<string, string[]>;
+  output: string;
+}
+
+/**
+ * A run's fingerprint: its graph's step ids, dependencies and output step, as canonical JSON.
+ * A resume of a run recorded with another fingerprint is refused: the records would not
+ * belong to the steps. JSON rather than a hash, so the refusal can name what changed.
+ */
+export function fingerprintOf(graph: StepGraph, outputStep: string): string {
+  const steps: Record<string, string[]> = {};
+  graph.ids.forEach((id, index) => {
+    steps[id] = graph.dependencies[index].map((dependency) => graph.ids[dependency]).sort();
+  });
+  return JSON.stringify({ steps, output: outputStep } satisfies GraphShape);
+}
+
+/**
+ * What changed between a stored fingerprint and the current one, for people: added, removed
+ * and re-wired steps, and a new output step. Empty when they are the same.
+ */
+export function describeFingerprintChange(stored: string, current: string): string[] {
+  let before: GraphShape;
+  try {
+    before = JSON.parse(stored) as GraphShape;
+  } catch {
+    return ['the stored fingerprint is not one this version of fastroai wrote'];
+  }
+  const after = JSON.parse(current) as GraphShape;
+  const changes: string[] = [];
+  const beforeIds = Object.keys(before.steps ?? {});
+  const afterIds = Object.keys(after.steps);
+  const added = afterIds.filter((id) => !Object.hasOwn(before.steps, id));
+  const removed = beforeIds.filter((id) => !Object.hasOwn(after.steps, id));
+  const rewired = afterIds.filter(
+    (id) => Object.hasOwn(before.steps, id) && before.steps[id].join('\u0000') !== after.steps[id].join('\u0000'),
+  );
+  if (added.length > 0) changes.push(`added ${added.map((id) => `'${id}'`).join(', ')}`);
+  if (removed.length > 0) changes.push(`removed ${removed.map((id) => `'${id}'`).join(', ')}`);
+  for (const id of rewired) {
+    changes.push(`re-wired '${id}' (depended on [${before.steps[id].join(', ')}], now on [${after.steps[id].join(', ')}])`);
+  }
+  if (before.output !== after.output) changes.push(`output step '${before.output}' became '${after.output}'`);
+  return changes;
+}

@@ -1,0 +1,60 @@
+import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { formatIdList } from '../graph/format-id-list';
+import type { StepGraph } from '../graph/step-graph';
+import type { StepRecord } from '../store/run-store';
+
+/** What a resume restores and what it runs. */
+export interface ResumePlan {
+  /** By step index: the record a restored step's output comes from; undefined for steps that run. */
+  readonly restored: readonly (StepRecord | undefined)[];
+  /** By step index: the generation a step's record takes if it runs in this resume. */
+  readonly generationOf: Int32Array;
+}
+
+/**
+ * Decides, from a run's step records, which steps a resume restores and which it runs:
+ * a step is restored when its latest record (highest generation) completed, it is not named in
+ * `rerun` nor a transitive dependent of one, and every one of its dependencies is restored too.
+ * Every other step runs, under the generation after its latest record (1 without one), so the
+ * old records stay and the first write of the new one wins.
+ *
+ * @throws PipelineValidationError for a `rerun` id that is not a step
+ */
+export function planResume(graph: StepGraph, records: readonly StepRecord[], rerun: readonly string[] = []): ResumePlan {
+  const size = graph.ids.length;
+  const latest: (StepRecord | undefined)[] = new Array(size);
+  for (const record of records) {
+    const index = graph.indexOf.get(record.stepId);
+    if (index === undefined) continue; // the fingerprint check refuses such runs first
+    const current = latest[index];
+    if (current === undefined || record.generation > current.generation) latest[index] = record;
+  }
+  const rerunClosure = new Uint8Array(size);
+  const stack: number[] = [];
+  for (const id of rerun) {
+    const index = graph.indexOf.get(id);
+    if (index === undefined) throw new PipelineValidationError(`rerun names unknown step '${id}'. Steps: ${formatIdList(graph.ids)}`);
+    stack.push(index);
+  }
+  while (stack.length > 0) {
+    const index = stack.pop()!;
+    if (rerunClosure[index] === 1) continue;
+    rerunClosure[index] = 1;
+    for (const dependent of graph.dependents[index]) stack.push(dependent);
+  }
+  const restored: (StepRecord | undefined)[] = new Array(size);
+  const generationOf = new Int32Array(size);
+  // Dependencies first: a step's level is above all of its dependencies'.
+  const order = Array.from({ length: size }, (_, index) => index).sort((a, b) => graph.levelOf[a] - graph.levelOf[b] || a - b);
+  for (const index of order) {
+    const record = latest[index];
+    const keeps =
+      record !== undefined &&
+      record.status === 'completed' &&
+      rerunClosure[index] === 0 &&
+      graph.dependencies[index].every((dependency) => restored[dependency] !== undefined);
+    if (keeps) restored[index] = record;
+    generationOf[index] = keeps ? record.generation : (record?.generation ?? 0) + 1;
+  }
+  return { restored, generationOf };
+}
