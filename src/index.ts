@@ -70,3 +70,4 @@ export type {
   StoredError,
   EncodedValue,
 } from './store/run-store';
+export { MemoryRunStore, type MemoryRunStoreOptions } from './store/memory-run-store';

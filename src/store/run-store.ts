@@ -112,20 +112,28 @@ export interface RunStore {
    * @throws RunLockedError when another owner's lease is live
    */
   claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun>;
-  /** Extends the lease; false when `owner`/`epoch` no longer hold it (lost to another claim). */
+  /** Extends the lease; false when `owner`/`epoch` no longer hold it (lost to another claim) or the run does not exist. */
   renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean>;
   /**
    * Writes one batch of step records, atomically per record: each is `recorded`, or
    * `duplicate` when (runId, stepId, generation) exists (never overwritten), or every one is
-   * `stale-epoch` when `epoch` is not the run's current epoch.
+   * `stale-epoch` when `epoch` is not the run's current epoch. Two records of one batch with
+   * the same key: the first is `recorded`, the second `duplicate`.
+   * @throws RunNotFoundError when the run does not exist
    */
   recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]>;
   /**
-   * Sets the run's status (and any other given fields), and `updatedAt`.
+   * Sets the run's status (and any other given fields), and `updatedAt` to the store's clock.
+   * `runId`, `epoch` and `createdAt` never change; `error` or `conversationState` given as
+   * `undefined` is cleared (another field given as `undefined` is ignored).
    * @throws RunLeaseLostError when `epoch` is not the run's current epoch
+   * @throws RunNotFoundError when the run does not exist
    */
   setRunStatus(runId: string, epoch: number, status: RunStatus, fields?: Partial<RunRecord>): Promise<void>;
-  /** Adds to the run's spent total atomically; returns the total after adding. */
+  /**
+   * Adds to the run's spent total atomically; returns the total after adding.
+   * @throws RunNotFoundError when the run does not exist
+   */
   addRunCost(runId: string, microcents: number): Promise<number>;
   /** The run and its step records (every generation, in the order they were recorded). */
   getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined>;

@@ -1,0 +1,47 @@
+import { FastroAIError } from '../errors/fastroai-error';
+
+/** Where a page of `listRuns` ended: the last run's `createdAt` and `runId`. */
+export interface RunListPosition {
+  createdAt: number;
+  runId: string;
+}
+
+/** The default page size of `listRuns`. */
+export const DEFAULT_RUN_LIST_LIMIT = 50;
+
+/** The opaque cursor of a {@link RunListPosition} (base64url JSON), shared by every store. */
+export function encodeRunListCursor(position: RunListPosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.runId])).toString('base64url');
+}
+
+/**
+ * Reads a cursor written by {@link encodeRunListCursor}.
+ * @throws FastroAIError when the cursor was not written by a store
+ */
+export function decodeRunListCursor(cursor: string): RunListPosition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'string') {
+    throw new FastroAIError(`Invalid listRuns cursor '${cursor}': pass the cursor of the previous page`);
+  }
+  return { createdAt: parsed[0], runId: parsed[1] };
+}
+
+/** Orders runs newest first: `createdAt` descending, then `runId` descending. */
+export function compareRunsNewestFirst(a: RunListPosition, b: RunListPosition): number {
+  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
+  return a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0;
+}
+
+/** A checked page size: a positive integer, {@link DEFAULT_RUN_LIST_LIMIT} when absent. */
+export function runListLimitOf(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_RUN_LIST_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new FastroAIError(`Expected listRuns limit to be a positive integer, got ${String(limit)}`);
+  }
+  return limit;
+}
