@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 /* Pipeline */
-export { Pipeline, type PipelineOptions, type FromStepsOptions, type ExecuteOptions } from './pipeline/pipeline';
+export { Pipeline, type PipelineOptions, type FromStepsOptions, type ExecuteOptions, type ResumeOptions } from './pipeline/pipeline';
 export { toMermaidGantt } from './pipeline/to-mermaid-gantt';
 export type { PipelineResult, StepTiming } from './pipeline/pipeline-result';
 export type * from './pipeline/pipeline-event';

@@ -63,6 +63,12 @@ export interface PipelineConfigOptions extends StepConfigOptions {
   maxConcurrency?: number;
   /** Budget of the whole run in integer microcents, across all steps; `null`: none. @default null */
   runCostBudget?: number | null;
+  /**
+   * With a store, a failure under `onError: 'fail'` aborts running steps at once instead of
+   * letting them finish and be recorded (so a resume does not pay for them again). Without a
+   * store a run always fails fast. @default false
+   */
+  failFast?: boolean;
 }
 
 /** Pipeline-wide defaults for every step, and run-wide settings. */
@@ -71,6 +77,7 @@ export class PipelineConfig extends StepConfig {
   onError: 'fail' | 'continue';
   maxConcurrency: number;
   runCostBudget: number | null;
+  failFast: boolean;
 
   constructor(options: PipelineConfigOptions = {}) {
     super(options);
@@ -90,6 +97,10 @@ export class PipelineConfig extends StepConfig {
     }
     this.maxConcurrency = maxConcurrency;
     this.runCostBudget = checkOptionalMicrocents('PipelineConfig', 'runCostBudget', options.runCostBudget);
+    this.failFast = options.failFast ?? false;
+    if (typeof this.failFast !== 'boolean') {
+      throw new PipelineValidationError(`PipelineConfig.failFast must be a boolean, got ${describeValue(options.failFast)}`);
+    }
   }
 }
 

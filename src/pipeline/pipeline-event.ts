@@ -32,6 +32,8 @@ export interface StepCompletedEvent {
   output: unknown;
   usage: StepUsage;
   durationMs: number;
+  /** Recorded by an earlier run and restored by a resume (API.md §12): not executed again. */
+  restored?: true;
 }
 /** A step failed for good (its retries spent). `error` is a `StepExecutionError`. */
 export interface StepFailedEvent {

@@ -1,32 +1,38 @@
 import { randomUUID } from 'node:crypto';
+import type { DependencyContainer } from 'tsyringe';
 import type { StepConfig } from '../config/step-config';
 import type { RunBudget } from '../context/run-budget';
 import type { StepContext } from '../context/step-context';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
+import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import type { AttemptDeadline } from '../executor/attempt-deadline';
 import { executeStep, retryOrFail } from '../executor/execute-step';
 import { RetryWaits } from '../executor/retry-waits';
 import type { StepRunScope } from '../executor/step-run-scope';
 import { isAncestor } from '../graph/is-ancestor';
 import type { StepGraph } from '../graph/step-graph';
 import { DependencyScheduler, StepState } from '../scheduler/dependency-scheduler';
+import { IndexQueue } from '../scheduler/index-queue';
 import type { StepLike } from '../steps/base-step';
+import type { RecordOutcome, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
+import { reportHookFailure } from '../tracing/report-hook-failure';
 import type { Tracer } from '../tracing/tracer';
 import { PipelineUsage } from '../usage/pipeline-usage';
 import { StepUsage } from '../usage/step-usage';
+import { defineLazyProperty } from './define-lazy-property';
+import type { DurableRun } from '../durable/durable-run';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
-import type { PipelineResult, StepTiming } from './pipeline-result';
+import type { PipelineResult } from './pipeline-result';
 import { disposeRunContainer, resolveStepInstances, type RunStepInstances } from './resolve-step-instances';
-import { reportHookFailure } from '../tracing/report-hook-failure';
-import type { DependencyContainer } from 'tsyringe';
-import type { AttemptDeadline } from '../executor/attempt-deadline';
-import { toInputRecord } from './to-input-record';
-import { IndexQueue } from '../scheduler/index-queue';
-import { defineLazyProperty } from './define-lazy-property';
 import { attachRunGraph } from './run-graph-of';
+import { RunStepTable } from './run-step-table';
+import { SyncEndRing } from './sync-end-ring';
+import { toInputRecord } from './to-input-record';
 
 /** A settled promise to queue microtasks on. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -39,18 +45,22 @@ export interface PipelineRunOptions {
   tracer?: Tracer;
   signal?: AbortSignal;
   runId?: string;
-  /** Receives every progress event; absent for `execute()`, which needs only the result. */
+  /** Receives every progress event; absent for `execute()` without `onEvent`. */
   emit?: (event: PipelineEvent) => void;
+  /** Records the run in a store (created or claimed before the run starts; see `openDurableRun`). */
+  durable?: DurableRun;
 }
 
 /**
- * One run of a pipeline: feeds the {@link DependencyScheduler} what finished, starts what it
- * says is ready with {@link executeStep}, and collects the result. `execute()` and `run()`
- * both go through here (one code path); `run()` passes `emit`.
+ * One run of a pipeline. The protocol, for each step that ends:
  *
- * Per-step state lives in arrays indexed by declaration order; the result's records are
- * built once at the end (string-keyed writes of thousands of ids per run cost more than the
- * whole rest of the per-step path).
+ *   1. settle   — its timings and usage go into the step table;
+ *   2. record   — with a store, its record is written (a batch per tick) and awaited;
+ *   3. admit    — the scheduler starts the dependents it made ready;
+ *   4. announce — `step.completed` / `step.failed` is emitted.
+ *
+ * Without a store step 2 is skipped and nothing is awaited: the in-memory path costs what it
+ * did before stores existed. `execute()` and `run()` both go through here; `run()` passes `emit`.
  */
 export class PipelineRun implements StepRunScope {
   readonly runId: string;
@@ -65,43 +75,36 @@ export class PipelineRun implements StepRunScope {
   private readonly emit: ((event: PipelineEvent) => void) | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly scheduler: DependencyScheduler;
-  private readonly outputs: unknown[];
-  /** Contexts whose signal was read, by step: the run aborts them on failure or cancellation. */
-  private contexts: (StepContext<unknown> | undefined)[] | undefined;
-  private abortError: unknown;
+  private readonly table: RunStepTable;
+  private readonly durable: DurableRun | undefined;
   /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
   private readonly startQueue: IndexQueue;
-  /**
-   * Synchronous attempt ends waiting for their microtask, oldest first: a ring of step indices
-   * (`~index` for a failure). A step has at most one pending end, so `size` slots suffice; its
-   * output (or error) waits in `outputs`, its attempt in `attempts`, its usage in `pendingUsages`.
-   */
-  private readonly syncEnds: Int32Array;
-  private syncEndsHead = 0;
-  private syncEndsTail = 0;
-  private pendingUsages: (StepUsage | undefined)[] | undefined;
+  private readonly syncEnds: SyncEndRing;
+  /** Contexts whose signal was read, by step: the run aborts them on failure or cancellation. */
+  private contexts: (StepContext<unknown> | undefined)[] | undefined;
+  /** Live attempt deadlines by step (allocated when a step has a timeout): cleared if the run ends first. */
+  private deadlines: (AttemptDeadline | undefined)[] | undefined;
+  /** Failures waiting for their record, by step (durable runs). */
+  private pendingFailures: (StepExecutionError | undefined)[] | undefined;
+  private abortError: unknown;
+  /** A failure that ends the run once running steps drained (durable runs, `failFast: false`). */
+  private drainedFailure: StepExecutionError | undefined;
   /** The last clock reading (ms since the run started), reusable while no step code ran since. */
   private clockMs = 0;
   private clockFresh = true;
-  private readonly startMs: Float64Array;
-  private readonly endMs: Float64Array;
-  private readonly attempts: Int32Array;
   private readonly errors: Record<string, Error> = {};
   private readonly skipped: number[] = [];
   private readonly retryWaits = new RetryWaits();
   private steps: readonly StepLike[] = [];
   /** The run's DI child container (class steps only): disposed when the run ends. */
   private container: DependencyContainer | undefined;
-  /** Live attempt deadlines by step (allocated when a step has a timeout): cleared if the run ends first. */
-  private deadlines: (AttemptDeadline | undefined)[] | undefined;
-  /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
-  private settled: Promise<PipelineResult<unknown>> | undefined;
-  private started = false;
-  private usages: Record<string, StepUsage> | undefined;
   private conversationState: ConversationState<unknown> | undefined;
   private stoppedEarly = false;
+  private started = false;
   private finished = false;
   private startedAtMs = 0;
+  /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
+  private settled: Promise<PipelineResult<unknown>> | undefined;
   private resolveRun: (result: PipelineResult<unknown>) => void = () => undefined;
   private rejectRun: (error: unknown) => void = () => undefined;
 
@@ -112,30 +115,28 @@ export class PipelineRun implements StepRunScope {
     this.inputs = toInputRecord(input);
     this.deps = deps;
     this.tracer = definition.config.trace ? (options.tracer ?? NOOP_TRACER) : NOOP_TRACER;
-    this.runId = options.runId ?? randomUUID();
+    this.durable = options.durable;
+    options.durable?.attach(this);
+    this.runId = options.durable?.runId ?? options.runId ?? randomUUID();
     this.emit = options.emit;
     this.signal = options.signal;
-    this.runBudget = { budgetMicrocents: definition.config.runCostBudget, spentMicrocents: 0 };
+    this.runBudget = { budgetMicrocents: definition.config.runCostBudget, spentMicrocents: options.durable?.spentMicrocents ?? 0 };
     this.scheduler = new DependencyScheduler(definition.graph, definition.config.maxConcurrency);
     this.startQueue = new IndexQueue(size);
-    // One buffer for the per-step numbers of the run: one allocation instead of three.
-    const buffer = new ArrayBuffer(size * 20);
-    this.startMs = new Float64Array(buffer, 0, size);
-    this.endMs = new Float64Array(buffer, size * 8, size);
-    this.attempts = new Int32Array(buffer, size * 16, size);
-    this.outputs = new Array<unknown>(size);
-    this.syncEnds = new Int32Array(size);
+    this.table = new RunStepTable(size);
+    this.syncEnds = new SyncEndRing(size);
   }
 
   /** Runs the pipeline to its end. Call once. */
   execute(): Promise<PipelineResult<unknown>> {
+    if (this.finished) return Promise.reject(this.abortError); // cancelled before it started
     const signal = this.signal;
-    if (signal?.aborted) return Promise.reject(new PipelineAbortedError(this.definition.name, signal.reason));
+    if (signal?.aborted) return this.endBeforeStart(new PipelineAbortedError(this.definition.name, signal.reason));
     let instances: RunStepInstances;
     try {
       instances = resolveStepInstances(this.definition, this.deps, this.tracer);
     } catch (error) {
-      return Promise.reject(error);
+      return this.endBeforeStart(error);
     }
     this.steps = instances.steps;
     this.container = instances.container;
@@ -153,10 +154,240 @@ export class PipelineRun implements StepRunScope {
       runId: this.runId,
       levels: this.graph.levels as string[][], // frozen, shared: a chain has a level per step
     });
-    // A pipeline.started handler may have cancelled the run (abort, unsubscribe): then nothing starts.
+    if (this.durable !== undefined && !this.finished) this.restoreRecordedSteps();
+    // A handler may have cancelled the run (abort, unsubscribe): then nothing starts.
     if (!this.finished) this.startTraced();
     if (signal === undefined) return settled;
     return settled.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Cancels the run: running steps' signals abort, nothing new starts, the run rejects with `PipelineAbortedError`. */
+  cancel(reason?: unknown): void {
+    this.abortRun(new PipelineAbortedError(this.definition.name, reason));
+  }
+
+  /* The protocol of a step's end: settle → record → admit → announce. */
+
+  stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
+    if (this.finished) return;
+    this.settle(index, usage, attempts);
+    this.table.outputs[index] = output;
+    if (this.durable === undefined) this.admitCompleted(index);
+    else this.recordStep(index, 'completed', output, usage, undefined);
+  }
+
+  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
+    if (this.finished) return;
+    const id = this.graph.ids[index];
+    const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown);
+    const failsRun = !this.stoppedEarly && this.drainedFailure === undefined && this.definition.config.onError === 'fail';
+    if (failsRun && (this.durable === undefined || this.definition.config.failFast)) {
+      // Fail fast: the stream says which step failed, then errors with the same error.
+      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+      this.abortRun(error);
+      return;
+    }
+    this.settle(index, usage, attempts);
+    if (this.durable === undefined) {
+      this.announceFailure(index, error);
+      return;
+    }
+    (this.pendingFailures ??= [])[index] = error;
+    this.recordStep(index, 'failed', undefined, usage, error);
+  }
+
+  /** The record of step `index` was written (or refused): go on with the value the store holds. */
+  stepRecorded(index: number, outcome: RecordOutcome, record: StepRecord): void {
+    if (this.finished) return;
+    if (outcome === 'stale-epoch') {
+      this.abortRun(new RunLeaseLostError(this.runId, this.durable!.epoch));
+      return;
+    }
+    if (outcome === 'duplicate') {
+      // Another writer recorded this step first (a retried batch, a racing worker): its record wins.
+      this.durable!.adoptRecorded(index, record).then(
+        (adopted) => {
+          if (this.finished) return;
+          if (adopted.status === 'failed') this.afterFailedRecord(index);
+          else {
+            this.table.outputs[index] = adopted.output;
+            this.admitCompleted(index);
+          }
+        },
+        (error: unknown) => this.abortRun(error),
+      );
+      return;
+    }
+    if (record.status === 'failed') this.afterFailedRecord(index);
+    else this.admitCompleted(index);
+  }
+
+  /** Admits a completed step's dependents, then announces it (after its record, with a store). */
+  private admitCompleted(index: number): void {
+    const output = this.table.outputs[index];
+    let stopsRun = false;
+    if (output instanceof ConversationState && !this.stoppedEarly && this.drainedFailure === undefined) {
+      this.conversationState = output;
+      stopsRun = output.status === ConversationStatus.INCOMPLETE;
+    }
+    if (stopsRun) {
+      this.stoppedEarly = true;
+      this.scheduler.stop();
+    }
+    this.scheduler.complete(index, this.startQueue);
+    const emit = this.emit;
+    if (emit !== undefined) {
+      emit({
+        type: 'step.completed',
+        stepId: this.graph.ids[index],
+        level: this.graph.levelOf[index],
+        output,
+        usage: this.usageAt(index),
+        durationMs: this.table.endMs[index] - this.table.startMs[index],
+      });
+      if (stopsRun) emit({ type: 'pipeline.stopped', conversationState: output as ConversationState<unknown> });
+    }
+    this.advance();
+  }
+
+  private afterFailedRecord(index: number): void {
+    const error = this.pendingFailures![index]!;
+    this.pendingFailures![index] = undefined;
+    this.announceFailure(index, error);
+  }
+
+  /**
+   * A step failed for good (settled, and recorded with a store). Under `onError: 'continue'`
+   * (or after an INCOMPLETE stop) its dependents are skipped and the rest goes on; under
+   * `'fail'` with a store, nothing new starts, running steps drain and are recorded, and the
+   * run rejects once they have.
+   */
+  private announceFailure(index: number, error: StepExecutionError): void {
+    const id = this.graph.ids[index];
+    if (!this.stoppedEarly && this.drainedFailure === undefined && this.definition.config.onError === 'fail') {
+      this.drainedFailure = error;
+      this.scheduler.stop();
+      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+      this.scheduler.fail(index);
+      this.advance();
+      return;
+    }
+    if (this.drainedFailure !== undefined) {
+      // A sibling failing while the run drains: recorded, and the run's error stays the first one.
+      this.scheduler.fail(index);
+      this.advance();
+      return;
+    }
+    this.errors[id] = error;
+    this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+    for (const skippedIndex of this.scheduler.fail(index)) {
+      this.skipped.push(skippedIndex);
+      this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
+    }
+    this.scheduler.next(this.startQueue);
+    this.advance();
+  }
+
+  private recordStep(index: number, status: 'completed' | 'failed', output: unknown, usage: StepUsage | undefined, error: StepExecutionError | undefined): void {
+    const durable = this.durable!;
+    let record: StepRecord;
+    try {
+      record = durable.stepRecord(index, status, output, usage ?? NO_USAGE, error, this.table);
+    } catch (notStorable) {
+      // An output the store cannot hold fails its step (never retried): nothing half-recorded.
+      this.table.outputs[index] = undefined;
+      const failure = new StepExecutionError(this.graph.ids[index], notStorable);
+      (this.pendingFailures ??= [])[index] = failure;
+      record = durable.stepRecord(index, 'failed', undefined, usage ?? NO_USAGE, failure, this.table);
+    }
+    durable.record(index, record);
+  }
+
+  /** Records the end of a step's last attempt, as the run sees it. */
+  private settle(index: number, usage: StepUsage | undefined, attempts: number): void {
+    const nowMs = performance.now() - this.startedAtMs;
+    this.clockMs = nowMs;
+    this.clockFresh = true;
+    this.table.endMs[index] = nowMs;
+    this.table.attempts[index] = attempts;
+    if (this.contexts !== undefined) this.contexts[index] = undefined;
+    if (this.deadlines !== undefined) this.deadlines[index] = undefined;
+    if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
+  }
+
+  private usageAt(index: number): StepUsage {
+    return this.table.usages?.[this.graph.ids[index]] ?? NO_USAGE;
+  }
+
+  /** Reports completed levels, launches what the scheduler admitted, and finishes the run when nothing is left. */
+  private advance(): void {
+    if (this.emit !== undefined) {
+      for (const level of this.scheduler.takeCompletedLevels()) {
+        // The graph's own (frozen) array: event payloads are read-only, and a chain has a level per step.
+        this.emit({ type: 'level.completed', level, stepIds: this.graph.levels[level] as string[] });
+      }
+    }
+    const queue = this.startQueue;
+    // `launch` never ends a step synchronously (see attemptEndedSoon), so this loop is not
+    // re-entered; only a subscriber cancelling the run from an event handler can end the run here.
+    for (let i = 0; i < queue.count && !this.finished; i++) this.launch(queue.items[i]);
+    queue.count = 0;
+    if (!this.finished && this.scheduler.isIdle) this.finish();
+  }
+
+  private launch(index: number): void {
+    const startMs = this.clockFresh ? this.clockMs : performance.now() - this.startedAtMs;
+    this.clockFresh = false;
+    this.table.startMs[index] = startMs;
+    const emit = this.emit;
+    if (emit !== undefined) {
+      emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
+      if (this.finished) return; // its handler cancelled the run
+    }
+    executeStep(this, index);
+  }
+
+  /* Starting. */
+
+  /** Rejects before anything ran (a store's run record is still ended: aborted or failed). */
+  private endBeforeStart(error: unknown): Promise<PipelineResult<unknown>> {
+    this.finished = true;
+    if (this.durable === undefined) return Promise.reject(error);
+    return this.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error).then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
+  }
+
+  /**
+   * Restores what an earlier run recorded (a resume): each restored step counts as completed
+   * for the scheduler, its output, usage and timings come from its record, and `step.completed`
+   * is emitted for it with `restored: true`, in declaration order, right after `pipeline.started`.
+   */
+  private restoreRecordedSteps(): void {
+    const durable = this.durable!;
+    try {
+      durable.restoreInto(this.table, (index) => this.scheduler.restore(index));
+    } catch (error) {
+      this.abortRun(error);
+      return;
+    }
+    const restored = this.table.restored;
+    if (restored === undefined) return;
+    for (let index = 0; index < restored.length && !this.finished; index++) {
+      if (restored[index] !== 1) continue;
+      const output = this.table.outputs[index];
+      if (output instanceof ConversationState && this.conversationState === undefined) this.conversationState = output;
+      this.emit?.({
+        type: 'step.completed',
+        stepId: this.graph.ids[index],
+        level: this.graph.levelOf[index],
+        output,
+        usage: this.usageAt(index),
+        durationMs: this.table.endMs[index] - this.table.startMs[index],
+        restored: true,
+      });
+    }
   }
 
   /**
@@ -198,13 +429,79 @@ export class PipelineRun implements StepRunScope {
     if (this.started || this.finished) return;
     this.started = true;
     this.startedAtMs = performance.now();
+    this.durable?.began();
     this.scheduler.start(this.startQueue);
     this.advance();
   }
 
-  /** Cancels the run: running steps' signals abort, nothing new starts, the run rejects with `PipelineAbortedError`. */
-  cancel(reason?: unknown): void {
-    this.abortRun(new PipelineAbortedError(this.definition.name, reason));
+  /* Ending. */
+
+  /** Ends the run with `error`: running steps abort, nothing new starts, the run rejects (a store's failure, a lost lease). */
+  abortRun(error: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.isAborted = true;
+    this.abortError = error;
+    this.scheduler.stop();
+    if (this.contexts !== undefined) for (const ctx of this.contexts) ctx?.abortAttempt(error);
+    if (this.deadlines !== undefined) for (const deadline of this.deadlines) deadline?.cancel();
+    this.retryWaits.cancelAll();
+    if (this.container !== undefined) disposeRunContainer(this.container);
+    if (this.durable === undefined) {
+      this.rejectRun(error);
+      return;
+    }
+    // After a lost lease or a failing store, nothing more is written (it would be refused or fail).
+    const writable = !RunLeaseLostError.isInstance(error) && !StoreUnavailableError.isInstance(error);
+    const status = PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed';
+    const reject = () => this.rejectRun(error);
+    this.durable.end(status, error, writable).then(reject, reject);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.container !== undefined) disposeRunContainer(this.container);
+    const failure = this.drainedFailure;
+    if (failure !== undefined) {
+      const reject = () => this.rejectRun(failure);
+      this.durable!.end('failed', failure).then(reject, reject);
+      return;
+    }
+    const result = this.buildResult();
+    if (this.durable === undefined) {
+      this.emit?.({ type: 'pipeline.completed', result });
+      this.resolveRun(result);
+      return;
+    }
+    // Persist, then announce: the run's status is written before pipeline.completed.
+    this.durable.end(this.stoppedEarly ? 'stopped' : 'completed', undefined, true, this.stoppedEarly ? this.conversationState : undefined).then(
+      () => {
+        this.emit?.({ type: 'pipeline.completed', result });
+        this.resolveRun(result);
+      },
+      (error: unknown) => this.rejectRun(error),
+    );
+  }
+
+  private buildResult(): PipelineResult<unknown> {
+    const outputIndex = this.graph.indexOf.get(this.definition.outputStep)!;
+    const state = this.scheduler.state;
+    const completed = state[outputIndex] === StepState.Completed;
+    const usages = this.table.usages;
+    const result = {
+      runId: this.runId,
+      output: this.stoppedEarly || !completed ? undefined : this.table.outputs[outputIndex],
+      conversationState: this.conversationState,
+      usage: usages === undefined ? undefined : PipelineUsage.fromStepUsages(usages),
+      stoppedEarly: this.stoppedEarly,
+      errors: this.errors,
+      skipped: this.skipped.sort((a, b) => a - b).map((index) => this.graph.ids[index]),
+    } as PipelineResult<unknown>;
+    const offsetMs = this.durable?.timingOffsetMs ?? 0;
+    defineLazyProperty(result, 'stepOutputs', () => this.table.collectStepOutputs(this.graph, state));
+    defineLazyProperty(result, 'timings', () => this.table.collectTimings(this.graph, state, offsetMs));
+    attachRunGraph(result, this.definition); // for toMermaidGantt's critical path (non-enumerable)
+    return result;
   }
 
   /* StepRunView: what a step's context reads. */
@@ -219,7 +516,7 @@ export class PipelineRun implements StepRunScope {
   }
 
   outputOf(stepId: string): unknown {
-    return this.outputs[this.graph.indexOf.get(stepId)!];
+    return this.table.outputs[this.graph.indexOf.get(stepId)!];
   }
 
   visibleIds(index: number): string[] {
@@ -259,12 +556,11 @@ export class PipelineRun implements StepRunScope {
   }
 
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
-    this.outputs[index] = outcome;
-    this.attempts[index] = attempt;
-    if (usage !== undefined) (this.pendingUsages ??= [])[index] = usage;
-    const tail = this.syncEndsTail;
-    this.syncEnds[tail] = ok ? index : ~index;
-    this.syncEndsTail = tail + 1 === this.syncEnds.length ? 0 : tail + 1;
+    const table = this.table;
+    table.outputs[index] = outcome;
+    table.attempts[index] = attempt;
+    if (usage !== undefined) (table.pendingUsages ??= [])[index] = usage;
+    this.syncEnds.push(ok ? index : ~index);
     // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, at half its cost on Node 20.
     SETTLED.then(this.processSyncEnd);
   }
@@ -276,168 +572,20 @@ export class PipelineRun implements StepRunScope {
    * flat arrays: no closure, object or promise chain per step.
    */
   private readonly processSyncEnd = (): void => {
-    const head = this.syncEndsHead;
-    const code = this.syncEnds[head];
-    this.syncEndsHead = head + 1 === this.syncEnds.length ? 0 : head + 1;
+    const code = this.syncEnds.shift();
     const index = code >= 0 ? code : ~code;
-    const outcome = this.outputs[index];
+    const table = this.table;
+    const outcome = table.outputs[index];
     let usage: StepUsage | undefined;
-    if (this.pendingUsages !== undefined) {
-      usage = this.pendingUsages[index];
-      this.pendingUsages[index] = undefined;
+    if (table.pendingUsages !== undefined) {
+      usage = table.pendingUsages[index];
+      table.pendingUsages[index] = undefined;
     }
     if (code >= 0) {
-      this.stepCompleted(index, outcome, usage, this.attempts[index]);
+      this.stepCompleted(index, outcome, usage, table.attempts[index]);
     } else {
-      this.outputs[index] = undefined;
-      retryOrFail(this, index, this.attempts[index], outcome, usage);
+      table.outputs[index] = undefined;
+      retryOrFail(this, index, table.attempts[index], outcome, usage);
     }
   };
-
-  stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
-    if (this.finished) return;
-    const nowMs = this.settle(index, usage, attempts);
-    const id = this.graph.ids[index];
-    this.outputs[index] = output;
-    let stopsRun = false;
-    if (output instanceof ConversationState && !this.stoppedEarly) {
-      this.conversationState = output;
-      stopsRun = output.status === ConversationStatus.INCOMPLETE;
-    }
-    if (stopsRun) {
-      this.stoppedEarly = true;
-      this.scheduler.stop();
-    }
-    const emit = this.emit;
-    if (emit !== undefined) {
-      emit({
-        type: 'step.completed',
-        stepId: id,
-        level: this.graph.levelOf[index],
-        output,
-        usage: usage ?? NO_USAGE,
-        durationMs: nowMs - this.startMs[index],
-      });
-      if (stopsRun) emit({ type: 'pipeline.stopped', conversationState: output as ConversationState<unknown> });
-    }
-    this.scheduler.complete(index, this.startQueue);
-    this.advance();
-  }
-
-  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
-    if (this.finished) return;
-    const id = this.graph.ids[index];
-    const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown);
-    if (!this.stoppedEarly && this.definition.config.onError === 'fail') {
-      // The stream says which step failed, then errors with the same error.
-      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
-      this.abortRun(error);
-      return;
-    }
-    const nowMs = this.settle(index, usage, attempts);
-    this.errors[id] = error;
-    this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
-    for (const skippedIndex of this.scheduler.fail(index)) {
-      this.skipped.push(skippedIndex);
-      this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
-    }
-    this.scheduler.next(this.startQueue);
-    this.advance();
-  }
-
-  /** Records the end of a step's last attempt, as the run sees it; returns the time (ms since the run started). */
-  private settle(index: number, usage: StepUsage | undefined, attempts: number): number {
-    const nowMs = performance.now() - this.startedAtMs;
-    this.clockMs = nowMs;
-    this.clockFresh = true;
-    this.endMs[index] = nowMs;
-    this.attempts[index] = attempts;
-    if (this.contexts !== undefined) this.contexts[index] = undefined;
-    if (this.deadlines !== undefined) this.deadlines[index] = undefined;
-    if (usage !== undefined) (this.usages ??= {})[this.graph.ids[index]] = usage;
-    return nowMs;
-  }
-
-  /** Reports completed levels, launches what the scheduler admitted, and finishes the run when nothing is left. */
-  private advance(): void {
-    if (this.emit !== undefined) {
-      for (const level of this.scheduler.takeCompletedLevels()) {
-        // The graph's own (frozen) array: event payloads are read-only, and a chain has a level per step.
-        this.emit({ type: 'level.completed', level, stepIds: this.graph.levels[level] as string[] });
-      }
-    }
-    const queue = this.startQueue;
-    // `launch` never ends a step synchronously (see attemptEndedSoon), so this loop is not
-    // re-entered; only a subscriber cancelling the run from an event handler can end the run here.
-    for (let i = 0; i < queue.count && !this.finished; i++) this.launch(queue.items[i]);
-    queue.count = 0;
-    if (!this.finished && this.scheduler.isIdle) this.finish();
-  }
-
-  private launch(index: number): void {
-    const startMs = this.clockFresh ? this.clockMs : performance.now() - this.startedAtMs;
-    this.clockFresh = false;
-    this.startMs[index] = startMs;
-    const emit = this.emit;
-    if (emit !== undefined) {
-      emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
-      if (this.finished) return; // its handler cancelled the run
-    }
-    executeStep(this, index);
-  }
-
-  private abortRun(error: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.isAborted = true;
-    this.abortError = error;
-    this.scheduler.stop();
-    if (this.contexts !== undefined) for (const ctx of this.contexts) ctx?.abortAttempt(error);
-    if (this.deadlines !== undefined) for (const deadline of this.deadlines) deadline?.cancel();
-    this.retryWaits.cancelAll();
-    if (this.container !== undefined) disposeRunContainer(this.container);
-    this.rejectRun(error);
-  }
-
-  private finish(): void {
-    this.finished = true;
-    const outputIndex = this.graph.indexOf.get(this.definition.outputStep)!;
-    const completed = this.scheduler.state[outputIndex] === StepState.Completed;
-    const result = {
-      runId: this.runId,
-      output: this.stoppedEarly || !completed ? undefined : this.outputs[outputIndex],
-      conversationState: this.conversationState,
-      usage: this.usages === undefined ? undefined : PipelineUsage.fromStepUsages(this.usages),
-      stoppedEarly: this.stoppedEarly,
-      errors: this.errors,
-      skipped: this.skipped.sort((a, b) => a - b).map((index) => this.graph.ids[index]),
-    } as PipelineResult<unknown>;
-    defineLazyProperty(result, 'stepOutputs', () => this.collectStepOutputs());
-    defineLazyProperty(result, 'timings', () => this.collectTimings());
-    attachRunGraph(result, this.definition); // for toMermaidGantt's critical path (non-enumerable)
-    this.emit?.({ type: 'pipeline.completed', result });
-    if (this.container !== undefined) disposeRunContainer(this.container);
-    this.resolveRun(result);
-  }
-
-  private collectStepOutputs(): Record<string, unknown> {
-    const { ids } = this.graph;
-    const stepOutputs: Record<string, unknown> = {};
-    for (let index = 0; index < ids.length; index++) {
-      if (this.scheduler.state[index] === StepState.Completed) stepOutputs[ids[index]] = this.outputs[index];
-    }
-    return stepOutputs;
-  }
-
-  private collectTimings(): Record<string, StepTiming> {
-    const { ids } = this.graph;
-    const timings: Record<string, StepTiming> = {};
-    for (let index = 0; index < ids.length; index++) {
-      const state = this.scheduler.state[index];
-      if (state === StepState.Completed || state === StepState.Failed) {
-        timings[ids[index]] = { startMs: this.startMs[index], endMs: this.endMs[index], attempts: this.attempts[index] };
-      }
-    }
-    return timings;
-  }
 }

@@ -13,9 +13,13 @@ import type { Tracer } from '../tracing/tracer';
 import type { PipelineDefinition, StepSource } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult } from './pipeline-result';
-import { PipelineRun } from './pipeline-run';
+import { PipelineRun, type PipelineRunOptions } from './pipeline-run';
 import { scanSteps } from './scan-steps';
 import { toMermaidFlowchart } from './to-mermaid';
+import { randomUUID } from 'node:crypto';
+import { claimDurableRun, createDurableRun } from '../durable/open-durable-run';
+import type { RunStore } from '../store/run-store';
+import { toInputRecord } from './to-input-record';
 import { reportHookFailure } from '../tracing/report-hook-failure';
 
 /** Options of one run. */
@@ -31,6 +35,26 @@ export interface ExecuteOptions {
    * Observable form). A handler that throws is reported once (`console.warn`) and ignored.
    */
   onEvent?: (event: PipelineEvent) => void;
+  /** Records the run in this store as it goes, so `resume` can continue it (API.md §12). @default the pipeline's `store` */
+  store?: RunStore;
+  /** How long the run's lease in the store lasts unless renewed, in seconds. @default 30 */
+  leaseSeconds?: number;
+}
+
+/** Options of {@link Pipeline.resume}. */
+export interface ResumeOptions<Deps = unknown, Input = Record<string, unknown>> {
+  /** Merged over the stored input (the next turn of a conversation). */
+  input?: Partial<Input>;
+  deps?: Deps;
+  tracer?: Tracer;
+  signal?: AbortSignal;
+  /** Steps to run again, with their transitive dependents, even though they completed (a new generation). */
+  rerun?: string[];
+  /** @default the pipeline's `store` */
+  store?: RunStore;
+  onEvent?: (event: PipelineEvent) => void;
+  /** @default 30 */
+  leaseSeconds?: number;
 }
 
 /** Options of a {@link Pipeline}. */
@@ -46,6 +70,8 @@ export interface PipelineOptions<Deps = unknown> {
   stepConfigs?: Record<string, StepConfig>;
   /** Where class steps are resolved from (a child per run). @default tsyringe's root container */
   container?: DependencyContainer;
+  /** Where this pipeline's runs are recorded unless `execute`/`resume` name another (API.md §12). */
+  store?: RunStore;
 }
 
 /** Options of {@link Pipeline.fromSteps}: step classes instead of a record and `dependencies`. */
@@ -75,6 +101,8 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   readonly levels: string[][];
   /** @internal */
   protected readonly definition: PipelineDefinition;
+  /** The default store of this pipeline's runs. */
+  readonly store: RunStore | undefined;
 
   constructor(options: PipelineOptions<Deps>) {
     if (typeof options !== 'object' || options === null) {
@@ -107,6 +135,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     sources.forEach((source, index) => {
       if (source.stepClass !== undefined) checkStepConstructor(ids[index], source.stepClass, container);
     });
+    this.store = options.store;
     this.definition = {
       name,
       graph,
@@ -160,7 +189,42 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     const options: ExecuteOptions = isTracer(tracerOrOptions) ? { tracer: tracerOrOptions } : (tracerOrOptions ?? {});
     const onEvent = options.onEvent;
     const emit = onEvent === undefined ? undefined : guardEventHandler(onEvent);
-    return new PipelineRun(this.definition, input, deps, { ...options, emit }).execute() as Promise<PipelineResult<Output>>;
+    const store = options.store ?? this.store;
+    if (store === undefined) return new PipelineRun(this.definition, input, deps, { ...options, emit }).execute() as Promise<PipelineResult<Output>>;
+    return this.openRecordedRun(input, deps, { ...options, emit }, store).then((run) => run.execute()) as Promise<PipelineResult<Output>>;
+  }
+
+  /**
+   * Continues a recorded run (API.md §12): after an INCOMPLETE stop (the next turn of a
+   * conversation), a failure, a cancellation or a crash, in this process or another one. What
+   * completed is restored, not executed (nor paid for) again; every other step runs.
+   *
+   * @param runId the run to continue (`result.runId`, `pipeline.started`'s `runId`)
+   * @throws RunNotFoundError, RunLockedError (another process holds the run), PipelineValidationError
+   *   (the run was recorded by another graph, or `rerun` names an unknown step)
+   */
+  resume(runId: string, options: ResumeOptions<Deps, Input> = {}): Promise<PipelineResult<Output>> {
+    const store = options.store ?? this.store;
+    if (typeof runId !== 'string' || runId === '') {
+      return Promise.reject(new PipelineValidationError(`resume expects a run id (a non-empty string), got ${describeValue(runId)}`));
+    }
+    if (store === undefined) {
+      return Promise.reject(new PipelineValidationError(`resume('${runId}') needs a store: pass { store } or give the pipeline one`));
+    }
+    const emit = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
+    return Promise.resolve()
+      .then(() => claimDurableRun(this.definition, runId, { store, input: options.input, rerun: options.rerun, leaseMs: leaseMsOf(options.leaseSeconds) }))
+      .then(({ durable, input }) =>
+      new PipelineRun(this.definition, input, options.deps, { tracer: options.tracer, signal: options.signal, emit, durable }).execute(),
+    ) as Promise<PipelineResult<Output>>;
+  }
+
+  /** Creates the run's record in `store`, then the run that records into it. */
+  private openRecordedRun(input: Input, deps: Deps | undefined, options: PipelineRunOptions & ExecuteOptions, store: RunStore): Promise<PipelineRun> {
+    const runId = options.runId ?? randomUUID();
+    return Promise.resolve()
+      .then(() => createDurableRun(this.definition, toInputRecord(input), runId, { store, leaseMs: leaseMsOf(options.leaseSeconds) }))
+      .then((durable) => new PipelineRun(this.definition, input, deps, { ...options, durable }));
   }
 
   /**
@@ -170,20 +234,25 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   run(input: Input, deps?: Deps, options: ExecuteOptions = {}): Observable<PipelineEvent<Output>> {
     return new Observable<PipelineEvent<Output>>((subscriber) => {
       const onEvent = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
-      const run = new PipelineRun(this.definition, input, deps, {
+      const runOptions = {
         ...options,
-        emit: (event) => {
+        emit: (event: PipelineEvent) => {
           onEvent?.(event);
           subscriber.next(event as PipelineEvent<Output>);
         },
-      });
-      // Before the run starts: a subscriber that unsubscribes inside next() (take(1),
-      // firstValueFrom) at pipeline.started or step.started cancels the run at once.
-      subscriber.add(() => run.cancel('unsubscribed'));
-      run.execute().then(
-        () => subscriber.complete(),
-        (error: unknown) => subscriber.error(error),
-      );
+      };
+      const start = (run: PipelineRun) => {
+        // Before the run starts: a subscriber that unsubscribes inside next() (take(1),
+        // firstValueFrom) at pipeline.started or step.started cancels the run at once.
+        subscriber.add(() => run.cancel('unsubscribed'));
+        run.execute().then(
+          () => subscriber.complete(),
+          (error: unknown) => subscriber.error(error),
+        );
+      };
+      const store = options.store ?? this.store;
+      if (store === undefined) start(new PipelineRun(this.definition, input, deps, runOptions));
+      else this.openRecordedRun(input, deps, runOptions, store).then(start, (error: unknown) => subscriber.error(error));
     });
   }
 
@@ -191,6 +260,15 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   toMermaid(): string {
     return toMermaidFlowchart(this.definition.graph);
   }
+}
+
+/** A lease in ms from seconds (undefined: the default). */
+function leaseMsOf(leaseSeconds: number | undefined): number | undefined {
+  if (leaseSeconds === undefined) return undefined;
+  if (typeof leaseSeconds !== 'number' || !(leaseSeconds > 0) || leaseSeconds * 1000 > 2 ** 31 - 1) {
+    throw new PipelineValidationError(`leaseSeconds must be a number of seconds > 0 (at most 2^31-1 ms), got ${describeValue(leaseSeconds)}`);
+  }
+  return leaseSeconds * 1000;
 }
 
 /** `handler`, made unable to affect the run: a throw is reported once and ignored. */

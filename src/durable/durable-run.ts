@@ -1,0 +1,163 @@
+import { ConversationState } from '../conversation/conversation-state';
+import { STEP_USAGE_COUNTERS, StepUsage, type StepUsageFields } from '../usage/step-usage';
+import type { StepExecutionError } from '../errors/step-execution-error';
+import type { RunStepTable } from '../pipeline/run-step-table';
+import { decodeValue } from '../store/decode-value';
+import { encodeValue } from '../store/encode-value';
+import type { RecordOutcome, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
+import { callStore } from './call-store';
+import type { ResumePlan } from './plan-resume';
+import { RunRecorder } from './run-recorder';
+import { storedErrorOf } from './stored-error-of';
+
+/** What a durable run reports to the run it records. */
+export interface DurableRunHost {
+  readonly graph: { readonly ids: readonly string[] };
+  stepRecorded(index: number, outcome: RecordOutcome, record: StepRecord): void;
+  abortRun(error: unknown): void;
+}
+
+/** How a durable run was opened: a new run (created) or an earlier one (claimed). */
+export interface DurableRunOptions {
+  store: RunStore;
+  runId: string;
+  owner: string;
+  epoch: number;
+  leaseMs: number;
+  /** When the run first started (epoch ms). */
+  firstStartedAt: number;
+  /** What the run's steps were billed so far (a resume), for `runCostBudget`. */
+  spentMicrocents: number;
+  /** Restored records and generations (a resume); absent for a new run. */
+  plan?: ResumePlan;
+  /** Step count (a new run: every step at generation 1). */
+  size: number;
+}
+
+/**
+ * The durable side of one run, as the run sees it: builds each step's record from the step
+ * table, writes it (group commit, see RunRecorder), restores a resumed run's records into the
+ * table, and writes the run's final status. Created by `openDurableRun`/`claimDurableRun`.
+ */
+export class DurableRun {
+  readonly runId: string;
+  readonly epoch: number;
+  readonly spentMicrocents: number;
+  /** Shifts this process's timings (ms since it started the run) to the run's first start. */
+  timingOffsetMs = 0;
+  private readonly options: DurableRunOptions;
+  private readonly generationOf: Int32Array;
+  private recorder: RunRecorder | undefined;
+  private host: DurableRunHost | undefined;
+  private wallStartedAt: number;
+
+  constructor(options: DurableRunOptions) {
+    this.options = options;
+    this.runId = options.runId;
+    this.epoch = options.epoch;
+    this.spentMicrocents = options.spentMicrocents;
+    this.generationOf = options.plan?.generationOf ?? new Int32Array(options.size).fill(1);
+    this.wallStartedAt = Date.now();
+  }
+
+  /** Binds the run: record outcomes, a failing store and a lost lease go to it. */
+  attach(host: DurableRunHost): void {
+    const { store, runId, owner, epoch, leaseMs, firstStartedAt } = this.options;
+    this.host = host;
+    this.recorder = new RunRecorder(
+      { store, runId, owner, epoch, leaseMs, firstStartedAt, generationOf: this.generationOf },
+      { recorded: (index, outcome, record) => host.stepRecorded(index, outcome, record), storeFailed: (error) => host.abortRun(error) },
+      (error) => host.abortRun(error),
+    );
+  }
+
+  /** The run's steps start now (wall clock for records, offset for timings). */
+  began(): void {
+    this.wallStartedAt = Date.now();
+    this.timingOffsetMs = this.wallStartedAt - this.options.firstStartedAt;
+  }
+
+  /**
+   * Step `index`'s record, from the step table.
+   * @throws OutputNotStorableError when the output cannot be encoded
+   */
+  stepRecord(
+    index: number,
+    status: 'completed' | 'failed',
+    output: unknown,
+    usage: StepUsage,
+    error: StepExecutionError | undefined,
+    table: RunStepTable,
+  ): StepRecord {
+    const stepId = this.host!.graph.ids[index];
+    const incomplete = status === 'completed' && output instanceof ConversationState && output.status === 'incomplete';
+    const record: StepRecord = {
+      stepId,
+      generation: this.generationOf[index],
+      status: incomplete ? 'incomplete' : status,
+      usage: usageFieldsOf(usage),
+      attempts: table.attempts[index],
+      startedAt: Math.round(this.wallStartedAt + table.startMs[index]),
+      endedAt: Math.round(this.wallStartedAt + table.endMs[index]),
+    };
+    if (status === 'completed') record.output = encodeValue(output, { stepId });
+    if (error !== undefined) record.error = storedErrorOf(error);
+    return record;
+  }
+
+  record(index: number, record: StepRecord): void {
+    this.recorder!.record(index, record);
+  }
+
+  /** The value another writer recorded first for step `index` (same generation). */
+  async adoptRecorded(index: number, mine: StepRecord): Promise<{ status: StepRecord['status']; output: unknown }> {
+    const { store, runId } = this.options;
+    const stored = await callStore(store, runId, () => store.getRun(runId));
+    const theirs = stored?.steps.find((record) => record.stepId === mine.stepId && record.generation === mine.generation) ?? mine;
+    return { status: theirs.status, output: theirs.output === undefined ? undefined : decodeValue(theirs.output) };
+  }
+
+  /**
+   * Puts a resumed run's restored records into the step table (outputs, usage, timings since
+   * the run's first start, attempts) and tells the scheduler (`restore`).
+   */
+  restoreInto(table: RunStepTable, restore: (index: number) => void): void {
+    const plan = this.options.plan;
+    if (plan === undefined) return;
+    const first = this.options.firstStartedAt;
+    plan.restored.forEach((record, index) => {
+      if (record === undefined) return;
+      (table.restored ??= new Uint8Array(plan.restored.length))[index] = 1;
+      table.outputs[index] = record.output === undefined ? undefined : decodeValue(record.output);
+      table.startMs[index] = record.startedAt - first;
+      table.endMs[index] = record.endedAt - first;
+      table.attempts[index] = record.attempts;
+      if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
+      restore(index);
+    });
+  }
+
+  /**
+   * Ends the run in the store: its status, the error or conversation state, and the lease
+   * released. `writable: false` (a lost lease, a failing store) writes nothing.
+   */
+  async end(status: RunStatus, error?: unknown, writable = true, conversationState?: ConversationState<unknown>): Promise<void> {
+    const recorder = this.recorder;
+    if (recorder === undefined) return;
+    if (!writable) {
+      recorder.abandon();
+      return;
+    }
+    const fields: Partial<RunRecord> = {};
+    if (error !== undefined) fields.error = storedErrorOf(error);
+    if (conversationState !== undefined) fields.conversationState = encodeValue(conversationState);
+    await recorder.finish(status, fields);
+  }
+}
+
+/** A usage as plain fields (the stored form). */
+export function usageFieldsOf(usage: StepUsage): StepUsageFields {
+  const fields = { model: usage.model } as StepUsageFields;
+  for (const counter of STEP_USAGE_COUNTERS) fields[counter] = usage[counter];
+  return fields;
+}

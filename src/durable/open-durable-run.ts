@@ -1,0 +1,111 @@
+import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import type { PipelineDefinition } from '../pipeline/pipeline-definition';
+import { decodeValue } from '../store/decode-value';
+import { encodeValue } from '../store/encode-value';
+import type { RunStore } from '../store/run-store';
+import { callStore } from './call-store';
+import { DurableRun } from './durable-run';
+import { describeFingerprintChange, fingerprintOf } from './fingerprint-of';
+import { DEFAULT_LEASE_MS } from './lease-keeper';
+import { newOwnerId } from './owner-id';
+import { planResume } from './plan-resume';
+import { toInputRecord } from '../pipeline/to-input-record';
+
+/** How a run holds its store. */
+export interface DurableOptions {
+  store: RunStore;
+  /** How long the run's lease lasts unless renewed (ms). @default 30 s */
+  leaseMs?: number;
+}
+
+/**
+ * Records a new run in the store (status `running`, leased to this process at epoch 1) and
+ * returns its durable side.
+ *
+ * @throws OutputNotStorableError when the input cannot be encoded
+ * @throws RunExistsError when `runId` is in the store already
+ */
+export async function createDurableRun(
+  definition: PipelineDefinition,
+  input: Record<string, unknown>,
+  runId: string,
+  options: DurableOptions,
+): Promise<DurableRun> {
+  const { store } = options;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const encodedInput = encodeValue(input);
+  const owner = newOwnerId();
+  const now = Date.now();
+  await callStore(store, runId, () =>
+    store.createRun({
+      runId,
+      pipeline: definition.name,
+      fingerprint: fingerprintOf(definition.graph, definition.outputStep),
+      input: encodedInput,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      costMicrocents: 0,
+      owner,
+      epoch: 1,
+      leaseUntil: now + leaseMs,
+    }),
+  );
+  return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length });
+}
+
+/**
+ * Claims a recorded run for a resume: takes its lease (a new epoch), checks that it was
+ * recorded by the same graph, plans what to restore and what to run (`rerun` adds steps and
+ * their dependents), merges `input` over the stored input and writes it back, and sets the
+ * run `running` again.
+ *
+ * @throws RunNotFoundError, RunLockedError from the store
+ * @throws PipelineValidationError when the stored graph differs, naming the changes
+ */
+export async function claimDurableRun(
+  definition: PipelineDefinition,
+  runId: string,
+  options: DurableOptions & { input?: unknown; rerun?: readonly string[] },
+): Promise<{ durable: DurableRun; input: Record<string, unknown> }> {
+  const { store } = options;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const owner = newOwnerId();
+  const claimed = await callStore(store, runId, () => store.claimRun(runId, owner, leaseMs));
+  const { run, epoch } = claimed;
+  const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 })).catch(() => undefined);
+  try {
+    const fingerprint = fingerprintOf(definition.graph, definition.outputStep);
+    if (run.fingerprint !== fingerprint) {
+      const changes = describeFingerprintChange(run.fingerprint, fingerprint);
+      throw new PipelineValidationError(
+        `Run '${runId}' was recorded by another version of pipeline '${run.pipeline}' and cannot be resumed by '${definition.name}': ${changes.join('; ')}`,
+      );
+    }
+    if (options.input !== undefined && (typeof options.input !== 'object' || options.input === null || Array.isArray(options.input))) {
+      throw new PipelineValidationError(`resume input must be an object of input fields to merge over the stored input`);
+    }
+    const plan = planResume(definition.graph, claimed.steps, options.rerun ?? []);
+    const stored = decodeValue(run.input);
+    const input = { ...toInputRecord(stored), ...(options.input as Record<string, unknown> | undefined) };
+    const encodedInput = options.input === undefined ? run.input : encodeValue(input);
+    await callStore(store, runId, () =>
+      store.setRunStatus(runId, epoch, 'running', { input: encodedInput, error: undefined, conversationState: undefined }),
+    );
+    const durable = new DurableRun({
+      store,
+      runId,
+      owner,
+      epoch,
+      leaseMs,
+      firstStartedAt: run.createdAt,
+      spentMicrocents: run.costMicrocents,
+      plan,
+      size: definition.graph.ids.length,
+    });
+    return { durable, input };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

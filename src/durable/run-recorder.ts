@@ -1,0 +1,65 @@
+import type { RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
+import { callStore } from './call-store';
+import { LeaseKeeper } from './lease-keeper';
+import { RecordBatcher, type RecordSink } from './record-batcher';
+
+/** What a recorder needs to know about the run it records. */
+export interface RecordedRun {
+  readonly store: RunStore;
+  readonly runId: string;
+  readonly owner: string;
+  readonly epoch: number;
+  readonly leaseMs: number;
+  /** When the run first started (epoch ms): restored timings are relative to it. */
+  readonly firstStartedAt: number;
+  /** By step index: the generation a step's record takes in this run. */
+  readonly generationOf: Int32Array;
+}
+
+/**
+ * The durable side of one run: writes step records in group-committed batches, keeps the
+ * run's lease, and writes the run's final status. The run awaits each record before it admits
+ * the step's dependents (settle → record → admit → announce).
+ */
+export class RunRecorder {
+  private readonly batcher: RecordBatcher;
+  private readonly lease: LeaseKeeper;
+
+  constructor(
+    readonly run: RecordedRun,
+    sink: RecordSink,
+    onLeaseLost: (error: Error) => void,
+  ) {
+    this.batcher = new RecordBatcher(run.store, run.runId, run.epoch, sink);
+    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, onLeaseLost);
+    this.lease.start();
+  }
+
+  /** The generation a step's record takes in this run. */
+  generationAt(index: number): number {
+    return this.run.generationOf[index];
+  }
+
+  /** Queues step `index`'s record; its outcome comes to the sink once the store acknowledged it. */
+  record(index: number, record: StepRecord): void {
+    this.batcher.add(index, record);
+  }
+
+  /**
+   * Ends the run in the store: writes its final status (and fields) and releases the lease.
+   * Nothing is written after a lost lease (the store would refuse it).
+   */
+  async finish(status: RunStatus, fields: Partial<RunRecord> = {}, leaseLost = false): Promise<void> {
+    this.lease.stop();
+    this.batcher.stop();
+    if (leaseLost) return;
+    const { store, runId, epoch } = this.run;
+    await callStore(store, runId, () => store.setRunStatus(runId, epoch, status, { ...fields, leaseUntil: 0 }));
+  }
+
+  /** Stops renewing and reporting without writing (the run ended by a store failure). */
+  abandon(): void {
+    this.lease.stop();
+    this.batcher.stop();
+  }
+}

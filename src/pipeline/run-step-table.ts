@@ -1,0 +1,60 @@
+import type { StepGraph } from '../graph/step-graph';
+import { StepState } from '../scheduler/dependency-scheduler';
+import type { StepUsage } from '../usage/step-usage';
+import type { StepTiming } from './pipeline-result';
+
+/**
+ * One run's per-step facts, by step index: output, when it ran (ms since this process started
+ * the run), attempts and usage. What a run store persists per step is read from here, and a
+ * resume fills it back from the records. Flat typed arrays: one allocation per run, none per step.
+ */
+export class RunStepTable {
+  readonly outputs: unknown[];
+  readonly startMs: Float64Array;
+  readonly endMs: Float64Array;
+  readonly attempts: Int32Array;
+  /** Usage by step id, for steps that made a `ctx.run` call (undefined until one did). */
+  usages: Record<string, StepUsage> | undefined;
+  /** Usage waiting with a synchronous end (see SyncEndRing), by index. */
+  pendingUsages: (StepUsage | undefined)[] | undefined;
+  /** Steps restored from a store's records (their timings are already relative to the run's first start). */
+  restored: Uint8Array | undefined;
+
+  constructor(size: number) {
+    // One buffer for the per-step numbers of the run: one allocation instead of three.
+    const buffer = new ArrayBuffer(size * 20);
+    this.startMs = new Float64Array(buffer, 0, size);
+    this.endMs = new Float64Array(buffer, size * 8, size);
+    this.attempts = new Int32Array(buffer, size * 16, size);
+    this.outputs = new Array<unknown>(size);
+  }
+
+  setUsage(stepId: string, usage: StepUsage): void {
+    (this.usages ??= {})[stepId] = usage;
+  }
+
+  /** Every completed step's output, by id. */
+  collectStepOutputs(graph: StepGraph, state: Uint8Array): Record<string, unknown> {
+    const stepOutputs: Record<string, unknown> = {};
+    for (let index = 0; index < graph.ids.length; index++) {
+      if (state[index] === StepState.Completed) stepOutputs[graph.ids[index]] = this.outputs[index];
+    }
+    return stepOutputs;
+  }
+
+  /**
+   * Timings of the steps that completed or failed. `offsetMs` moves this process's timings to
+   * the run's first start (a resume); restored steps' timings are relative to it already.
+   */
+  collectTimings(graph: StepGraph, state: Uint8Array, offsetMs: number): Record<string, StepTiming> {
+    const timings: Record<string, StepTiming> = {};
+    const restored = this.restored;
+    for (let index = 0; index < graph.ids.length; index++) {
+      const stepState = state[index];
+      if (stepState !== StepState.Completed && stepState !== StepState.Failed) continue;
+      const shift = restored !== undefined && restored[index] === 1 ? 0 : offsetMs;
+      timings[graph.ids[index]] = { startMs: this.startMs[index] + shift, endMs: this.endMs[index] + shift, attempts: this.attempts[index] };
+    }
+    return timings;
+  }
+}

@@ -1,0 +1,401 @@
+import {
+  ConversationState,
+  ConversationStatus,
+  MemoryRunStore,
+  OutputNotStorableError,
+  Pipeline,
+  PipelineAbortedError,
+  PipelineConfig,
+  PipelineValidationError,
+  RunExistsError,
+  RunLeaseLostError,
+  RunLockedError,
+  RunNotFoundError,
+  StepExecutionError,
+  StepUsage,
+  step,
+  type PipelineEvent,
+  type RunStore,
+  type StepContext,
+} from 'fastroai';
+import { createMockAgent } from 'fastroai/testing';
+import { deferred, flush, rejectionOf, sleep } from '../support/async-helpers';
+
+/** Counts how often each step body ran. */
+function ledger() {
+  const runs: Record<string, number> = {};
+  const count = (id: string) => {
+    runs[id] = (runs[id] ?? 0) + 1;
+  };
+  return { runs, count };
+}
+
+/**
+ * The booking conversation: extract and classify are agent calls (paid), gather returns
+ * INCOMPLETE until the input has every field, book depends on gather.
+ */
+function bookingPipeline(store: RunStore, count: (id: string) => void) {
+  const agent = createMockAgent([{ output: 'parsed', costMicrocents: 1_000, inputTokens: 10, outputTokens: 2 }]);
+  return new Pipeline({
+    name: 'booking',
+    store,
+    steps: {
+      extract: step(async (ctx: StepContext) => {
+        count('extract');
+        return (await ctx.run(agent, 'extract')).output;
+      }),
+      classify: step(async (ctx: StepContext) => {
+        count('classify');
+        return { kind: 'hotel', via: (await ctx.run(agent, 'classify')).output };
+      }),
+      gather: step((ctx: StepContext) => {
+        count('gather');
+        const fields = { city: ctx.getInput<string | undefined>('city'), nights: ctx.getInput<number | undefined>('nights') };
+        const missing = Object.entries(fields).filter(([, value]) => value === undefined).map(([key]) => key);
+        if (missing.length > 0) return new ConversationState({ status: ConversationStatus.INCOMPLETE, data: fields, context: { missing } });
+        return fields;
+      }),
+      book: step((ctx: StepContext) => {
+        count('book');
+        const { city, nights } = ctx.getDependency<{ city: string; nights: number }>('gather');
+        return `${ctx.getDependency<{ kind: string }>('classify').kind} in ${city} for ${nights} nights`;
+      }),
+    },
+    dependencies: { classify: ['extract'], gather: ['classify'], book: ['gather'] },
+  });
+}
+
+describe('durable runs: record and resume (MemoryRunStore)', () => {
+  it('a multi-turn conversation pays for its expensive steps once', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const pipeline = bookingPipeline(store, count);
+
+    const turn1 = await pipeline.execute({ message: 'a hotel please' });
+    expect(turn1.stoppedEarly).toBe(true);
+    expect(turn1.conversationState?.context).toEqual({ missing: ['city', 'nights'] });
+    expect(turn1.usage?.totalCostMicrocents).toBe(2_000);
+    expect((await store.getRun(turn1.runId))?.run.status).toBe('stopped');
+
+    const turn2 = await pipeline.resume(turn1.runId, { input: { city: 'Lisbon' } });
+    expect(turn2.stoppedEarly).toBe(true);
+    expect(turn2.conversationState?.context).toEqual({ missing: ['nights'] });
+
+    const events: PipelineEvent[] = [];
+    const turn3 = await pipeline.resume(turn1.runId, { input: { nights: 3 }, onEvent: (event) => events.push(event) });
+    expect(turn3.runId).toBe(turn1.runId);
+    expect(turn3.output).toBe('hotel in Lisbon for 3 nights');
+    expect(runs).toEqual({ extract: 1, classify: 1, gather: 3, book: 1 });
+    // Usage counts every recorded step once: the two paid calls, not six.
+    expect(turn3.usage?.totalCostMicrocents).toBe(2_000);
+    expect(turn3.usage?.totalRequestCount).toBe(2);
+    expect(turn3.stepOutputs).toMatchObject({ extract: 'parsed', classify: { kind: 'hotel' } });
+    // Restored steps are announced right after pipeline.started, in declaration order, with restored: true.
+    expect(events.slice(0, 3).map((event) => [event.type, 'stepId' in event ? event.stepId : undefined, 'restored' in event ? event.restored : undefined])).toEqual([
+      ['pipeline.started', undefined, undefined],
+      ['step.completed', 'extract', true],
+      ['step.completed', 'classify', true],
+    ]);
+    expect((await store.getRun(turn1.runId))?.run.status).toBe('completed');
+  });
+
+  it('records each step before its dependents start and before step.completed', async () => {
+    const inner = new MemoryRunStore();
+    const recordedBefore: string[] = [];
+    let seenRecords = 0;
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: async (runId: string, epoch: number, records: Parameters<RunStore['recordSteps']>[2]) => {
+        await sleep(2);
+        seenRecords += records.length;
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const pipeline = new Pipeline({
+      name: 'chain',
+      steps: {
+        a: step(() => 1),
+        b: step(() => {
+          recordedBefore.push(`b saw ${seenRecords}`);
+          return 2;
+        }),
+      },
+      dependencies: { b: ['a'] },
+    });
+    const events: string[] = [];
+    await pipeline.execute({}, undefined, {
+      store,
+      onEvent: (event) => {
+        if (event.type === 'step.completed') events.push(`${event.stepId} completed after ${seenRecords} records`);
+      },
+    });
+    expect(recordedBefore).toEqual(['b saw 1']);
+    expect(events).toEqual(['a completed after 1 records', 'b completed after 2 records']);
+  });
+
+  it('writes the records of steps that end in the same tick in one batch', async () => {
+    const inner = new MemoryRunStore();
+    const batches: number[] = [];
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: (runId: string, epoch: number, records: Parameters<RunStore['recordSteps']>[2]) => {
+        batches.push(records.length);
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const steps: Record<string, ReturnType<typeof step>> = { root: step(() => 0) };
+    const dependencies: Record<string, string[]> = {};
+    for (let i = 0; i < 100; i++) {
+      steps[`s${i}`] = step(() => i);
+      dependencies[`s${i}`] = ['root'];
+    }
+    steps.join = step(() => 'done');
+    dependencies.join = Object.keys(steps).filter((id) => id.startsWith('s'));
+    const result = await new Pipeline({ name: 'fan', steps, dependencies }).execute({}, undefined, { store });
+    expect(result.output).toBe('done');
+    expect(batches).toEqual([1, 100, 1]);
+  });
+
+  it('refuses an execute with a runId that exists, and a second owner while the lease is live', async () => {
+    const store = new MemoryRunStore();
+    const gate = deferred();
+    const pipeline = new Pipeline({ name: 'p', store, steps: { a: step(() => gate.promise.then(() => 'a')) } });
+    const first = pipeline.execute({}, undefined, { runId: 'r-1' });
+    await flush();
+    expect(RunExistsError.isInstance(await rejectionOf(pipeline.execute({}, undefined, { runId: 'r-1' })))).toBe(true);
+    const locked = await rejectionOf(pipeline.resume('r-1'));
+    expect(RunLockedError.isInstance(locked)).toBe(true);
+    gate.resolve();
+    expect((await first).output).toBe('a');
+  });
+
+  it('resuming a completed run without rerun returns its recorded result and runs nothing', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'p',
+      store,
+      steps: { a: step(() => (count('a'), { at: new Date(0), tags: new Set(['x']) })), b: step((ctx: StepContext) => (count('b'), ctx.getDependency<{ tags: Set<string> }>('a').tags.has('x'))) },
+      dependencies: { b: ['a'] },
+    });
+    const first = await pipeline.execute({});
+    const again = await pipeline.resume(first.runId);
+    expect(again.output).toBe(true);
+    expect(again.stepOutputs.a).toEqual({ at: new Date(0), tags: new Set(['x']) });
+    expect(runs).toEqual({ a: 1, b: 1 });
+    expect(Object.keys(again.timings)).toEqual(['a', 'b']);
+  });
+
+  it('rerun runs the named steps and their dependents under a new generation, keeping old records', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    let version = 1;
+    const pipeline = new Pipeline({
+      name: 'p',
+      store,
+      steps: { a: step(() => (count('a'), 'a')), b: step(() => (count('b'), `b${version}`)), c: step((ctx: StepContext) => (count('c'), `${ctx.getDependency('b')}!`)) },
+      dependencies: { b: ['a'], c: ['b'] },
+    });
+    const first = await pipeline.execute({});
+    version = 2;
+    const rerun = await pipeline.resume(first.runId, { rerun: ['b'] });
+    expect(rerun.output).toBe('b2!');
+    expect(runs).toEqual({ a: 1, b: 2, c: 2 });
+    const recorded = await store.getRun(first.runId);
+    expect(recorded?.steps.map((record) => `${record.stepId}@${record.generation}`)).toEqual(['a@1', 'b@1', 'c@1', 'b@2', 'c@2']);
+  });
+
+  it('refuses to resume a run recorded by another graph, naming the change', async () => {
+    const store = new MemoryRunStore();
+    const v1 = new Pipeline({ name: 'p', store, steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });
+    const { runId } = await v1.execute({});
+    const v2 = new Pipeline({ name: 'p', store, steps: { a: step(() => 1), b: step(() => 2), c: step(() => 3) }, dependencies: { b: ['a'], c: ['b'] } });
+    const error = await rejectionOf(v2.resume(runId));
+    expect(PipelineValidationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/added 'c'/);
+    // The refused claim released the lease: the right pipeline resumes at once.
+    expect((await v1.resume(runId)).output).toBe(2);
+  });
+
+  it('rejects resume of an unknown run and a resume without a store', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({ name: 'p', steps: { a: step(() => 1) } });
+    expect(RunNotFoundError.isInstance(await rejectionOf(pipeline.resume('nope', { store })))).toBe(true);
+    expect(PipelineValidationError.isInstance(await rejectionOf(pipeline.resume('nope')))).toBe(true);
+  });
+
+  it('fails a step whose output cannot be stored, naming the path, and does not retry it', async () => {
+    class Entity {}
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { a: step({ retries: 3, retryDelay: 0 }, () => (count('a'), { entities: [1, 2, new Entity()] })) },
+    });
+    const error = await rejectionOf(pipeline.execute({}, undefined, { store: new MemoryRunStore() }));
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    const cause = (error as StepExecutionError).originalError;
+    expect(OutputNotStorableError.isInstance(cause)).toBe(true);
+    expect(cause.message).toMatch(/\$\.entities\[2\] is an instance of Entity/);
+    expect(runs).toEqual({ a: 1 });
+  });
+
+  it("under onError 'fail' with a store, running siblings drain and are recorded; a resume runs only the failed step and its dependents", async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    let broken = true;
+    const pipeline = new Pipeline({
+      name: 'drain',
+      store,
+      steps: {
+        slow: step(async () => {
+          count('slow');
+          await sleep(20);
+          return 'slow';
+        }),
+        flaky: step(() => {
+          count('flaky');
+          if (broken) throw new Error('upstream 500');
+          return 'flaky';
+        }),
+        join: step((ctx: StepContext) => (count('join'), `${ctx.getDependency('slow')}+${ctx.getDependency('flaky')}`)),
+      },
+      dependencies: { join: ['slow', 'flaky'] },
+    });
+    const error = await rejectionOf(pipeline.execute({}));
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    expect((error as StepExecutionError).stepId).toBe('flaky');
+    const { runId } = (await store.listRuns()).runs[0];
+    const recorded = await store.getRun(runId);
+    expect(recorded?.run.status).toBe('failed');
+    expect(recorded?.run.error).toMatchObject({ message: 'upstream 500' });
+    expect(recorded?.steps.map((record) => `${record.stepId}:${record.status}`).sort()).toEqual(['flaky:failed', 'slow:completed']);
+
+    broken = false;
+    const resumed = await pipeline.resume(runId);
+    expect(resumed.output).toBe('slow+flaky');
+    expect(runs).toEqual({ slow: 1, flaky: 2, join: 1 });
+  });
+
+  it("with failFast, a failure aborts running siblings at once", async () => {
+    const siblingAborted = deferred<unknown>();
+    const pipeline = new Pipeline({
+      name: 'fast',
+      config: new PipelineConfig({ failFast: true }),
+      steps: {
+        slow: step(async (ctx: StepContext) => {
+          await sleep(10_000, ctx.signal).catch((reason: unknown) => siblingAborted.resolve(reason));
+          return 'slow';
+        }),
+        bad: step(() => {
+          throw new Error('bad');
+        }),
+      },
+      outputStep: 'slow',
+    });
+    expect(StepExecutionError.isInstance(await rejectionOf(pipeline.execute({}, undefined, { store: new MemoryRunStore() })))).toBe(true);
+    expect(StepExecutionError.isInstance(await siblingAborted.promise)).toBe(true);
+  });
+
+  it('parallel INCOMPLETE steps both run again on resume; finished siblings stay finished', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const ask = (id: string, field: string, ms: number) =>
+      step(async (ctx: StepContext) => {
+        count(id);
+        await sleep(ms);
+        const value = ctx.getInput<string | undefined>(field);
+        return value === undefined ? new ConversationState({ status: ConversationStatus.INCOMPLETE, context: { missing: field } }) : value;
+      });
+    const pipeline = new Pipeline({
+      name: 'parallel',
+      store,
+      steps: {
+        sibling: step(async () => (count('sibling'), await sleep(1), 'sibling')),
+        askCity: ask('askCity', 'city', 5),
+        askDate: ask('askDate', 'date', 15),
+        done: step((ctx: StepContext) => (count('done'), `${ctx.getDependency('askCity')} ${ctx.getDependency('askDate')}`)),
+      },
+      dependencies: { done: ['askCity', 'askDate', 'sibling'] },
+    });
+    const first = await pipeline.execute({});
+    expect(first.stoppedEarly).toBe(true);
+    const recorded = await store.getRun(first.runId);
+    expect(recorded?.steps.map((record) => `${record.stepId}:${record.status}`).sort()).toEqual(['askCity:incomplete', 'askDate:incomplete', 'sibling:completed']);
+    const second = await pipeline.resume(first.runId, { input: { city: 'Porto', date: 'May 1' } });
+    expect(second.output).toBe('Porto May 1');
+    expect(runs).toEqual({ sibling: 1, askCity: 2, askDate: 2, done: 1 });
+  });
+
+  it('an aborted run is recorded as aborted and can be resumed', async () => {
+    const store = new MemoryRunStore();
+    const controller = new AbortController();
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'abort',
+      store,
+      steps: {
+        a: step(() => (count('a'), 'a')),
+        b: step(async (ctx: StepContext) => {
+          count('b');
+          if (runs.b === 1) {
+            controller.abort('user left');
+            await sleep(10_000, ctx.signal);
+          }
+          return 'b';
+        }),
+      },
+      dependencies: { b: ['a'] },
+    });
+    const error = await rejectionOf(pipeline.execute({}, undefined, { signal: controller.signal }));
+    expect(PipelineAbortedError.isInstance(error)).toBe(true);
+    const { runs: [recorded] } = await store.listRuns();
+    expect(recorded.status).toBe('aborted');
+    const resumed = await pipeline.resume(recorded.runId);
+    expect(resumed.output).toBe('b');
+    expect(runs).toEqual({ a: 1, b: 2 });
+  });
+
+  it('stops with RunLeaseLostError when another process claims the run', async () => {
+    let nowMs = Date.now();
+    const store = new MemoryRunStore({ now: () => nowMs });
+    const gate = deferred();
+    const pipeline = new Pipeline({
+      name: 'lease',
+      store,
+      steps: { a: step(() => gate.promise.then(() => 'a')), b: step(() => 'b') },
+      dependencies: { b: ['a'] },
+    });
+    const running = pipeline.execute({}, undefined, { runId: 'leased' });
+    await flush();
+    // As if the owner's process had been frozen past its lease: another process claims the run.
+    nowMs += 3_600_000;
+    const other = await store.claimRun('leased', 'someone-else', 60_000);
+    expect(other.epoch).toBe(2);
+    gate.resolve();
+    const error = await rejectionOf(running);
+    expect(RunLeaseLostError.isInstance(error)).toBe(true);
+    const recorded = await store.getRun('leased');
+    expect(recorded?.steps).toEqual([]);
+  });
+
+  it('records usage of a failed step and of restored steps once', async () => {
+    const store = new MemoryRunStore();
+    const agent = createMockAgent([{ output: 'x', costMicrocents: 500 }]);
+    let fail = true;
+    const pipeline = new Pipeline({
+      name: 'usage',
+      store,
+      steps: {
+        paid: step(async (ctx: StepContext) => (await ctx.run(agent, 'go')).output),
+        after: step(() => {
+          if (fail) throw new Error('nope');
+          return 'ok';
+        }),
+      },
+      dependencies: { after: ['paid'] },
+    });
+    const { runId } = (await rejectionOf(pipeline.execute({})).then(() => store.listRuns())).runs[0];
+    fail = false;
+    const result = await pipeline.resume(runId);
+    expect(result.usage?.totalCostMicrocents).toBe(500);
+    expect(result.usage?.steps.paid).toBeInstanceOf(StepUsage);
+  });
+});
