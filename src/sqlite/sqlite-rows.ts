@@ -51,6 +51,7 @@ export function runColumnValue(field: string, value: unknown): unknown {
   return field === 'error' ? JSON.stringify(value) : value;
 }
 
+/** The row of a run record. */
 export function rowOfRun(run: RunRecord): RunRow {
   return {
     run_id: run.runId,
@@ -69,6 +70,7 @@ export function rowOfRun(run: RunRecord): RunRow {
   };
 }
 
+/** The run record of a row: absent optional fields stay absent. */
 export function runOfRow(row: RunRow): RunRecord {
   const run: RunRecord = {
     runId: row.run_id,
@@ -88,6 +90,7 @@ export function runOfRow(row: RunRow): RunRecord {
   return run;
 }
 
+/** The row of a step record of run `runId`. */
 export function rowOfStep(runId: string, record: StepRecord): StepRow {
   return {
     run_id: runId,
@@ -104,6 +107,7 @@ export function rowOfStep(runId: string, record: StepRecord): StepRow {
   };
 }
 
+/** The step record of a row: absent optional fields stay absent. */
 export function stepOfRow(row: StepRow): StepRecord {
   const usage = JSON.parse(row.usage) as StepUsageFields;
   // JSON drops an unknown model; the record's usage always has the key.

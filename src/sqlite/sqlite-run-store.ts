@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { RunExistsError } from '../errors/run-exists-error';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { RunLockedError } from '../errors/run-locked-error';
 import { RunNotFoundError } from '../errors/run-not-found-error';
@@ -16,7 +17,7 @@ import type {
   StepRecord,
 } from '../store/run-store';
 import { settableRunFieldsOf } from '../store/settable-run-fields';
-import { loadBetterSqlite3 } from './load-better-sqlite3';
+import { loadBetterSqlite3, type BetterSqlite3Constructor } from './load-better-sqlite3';
 import { SQLITE_SCHEMA } from './sqlite-schema';
 import {
   rowOfRun,
@@ -76,6 +77,7 @@ const STEP_COLUMNS = 'step_id, generation, status, output, usage, error, attempt
  * const store = new SqliteRunStore({ path: 'runs.db' });
  * const result = await pipeline.execute(input, deps, { store });
  * @throws FastroAIError from the constructor when better-sqlite3 is not installed
+ * @throws StoreUnavailableError from the constructor when the file cannot be opened or set up
  */
 export class SqliteRunStore implements RunStore {
   readonly name: string;
@@ -95,12 +97,7 @@ export class SqliteRunStore implements RunStore {
       // better-sqlite3 throws a TypeError once the database is closed.
       isUnavailable: () => !this.db.open,
     };
-    this.db = new BetterSqlite3(options.path);
-    // busy_timeout first: switching to WAL and creating the tables may wait for another process.
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    this.db.exec(SQLITE_SCHEMA);
+    this.db = openDatabase(BetterSqlite3, options, this.name);
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -248,5 +245,22 @@ export class SqliteRunStore implements RunStore {
       this.statements.set(key, statement);
     }
     return statement;
+  }
+}
+
+/** Opens the file in WAL mode and creates the tables; any failure means the store is unavailable. */
+function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRunStoreOptions, storeName: string): Database {
+  let db: Database | undefined;
+  try {
+    db = new BetterSqlite3(options.path);
+    // busy_timeout first: switching to WAL and creating the tables may wait for another process.
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    db.exec(SQLITE_SCHEMA);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new StoreUnavailableError(storeName, undefined, error);
   }
 }

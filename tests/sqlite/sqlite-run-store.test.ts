@@ -113,6 +113,19 @@ describe('SqliteRunStore', () => {
     }
   });
 
+  it('throws StoreUnavailableError when the file cannot be opened', () => {
+    const missing = join(temp.dir, 'no', 'such', 'dir', 'runs.db');
+    let thrown: unknown;
+    try {
+      new SqliteRunStore({ path: missing });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(StoreUnavailableError.isInstance(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ storeName: `sqlite:${missing}` });
+    expect((thrown as Error).message).toMatch(/directory does not exist/);
+  });
+
   it('rejects calls after close with StoreUnavailableError', async () => {
     const store = new SqliteRunStore({ path });
     await store.close();
