@@ -10,6 +10,7 @@ const config: Config = {
   moduleNameMapper: {
     '^fastroai$': '<rootDir>/src/index.ts',
     '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
+    '^fastroai/sqlite$': '<rootDir>/src/sqlite/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
 };

@@ -1,0 +1,266 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { RunExistsError } from '../errors/run-exists-error';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import { RunLeaseLostError } from '../errors/run-lease-lost-error';
+import { RunLockedError } from '../errors/run-locked-error';
+import { RunNotFoundError } from '../errors/run-not-found-error';
+import { retryStoreCall, type StoreRetryPolicy } from '../store/retry-store-call';
+import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
+import type {
+  ClaimedRun,
+  RecordOutcome,
+  RunListPage,
+  RunListQuery,
+  RunRecord,
+  RunStatus,
+  RunStore,
+  StepRecord,
+} from '../store/run-store';
+import { settableRunFieldsOf } from '../store/settable-run-fields';
+import { loadBetterSqlite3, type BetterSqlite3Constructor } from './load-better-sqlite3';
+import { SQLITE_SCHEMA } from './sqlite-schema';
+import {
+  rowOfRun,
+  rowOfStep,
+  runColumnValue,
+  runOfRow,
+  SETTABLE_RUN_COLUMNS,
+  stepOfRow,
+  type RunRow,
+  type StepRow,
+} from './sqlite-rows';
+
+/** Options of {@link SqliteRunStore}. */
+export interface SqliteRunStoreOptions {
+  /** The database file (created if absent). Every process that opens it shares its runs. */
+  path: string;
+  /**
+   * How long a write waits for another process's write lock before failing (SQLite's `busy_timeout`).
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Attempts of a call that fails with a busy database or an I/O error, before
+   * `StoreUnavailableError`.
+   * @default 4
+   */
+  attempts?: number;
+  /**
+   * SQLite's `synchronous` in WAL mode. `NORMAL` survives any process crash (kill -9 included);
+   * `FULL` also survives a power loss, at the price of an fsync per write.
+   * @default 'NORMAL'
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * The clock of leases and `updatedAt`, in epoch ms (tests move it to expire a lease).
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+/** SQLite result codes worth another attempt: another process holds a lock, or the disk hiccupped. */
+const TRANSIENT_CODE = /^SQLITE_(BUSY|LOCKED|IOERR|PROTOCOL|CANTOPEN|FULL)/;
+
+const STEP_COLUMNS = 'step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id';
+
+/**
+ * A run store in one SQLite file (better-sqlite3@12): durable runs on one machine with no
+ * server, the embedded default. Processes on the same machine share the file: WAL mode, and
+ * every check-then-write (a claim, a fenced batch) runs in one `BEGIN IMMEDIATE` transaction, so
+ * the lease and the fencing epoch hold across processes. A batch of step records is one
+ * transaction (`INSERT … ON CONFLICT DO NOTHING`: the first writer wins).
+ *
+ * better-sqlite3 is loaded when the first store is built, not when fastroai is imported.
+ *
+ * @example
+ * import { SqliteRunStore } from 'fastroai/sqlite';
+ * const store = new SqliteRunStore({ path: 'runs.db' });
+ * const result = await pipeline.execute(input, deps, { store });
+ * @throws FastroAIError from the constructor when better-sqlite3 is not installed
+ * @throws StoreUnavailableError from the constructor when the file cannot be opened or set up
+ */
+export class SqliteRunStore implements RunStore {
+  readonly name: string;
+  private readonly db: Database;
+  private readonly now: () => number;
+  private readonly retry: StoreRetryPolicy;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(options: SqliteRunStoreOptions) {
+    const BetterSqlite3 = loadBetterSqlite3();
+    this.name = `sqlite:${options.path}`;
+    this.now = options.now ?? Date.now;
+    this.retry = {
+      storeName: this.name,
+      attempts: options.attempts,
+      isTransient: (error) => TRANSIENT_CODE.test(String((error as { code?: unknown } | null)?.code)),
+      // better-sqlite3 throws a TypeError once the database is closed.
+      isUnavailable: () => !this.db.open,
+    };
+    this.db = openDatabase(BetterSqlite3, options, this.name);
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    await this.call(run.runId, () => {
+      const inserted = this.statement(
+        'createRun',
+        `INSERT INTO fastroai_runs (run_id, pipeline, fingerprint, input, status, created_at, updated_at, cost_microcents, owner, epoch, lease_until, error, conversation_state)
+         VALUES (@run_id, @pipeline, @fingerprint, @input, @status, @created_at, @updated_at, @cost_microcents, @owner, @epoch, @lease_until, @error, @conversation_state)
+         ON CONFLICT (run_id) DO NOTHING`,
+      ).run(rowOfRun(run));
+      if (inserted.changes === 0) throw new RunExistsError(run.runId, this.name);
+    });
+  }
+
+  async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
+    return this.call(runId, () =>
+      this.immediate(() => {
+        const row = this.findRun(runId);
+        const now = this.now();
+        if (row.owner !== owner && row.lease_until > now) throw new RunLockedError(runId, row.owner, row.lease_until);
+        const epoch = row.epoch + 1;
+        this.statement('claimRun', 'UPDATE fastroai_runs SET epoch = ?, owner = ?, lease_until = ? WHERE run_id = ?').run(epoch, owner, now + leaseMs, runId);
+        const run = runOfRow({ ...row, epoch, owner, lease_until: now + leaseMs });
+        return { run, steps: this.stepsOf(runId), epoch };
+      }),
+    );
+  }
+
+  async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
+    return this.call(runId, () => {
+      const renewed = this.statement('renewLease', 'UPDATE fastroai_runs SET lease_until = ? WHERE run_id = ? AND owner = ? AND epoch = ?').run(
+        this.now() + leaseMs,
+        runId,
+        owner,
+        epoch,
+      );
+      return renewed.changes === 1;
+    });
+  }
+
+  async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
+    return this.call(runId, () =>
+      this.immediate(() => {
+        if (this.findRun(runId).epoch !== epoch) return records.map((): RecordOutcome => 'stale-epoch');
+        const insert = this.statement(
+          'recordStep',
+          `INSERT INTO fastroai_steps (run_id, ${STEP_COLUMNS})
+           VALUES (@run_id, @step_id, @generation, @status, @output, @usage, @error, @attempts, @started_at, @ended_at, @worker_id)
+           ON CONFLICT (run_id, step_id, generation) DO NOTHING`,
+        );
+        return records.map((record): RecordOutcome => (insert.run(rowOfStep(runId, record)).changes === 1 ? 'recorded' : 'duplicate'));
+      }),
+    );
+  }
+
+  async setRunStatus(runId: string, epoch: number, status: RunStatus, fields: Partial<RunRecord> = {}): Promise<void> {
+    const settable = Object.entries(settableRunFieldsOf(fields)).filter(([field]) => Object.hasOwn(SETTABLE_RUN_COLUMNS, field));
+    const assignments = settable.map(([field]) => `, ${SETTABLE_RUN_COLUMNS[field]} = ?`).join('');
+    const sql = `UPDATE fastroai_runs SET status = ?, updated_at = ?${assignments} WHERE run_id = ? AND epoch = ?`;
+    await this.call(runId, () =>
+      this.immediate(() => {
+        const values = settable.map(([field, value]) => runColumnValue(field, value));
+        const updated = this.statement(sql, sql).run(status, this.now(), ...values, runId, epoch);
+        if (updated.changes === 1) return;
+        this.findRun(runId);
+        throw new RunLeaseLostError(runId, epoch);
+      }),
+    );
+  }
+
+  async addRunCost(runId: string, microcents: number): Promise<number> {
+    return this.call(runId, () => {
+      const row = this.statement('addRunCost', 'UPDATE fastroai_runs SET cost_microcents = cost_microcents + ? WHERE run_id = ? RETURNING cost_microcents').get(
+        microcents,
+        runId,
+      ) as { cost_microcents: number } | undefined;
+      if (row === undefined) throw new RunNotFoundError(runId, this.name);
+      return row.cost_microcents;
+    });
+  }
+
+  async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
+    return this.call(runId, () =>
+      this.db.transaction(() => {
+        const row = this.statement('getRun', 'SELECT * FROM fastroai_runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+        return row === undefined ? undefined : { run: runOfRow(row), steps: this.stepsOf(runId) };
+      })(),
+    );
+  }
+
+  async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
+    const limit = runListLimitOf(query.limit);
+    const after = query.cursor === undefined ? undefined : decodeRunListCursor(query.cursor);
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    if (query.pipeline !== undefined) {
+      conditions.push('pipeline = ?');
+      values.push(query.pipeline);
+    }
+    if (query.status !== undefined) {
+      conditions.push('status = ?');
+      values.push(query.status);
+    }
+    if (after !== undefined) {
+      conditions.push('(created_at < ? OR (created_at = ? AND run_id < ?))');
+      values.push(after.createdAt, after.createdAt, after.runId);
+    }
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const sql = `SELECT * FROM fastroai_runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
+    const rows = await this.call(undefined, () => this.statement(sql, sql).all(...values, limit + 1) as RunRow[]);
+    const runs = rows.slice(0, limit).map(runOfRow);
+    const last = runs[runs.length - 1];
+    return rows.length > limit && last !== undefined ? { runs, cursor: encodeRunListCursor(last) } : { runs };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private call<T>(runId: string | undefined, work: () => T): Promise<T> {
+    return retryStoreCall(this.retry, runId, work);
+  }
+
+  /** Runs `work` in a `BEGIN IMMEDIATE` transaction: it holds the write lock from its first read. */
+  private immediate<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  private findRun(runId: string): RunRow {
+    const row = this.statement('findRun', 'SELECT * FROM fastroai_runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+    if (row === undefined) throw new RunNotFoundError(runId, this.name);
+    return row;
+  }
+
+  private stepsOf(runId: string): StepRecord[] {
+    const rows = this.statement('stepsOf', `SELECT run_id, ${STEP_COLUMNS} FROM fastroai_steps WHERE run_id = ? ORDER BY seq`).all(runId) as StepRow[];
+    return rows.map(stepOfRow);
+  }
+
+  /** A prepared statement, prepared once per store. */
+  private statement(key: string, sql: string): Statement {
+    let statement = this.statements.get(key);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+/** Opens the file in WAL mode and creates the tables; any failure means the store is unavailable. */
+function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRunStoreOptions, storeName: string): Database {
+  let db: Database | undefined;
+  try {
+    db = new BetterSqlite3(options.path);
+    // busy_timeout first: switching to WAL and creating the tables may wait for another process.
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    db.exec(SQLITE_SCHEMA);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new StoreUnavailableError(storeName, undefined, error);
+  }
+}

@@ -1,0 +1,197 @@
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
+import { FastroAIError, StoreUnavailableError } from 'fastroai';
+import { SqliteRunStore } from 'fastroai/sqlite';
+import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
+
+/** The child's next message; rejects if it exits first. */
+function nextMessage(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`child ${child.pid} exited with ${code} before answering`));
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      resolve(message);
+    });
+  });
+}
+
+function makeTempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'fastroai-sqlite-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describeRunStoreContract('SqliteRunStore', async ({ now }) => {
+  const temp = makeTempDir();
+  return { store: new SqliteRunStore({ path: join(temp.dir, 'runs.db'), now }), cleanup: async () => temp.remove() };
+});
+
+describe('SqliteRunStore', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let path: string;
+
+  beforeEach(() => {
+    temp = makeTempDir();
+    path = join(temp.dir, 'runs.db');
+  });
+
+  afterEach(() => temp.remove());
+
+  it('keeps runs and records in the file: a store opened later reads them', async () => {
+    const first = new SqliteRunStore({ path });
+    await first.createRun(makeRunRecord('r1'));
+    await first.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('b')]);
+    await first.close();
+    const second = new SqliteRunStore({ path });
+    expect(await second.getRun('r1')).toStrictEqual({ run: makeRunRecord('r1'), steps: [makeStepRecord('a'), makeStepRecord('b')] });
+    expect(second.name).toBe(`sqlite:${path}`);
+    await second.close();
+  });
+
+  it('uses WAL mode and creates an index for listRuns', async () => {
+    const store = new SqliteRunStore({ path });
+    const db = new BetterSqlite3(path, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT * FROM fastroai_runs WHERE pipeline = ? ORDER BY created_at DESC, run_id DESC LIMIT 5').all('p');
+      expect(JSON.stringify(plan)).toMatch(/fastroai_runs_pipeline_newest/);
+      expect(JSON.stringify(plan)).not.toMatch(/TEMP B-TREE/);
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('keeps a run with an unknown model in its usage, and a count beyond 2^31', async () => {
+    const store = new SqliteRunStore({ path });
+    await store.createRun(makeRunRecord('r1', { costMicrocents: 2 ** 40 }));
+    const record = makeStepRecord('a', 1, { usage: { ...makeStepRecord('a').usage, model: undefined } });
+    await store.recordSteps('r1', 1, [record]);
+    const stored = await store.getRun('r1');
+    expect(stored?.steps).toStrictEqual([record]);
+    expect(await store.addRunCost('r1', 1)).toBe(2 ** 40 + 1);
+    await store.close();
+  });
+
+  it('fails with StoreUnavailableError after bounded retries while another connection holds the write lock, then works again', async () => {
+    const store = new SqliteRunStore({ path, busyTimeoutMs: 10, attempts: 3 });
+    await store.createRun(makeRunRecord('r1'));
+    const locker = new BetterSqlite3(path);
+    locker.exec('BEGIN IMMEDIATE');
+    try {
+      const error = await store.recordSteps('r1', 1, [makeStepRecord('a')]).catch((thrown: unknown) => thrown);
+      expect(StoreUnavailableError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ storeName: `sqlite:${path}`, runId: 'r1' });
+      expect((error as StoreUnavailableError).cause).toMatchObject({ code: 'SQLITE_BUSY' });
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    await store.close();
+  });
+
+  it('rides out a lock held for less than its retries last', async () => {
+    const store = new SqliteRunStore({ path, busyTimeoutMs: 5, attempts: 6 });
+    await store.createRun(makeRunRecord('r1'));
+    const locker = new BetterSqlite3(path);
+    locker.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }, 60);
+    try {
+      expect(await store.addRunCost('r1', 7)).toBe(7);
+    } finally {
+      clearTimeout(release);
+      if (locker.open) locker.close();
+      await store.close();
+    }
+  });
+
+  it('throws StoreUnavailableError when the file cannot be opened', () => {
+    const missing = join(temp.dir, 'no', 'such', 'dir', 'runs.db');
+    let thrown: unknown;
+    try {
+      new SqliteRunStore({ path: missing });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(StoreUnavailableError.isInstance(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ storeName: `sqlite:${missing}` });
+    expect((thrown as Error).message).toMatch(/directory does not exist/);
+  });
+
+  it('rejects calls after close with StoreUnavailableError', async () => {
+    const store = new SqliteRunStore({ path });
+    await store.close();
+    expect(StoreUnavailableError.isInstance(await store.getRun('r1').catch((thrown: unknown) => thrown))).toBe(true);
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+
+  it('lets exactly one of several processes win a race to claim a run', async () => {
+    const setup = new SqliteRunStore({ path });
+    await setup.createRun(makeRunRecord('race', { leaseUntil: 0 }));
+    await setup.close();
+    const contenders = 4;
+    const script = join(__dirname, 'support', 'claim-run-child.ts');
+    const children = Array.from({ length: contenders }, (_, index) =>
+      fork(script, [path, 'race', `child-${index}`], {
+        execArgv: ['-r', 'ts-node/register/transpile-only'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      }),
+    );
+    // Every child has opened the store before any claims: then all claim at once.
+    expect(await Promise.all(children.map(nextMessage))).toEqual(children.map(() => 'ready'));
+    const answers = children.map(nextMessage);
+    for (const child of children) child.send('go');
+    const outcomes = (await Promise.all(answers)) as { outcome: string; epoch?: number }[];
+    const winners = outcomes.filter((outcome) => outcome.outcome === 'claimed');
+    expect(winners).toHaveLength(1);
+    expect(winners[0].epoch).toBe(2);
+    expect(outcomes.filter((outcome) => outcome.outcome === 'locked')).toHaveLength(contenders - 1);
+    const check = new SqliteRunStore({ path });
+    expect((await check.getRun('race'))?.run.epoch).toBe(2);
+    await check.close();
+  }, 60_000);
+});
+
+describe('loading better-sqlite3', () => {
+  afterEach(() => {
+    jest.dontMock('better-sqlite3');
+    jest.resetModules();
+  });
+
+  it('names the package to install when better-sqlite3 is missing', () => {
+    jest.resetModules();
+    jest.doMock('better-sqlite3', () => {
+      throw Object.assign(new Error("Cannot find module 'better-sqlite3'"), { code: 'MODULE_NOT_FOUND' });
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy that sees the mock
+    const { SqliteRunStore: FreshStore } = require('../../src/sqlite/sqlite-run-store') as typeof import('../../src/sqlite/sqlite-run-store');
+    let thrown: unknown;
+    try {
+      new FreshStore({ path: ':memory:' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(FastroAIError.isInstance(thrown)).toBe(true);
+    expect((thrown as Error).message).toContain('npm install better-sqlite3@12');
+  });
+
+  it('is not loaded by importing fastroai or fastroai/sqlite', async () => {
+    const probe =
+      "require('fastroai'); require('fastroai/sqlite');" +
+      "process.stdout.write(String(Object.keys(require.cache).filter((key) => key.includes('node_modules/better-sqlite3/')).length));";
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', probe],
+      { cwd: join(__dirname, '..', '..'), timeout: 60_000 },
+    );
+    expect(stdout).toBe('0');
+  }, 70_000);
+});
