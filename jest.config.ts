@@ -10,6 +10,7 @@ const config: Config = {
   moduleNameMapper: {
     '^fastroai$': '<rootDir>/src/index.ts',
     '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
+    '^fastroai/progress$': '<rootDir>/src/progress/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
   setupFilesAfterEnv: ['<rootDir>/tests/setup/fail-on-unhandled-rejection.ts'],
