@@ -10,7 +10,7 @@ export const SHOW_CURSOR = '\x1b[?25h';
 /** Clears the whole line the cursor is on (the cursor does not move). */
 export const CLEAR_LINE = '\x1b[2K';
 
-/** Moves the cursor `lines` lines up, to column 0. */
+/** Moves the cursor `lines` lines up, to column 0 (nothing for 0 lines). */
 export function cursorUp(lines: number): string {
-  return lines > 0 ? `\x1b[${lines}F` : '\r';
+  return lines > 0 ? `\x1b[${lines}F` : '';
 }

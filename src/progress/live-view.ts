@@ -82,10 +82,11 @@ export class LiveView implements ProgressView {
     const { state } = this;
     if (state.steps.size === 0) return [];
     const total = state.steps.size;
-    const barWidth = width >= 70 ? 24 : 10;
+    const counts = `${state.finished}/${total} steps | ${(state.elapsedMs() / 1000).toFixed(3)} s | cost ${formatDollars(state.costMicrocents)}`;
+    // The bar takes what the name and the counts leave, from 10 to 24 columns.
+    const barWidth = Math.max(10, Math.min(24, width - state.pipeline.length - counts.length - 2));
     const filled = Math.round((state.finished / total) * barWidth);
-    const bar = '█'.repeat(filled) + '░'.repeat(barWidth - filled);
-    const header = `${state.pipeline} ${bar} ${state.finished}/${total} steps | ${(state.elapsedMs() / 1000).toFixed(3)} s | cost ${formatDollars(state.costMicrocents)}`;
+    const header = `${state.pipeline} ${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)} ${counts}`;
     const steps = [...state.steps.values()];
     const idWidth = Math.max(...steps.map((line) => line.id.length));
     // Keep one row for the cursor: a block as tall as the screen would scroll it.

@@ -248,6 +248,18 @@ describe('renderProgress on a terminal: bars and a line per step', () => {
     expect(text).toMatch(/· second\s+L0\s+waiting/);
   });
 
+  it('narrows the bar rather than cut the counts and the cost off the header', async () => {
+    const events = new Subject<PipelineEvent>();
+    const output = captureOutput({ isTTY: true, columns: 80 });
+    const done = renderProgressWith(events, { output }, environment());
+    events.next({ type: 'pipeline.started', pipeline: 'document_processor', runId: 'r', levels: [['extract']] });
+    events.next({ type: 'step.completed', stepId: 'extract', level: 0, output: 1, usage: new StepUsage({ costMicrocents: 268 }), durationMs: 5 });
+    events.next({ type: 'pipeline.completed', result: result() });
+    events.complete();
+    await done;
+    expect(stripAnsi(output.text())).toMatch(/^document_processor █{10,23} 1\/1 steps \| 0\.000 s \| cost \$0\.000268$/m);
+  });
+
   it('uses `width` over the terminal columns', async () => {
     const events = new Subject<PipelineEvent>();
     const output = captureOutput({ isTTY: true, columns: 200 });
