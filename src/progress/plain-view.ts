@@ -28,7 +28,7 @@ export class PlainView implements ProgressView {
     const count = `${state.finished}/${state.steps.size}`;
     switch (event.type) {
       case 'pipeline.started':
-        this.log(`${state.pipeline}: ${state.steps.size} steps in ${state.levelCount} levels`);
+        this.log(`${state.pipeline}: ${plural(state.steps.size, 'step')} in ${plural(state.levelCount, 'level')}`);
         return;
       case 'step.started':
         this.log(event.attempt === 1 ? `${event.stepId} started` : `${event.stepId} started (attempt ${event.attempt})`);
@@ -74,4 +74,8 @@ export class PlainView implements ProgressView {
     const line = `[${(this.state.elapsedMs() / 1000).toFixed(3)} s] ${text}`;
     this.output.write(`${this.width === undefined ? line : fitWidth(line, this.width)}\n`);
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
