@@ -30,7 +30,7 @@ describe('samples/progress.ts', () => {
     const output = captureOutput({ isTTY: true, columns: 80 });
     await main(output);
     const text = stripAnsi(output.text());
-    expect(text).toMatch(/document_processor █{24} 5\/5 steps/);
+    expect(text).toMatch(/document_processor █{10,24} 5\/5 steps/);
     expect(text).toMatch(/✓ fetchMarket\s+L2\s+done in/);
     expect(output.text()).toMatch(/\n\x1b\[\?25houtput: 972 USD\n$/);
   });
