@@ -196,7 +196,8 @@ describe('scanSteps', () => {
       [{ retryDelay: Number.NaN }, /StepConfig\.retryDelay must be a number of seconds >= 0, got NaN/],
       [{ costBudget: -5 }, /StepConfig\.costBudget must be a number of microcents >= 0 or null, got -5/],
       [{ id: '' }, /id must be a non-empty string, got ''/],
-      [{ timout: 5 }, /unknown option 'timout' \(known: id, timeout, retries, retryDelay, costBudget\)/],
+      [{ timout: 5 }, /unknown option 'timout' \(known: id, timeout, retries, retryDelay, costBudget\)\. Did you mean 'timeout'\?$/],
+      [{ retires: 1 }, /unknown option 'retires' .*Did you mean 'retries'\?$/],
     ])('invalid @Step options %p', (options, message) => {
       @Step(options as never)
       class InvalidStep extends BaseStep {
