@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PipelineConfig, StepConfig, describeValue } from '../config/step-config';
 import { resolveStepConfig } from '../config/resolve-step-config';
+import { checkOptionKeys, optionKeysOf } from '../config/check-option-keys';
 import { checkStepConstructor } from '../di/check-step-constructor';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { buildStepGraph } from '../graph/build-step-graph';
@@ -16,6 +17,7 @@ import type { PipelineResult } from './pipeline-result';
 import { PipelineRun } from './pipeline-run';
 import { scanSteps } from './scan-steps';
 import { toMermaidFlowchart } from './to-mermaid';
+import { toExecuteOptions } from './to-execute-options';
 
 /** Options of one run. */
 export interface ExecuteOptions {
@@ -50,6 +52,26 @@ export interface FromStepsOptions<Deps = unknown> extends Omit<PipelineOptions<D
   outputStep?: string | StepClass;
 }
 
+/** Every key of {@link PipelineOptions}; `store` (API.md §12) is accepted ahead of its implementation. */
+const PIPELINE_OPTION_KEYS: readonly string[] = [
+  ...optionKeysOf<PipelineOptions>({
+    name: true,
+    steps: true,
+    dependencies: true,
+    outputStep: true,
+    config: true,
+    stepConfigs: true,
+    container: true,
+  }),
+  'store',
+];
+
+/** Every key of {@link FromStepsOptions}; `store` (API.md §12) is accepted ahead of its implementation. */
+const FROM_STEPS_OPTION_KEYS: readonly string[] = [
+  ...optionKeysOf<FromStepsOptions>({ name: true, steps: true, outputStep: true, config: true, stepConfigs: true, container: true }),
+  'store',
+];
+
 /**
  * A declarative DAG of steps. Each step starts as soon as its own dependencies finished, so a
  * run takes the DAG's critical path, not the sum of its levels.
@@ -74,6 +96,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     if (typeof options !== 'object' || options === null) {
       throw new PipelineValidationError(`Pipeline options must be an object, got ${describeValue(options)}`);
     }
+    checkOptionKeys('Pipeline options', options, PIPELINE_OPTION_KEYS);
     const { name, steps, dependencies, outputStep, stepConfigs } = options;
     if (typeof name !== 'string' || name === '') {
       throw new PipelineValidationError(`Pipeline name must be a non-empty string, got ${describeValue(name)}`);
@@ -131,6 +154,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     if (typeof options !== 'object' || options === null) {
       throw new PipelineValidationError(`Pipeline.fromSteps options must be an object, got ${describeValue(options)}`);
     }
+    checkOptionKeys('Pipeline.fromSteps options', options, FROM_STEPS_OPTION_KEYS);
     const { steps, dependencies } = scanSteps(options.steps);
     let outputStep = options.outputStep;
     if (typeof outputStep === 'function') {
@@ -149,18 +173,35 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    * @param tracerOrOptions a tracer, or {@link ExecuteOptions}
    * @throws StepExecutionError the first failure under `onError: 'fail'`
    * @throws PipelineAbortedError when `signal` aborts
+   * @throws TypeError for bad options (an unknown key, a tracer without its methods, a
+   *   `signal` that is not an `AbortSignal`, …). Every failure rejects the promise: `execute`
+   *   never throws synchronously.
    */
   execute(input: Input, deps?: Deps, tracerOrOptions?: Tracer | ExecuteOptions): Promise<PipelineResult<Output>> {
-    const options: ExecuteOptions = isTracer(tracerOrOptions) ? { tracer: tracerOrOptions } : (tracerOrOptions ?? {});
-    return new PipelineRun(this.definition, input, deps, options).execute() as Promise<PipelineResult<Output>>;
+    try {
+      const options = toExecuteOptions('execute', tracerOrOptions);
+      return new PipelineRun(this.definition, input, deps, options).execute() as Promise<PipelineResult<Output>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
    * The run as a cold stream of progress events: subscribing starts a run, unsubscribing
-   * cancels it. It ends with `pipeline.completed`, or errors as `execute` rejects.
+   * cancels it. It ends with `pipeline.completed`, or errors as `execute` rejects (bad
+   * options included).
+   *
+   * @param tracerOrOptions a tracer, or {@link ExecuteOptions}, as for `execute`
    */
-  run(input: Input, deps?: Deps, options: ExecuteOptions = {}): Observable<PipelineEvent<Output>> {
+  run(input: Input, deps?: Deps, tracerOrOptions?: Tracer | ExecuteOptions): Observable<PipelineEvent<Output>> {
     return new Observable<PipelineEvent<Output>>((subscriber) => {
+      let options: ExecuteOptions;
+      try {
+        options = toExecuteOptions('run', tracerOrOptions);
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
       const run = new PipelineRun(this.definition, input, deps, {
         ...options,
         emit: (event) => subscriber.next(event as PipelineEvent<Output>),
@@ -177,10 +218,6 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   toMermaid(): string {
     return toMermaidFlowchart(this.definition.graph);
   }
-}
-
-function isTracer(value: unknown): value is Tracer {
-  return typeof value === 'object' && value !== null && typeof (value as { span?: unknown }).span === 'function';
 }
 
 function toStepSource(id: string, value: unknown): StepSource {
