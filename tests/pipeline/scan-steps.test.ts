@@ -115,7 +115,7 @@ describe('scanSteps', () => {
         }
       }
       expect(validationError(() => scanSteps([LostStep])).message).toBe(
-        "Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep)",
+        "Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep). Known steps: ['lost']",
       );
     });
 
@@ -307,5 +307,26 @@ describe('ids that are Object.prototype names', () => {
       }
     }
     expect(validationError(() => scanSteps([ProtoStep])).message).toBe("Step id '__proto__' is not allowed (ProtoStep)");
+  });
+});
+
+describe('scanSteps: a misspelt @DependsOn id', () => {
+  it('lists the known steps and suggests the nearest', () => {
+    @Step()
+    class FetchOrderStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    @Step()
+    @DependsOn('fetchOrdr')
+    class ShipOrderStep extends BaseStep {
+      execute() {
+        return 2;
+      }
+    }
+    expect(() => scanSteps([FetchOrderStep, ShipOrderStep])).toThrow(
+      "Step 'shipOrder' depends on unknown: 'fetchOrdr' (@DependsOn on ShipOrderStep). Known steps: ['fetchOrder', 'shipOrder']. Did you mean 'fetchOrder'?",
+    );
   });
 });
