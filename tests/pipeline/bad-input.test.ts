@@ -448,3 +448,34 @@ describe('bad input: execute() and run() options', () => {
     expect(ran).toBe(false);
   });
 });
+
+describe('errors as a user reads them', () => {
+  it("says once which step timed out: Step 'call' failed: timed out after …", async () => {
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { call: step({ timeout: 0.02 }, (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))) },
+    });
+    const error = await failureOf(pipeline);
+    expect(error.message).toBe("Step 'call' failed: timed out after 0.02s (attempt 1)");
+    expect(error.originalError.message).toBe("Step 'call' timed out after 0.02s (attempt 1)");
+  });
+
+  it('serializes result.errors with the name, code, message, step and cause of each', async () => {
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { a: step(() => { throw new RangeError('bad range'); }), b: ok() },
+      outputStep: 'b',
+      config: new PipelineConfig({ onError: 'continue' }),
+    });
+    const result = await pipeline.execute({});
+    expect(JSON.parse(JSON.stringify(result.errors))).toEqual({
+      a: {
+        name: 'StepExecutionError',
+        code: 'fastroai:step-execution',
+        message: "Step 'a' failed: bad range",
+        stepId: 'a',
+        cause: { name: 'RangeError', message: 'bad range' },
+      },
+    });
+  });
+});
