@@ -479,3 +479,21 @@ describe('errors as a user reads them', () => {
     });
   });
 });
+
+describe('execute() never throws synchronously', () => {
+  it('rejects, instead of throwing, when the tracer span throws synchronously', async () => {
+    const tracer = {
+      span: () => {
+        throw new Error('span exploded');
+      },
+      logMetric: () => undefined,
+      logError: () => undefined,
+    };
+    const pipeline = new Pipeline({ name: 'p', steps: { a: ok() } });
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = pipeline.execute({}, undefined, { tracer: tracer as never });
+    }).not.toThrow();
+    await expect(returned).rejects.toBeInstanceOf(Error);
+  });
+});
