@@ -1,6 +1,15 @@
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { DispatchSkippedError } from '../errors/dispatch-skipped-error';
 
+/**
+ * The longest delay Node's timers keep: 2^31-1 ms (about 24.8 days). A longer one fires after
+ * about 1 ms (Node clamps it and warns `TimeoutOverflowWarning`), so computed waits are capped here.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The most seconds a `Retry-After` / `retry-after-ms` header may make a retry wait (API.md §2). */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
 /** Errors that already went through `ctx.run`'s retries: the step level must not retry them again. */
 const exhausted = new WeakSet<object>();
 
@@ -21,7 +30,22 @@ export function isRetryableAtStepLevel(error: unknown): boolean {
   return !(typeof error === 'object' && error !== null && exhausted.has(error));
 }
 
-/** Seconds to wait after failed attempt `attempt` (1-based): `retryDelay * 2 ** (attempt - 1)`. */
+/**
+ * Seconds to wait after failed attempt `attempt` (1-based): `retryDelay * 2 ** (attempt - 1)`,
+ * capped at 2^31-1 ms (a longer timer would fire at once: see {@link MAX_TIMER_MS}).
+ */
 export function backoffSeconds(retryDelay: number, attempt: number): number {
-  return retryDelay * 2 ** (attempt - 1);
+  return Math.min(retryDelay * 2 ** (attempt - 1), MAX_TIMER_MS / 1000);
+}
+
+/**
+ * Seconds to wait before retrying a model call: the backoff, or the server's `Retry-After`
+ * when that is longer (itself capped at {@link MAX_RETRY_AFTER_SECONDS}).
+ *
+ * @param retryAfterSeconds what the failed response's headers asked for, if anything
+ */
+export function callRetryDelaySeconds(retryDelay: number, attempt: number, retryAfterSeconds: number | undefined): number {
+  const backoff = backoffSeconds(retryDelay, attempt);
+  if (retryAfterSeconds === undefined) return backoff;
+  return Math.max(backoff, Math.min(retryAfterSeconds, MAX_RETRY_AFTER_SECONDS));
 }

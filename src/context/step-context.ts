@@ -45,6 +45,11 @@ export interface StepRunView {
    * no aborting, so the run tracks only these.
    */
   signalCreated?(index: number, ctx: StepContext<unknown>): void;
+  /**
+   * A `ctx.run` call of step `index` failed at call attempt `attempt` (1-based) and is retried
+   * after `delaySeconds`: the run emits `call.retrying`.
+   */
+  callRetrying?(index: number, attempt: number, error: unknown, delaySeconds: number): void;
 }
 
 /**
@@ -136,6 +141,11 @@ export class StepContext<Deps = unknown> {
     this.aborted = true;
     this.abortReason = reason;
     this.controller?.abort(reason);
+  }
+
+  /** @internal A `ctx.run` call failed at `attempt` and is retried after `delaySeconds` (the run emits `call.retrying`). */
+  callRetrying(attempt: number, error: unknown, delaySeconds: number): void {
+    this.view.callRetrying?.(this.index, attempt, error, delaySeconds);
   }
 
   /** The run's input under `key`; `defaultValue` only when the key is absent. */

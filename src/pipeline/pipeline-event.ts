@@ -24,6 +24,18 @@ export interface StepRetryingEvent {
   error: Error;
   delaySeconds: number;
 }
+/**
+ * A `ctx.run` model call of a step failed with a retryable error and is sent again after
+ * `delaySeconds` (the backoff, or the server's `Retry-After` when longer). `attempt` is the
+ * call attempt that failed (1-based); the failed request still counts in `requestCount`.
+ */
+export interface CallRetryingEvent {
+  type: 'call.retrying';
+  stepId: string;
+  attempt: number;
+  error: Error;
+  delaySeconds: number;
+}
 /** A step finished with an output. */
 export interface StepCompletedEvent {
   type: 'step.completed';
@@ -33,12 +45,16 @@ export interface StepCompletedEvent {
   usage: StepUsage;
   durationMs: number;
 }
-/** A step failed for good (its retries spent). `error` is a `StepExecutionError`. */
+/**
+ * A step failed for good (its retries spent). `error` is a `StepExecutionError`; `usage` is
+ * what its attempts were billed, failed ones included.
+ */
 export interface StepFailedEvent {
   type: 'step.failed';
   stepId: string;
   level: number;
   error: Error;
+  usage: StepUsage;
 }
 /** A step will not run because a dependency failed (`onError: 'continue'`). */
 export interface StepSkippedEvent {
@@ -71,6 +87,7 @@ export type PipelineEvent<Output = unknown> =
   | PipelineStartedEvent
   | StepStartedEvent
   | StepRetryingEvent
+  | CallRetryingEvent
   | StepCompletedEvent
   | StepFailedEvent
   | StepSkippedEvent

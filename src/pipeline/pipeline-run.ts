@@ -197,6 +197,10 @@ export class PipelineRun implements StepRunScope {
     this.emit?.({ type: 'step.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
   }
 
+  callRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
+    this.emit?.({ type: 'call.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
+  }
+
   waitBeforeRetry(ms: number): Promise<boolean> {
     return this.retryWaits.wait(ms);
   }
@@ -270,16 +274,17 @@ export class PipelineRun implements StepRunScope {
   stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
     if (this.finished) return;
     const id = this.graph.ids[index];
-    const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown);
+    const stepUsage = usage ?? NO_USAGE;
+    const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown, stepUsage);
     if (!this.stoppedEarly && this.definition.config.onError === 'fail') {
       // The stream says which step failed, then errors with the same error.
-      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error, usage: stepUsage });
       this.abortRun(error);
       return;
     }
     const nowMs = this.settle(index, usage, attempts);
     this.errors[id] = error;
-    this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+    this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error, usage: stepUsage });
     for (const skippedIndex of this.scheduler.fail(index)) {
       this.skipped.push(skippedIndex);
       this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });

@@ -52,7 +52,7 @@ describe('renderProgress, not a terminal: plain log lines', () => {
     at(300, { type: 'step.retrying', stepId: 'lookup', attempt: 1, error: new Error('rate limited'), delaySeconds: 0.5 });
     at(380, { type: 'step.completed', stepId: 'classify', level: 1, output: 'invoice', usage: new StepUsage({ costMicrocents: 1_100 }), durationMs: 259 });
     at(800, { type: 'step.started', stepId: 'lookup', level: 1, attempt: 2 });
-    at(900, { type: 'step.failed', stepId: 'lookup', level: 1, error: new Error("Step 'lookup' failed: rate limited") });
+    at(900, { type: 'step.failed', stepId: 'lookup', level: 1, error: new Error("Step 'lookup' failed: rate limited"), usage: new StepUsage() });
     at(900, { type: 'step.skipped', stepId: 'calculate', reason: "dependency 'lookup' failed" });
     at(900, { type: 'level.completed', level: 1, stepIds: ['classify', 'lookup'] });
     at(900, { type: 'level.completed', level: 2, stepIds: ['calculate'] });

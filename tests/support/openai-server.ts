@@ -28,7 +28,15 @@ export type ScriptedAnswer =
       /** Sends the deltas, then holds the connection open without finishing. */
       stall?: boolean;
     }
-  | { kind: 'error'; status: number; message?: string; headers?: Record<string, string> }
+  | {
+      kind: 'error';
+      status: number;
+      message?: string;
+      headers?: Record<string, string>;
+      /** The error's `type` and `code` (OpenAI's `insufficient_quota`, …). @default 'server_error', null */
+      type?: string;
+      code?: string;
+    }
   /** Never answers: the request stays open until the client closes the connection. */
   | { kind: 'hang' };
 
@@ -137,7 +145,9 @@ function answerWith(res: ServerResponse, answer: ScriptedAnswer, id: string, req
       return;
     case 'error':
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(JSON.stringify({ error: { message: answer.message ?? `status ${answer.status}`, type: 'server_error', code: null } }));
+      res.end(
+        JSON.stringify({ error: { message: answer.message ?? `status ${answer.status}`, type: answer.type ?? 'server_error', code: answer.code ?? null } }),
+      );
       return;
     case 'json': {
       const toolCalls = answer.toolCalls ?? [];
