@@ -220,6 +220,11 @@ describe('FastroAgent model strings', () => {
     expect(() => new FastroAgent({ maxTokens: 0 })).toThrow(/maxTokens/);
     expect(() => new FastroAgent({ timeout: -1 })).toThrow(/timeout/);
   });
+
+  it('refuses a timeout above 2^31-1 ms, which Node would fire at once', () => {
+    expect(() => new FastroAgent({ timeout: 1e7 })).toThrow(/^FastroAgent timeout must be at most 2147483.647 seconds \(2\^31-1 ms/);
+    expect(new FastroAgent({ timeout: 2_147_483 }).timeout).toBe(2_147_483);
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
