@@ -97,19 +97,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      let closed = false;
       const socket = req.socket;
-      const closedPromise = new Promise<void>((resolve) => {
-        if (socket.destroyed) {
-          closed = true;
-          resolve();
-        } else {
-          socket.once('close', () => {
-            closed = true;
-            resolve();
-          });
-        }
-      });
+      const closedPromise = closedOf(socket);
       const raw = Buffer.concat(chunks).toString('utf8');
       const request: ReceivedRequest = {
         method: req.method ?? '',
@@ -117,7 +106,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         headers: req.headers,
         body: raw === '' ? undefined : JSON.parse(raw),
         closed: closedPromise,
-        isClosed: () => closed,
+        isClosed: () => socket.destroyed,
       };
       requests.push(request);
       counter += 1;
@@ -207,6 +196,18 @@ function toOpenAIUsage(usage: ScriptedUsage) {
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** One promise per connection (not one listener per request: keep-alive connections carry many). */
+const socketClosed = new WeakMap<Socket, Promise<void>>();
+
+function closedOf(socket: Socket): Promise<void> {
+  let closed = socketClosed.get(socket);
+  if (closed === undefined) {
+    closed = socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socketClosed.set(socket, closed);
+  }
+  return closed;
 }
 
 function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
