@@ -66,6 +66,9 @@ export async function runAgentCall<O>(
     let response: ChatResponse<O> | undefined;
     let error: unknown;
     let usage: StepUsage;
+    // The request counts from the moment it is sent: a step attempt abandoned meanwhile (its
+    // deadline fired) reports the usage it has, and this one request must be in it.
+    ctx.accumulatedUsage = ctx.accumulatedUsage === undefined ? ONE_REQUEST : ctx.accumulatedUsage.add(ONE_REQUEST);
     try {
       const resolved = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepSignal);
       const read = readResponseUsage(resolved, 'agent.run resolved');
@@ -84,7 +87,7 @@ export async function runAgentCall<O>(
         if (read.problem !== undefined) error = markPermanent(withCause(read.problem, caught));
       }
     }
-    ctx.accumulatedUsage = ctx.accumulatedUsage === undefined ? usage : ctx.accumulatedUsage.add(usage);
+    ctx.accumulatedUsage = replaceOneRequest(ctx.accumulatedUsage, usage);
     if (runBudget !== undefined) runBudget.spentMicrocents += usage.costMicrocents;
     if (agent.onAfterDispatch) {
       try {
@@ -105,6 +108,20 @@ export async function runAgentCall<O>(
     }
   }
   throw markRetriesExhausted(toError(lastError));
+}
+
+/** The request an attempt counts while it is out. Frozen: `add` returns new objects. */
+const ONE_REQUEST: StepUsage = Object.freeze(new StepUsage({ requestCount: 1 })) as StepUsage;
+
+/**
+ * `total` with the attempt's provisional {@link ONE_REQUEST} replaced by what the attempt
+ * reported (which may count more requests, or none: a call that failed before sending).
+ * A delta, not a reset: other `ctx.run` calls of the step may have added usage meanwhile.
+ */
+function replaceOneRequest(total: StepUsage | undefined, usage: StepUsage): StepUsage {
+  const sum = (total ?? ONE_REQUEST).add(usage);
+  sum.requestCount -= 1;
+  return sum;
 }
 
 /** Errors `ctx.run` itself found permanent (a malformed response): never retried, whatever their class. */

@@ -194,6 +194,15 @@ describe("a failed step's cost is not lost", () => {
     expect(failed.error).toBe(error);
   });
 
+  it('counts the request of a step attempt abandoned at its deadline, then retried at step level', async () => {
+    useServer().enqueue({ kind: 'hang' }, { kind: 'json', content: 'second', usage: { promptTokens: 10, completionTokens: 1 } });
+    const pipeline = new Pipeline({ name: 'deadline', steps: { ask: new FastroAgent().asStep('Q', { timeout: 0.2, retries: 1, retryDelay: 0.01 }) } });
+    const result = await pipeline.execute({});
+    expect(result.output).toBe('second');
+    expect(useServer().requests).toHaveLength(2);
+    expect(result.usage?.steps.ask).toMatchObject({ requestCount: 2, inputTokens: 10 });
+  });
+
   it("counts a failed step's attempts, failed requests included, in the result's usage under onError 'continue'", async () => {
     useServer().enqueue({ kind: 'json', content: 'ok', usage: { promptTokens: 100, completionTokens: 10 } });
     useServer().fallback = () => ({ kind: 'error', status: 500 });
