@@ -183,6 +183,13 @@ export class StepContext<Deps = unknown> {
    * Calls an agent the pipeline way: passes `{ deps, tracer, signal }`, refuses the call when
    * the step's or run's budget is spent, bounds each attempt by `timeout`, retries failures
    * with exponential backoff, fires the agent's dispatch hooks, and adds the usage to `usage`.
+   *
+   * Permanent errors (401, 400, a missing API key, output that fails its schema, a malformed
+   * response) are not retried; a `Retry-After` header longer than the backoff sets the wait;
+   * each retry emits `call.retrying`; every request sent counts in `usage.requestCount`.
+   *
+   * @throws TypeError before any call when `message` is not a string, `options` not an object,
+   *   or a dispatch hook not a function
    */
   run<O>(agent: RunnableAgent<O>, message: string, options: AgentCallOptions = {}): Promise<ChatResponse<O>> {
     return runAgentCall(this, agent, message, options);

@@ -144,6 +144,23 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
     expect(useServer().requests).toHaveLength(2);
   });
 
+  it('reports every request of a failed call on its error: the SDK retries (maxRetries) and a missing key', async () => {
+    useServer().enqueue({ kind: 'error', status: 500, headers: { 'retry-after-ms': '1' } }, { kind: 'error', status: 500, headers: { 'retry-after-ms': '1' } });
+    const error = await new FastroAgent({ maxRetries: 1 }).run('x').catch((caught: unknown) => caught);
+    expect(useServer().requests).toHaveLength(2);
+    expect(reportedUsageOf(error)?.requestCount).toBe(2);
+    const saved = process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_API_KEY;
+    try {
+      const missing = await new FastroAgent().run('x').catch((caught: unknown) => caught);
+      expect((missing as Error).message).toMatch(/API key is missing/);
+      expect(reportedUsageOf(missing)?.requestCount).toBe(0);
+    } finally {
+      process.env.OPENAI_API_KEY = saved;
+    }
+    expect(useServer().requests).toHaveLength(2);
+  });
+
   it('aborts the HTTP request when the signal aborts: the server sees the connection close', async () => {
     useServer().enqueue({ kind: 'hang' });
     const controller = new AbortController();
