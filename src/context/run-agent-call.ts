@@ -68,7 +68,7 @@ export async function runAgentCall<O>(
     let usage: StepUsage;
     // The request counts from the moment it is sent: a step attempt abandoned meanwhile (its
     // deadline fired) reports the usage it has, and this one request must be in it.
-    ctx.accumulatedUsage = ctx.accumulatedUsage === undefined ? ONE_REQUEST : ctx.accumulatedUsage.add(ONE_REQUEST);
+    ctx.accumulatedUsage = (ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST);
     try {
       const resolved = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepSignal);
       const read = readResponseUsage(resolved, 'agent.run resolved');
@@ -80,9 +80,9 @@ export async function runAgentCall<O>(
       const reported = reportedUsageOf(caught);
       if (reported === undefined) {
         // The request was sent (or may have been): it counts, with no tokens known.
-        usage = new StepUsage({ requestCount: 1 });
+        usage = ONE_REQUEST;
       } else {
-        const read = readResponseUsage(reported, 'agent.run failed with usage (attachReportedUsage) of');
+        const read = readResponseUsage(reported, 'agent.run failed and reported (attachReportedUsage)');
         usage = read.usage;
         if (read.problem !== undefined) error = markPermanent(withCause(read.problem, caught));
       }
@@ -109,6 +109,9 @@ export async function runAgentCall<O>(
   }
   throw markRetriesExhausted(toError(lastError));
 }
+
+/** Usage before a step's first call. Frozen: `add` returns new objects. */
+const NO_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
 
 /** The request an attempt counts while it is out. Frozen: `add` returns new objects. */
 const ONE_REQUEST: StepUsage = Object.freeze(new StepUsage({ requestCount: 1 })) as StepUsage;
