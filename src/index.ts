@@ -31,6 +31,7 @@ export type { AgentPrompt } from './agent/agent-step';
 export type { StreamChunk } from './agent/stream-chunk';
 export { AgentTimeoutError } from './agent/agent-timeout-error';
 export { safeTool, type SafeToolOptions } from './agent/safe-tool';
+export { categorizeError } from './agent/categorize-error';
 
 /* Cost */
 export {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { generateText, Output, stepCountIs, streamText, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
+import { APICallError, generateText, Output, RetryError, stepCountIs, streamText, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
 import type { ZodType } from 'zod';
 import { StepConfig, type StepConfigOptions } from '../config/step-config';
+import { MAX_TIMER_MS } from '../config/max-timer-seconds';
 import { CostCalculator } from '../cost/cost-calculator';
+import { callSafely } from '../tracing/call-safely';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
+import { runInSpan } from '../tracing/run-in-span';
 import type { Tracer } from '../tracing/tracer';
 import { attachReportedUsage, reportedUsageOf } from '../usage/reported-usage';
 import { AgentStep, type AgentPrompt } from './agent-step';
@@ -31,7 +34,11 @@ export interface FastroAgentOptions<O = string> {
   temperature?: number;
   /** Most tokens the model may generate per request. @default 4096 */
   maxTokens?: number;
-  /** Most seconds one call (all of its requests) may take; then the HTTP request is aborted and `AgentTimeoutError` raised. @default none */
+  /**
+   * Most seconds one call (all of its requests) may take; then the HTTP request is aborted and
+   * `AgentTimeoutError` raised. At most 2^31-1 ms (about 24.8 days: Node's timers fire at once
+   * past it). @default none
+   */
   timeout?: number;
   /**
    * Retries of a failed HTTP request by the AI SDK itself (429 and 5xx answers).
@@ -71,8 +78,10 @@ const DEFAULT_COST_CALCULATOR = new CostCalculator();
  *
  * A call opens the span `fastroai.agent.run` (attributes `model`, `message_history_length`)
  * on the tracer it is given, and logs the metrics `input_tokens`, `output_tokens` and
- * `cost_microcents` on it. A failed call whose finished requests reported usage carries that
- * usage on its error, so `ctx.run` counts what it cost.
+ * `cost_microcents` on it; a tracer that throws is reported once (`console.warn`) and ignored,
+ * so it never fails (or repeats) a paid call. A failed call carries its usage on its error
+ * (`reportedUsageOf`): the tokens and cost its finished requests reported, and every request it
+ * sent, the failed one included, so `ctx.run` counts what it cost.
  *
  * @example
  * const classifier = new FastroAgent({
@@ -126,7 +135,8 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
    */
   run(message: string, options: AgentRunOptions = {}): Promise<ChatResponse<O>> {
     const tracer = options.tracer ?? NOOP_TRACER;
-    return tracer.span(
+    return runInSpan(
+      tracer,
       'fastroai.agent.run',
       async (spanTraceId) => {
         const traceId = spanTraceId || randomUUID();
@@ -154,28 +164,27 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
     const queue = new ChunkQueue<StreamChunk<O>>();
     const consumerGone = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, consumerGone.signal]) : consumerGone.signal;
-    const producing = tracer
-      .span(
-        'fastroai.agent.run',
-        async (spanTraceId) => {
-          const traceId = spanTraceId || randomUUID();
-          try {
-            for await (const chunk of this.stream(message, { ...options, signal }, traceId)) {
-              if (chunk.usageData !== undefined) logUsage(tracer, spanTraceId, chunk.usageData);
-              queue.push(chunk);
-            }
-          } catch (error) {
-            const reported = reportedUsageOf(error);
-            if (reported !== undefined) logUsage(tracer, spanTraceId, reported);
-            throw error;
+    const producing = runInSpan(
+      tracer,
+      'fastroai.agent.run',
+      async (spanTraceId) => {
+        const traceId = spanTraceId || randomUUID();
+        try {
+          for await (const chunk of this.stream(message, { ...options, signal }, traceId)) {
+            if (chunk.usageData !== undefined) logUsage(tracer, spanTraceId, chunk.usageData);
+            queue.push(chunk);
           }
-        },
-        this.spanAttributes(options),
-      )
-      .then(
-        () => queue.end(),
-        (error: unknown) => queue.fail(error),
-      );
+        } catch (error) {
+          const reported = reportedUsageOf(error);
+          if (reported !== undefined) logUsage(tracer, spanTraceId, reported);
+          throw error;
+        }
+      },
+      this.spanAttributes(options),
+    ).then(
+      () => queue.end(),
+      (error: unknown) => queue.fail(error),
+    );
     try {
       yield* queue;
     } finally {
@@ -320,19 +329,21 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
     if (call.timedOut() && !AgentTimeoutError.isInstance(error)) {
       thrown = new AgentTimeoutError(this.modelName, this.timeout as number, { cause: error });
     }
-    if (steps.length > 0 && typeof thrown === 'object' && thrown !== null) {
-      attachReportedUsage(
-        thrown,
-        buildChatResponse<unknown>({
-          output: undefined,
-          content: '',
-          steps,
-          modelName: this.modelName,
-          costCalculator: this.costCalculator,
-          processingTimeMs: elapsedMs(started),
-          traceId,
-        }),
-      );
+    const failedRequests = failedRequestsOf(error);
+    // Attached even when nothing was sent (a missing API key): ctx.run then counts no request,
+    // where an error without usage would count one.
+    if (typeof thrown === 'object' && thrown !== null && reportedUsageOf(thrown) === undefined) {
+      const usage = buildChatResponse<unknown>({
+        output: undefined,
+        content: '',
+        steps,
+        modelName: this.modelName,
+        costCalculator: this.costCalculator,
+        processingTimeMs: elapsedMs(started),
+        traceId,
+      });
+      usage.requestCount += failedRequests;
+      attachReportedUsage(thrown, usage);
     }
     return thrown;
   }
@@ -344,10 +355,27 @@ interface CallSignal {
   dispose(): void;
 }
 
+/** Logs a call's metrics; a tracer that throws is reported once and ignored (the call was paid). */
 function logUsage(tracer: Tracer, traceId: string, response: ChatResponse<unknown>): void {
-  tracer.logMetric(traceId, 'input_tokens', response.inputTokens);
-  tracer.logMetric(traceId, 'output_tokens', response.outputTokens);
-  tracer.logMetric(traceId, 'cost_microcents', response.costMicrocents);
+  callSafely(tracer, 'tracer.logMetric', () => {
+    tracer.logMetric(traceId, 'input_tokens', response.inputTokens);
+    tracer.logMetric(traceId, 'output_tokens', response.outputTokens);
+    tracer.logMetric(traceId, 'cost_microcents', response.costMicrocents);
+  });
+}
+
+/**
+ * Requests a failed call sent beyond its finished steps: the one that failed (an HTTP error, a
+ * lost connection, an abort or timeout while it was out), or each one the SDK retried itself
+ * (`maxRetries`); none when the call failed before sending (a missing API key, a bad prompt) or
+ * after its last answer arrived (output that fails its schema, which is in `steps` already).
+ */
+function failedRequestsOf(error: unknown): number {
+  if (RetryError.isInstance(error)) return error.errors.filter((each) => APICallError.isInstance(each)).length || 1;
+  if (APICallError.isInstance(error)) return 1;
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  if (name === 'AbortError' || name === 'TimeoutError' || AgentTimeoutError.isInstance(error)) return 1;
+  return 0;
 }
 
 function elapsedMs(started: number): number {
@@ -357,6 +385,11 @@ function elapsedMs(started: number): number {
 function checkSeconds(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(`FastroAgent timeout must be a number of seconds >= 0, got ${String(value)}`);
+  }
+  if (value * 1000 > MAX_TIMER_MS) {
+    throw new TypeError(
+      `FastroAgent timeout must be at most ${MAX_TIMER_MS / 1000} seconds (2^31-1 ms, about 24.8 days: Node's timers fire at once past it), got ${value}`,
+    );
   }
   return value;
 }

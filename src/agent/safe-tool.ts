@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../config/max-timer-seconds';
 import type { Tool, ToolExecutionOptions } from 'ai';
 import { describeThrown } from '../errors/describe-thrown';
 
@@ -22,7 +23,6 @@ export interface SafeToolOptions {
 }
 
 /** The longest delay Node's timers honour (2^31-1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const DEFAULT_ATTEMPTS = 3;
 const BACKOFF_BASE_SECONDS = 0.1;

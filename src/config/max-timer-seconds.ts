@@ -5,6 +5,9 @@
  */
 export const MAX_TIMER_SECONDS = (2 ** 31 - 1) / 1000;
 
+/** {@link MAX_TIMER_SECONDS} in milliseconds: 2^31-1. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** True when waiting `seconds` would overflow a Node timer (Infinity included). */
 export function exceedsTimerLimit(seconds: number): boolean {
   return seconds * 1000 > 2 ** 31 - 1;

@@ -1,6 +1,10 @@
-import { MAX_TIMER_SECONDS } from '../config/max-timer-seconds';
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { DispatchSkippedError } from '../errors/dispatch-skipped-error';
+import { MAX_TIMER_MS } from '../config/max-timer-seconds';
+
+
+/** The most seconds a `Retry-After` / `retry-after-ms` header may make a retry wait (API.md §2). */
+export const MAX_RETRY_AFTER_SECONDS = 60;
 
 /** Errors that already went through `ctx.run`'s retries: the step level must not retry them again. */
 const exhausted = new WeakSet<object>();
@@ -24,8 +28,20 @@ export function isRetryableAtStepLevel(error: unknown): boolean {
 
 /**
  * Seconds to wait after failed attempt `attempt` (1-based): `retryDelay * 2 ** (attempt - 1)`,
- * capped at the longest wait a Node timer can hold (a longer one would fire at once).
+ * capped at 2^31-1 ms (a longer timer would fire at once: see {@link MAX_TIMER_MS}).
  */
 export function backoffSeconds(retryDelay: number, attempt: number): number {
-  return Math.min(retryDelay * 2 ** (attempt - 1), MAX_TIMER_SECONDS);
+  return Math.min(retryDelay * 2 ** (attempt - 1), MAX_TIMER_MS / 1000);
+}
+
+/**
+ * Seconds to wait before retrying a model call: the backoff, or the server's `Retry-After`
+ * when that is longer (itself capped at {@link MAX_RETRY_AFTER_SECONDS}).
+ *
+ * @param retryAfterSeconds what the failed response's headers asked for, if anything
+ */
+export function callRetryDelaySeconds(retryDelay: number, attempt: number, retryAfterSeconds: number | undefined): number {
+  const backoff = backoffSeconds(retryDelay, attempt);
+  if (retryAfterSeconds === undefined) return backoff;
+  return Math.max(backoff, Math.min(retryAfterSeconds, MAX_RETRY_AFTER_SECONDS));
 }

@@ -7,10 +7,14 @@ import { AGENT_CALL_OPTION_KEYS } from './agent-call-option-keys';
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { StepTimeoutError } from '../errors/step-timeout-error';
 import { toError } from '../errors/step-execution-error';
+import { ErrorCategory } from '../errors/error-category';
+import { categorizeError } from '../agent/categorize-error';
+import { retryAfterSeconds } from '../agent/retry-after-seconds';
+import { readResponseUsage } from '../usage/read-response-usage';
 import { reportedUsageOf } from '../usage/reported-usage';
 import { StepUsage } from '../usage/step-usage';
 import { abortableSleep, raceAbort } from './abortable-sleep';
-import { backoffSeconds, isNeverRetried, markRetriesExhausted } from './retry-policy';
+import { callRetryDelaySeconds, isNeverRetried, markRetriesExhausted } from './retry-policy';
 import type { RunBudget } from './run-budget';
 import type { StepContext } from './step-context';
 
@@ -26,6 +30,13 @@ export interface AgentCallOptions {
  * The body of `ctx.run`: budgets before each attempt, dispatch hooks around it, a deadline
  * per attempt, retries with exponential backoff, usage accumulation (failed attempts too).
  *
+ * Retries: an error is retried unless {@link categorizeError} calls it `PERMANENT` (401, 400, a
+ * missing API key, output that fails its schema, a malformed response) or `RESOURCE_EXHAUSTION`
+ * (an exhausted quota); those fail at once and are not retried at step level either. `UNKNOWN`
+ * errors (a plain `Error` from a hand-written agent) are retried like transient ones. The wait
+ * is the backoff, or the server's `Retry-After` when longer (capped at 60 s); each retry is
+ * reported to the run (`call.retrying`). Every attempt counts at least one request.
+ *
  * An error that leaves this function is final for the step level (not retried again), except
  * when the step attempt itself was aborted (its deadline, the run's failure or cancellation):
  * that failure is the step's.
@@ -40,6 +51,7 @@ export async function runAgentCall<O>(
   if (typeof agent !== 'object' || agent === null || typeof agent.run !== 'function') {
     throw markRetriesExhausted(new TypeError(`ctx.run expects an agent with a run(message, options) method, got ${describeValue(agent)}`));
   }
+  checkCall(agent, message, options);
   const timeoutSeconds = options.timeout !== undefined ? checkTimeout(options.timeout) : ctx.config.timeout;
   const retries = options.retries !== undefined ? checkRetries(options.retries) : ctx.config.retries;
   const stepSignal = ctx.signal;
@@ -57,17 +69,30 @@ export async function runAgentCall<O>(
     }
     let response: ChatResponse<O> | undefined;
     let error: unknown;
+    let usage: StepUsage;
+    // The request counts from the moment it is sent: a step attempt abandoned meanwhile (its
+    // deadline fired) reports the usage it has, and this one request must be in it.
+    ctx.accumulatedUsage = (ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST);
     try {
-      response = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepSignal);
+      const resolved = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepSignal);
+      const read = readResponseUsage(resolved, 'agent.run resolved');
+      usage = read.usage;
+      if (read.problem === undefined) response = resolved;
+      else error = markPermanent(read.problem);
     } catch (caught) {
       error = caught;
+      const reported = reportedUsageOf(caught);
+      if (reported === undefined) {
+        // The request was sent (or may have been): it counts, with no tokens known.
+        usage = ONE_REQUEST;
+      } else {
+        const read = readResponseUsage(reported, 'agent.run failed and reported (attachReportedUsage)');
+        usage = read.usage;
+        if (read.problem !== undefined) error = markPermanent(withCause(read.problem, caught));
+      }
     }
-    const usage = response ?? reportedUsageOf(error);
-    if (usage !== undefined || ctx.accumulatedUsage === undefined) {
-      const added = usage === undefined ? new StepUsage() : StepUsage.fromChatResponse(usage);
-      ctx.accumulatedUsage = ctx.accumulatedUsage === undefined ? added : ctx.accumulatedUsage.add(added);
-      if (runBudget !== undefined) runBudget.spentMicrocents += added.costMicrocents;
-    }
+    ctx.accumulatedUsage = replaceOneRequest(ctx.accumulatedUsage, usage);
+    if (runBudget !== undefined) runBudget.spentMicrocents += usage.costMicrocents;
     if (agent.onAfterDispatch) {
       try {
         await agent.onAfterDispatch(error);
@@ -78,10 +103,68 @@ export async function runAgentCall<O>(
     if (response !== undefined) return response;
     if (stepSignal.aborted) throw stepSignal.reason;
     if (isNeverRetried(error)) throw markRetriesExhausted(error);
+    if (!isRetryableCall(error)) throw markRetriesExhausted(toError(error));
     lastError = error;
-    if (attempt <= retries) await abortableSleep(backoffSeconds(ctx.config.retryDelay, attempt) * 1000, stepSignal);
+    if (attempt <= retries) {
+      const delaySeconds = callRetryDelaySeconds(ctx.config.retryDelay, attempt, retryAfterSeconds(error));
+      ctx.callRetrying(attempt, error, delaySeconds);
+      await abortableSleep(delaySeconds * 1000, stepSignal);
+    }
   }
   throw markRetriesExhausted(toError(lastError));
+}
+
+/** Usage before a step's first call. Frozen: `add` returns new objects. */
+const NO_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
+
+/** The request an attempt counts while it is out. Frozen: `add` returns new objects. */
+const ONE_REQUEST: StepUsage = Object.freeze(new StepUsage({ requestCount: 1 })) as StepUsage;
+
+/**
+ * `total` with the attempt's provisional {@link ONE_REQUEST} replaced by what the attempt
+ * reported (which may count more requests, or none: a call that failed before sending).
+ * A delta, not a reset: other `ctx.run` calls of the step may have added usage meanwhile.
+ */
+function replaceOneRequest(total: StepUsage | undefined, usage: StepUsage): StepUsage {
+  const sum = (total ?? ONE_REQUEST).add(usage);
+  sum.requestCount -= 1;
+  return sum;
+}
+
+/** Errors `ctx.run` itself found permanent (a malformed response): never retried, whatever their class. */
+const permanentErrors = new WeakSet<object>();
+
+function markPermanent<E extends object>(error: E): E {
+  permanentErrors.add(error);
+  return error;
+}
+
+/** True unless the error is permanent or an exhausted resource (see {@link categorizeError}); `UNKNOWN` is retried. */
+function isRetryableCall(error: unknown): boolean {
+  if (typeof error === 'object' && error !== null && permanentErrors.has(error)) return false;
+  const category = categorizeError(error);
+  return category !== ErrorCategory.PERMANENT && category !== ErrorCategory.RESOURCE_EXHAUSTION;
+}
+
+function withCause(error: TypeError, cause: unknown): TypeError {
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  return error;
+}
+
+/** Refuses a bad call before anything is sent: a message that is not a string, options that are not an object, hooks that are not functions. */
+function checkCall(agent: RunnableAgent<unknown>, message: unknown, options: unknown): void {
+  if (typeof message !== 'string') {
+    throw markRetriesExhausted(new TypeError(`ctx.run expects the message as a string, got ${describeValue(message)}`));
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw markRetriesExhausted(new TypeError(`ctx.run options must be an object ({ timeout?, retries? }), got ${describeValue(options)}`));
+  }
+  for (const hook of ['onBeforeDispatch', 'onAfterDispatch'] as const) {
+    const value = agent[hook];
+    if (value !== undefined && value !== null && typeof value !== 'function') {
+      throw markRetriesExhausted(new TypeError(`ctx.run expects the agent's ${hook} to be a function, got ${describeValue(value)}`));
+    }
+  }
 }
 
 /**

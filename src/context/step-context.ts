@@ -57,6 +57,11 @@ export interface StepRunView {
    * no aborting, so the run tracks only these.
    */
   signalCreated?(index: number, ctx: StepContext<unknown>): void;
+  /**
+   * A `ctx.run` call of step `index` failed at call attempt `attempt` (1-based) and is retried
+   * after `delaySeconds`: the run emits `call.retrying`.
+   */
+  callRetrying?(index: number, attempt: number, error: unknown, delaySeconds: number): void;
 }
 
 /**
@@ -156,6 +161,11 @@ export class StepContext<Deps = unknown> {
     this.controller?.abort(reason);
   }
 
+  /** @internal A `ctx.run` call failed at `attempt` and is retried after `delaySeconds` (the run emits `call.retrying`). */
+  callRetrying(attempt: number, error: unknown, delaySeconds: number): void {
+    this.view.callRetrying?.(this.index, attempt, error, delaySeconds);
+  }
+
   /** The run's input under `key`; `defaultValue` only when the key is absent. */
   getInput<T = unknown>(key: string, defaultValue?: T): T {
     const inputs = this.view.inputs;
@@ -191,6 +201,13 @@ export class StepContext<Deps = unknown> {
    * Calls an agent the pipeline way: passes `{ deps, tracer, signal }`, refuses the call when
    * the step's or run's budget is spent, bounds each attempt by `timeout`, retries failures
    * with exponential backoff, fires the agent's dispatch hooks, and adds the usage to `usage`.
+   *
+   * Permanent errors (401, 400, a missing API key, output that fails its schema, a malformed
+   * response) are not retried; a `Retry-After` header longer than the backoff sets the wait;
+   * each retry emits `call.retrying`; every request sent counts in `usage.requestCount`.
+   *
+   * @throws TypeError before any call when `message` is not a string, `options` not an object,
+   *   or a dispatch hook not a function
    */
   run<O>(agent: RunnableAgent<O>, message: string, options: AgentCallOptions = {}): Promise<ChatResponse<O>> {
     return runAgentCall(this, agent, message, options);

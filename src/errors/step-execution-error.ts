@@ -2,12 +2,16 @@ import { FastroAIError } from './fastroai-error';
 import { describeThrown, isReadableError } from './describe-thrown';
 import { hasMarker } from './has-marker';
 import { messageWithinStep } from './message-within-step';
+import { StepUsage } from '../usage/step-usage';
 
 const marker = Symbol.for('fastroai.error.StepExecutionError');
 
 /**
  * A step failed. `originalError` is what the step threw, wrapped in an `Error` when it was
  * not one (a string, `undefined`, …); the thrown value itself is kept in `cause`.
+ *
+ * `usage` is everything the failed step was billed over all its attempts, failed ones included
+ * (an empty `StepUsage` when it made no `ctx.run` call), so a failed run's cost is never lost.
  */
 export class StepExecutionError extends FastroAIError {
   private readonly [marker] = true;
@@ -15,13 +19,19 @@ export class StepExecutionError extends FastroAIError {
   override readonly code = 'fastroai:step-execution';
   readonly stepId: string;
   readonly originalError: Error;
+  /** What the step's attempts were billed, failed ones included. */
+  readonly usage: StepUsage;
 
-  constructor(stepId: string, originalError: unknown) {
+  /**
+   * @param usage what the step's attempts were billed. @default an empty `StepUsage`
+   */
+  constructor(stepId: string, originalError: unknown, usage?: StepUsage) {
     const error = toError(originalError);
     // An error about this same step (a timeout, a budget) does not name the step twice.
     super(`Step '${stepId}' failed: ${messageWithinStep(error, stepId)}`, { cause: originalError });
     this.stepId = stepId;
     this.originalError = error;
+    this.usage = usage ?? new StepUsage();
   }
 
   static override isInstance(error: unknown): error is StepExecutionError {

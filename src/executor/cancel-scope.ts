@@ -1,7 +1,6 @@
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock';
+import { MAX_TIMER_MS } from '../config/max-timer-seconds';
 
-/** The most a Node timer can wait (2^31-1 ms); longer timers fire at once, so none is set. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One deadline-and-cancellation scope: a run, a step attempt inside it, a model call inside

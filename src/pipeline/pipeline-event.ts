@@ -24,6 +24,18 @@ export interface StepRetryingEvent {
   error: Error;
   delaySeconds: number;
 }
+/**
+ * A `ctx.run` model call of a step failed with a retryable error and is sent again after
+ * `delaySeconds` (the backoff, or the server's `Retry-After` when longer). `attempt` is the
+ * call attempt that failed (1-based); the failed request still counts in `requestCount`.
+ */
+export interface CallRetryingEvent {
+  type: 'call.retrying';
+  stepId: string;
+  attempt: number;
+  error: Error;
+  delaySeconds: number;
+}
 /** A step finished with an output. */
 export interface StepCompletedEvent {
   type: 'step.completed';
@@ -35,12 +47,16 @@ export interface StepCompletedEvent {
   /** Recorded by an earlier run and restored by a resume (API.md §12): not executed again. */
   restored?: true;
 }
-/** A step failed for good (its retries spent). `error` is a `StepExecutionError`. */
+/**
+ * A step failed for good (its retries spent). `error` is a `StepExecutionError`; `usage` is
+ * what its attempts were billed, failed ones included.
+ */
 export interface StepFailedEvent {
   type: 'step.failed';
   stepId: string;
   level: number;
   error: Error;
+  usage: StepUsage;
 }
 /** A step will not run because a dependency failed (`onError: 'continue'`). */
 export interface StepSkippedEvent {
@@ -73,6 +89,7 @@ export type PipelineEvent<Output = unknown> =
   | PipelineStartedEvent
   | StepStartedEvent
   | StepRetryingEvent
+  | CallRetryingEvent
   | StepCompletedEvent
   | StepFailedEvent
   | StepSkippedEvent

@@ -179,11 +179,12 @@ export class PipelineRun implements StepRunScope {
   stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
     if (this.finished) return;
     const id = this.graph.ids[index];
-    const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown);
+    const stepUsage = usage ?? NO_USAGE;
+    const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(id, thrown, stepUsage);
     const failsRun = !this.stoppedEarly && this.drainedFailure === undefined && this.definition.config.onError === 'fail';
     if (failsRun && (this.durable === undefined || this.definition.config.failFast)) {
       // Fail fast: the stream says which step failed, then errors with the same error.
-      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error, usage: stepUsage });
       this.abortRun(error);
       return;
     }
@@ -267,7 +268,7 @@ export class PipelineRun implements StepRunScope {
     if (!this.stoppedEarly && this.drainedFailure === undefined && this.definition.config.onError === 'fail') {
       this.drainedFailure = error;
       this.scheduler.stop();
-      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+      this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error, usage: this.usageAt(index) });
       this.scheduler.fail(index);
       this.advance();
       return;
@@ -279,7 +280,7 @@ export class PipelineRun implements StepRunScope {
       return;
     }
     this.errors[id] = error;
-    this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error });
+    this.emit?.({ type: 'step.failed', stepId: id, level: this.graph.levelOf[index], error, usage: this.usageAt(index) });
     for (const skippedIndex of this.scheduler.fail(index)) {
       this.skipped.push(skippedIndex);
       this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
@@ -544,6 +545,10 @@ export class PipelineRun implements StepRunScope {
 
   attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
     this.emit?.({ type: 'step.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
+  }
+
+  callRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
+    this.emit?.({ type: 'call.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
   }
 
   waitBeforeRetry(ms: number): Promise<boolean> {

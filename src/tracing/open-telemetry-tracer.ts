@@ -7,6 +7,7 @@ import {
   type Span,
   type Tracer as OtelTracer,
 } from '@opentelemetry/api';
+import { callSafely, reportTracerFailure } from './call-safely';
 import type { Tracer } from './tracer';
 
 /** The instrumentation scope name of the default OpenTelemetry tracer. */
@@ -26,6 +27,9 @@ export const OPEN_TELEMETRY_SCOPE = 'fastroai';
  *   when no tracer provider is registered (spans are then no-ops).
  * - `logMetric` sets an attribute on the active span of that trace (agent calls log
  *   `input_tokens`, `output_tokens`, `cost_microcents`); `logError` records an exception event.
+ * - A backend that throws (an exporter, a span processor, a broken tracer) never changes the
+ *   outcome: `span` runs its function exactly once and returns its result; the failure is
+ *   reported once with `console.warn` and ignored.
  *
  * @example
  * const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
@@ -41,35 +45,69 @@ export class OpenTelemetryTracer implements Tracer {
   }
 
   span<T>(name: string, fn: (traceId: string) => Promise<T>, attributes?: Record<string, unknown>): Promise<T> {
-    return this.tracer.startActiveSpan(name, { attributes: toAttributes(attributes) }, async (span: Span) => {
-      try {
-        // Without a registered provider spans are no-ops with an all-zero trace id: hand out ''
-        // (no trace), as the NoOpTracer does, rather than an id that names nothing.
-        const context = span.spanContext();
-        const result = await fn(isSpanContextValid(context) ? context.traceId : '');
-        span.setStatus({ code: SpanStatusCode.OK });
-        return result;
-      } catch (error) {
+    let outcome: Promise<T> | undefined;
+    const runOnce = (traceId: string): Promise<T> => {
+      if (outcome === undefined) {
+        try {
+          outcome = Promise.resolve(fn(traceId));
+        } catch (error) {
+          outcome = Promise.reject(error);
+        }
+      }
+      return outcome;
+    };
+    try {
+      const spanned = this.tracer.startActiveSpan(name, { attributes: toAttributes(attributes) }, (span: Span) => this.runSpan(span, runOnce));
+      // Settles after the span ended, with fn's own outcome (never the backend's); a backend
+      // that did not call back runs fn outside a span.
+      const settled = () => {
+        if (outcome === undefined) reportTracerFailure(this, `OpenTelemetryTracer span '${name}'`, new Error('startActiveSpan did not call back'));
+        return runOnce('');
+      };
+      return Promise.resolve(spanned).then(settled, settled);
+    } catch (error) {
+      reportTracerFailure(this, `OpenTelemetryTracer span '${name}'`, error);
+      return runOnce('');
+    }
+  }
+
+  private async runSpan<T>(span: Span, runOnce: (traceId: string) => Promise<T>): Promise<T> {
+    // Without a registered provider spans are no-ops with an all-zero trace id: hand out ''
+    // (no trace), as the NoOpTracer does, rather than an id that names nothing.
+    const traceId = callSafely(this, 'OpenTelemetryTracer span.spanContext', () => {
+      const context = span.spanContext();
+      return isSpanContextValid(context) ? context.traceId : '';
+    }, '');
+    try {
+      const result = await runOnce(traceId ?? '');
+      callSafely(this, 'OpenTelemetryTracer span.setStatus', () => span.setStatus({ code: SpanStatusCode.OK }));
+      return result;
+    } catch (error) {
+      callSafely(this, 'OpenTelemetryTracer span.recordException', () => {
         span.recordException(toException(error));
         span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+      });
+      throw error;
+    } finally {
+      callSafely(this, 'OpenTelemetryTracer span.end', () => span.end());
+    }
   }
 
   logMetric(traceId: string, name: string, value: unknown): void {
-    const span = activeSpanOf(traceId);
-    const attribute = toAttributeValue(value);
-    if (span !== undefined && attribute !== undefined) span.setAttribute(name, attribute);
+    callSafely(this, 'OpenTelemetryTracer logMetric', () => {
+      const span = activeSpanOf(traceId);
+      const attribute = toAttributeValue(value);
+      if (span !== undefined && attribute !== undefined) span.setAttribute(name, attribute);
+    });
   }
 
   logError(traceId: string, error: unknown, context?: Record<string, unknown>): void {
-    const span = activeSpanOf(traceId);
-    if (span === undefined) return;
-    span.recordException(toException(error));
-    if (context !== undefined) span.addEvent('fastroai.error.context', toAttributes(context));
+    callSafely(this, 'OpenTelemetryTracer logError', () => {
+      const span = activeSpanOf(traceId);
+      if (span === undefined) return;
+      span.recordException(toException(error));
+      if (context !== undefined) span.addEvent('fastroai.error.context', toAttributes(context));
+    });
   }
 }
 

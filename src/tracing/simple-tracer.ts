@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { callSafely } from './call-safely';
 import type { Tracer } from './tracer';
 
 /** Where a {@link SimpleTracer} writes: `console` fits, and so do pino and winston loggers. */
@@ -11,6 +12,9 @@ export interface TracerLogger {
 /**
  * A tracer that logs span starts, ends (with duration) and failures, metrics and errors,
  * each line prefixed with the first 8 characters of the span's trace id.
+ *
+ * A logger that throws never changes the outcome: `span` still runs its function exactly once
+ * and returns its result; the failure is reported once with `console.warn` and ignored.
  *
  * @example
  * await pipeline.execute(input, deps, new SimpleTracer());
@@ -27,25 +31,34 @@ export class SimpleTracer implements Tracer {
     const traceId = randomUUID();
     const short = traceId.slice(0, 8);
     const start = performance.now();
-    this.logger.info(`[${short}] Starting ${name}`, { traceId, span: name, ...attributes });
+    this.log('info', () => [`[${short}] Starting ${name}`, { traceId, span: name, ...attributes }]);
+    let result: T;
     try {
-      const result = await fn(traceId);
-      const seconds = (performance.now() - start) / 1000;
-      this.logger.info(`[${short}] Completed ${name} in ${seconds.toFixed(3)}s`, { traceId, span: name, durationSeconds: seconds });
-      return result;
+      result = await fn(traceId);
     } catch (error) {
       const seconds = (performance.now() - start) / 1000;
-      this.logger.error(`[${short}] FAILED ${name} after ${seconds.toFixed(3)}s: ${messageOf(error)}`, { traceId, span: name, error });
+      this.log('error', () => [`[${short}] FAILED ${name} after ${seconds.toFixed(3)}s: ${messageOf(error)}`, { traceId, span: name, error }]);
       throw error;
     }
+    const seconds = (performance.now() - start) / 1000;
+    this.log('info', () => [`[${short}] Completed ${name} in ${seconds.toFixed(3)}s`, { traceId, span: name, durationSeconds: seconds }]);
+    return result;
   }
 
   logMetric(traceId: string, name: string, value: unknown): void {
-    this.logger.debug(`[${traceId.slice(0, 8)}] Metric ${name}=${String(value)}`, { traceId, metricName: name, metricValue: value });
+    this.log('debug', () => [`[${String(traceId).slice(0, 8)}] Metric ${name}=${String(value)}`, { traceId, metricName: name, metricValue: value }]);
   }
 
   logError(traceId: string, error: unknown, context?: Record<string, unknown>): void {
-    this.logger.error(`[${traceId.slice(0, 8)}] Error: ${messageOf(error)}`, { traceId, error, ...context });
+    this.log('error', () => [`[${String(traceId).slice(0, 8)}] Error: ${messageOf(error)}`, { traceId, error, ...context }]);
+  }
+
+  /** Writes one line; building it or writing it may throw (a hostile value, a broken logger): reported once, ignored. */
+  private log(level: keyof TracerLogger, line: () => [string, Record<string, unknown>]): void {
+    callSafely(this, `SimpleTracer logger.${level}`, () => {
+      const [message, fields] = line();
+      this.logger[level](message, fields);
+    });
   }
 }
 

@@ -37,10 +37,25 @@ export class StepUsage implements StepUsageFields {
   processingTimeMs = 0;
   model: string | undefined = undefined;
 
+  /**
+   * @param fields counters default to 0, `model` to undefined
+   * @throws TypeError naming the field when a counter is not an integer >= 0 (`processingTimeMs`:
+   *   a finite number >= 0): a `NaN`, negative or string count would corrupt every sum it enters
+   */
   constructor(fields: Partial<StepUsageFields> = {}) {
     for (const counter of STEP_USAGE_COUNTERS) {
       const value = fields[counter];
-      if (value !== undefined) this[counter] = value;
+      if (value === undefined) continue;
+      const ok =
+        typeof value === 'number' &&
+        value >= 0 &&
+        (counter === 'processingTimeMs' ? Number.isFinite(value) : Number.isSafeInteger(value));
+      if (!ok) {
+        throw new TypeError(
+          `StepUsage ${counter} must be ${counter === 'processingTimeMs' ? 'a number' : 'an integer'} >= 0, got ${describeCount(value)}`,
+        );
+      }
+      this[counter] = value;
     }
     this.model = fields.model;
   }
@@ -69,4 +84,8 @@ export class StepUsage implements StepUsageFields {
       model: response.model,
     });
   }
+}
+
+function describeCount(value: unknown): string {
+  return typeof value === 'string' ? `'${value}' (a string)` : String(value);
 }

@@ -1,3 +1,4 @@
+import { tool } from 'ai';
 import { z } from 'zod';
 import {
   CostCalculator,
@@ -91,16 +92,18 @@ describe('FastroAgent in a pipeline', () => {
   });
 
   describe('usage and cost', () => {
-    it('counts the usage of a failed attempt the provider reported', async () => {
+    it('counts the usage of a failed attempt the provider reported, and its failed request', async () => {
       useServer().enqueue(
-        { kind: 'json', content: '{"answer":"not a number"}', usage: { promptTokens: 100, completionTokens: 10 } },
-        { kind: 'json', content: '{"answer":42}', usage: { promptTokens: 100, completionTokens: 8 } },
+        { kind: 'json', toolCalls: [{ id: 'call_1', name: 'lookup', arguments: { q: 'x' } }], usage: { promptTokens: 100, completionTokens: 10 } },
+        { kind: 'error', status: 500 },
+        { kind: 'json', content: 'answered', usage: { promptTokens: 100, completionTokens: 8 } },
       );
-      const agent = new FastroAgent({ outputType: z.object({ answer: z.number() }) });
+      const lookup = tool({ description: 'look up', inputSchema: z.object({ q: z.string() }), execute: async () => 'found' });
+      const agent = new FastroAgent({ tools: { lookup } });
       const result = await singleCall(agent, { retries: 1, retryDelay: 0.01 }).execute({});
-      expect(result.output).toEqual({ answer: 42 });
+      expect(result.output).toBe('answered');
       const usage = result.usage!.steps.ask;
-      expect(usage.requestCount).toBe(2);
+      expect(usage.requestCount).toBe(3);
       expect(usage.inputTokens).toBe(200);
       expect(usage.outputTokens).toBe(18);
       expect(usage.costMicrocents).toBe(100 * 2.5 + 10 * 10 + (100 * 2.5 + 8 * 10));

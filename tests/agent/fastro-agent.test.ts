@@ -144,6 +144,23 @@ describe('FastroAgent against an OpenAI-compatible server', () => {
     expect(useServer().requests).toHaveLength(2);
   });
 
+  it('reports every request of a failed call on its error: the SDK retries (maxRetries) and a missing key', async () => {
+    useServer().enqueue({ kind: 'error', status: 500, headers: { 'retry-after-ms': '1' } }, { kind: 'error', status: 500, headers: { 'retry-after-ms': '1' } });
+    const error = await new FastroAgent({ maxRetries: 1 }).run('x').catch((caught: unknown) => caught);
+    expect(useServer().requests).toHaveLength(2);
+    expect(reportedUsageOf(error)?.requestCount).toBe(2);
+    const saved = process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_API_KEY;
+    try {
+      const missing = await new FastroAgent().run('x').catch((caught: unknown) => caught);
+      expect((missing as Error).message).toMatch(/API key is missing/);
+      expect(reportedUsageOf(missing)?.requestCount).toBe(0);
+    } finally {
+      process.env.OPENAI_API_KEY = saved;
+    }
+    expect(useServer().requests).toHaveLength(2);
+  });
+
   it('aborts the HTTP request when the signal aborts: the server sees the connection close', async () => {
     useServer().enqueue({ kind: 'hang' });
     const controller = new AbortController();
@@ -219,6 +236,11 @@ describe('FastroAgent model strings', () => {
     expect(() => new FastroAgent({ maxRetries: -1 })).toThrow(/maxRetries/);
     expect(() => new FastroAgent({ maxTokens: 0 })).toThrow(/maxTokens/);
     expect(() => new FastroAgent({ timeout: -1 })).toThrow(/timeout/);
+  });
+
+  it('refuses a timeout above 2^31-1 ms, which Node would fire at once', () => {
+    expect(() => new FastroAgent({ timeout: 1e7 })).toThrow(/^FastroAgent timeout must be at most 2147483.647 seconds \(2\^31-1 ms/);
+    expect(new FastroAgent({ timeout: 2_147_483 }).timeout).toBe(2_147_483);
   });
 });
 

@@ -527,3 +527,168 @@ describe('ctx.run: bad options', () => {
     expect(attempts).toBe(1);
   });
 });
+
+describe('ctx.run: bad input is refused before any call', () => {
+  it.each([
+    [42, /^ctx\.run expects the message as a string, got 42$/],
+    [undefined, /^ctx\.run expects the message as a string, got undefined$/],
+    [{ text: 'hi' }, /^ctx\.run expects the message as a string, got an object/],
+  ])('refuses the message %p with a TypeError', async (message, expected) => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    const error = await rejectionOf(contextWith().run(agent, message as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(expected);
+    expect(agent.calls).toHaveLength(0);
+  });
+
+  it.each([
+    [null, /^ctx\.run options must be an object \(\{ timeout\?, retries\? \}\), got null$/],
+    [5, /got 5$/],
+    ['fast', /got 'fast'$/],
+  ])('refuses the options %p with a TypeError', async (options, expected) => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    const error = await rejectionOf(contextWith().run(agent, 'hi', options as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(expected);
+    expect(agent.calls).toHaveLength(0);
+  });
+
+  it.each(['onBeforeDispatch', 'onAfterDispatch'] as const)('refuses a %s that is not a function, before the paid call', async (hook) => {
+    const agent = { ...createMockAgent([{ output: 'x' }]), [hook]: 'yes please' };
+    const error = await rejectionOf(contextWith({ retries: 2 }).run(agent as never, 'hi'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(`ctx.run expects the agent's ${hook} to be a function, got 'yes please'`);
+    expect(agent.calls).toHaveLength(0);
+  });
+
+  it('does not retry a bad-input TypeError at step level', async () => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    let attempts = 0;
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: {
+        a: step({ retries: 2, retryDelay: 0.001 }, (ctx) => {
+          attempts++;
+          return ctx.run(agent, 42 as never);
+        }),
+      },
+    });
+    const error = (await rejectionOf(pipeline.execute({}))) as StepExecutionError;
+    expect(error.originalError).toBeInstanceOf(TypeError);
+    expect(attempts).toBe(1);
+  });
+
+  it.each([null, undefined])('fails with a TypeError, once, when the agent resolves %p', async (value) => {
+    const ctx = contextWith({ retries: 2 });
+    let calls = 0;
+    const agent = {
+      async run(): Promise<ChatResponse<string>> {
+        calls++;
+        return value as never;
+      },
+    };
+    const error = await rejectionOf(ctx.run(agent, 'hi'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(`agent.run resolved ${String(value)}; expected a ChatResponse`);
+    expect(calls).toBe(1);
+    expect(ctx.usage.requestCount).toBe(1);
+  });
+});
+
+describe('ctx.run: malformed responses are refused at the boundary', () => {
+  it('stops at the first response with a NaN cost: the costBudget is not disabled', async () => {
+    const ctx = contextWith({ costBudget: 100, retries: 2 });
+    const agent = createMockAgent([response({ costMicrocents: Number.NaN, inputTokens: 50 })]);
+    const error = await rejectionOf(ctx.run(agent, 'one'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe('agent.run resolved a ChatResponse whose costMicrocents is NaN (expected an integer >= 0)');
+    expect(agent.calls).toHaveLength(1);
+    // It was paid: its valid fields count, the invalid cost counts 0.
+    expect(ctx.usage).toMatchObject({ requestCount: 1, inputTokens: 50, costMicrocents: 0 });
+  });
+
+  it.each([
+    ['inputTokens', Number.NaN, 'NaN', 'an integer'],
+    ['outputTokens', 1.5, '1.5', 'an integer'],
+    ['costMicrocents', -500, '-500', 'an integer'],
+    ['costMicrocents', '500', "'500'", 'an integer'],
+    ['requestCount', Infinity, 'Infinity', 'an integer'],
+    ['processingTimeMs', -1, '-1', 'a number'],
+  ])('names the field: %s = %p', async (field, value, shown, expected) => {
+    const bad = response();
+    (bad as unknown as Record<string, unknown>)[field] = value;
+    const ctx = contextWith({ retries: 1 });
+    const agent = createMockAgent([bad]);
+    const error = await rejectionOf(ctx.run(agent, 'hi'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(`agent.run resolved a ChatResponse whose ${field} is ${shown} (expected ${expected} >= 0)`);
+    expect(agent.calls).toHaveLength(1);
+    for (const counter of ['inputTokens', 'outputTokens', 'costMicrocents', 'requestCount', 'processingTimeMs'] as const) {
+      expect(Number.isFinite(ctx.usage[counter]) && ctx.usage[counter] >= 0).toBe(true);
+    }
+  });
+
+  it('keeps run totals exact numbers in a pipeline: no NaN, negative or string concatenation', async () => {
+    const good = createMockAgent([{ output: 'ok', costMicrocents: 300 }]);
+    const bad = createMockAgent([response({ costMicrocents: '500' as never })]);
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { a: step((ctx) => ctx.run(good, 'hi')), b: step((ctx) => ctx.run(bad, 'hi')) },
+      outputStep: 'a',
+      config: new PipelineConfig({ onError: 'continue' }),
+    });
+    const result = await pipeline.execute({});
+    expect((result.errors.b as StepExecutionError).originalError).toBeInstanceOf(TypeError);
+    expect(result.usage?.totalCostMicrocents).toBe(300);
+    expect(result.usage?.totalRequestCount).toBe(2);
+  });
+
+  it('refuses malformed usage attached to a failed attempt, without retrying', async () => {
+    const ctx = contextWith({ retries: 2 });
+    const failure = attachReportedUsage(new Error('bad output'), response({ costMicrocents: -7, inputTokens: 10 }));
+    const agent = createMockAgent<string>([failure]);
+    const error = await rejectionOf(ctx.run(agent, 'hi'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/costMicrocents is -7 \(expected an integer >= 0\)/);
+    expect((error as Error).cause).toBe(failure);
+    expect(agent.calls).toHaveLength(1);
+    expect(ctx.usage).toMatchObject({ inputTokens: 10, costMicrocents: 0, requestCount: 1 });
+  });
+});
+
+describe('ctx.run: what is retried, and what is counted', () => {
+  it('retries an error it cannot classify (a plain Error from a hand-written agent)', async () => {
+    const agent = createMockAgent<string>([new Error('flaky'), { output: 'ok' }]);
+    await expect(contextWith({ retries: 1 }).run(agent, 'hi')).resolves.toMatchObject({ output: 'ok' });
+    expect(agent.calls).toHaveLength(2);
+  });
+
+  it.each([
+    ['a status 401', Object.assign(new Error('unauthorized'), { status: 401 })],
+    ['a statusCode 400', Object.assign(new Error('bad request'), { statusCode: 400 })],
+  ])('does not retry %s from any client', async (_name, failure) => {
+    const agent = createMockAgent<string>([failure, { output: 'never' }]);
+    expect(await rejectionOf(contextWith({ retries: 2 }).run(agent, 'hi'))).toBe(failure);
+    expect(agent.calls).toHaveLength(1);
+  });
+
+  it('counts one request for a failed attempt that reported no usage', async () => {
+    const ctx = contextWith({ retries: 2 });
+    const agent = createMockAgent<string>([new Error('e1'), new Error('e2'), { output: 'ok', costMicrocents: 5 }]);
+    await ctx.run(agent, 'hi');
+    expect(ctx.usage).toMatchObject({ requestCount: 3, costMicrocents: 5 });
+  });
+
+  it('reports each retry to the run as call.retrying, with the backoff', async () => {
+    const agent = createMockAgent<string>([new Error('e1'), new Error('e2'), { output: 'ok' }]);
+    const pipeline = new Pipeline({ name: 'p', steps: { a: step({ retries: 2, retryDelay: 0.001 }, (ctx) => ctx.run(agent, 'hi')) } });
+    const events: unknown[] = [];
+    await new Promise<void>((resolve, reject) =>
+      pipeline.run({}).subscribe({ next: (event) => event.type === 'call.retrying' && events.push(event), error: reject, complete: resolve }),
+    );
+    expect(events).toEqual([
+      { type: 'call.retrying', stepId: 'a', attempt: 1, error: expect.objectContaining({ message: 'e1' }), delaySeconds: 0.001 },
+      { type: 'call.retrying', stepId: 'a', attempt: 2, error: expect.objectContaining({ message: 'e2' }), delaySeconds: 0.002 },
+    ]);
+  });
+});

@@ -1,6 +1,14 @@
-import { CostBudgetExceededError, StepExecutionError, StepTimeoutError, WorkerLostError } from 'fastroai';
+import { CostBudgetExceededError, StepExecutionError, StepTimeoutError, StepUsage, WorkerLostError } from 'fastroai';
 
 describe('StepExecutionError', () => {
+  it('carries the usage the failed step was billed, an empty StepUsage when none was given', () => {
+    const usage = new StepUsage({ requestCount: 3, costMicrocents: 1_050 });
+    expect(new StepExecutionError('a', new Error('x'), usage).usage).toBe(usage);
+    const none = new StepExecutionError('a', new Error('x')).usage;
+    expect(none).toBeInstanceOf(StepUsage);
+    expect(none.requestCount).toBe(0);
+  });
+
   it("has stepId, originalError and the message \"Step 'x' failed: <original message>\"", () => {
     const original = new TypeError('cannot read property');
     const error = new StepExecutionError('classify', original);

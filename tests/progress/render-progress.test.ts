@@ -74,7 +74,7 @@ describe('renderProgress off a terminal: plain lines', () => {
     at(300, { type: 'step.retrying', stepId: 'lookup', attempt: 1, error: new Error('rate limited'), delaySeconds: 0.5 });
     at(380, { type: 'step.completed', stepId: 'classify', level: 1, output: 'invoice', usage: new StepUsage({ costMicrocents: 1_100 }), durationMs: 259 });
     at(800, { type: 'step.started', stepId: 'lookup', level: 1, attempt: 2 });
-    at(900, { type: 'step.failed', stepId: 'lookup', level: 1, error: new Error("Step 'lookup' failed: rate limited") });
+    at(900, { type: 'step.failed', stepId: 'lookup', level: 1, error: new Error("Step 'lookup' failed: rate limited"), usage: new StepUsage() });
     at(900, { type: 'step.skipped', stepId: 'calculate', reason: "dependency 'lookup' failed" });
     at(900, { type: 'level.completed', level: 1, stepIds: ['classify', 'lookup'] });
     at(900, { type: 'level.completed', level: 2, stepIds: ['calculate'] });
@@ -159,7 +159,7 @@ describe('renderProgress off a terminal: plain lines', () => {
     const output = captureOutput();
     const done = renderProgressWith(events, { output, width: 40 }, environment());
     events.next({ type: 'pipeline.started', pipeline: 'p', runId: 'r', levels: [['a']] });
-    events.next({ type: 'step.failed', stepId: 'a', level: 0, error: new Error('x'.repeat(200)) });
+    events.next({ type: 'step.failed', stepId: 'a', level: 0, error: new Error('x'.repeat(200)), usage: new StepUsage() });
     events.error(new Error('y'.repeat(200)));
     await expect(done).rejects.toThrow('y'.repeat(200));
     const lines = output.text().trimEnd().split('\n');
@@ -265,7 +265,7 @@ describe('renderProgress on a terminal: bars and a line per step', () => {
     const output = captureOutput({ isTTY: true, columns: 200 });
     const done = renderProgressWith(events, { output, width: 30 }, environment());
     events.next({ type: 'pipeline.started', pipeline: 'p', runId: 'r', levels: [['a']] });
-    events.next({ type: 'step.failed', stepId: 'a', level: 0, error: new Error('z'.repeat(100)) });
+    events.next({ type: 'step.failed', stepId: 'a', level: 0, error: new Error('z'.repeat(100)), usage: new StepUsage() });
     events.next({ type: 'pipeline.completed', result: result() });
     events.complete();
     await done;

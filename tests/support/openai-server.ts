@@ -28,7 +28,15 @@ export type ScriptedAnswer =
       /** Sends the deltas, then holds the connection open without finishing. */
       stall?: boolean;
     }
-  | { kind: 'error'; status: number; message?: string; headers?: Record<string, string> }
+  | {
+      kind: 'error';
+      status: number;
+      message?: string;
+      headers?: Record<string, string>;
+      /** The error's `type` and `code` (OpenAI's `insufficient_quota`, …). @default 'server_error', null */
+      type?: string;
+      code?: string;
+    }
   /** Never answers: the request stays open until the client closes the connection. */
   | { kind: 'hang' };
 
@@ -89,19 +97,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      let closed = false;
       const socket = req.socket;
-      const closedPromise = new Promise<void>((resolve) => {
-        if (socket.destroyed) {
-          closed = true;
-          resolve();
-        } else {
-          socket.once('close', () => {
-            closed = true;
-            resolve();
-          });
-        }
-      });
+      const closedPromise = closedOf(socket);
       const raw = Buffer.concat(chunks).toString('utf8');
       const request: ReceivedRequest = {
         method: req.method ?? '',
@@ -109,7 +106,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         headers: req.headers,
         body: raw === '' ? undefined : JSON.parse(raw),
         closed: closedPromise,
-        isClosed: () => closed,
+        isClosed: () => socket.destroyed,
       };
       requests.push(request);
       counter += 1;
@@ -137,7 +134,9 @@ function answerWith(res: ServerResponse, answer: ScriptedAnswer, id: string, req
       return;
     case 'error':
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(JSON.stringify({ error: { message: answer.message ?? `status ${answer.status}`, type: 'server_error', code: null } }));
+      res.end(
+        JSON.stringify({ error: { message: answer.message ?? `status ${answer.status}`, type: answer.type ?? 'server_error', code: answer.code ?? null } }),
+      );
       return;
     case 'json': {
       const toolCalls = answer.toolCalls ?? [];
@@ -197,6 +196,18 @@ function toOpenAIUsage(usage: ScriptedUsage) {
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** One promise per connection (not one listener per request: keep-alive connections carry many). */
+const socketClosed = new WeakMap<Socket, Promise<void>>();
+
+function closedOf(socket: Socket): Promise<void> {
+  let closed = socketClosed.get(socket);
+  if (closed === undefined) {
+    closed = socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socketClosed.set(socket, closed);
+  }
+  return closed;
 }
 
 function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {

@@ -130,6 +130,70 @@ describe('OpenTelemetryTracer', () => {
     await expect(new OpenTelemetryTracer().span('nothing', async (traceId) => traceId)).resolves.toBe('');
   });
 
+  describe('a backend that throws', () => {
+    let warn: jest.SpyInstance;
+    beforeEach(() => {
+      warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    });
+    afterEach(() => warn.mockRestore());
+
+    /** An OpenTelemetry tracer whose spans throw from `method`, or whose startActiveSpan throws. */
+    function brokenBackend(method: 'startActiveSpan' | 'end' | 'setStatus' | 'spanContext' | 'recordException' | 'setAttribute') {
+      const real = provider.getTracer('broken');
+      const breakSpan = (span: any) =>
+        new Proxy(span, {
+          get(target, key) {
+            if (key === method) {
+              return () => {
+                throw new Error(`${method} broken`);
+              };
+            }
+            const value = target[key];
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      return {
+        startSpan: real.startSpan.bind(real),
+        startActiveSpan(name: string, options: unknown, fn: (span: any) => unknown) {
+          if (method === 'startActiveSpan') throw new Error('startActiveSpan broken');
+          return real.startActiveSpan(name, options as never, (span) => fn(breakSpan(span)));
+        },
+      } as any;
+    }
+
+    it.each(['startActiveSpan', 'end', 'setStatus', 'spanContext'] as const)(
+      'runs fn exactly once and returns its result when %s throws',
+      async (method) => {
+        const fn = jest.fn(async () => 'result');
+        await expect(new OpenTelemetryTracer(brokenBackend(method)).span('work', fn)).resolves.toBe('result');
+        expect(fn).toHaveBeenCalledTimes(1);
+        expect(warn).toHaveBeenCalledTimes(1);
+      },
+    );
+
+    it("rethrows fn's own error when recordException throws", async () => {
+      const failure = new Error('model down');
+      const fn = jest.fn(async () => {
+        throw failure;
+      });
+      await expect(new OpenTelemetryTracer(brokenBackend('recordException')).span('work', fn)).rejects.toBe(failure);
+      expect(fn).toHaveBeenCalledTimes(1);
+    });
+
+    it('never throws from logMetric or logError when the active span throws', () => {
+      const throwing = () => {
+        throw new Error('span broken');
+      };
+      const brokenSpan = { spanContext: () => ({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }), setAttribute: throwing, recordException: throwing, addEvent: throwing };
+      const otel = new OpenTelemetryTracer(provider.getTracer('x'));
+      context.with(trace.setSpan(context.active(), brokenSpan as never), () => {
+        expect(() => otel.logMetric('', 'input_tokens', 3)).not.toThrow();
+        expect(() => otel.logError('', new Error('x'), { stepId: 'a' })).not.toThrow();
+      });
+      expect(warn).toHaveBeenCalledTimes(1);
+    });
+  });
+
   describe('a pipeline run', () => {
     it('nests pipeline.<name> → step.<id> → fastroai.agent.run correctly across parallel steps', async () => {
       const costCalculator = new CostCalculator({

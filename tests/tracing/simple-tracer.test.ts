@@ -84,6 +84,65 @@ describe('SimpleTracer', () => {
   });
 });
 
+describe('SimpleTracer with a logger that throws', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+
+  const broken = (...levels: Array<'info' | 'error' | 'debug'>) => {
+    const logger = fakeLogger();
+    for (const level of levels) {
+      logger[level].mockImplementation(() => {
+        throw new Error(`${level} broken`);
+      });
+    }
+    return logger;
+  };
+
+  it('runs fn exactly once and returns its result when logger.info throws before and after', async () => {
+    const fn = jest.fn(async () => 'result');
+    await expect(new SimpleTracer(broken('info')).span('work', fn)).resolves.toBe('result');
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it("rethrows fn's own error when logger.error throws too", async () => {
+    const failure = new Error('model down');
+    const fn = jest.fn(async () => {
+      throw failure;
+    });
+    await expect(new SimpleTracer(broken('info', 'error')).span('work', fn)).rejects.toBe(failure);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('never throws from logMetric or logError', () => {
+    const tracer = new SimpleTracer(broken('debug', 'error'));
+    expect(() => tracer.logMetric('id', 'input_tokens', 1)).not.toThrow();
+    expect(() => tracer.logError('id', new Error('x'))).not.toThrow();
+  });
+
+  it('never throws on a value whose message getter throws', () => {
+    const hostile = Object.defineProperty(new Error('x'), 'message', {
+      get() {
+        throw new Error('no message for you');
+      },
+    });
+    expect(() => new SimpleTracer(fakeLogger()).logError('id', hostile)).not.toThrow();
+  });
+
+  it('reports the first failure of a tracer once with console.warn, and no later ones', async () => {
+    const tracer = new SimpleTracer(broken('info', 'debug'));
+    await tracer.span('a', async () => 1);
+    tracer.logMetric('id', 'm', 1);
+    await tracer.span('b', async () => 2);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatch(/SimpleTracer logger\.info threw \(Error: info broken\)/);
+    new SimpleTracer(broken('debug')).logMetric('id', 'm', 1);
+    expect(warn).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('NoOpTracer', () => {
   it('runs fn and returns its result', async () => {
     await expect(new NoOpTracer().span('x', async () => 'value')).resolves.toBe('value');

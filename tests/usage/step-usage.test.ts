@@ -15,6 +15,20 @@ const COUNTERS = [
 ] as const;
 
 describe('StepUsage', () => {
+  it.each([
+    ['costMicrocents', Number.NaN, /^StepUsage costMicrocents must be an integer >= 0, got NaN$/],
+    ['inputTokens', -1, /^StepUsage inputTokens must be an integer >= 0, got -1$/],
+    ['costMicrocents', '500', /^StepUsage costMicrocents must be an integer >= 0, got '500' \(a string\)$/],
+    ['requestCount', 0.5, /got 0\.5$/],
+    ['processingTimeMs', Infinity, /^StepUsage processingTimeMs must be a number >= 0, got Infinity$/],
+  ])('refuses %s = %p, naming the field', (field, value, message) => {
+    expect(() => new StepUsage({ [field]: value } as never)).toThrow(message);
+  });
+
+  it('accepts a fractional processingTimeMs', () => {
+    expect(new StepUsage({ processingTimeMs: 1.25 }).processingTimeMs).toBe(1.25);
+  });
+
   it('defaults every counter to 0 and model to undefined', () => {
     const usage = new StepUsage();
     for (const counter of COUNTERS) expect(usage[counter]).toBe(0);

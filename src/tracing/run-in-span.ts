@@ -1,0 +1,64 @@
+import { reportTracerFailure } from './call-safely';
+import type { Tracer } from './tracer';
+
+/**
+ * Runs `fn` inside `tracer.span(name, …)` so that the tracer can neither change the outcome nor
+ * make `fn` run twice (API.md §10):
+ *
+ * - `fn` runs exactly once, and its own result (value or error) is the result, as soon as it
+ *   settles: a span that resolves to something else, rejects after `fn` succeeded, or never
+ *   settles after `fn` did, changes nothing;
+ * - a span that throws synchronously, or settles without calling `fn`, is reported and `fn`
+ *   runs outside it (with the trace id `''`);
+ * - a span that calls `fn` twice gets the first call's promise again.
+ *
+ * Failures are reported once per tracer with `console.warn` (see {@link reportTracerFailure}).
+ */
+export function runInSpan<T>(
+  tracer: Tracer,
+  name: string,
+  fn: (traceId: string) => Promise<T>,
+  attributes?: Record<string, unknown>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let outcome: Promise<T> | undefined;
+    const runOnce = (traceId: unknown): Promise<T> => {
+      if (outcome === undefined) {
+        try {
+          outcome = Promise.resolve(fn(typeof traceId === 'string' ? traceId : ''));
+        } catch (error) {
+          outcome = Promise.reject(error);
+        }
+        outcome.then(resolve, reject);
+      }
+      return outcome;
+    };
+    const runOutside = (problem: unknown) => {
+      reportTracerFailure(tracer, `tracer.span('${name}')`, problem);
+      void runOnce('');
+    };
+    let span: unknown;
+    try {
+      span = tracer.span(name, runOnce, attributes);
+    } catch (error) {
+      if (outcome === undefined) runOutside(error);
+      else reportTracerFailure(tracer, `tracer.span('${name}')`, error);
+      return;
+    }
+    Promise.resolve(span).then(
+      () => {
+        if (outcome === undefined) runOutside(new Error('the span settled without calling its function'));
+      },
+      (error: unknown) => {
+        if (outcome === undefined) runOutside(error);
+        else {
+          // A rejection that is fn's own is the outcome already; any other is the tracer's.
+          outcome.then(
+            () => reportTracerFailure(tracer, `tracer.span('${name}')`, error),
+            () => undefined,
+          );
+        }
+      },
+    );
+  });
+}
