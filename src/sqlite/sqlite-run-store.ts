@@ -68,7 +68,11 @@ const STEP_COLUMNS = 'step_id, generation, status, output, usage, error, attempt
  * server, the embedded default. Processes on the same machine share the file: WAL mode, and
  * every check-then-write (a claim, a fenced batch) runs in one `BEGIN IMMEDIATE` transaction, so
  * the lease and the fencing epoch hold across processes. A batch of step records is one
- * transaction (`INSERT … ON CONFLICT DO NOTHING`: the first writer wins).
+ * transaction (`INSERT … ON CONFLICT DO NOTHING`: the first writer wins); a batch of one record
+ * is one statement with the epoch check inside it.
+ *
+ * better-sqlite3 is synchronous: a write that waits for another process's lock blocks this
+ * process's event loop for up to `busyTimeoutMs`.
  *
  * better-sqlite3 is loaded when the first store is built, not when fastroai is imported.
  *
@@ -139,6 +143,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
+    if (records.length === 1) return this.call(runId, () => [this.recordOneStep(runId, epoch, records[0])]);
     return this.call(runId, () =>
       this.immediate(() => {
         if (this.findRun(runId).epoch !== epoch) return records.map((): RecordOutcome => 'stale-epoch');
@@ -224,6 +229,23 @@ export class SqliteRunStore implements RunStore {
   /** Runs `work` in a `BEGIN IMMEDIATE` transaction: it holds the write lock from its first read. */
   private immediate<T>(work: () => T): T {
     return this.db.transaction(work).immediate();
+  }
+
+  /**
+   * One record in one statement (a chain's common case): the epoch check is part of the
+   * INSERT, so no explicit transaction is needed. When nothing was inserted, the epoch tells a
+   * stale writer from a duplicate; epochs only grow, so a stale insert stays stale.
+   */
+  private recordOneStep(runId: string, epoch: number, record: StepRecord): RecordOutcome {
+    const inserted = this.statement(
+      'recordOneStep',
+      `INSERT INTO fastroai_steps (run_id, ${STEP_COLUMNS})
+       SELECT @run_id, @step_id, @generation, @status, @output, @usage, @error, @attempts, @started_at, @ended_at, @worker_id
+       WHERE EXISTS (SELECT 1 FROM fastroai_runs WHERE run_id = @run_id AND epoch = @epoch)
+       ON CONFLICT (run_id, step_id, generation) DO NOTHING`,
+    ).run({ ...rowOfStep(runId, record), epoch });
+    if (inserted.changes === 1) return 'recorded';
+    return this.findRun(runId).epoch === epoch ? 'duplicate' : 'stale-epoch';
   }
 
   private findRun(runId: string): RunRow {

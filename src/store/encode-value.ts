@@ -4,6 +4,9 @@ import { STEP_USAGE_COUNTERS, StepUsage } from '../usage/step-usage';
 import type { EncodedValue } from './run-store';
 import { PAYLOAD_KEY, TAG_KEY, type ValueTag } from './value-tag';
 
+/** An own key that JSON must never carry (a naive reader's merge would set a prototype). */
+const PROTO_KEY = '__proto__';
+
 /** Deeper than this, the fast check gives up and the full encoder (which detects cycles) runs. */
 const FAST_CHECK_MAX_DEPTH = 256;
 
@@ -14,6 +17,9 @@ const FAST_CHECK_MAX_DEPTH = 256;
  *
  * A value that is already plain JSON (plain objects, arrays, strings, finite numbers, booleans,
  * null) costs one walk to check it plus one `JSON.stringify`.
+ *
+ * The stored JSON never has a `"__proto__"` key: an own `__proto__` property (or a key that
+ * looks like a tag) is stored as a `[key, value]` pair.
  *
  * Symbol-keyed and non-enumerable properties are left out, as `JSON.stringify` does; an object
  * with a null prototype comes back with `Object.prototype`. An `Error`
@@ -53,7 +59,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
       if (prototype !== Object.prototype && prototype !== null) return false;
       const record = value as Record<string, unknown>;
       for (const key of Object.keys(record)) {
-        if (key === TAG_KEY || !isPlainJson(record[key], depth + 1)) return false;
+        if (key === TAG_KEY || key === PROTO_KEY || !isPlainJson(record[key], depth + 1)) return false;
       }
       return true;
     }
@@ -137,19 +143,15 @@ class TaggingEncoder {
 
   private encodePlainObject(value: Record<string, unknown>): unknown {
     const keys = Object.keys(value);
-    if (keys.includes(TAG_KEY)) {
+    // A key that looks like a tag, or "__proto__", is stored inside a list of pairs: never as a key.
+    if (keys.includes(TAG_KEY) || keys.includes(PROTO_KEY)) {
       return tagged(
         'Object',
         keys.map((key) => [key, this.at(segmentOf(key), () => this.encode(value[key]))]),
       );
     }
     const copy: Record<string, unknown> = {};
-    for (const key of keys) {
-      const encoded = this.at(segmentOf(key), () => this.encode(value[key]));
-      // An own "__proto__" key stays an own property: plain assignment would set the prototype.
-      if (key === '__proto__') Object.defineProperty(copy, key, { value: encoded, enumerable: true, writable: true, configurable: true });
-      else copy[key] = encoded;
-    }
+    for (const key of keys) copy[key] = this.at(segmentOf(key), () => this.encode(value[key]));
     return copy;
   }
 

@@ -133,31 +133,48 @@ describe('SqliteRunStore', () => {
     await expect(store.close()).resolves.toBeUndefined();
   });
 
-  it('lets exactly one of several processes win a race to claim a run', async () => {
-    const setup = new SqliteRunStore({ path });
-    await setup.createRun(makeRunRecord('race', { leaseUntil: 0 }));
-    await setup.close();
-    const contenders = 4;
+  /** Starts one child per owner on the file; once all are ready, lets them act at once. */
+  async function raceChildren(mode: 'claim' | 'record', runId: string, contenders: number): Promise<{ outcome: string; epoch?: number }[]> {
     const script = join(__dirname, 'support', 'claim-run-child.ts');
     const children = Array.from({ length: contenders }, (_, index) =>
-      fork(script, [path, 'race', `child-${index}`], {
+      fork(script, [path, runId, `child-${index}`, mode, String(index + 1)], {
         execArgv: ['-r', 'ts-node/register/transpile-only'],
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       }),
     );
-    // Every child has opened the store before any claims: then all claim at once.
+    // Every child has opened the store before any acts: then all act at once.
     expect(await Promise.all(children.map(nextMessage))).toEqual(children.map(() => 'ready'));
     const answers = children.map(nextMessage);
     for (const child of children) child.send('go');
-    const outcomes = (await Promise.all(answers)) as { outcome: string; epoch?: number }[];
+    return (await Promise.all(answers)) as { outcome: string; epoch?: number }[];
+  }
+
+  it('lets exactly one of several processes win a race to claim a run', async () => {
+    const setup = new SqliteRunStore({ path });
+    await setup.createRun(makeRunRecord('race', { leaseUntil: 0 }));
+    await setup.close();
+    const outcomes = await raceChildren('claim', 'race', 4);
     const winners = outcomes.filter((outcome) => outcome.outcome === 'claimed');
     expect(winners).toHaveLength(1);
     expect(winners[0].epoch).toBe(2);
-    expect(outcomes.filter((outcome) => outcome.outcome === 'locked')).toHaveLength(contenders - 1);
+    expect(outcomes.filter((outcome) => outcome.outcome === 'locked')).toHaveLength(3);
     const check = new SqliteRunStore({ path });
     expect((await check.getRun('race'))?.run.epoch).toBe(2);
     await check.close();
-  }, 60_000);
+  }, 180_000);
+
+  it('records exactly one of several processes writing the same step record at once', async () => {
+    const setup = new SqliteRunStore({ path });
+    await setup.createRun(makeRunRecord('race'));
+    await setup.close();
+    const outcomes = await raceChildren('record', 'race', 3);
+    expect(outcomes.map((outcome) => outcome.outcome).sort()).toEqual(['duplicate', 'duplicate', 'recorded']);
+    const check = new SqliteRunStore({ path });
+    const steps = (await check.getRun('race'))!.steps;
+    expect(steps).toHaveLength(1);
+    expect(steps[0].workerId).toBe(`child-${outcomes.findIndex((outcome) => outcome.outcome === 'recorded')}`);
+    await check.close();
+  }, 180_000);
 });
 
 describe('loading better-sqlite3', () => {

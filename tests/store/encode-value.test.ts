@@ -138,6 +138,17 @@ describe('encodeValue and decodeValue', () => {
     });
   });
 
+  it('never writes a "__proto__" key, and gives an own __proto__ property back as one', () => {
+    const value = JSON.parse('{"a":{"__proto__":{"polluted":true},"b":1}}') as { a: Record<string, unknown> };
+    const text = encodeValue(value);
+    expect(text).not.toMatch(/"__proto__"\s*:/);
+    const back = decodeValue(text) as { a: Record<string, unknown> };
+    expect(Object.getPrototypeOf(back.a)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(back.a, '__proto__')?.value).toStrictEqual({ polluted: true });
+    expect(back).toStrictEqual(value);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   describe('values that cannot be stored', () => {
     function problemOf(value: unknown, stepId?: string): OutputNotStorableError {
       try {

@@ -173,6 +173,17 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect((await store.claimRun('r1', 'host:2:second', LEASE_MS)).epoch).toBe(2);
       });
 
+      it('lets exactly one of many concurrent claims by different owners win', async () => {
+        await store.createRun(makeRunRecord('r1', { leaseUntil: 0 }));
+        const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, index) => store.claimRun('r1', `host:${index}:racer`, LEASE_MS)));
+        const winners = settled.filter((outcome) => outcome.status === 'fulfilled');
+        expect(winners).toHaveLength(1);
+        expect(settled.filter((outcome) => outcome.status === 'rejected' && RunLockedError.isInstance(outcome.reason))).toHaveLength(9);
+        const run = (await store.getRun('r1'))!.run;
+        expect(run.epoch).toBe(2);
+        expect(run.owner).toBe((winners[0] as PromiseFulfilledResult<{ run: RunRecord }>).value.run.owner);
+      });
+
       it('rejects an unknown run with RunNotFoundError', async () => {
         const error = await rejectionOf(store.claimRun('missing', 'host:1:first', LEASE_MS));
         expect(RunNotFoundError.isInstance(error)).toBe(true);
@@ -255,6 +266,18 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         const outcomes = await store.recordSteps('r1', 1, records);
         expect(outcomes).toEqual(records.map(() => 'recorded'));
         expect((await store.getRun('r1'))?.steps.map((record) => record.stepId)).toEqual(records.map((record) => record.stepId));
+      });
+
+      it('records exactly one of many concurrent writes of one key', async () => {
+        const writes = Array.from({ length: 20 }, (_, index) => makeStepRecord('a', 1, { attempts: index + 1 }));
+        const outcomes = (await Promise.all(writes.map((record) => store.recordSteps('r1', 1, [record])))).map(([outcome]) => outcome);
+        expect(outcomes.filter((outcome) => outcome === 'recorded')).toHaveLength(1);
+        expect(outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(19);
+        expect((await store.getRun('r1'))?.steps).toStrictEqual([writes[outcomes.indexOf('recorded')]]);
+      });
+
+      it('answers an empty list for an empty batch', async () => {
+        expect(await store.recordSteps('r1', 1, [])).toEqual([]);
       });
 
       it('keeps generations of a step as separate records', async () => {
