@@ -5,9 +5,11 @@ import {
   type Attributes,
   type AttributeValue,
   type Span,
+  type SpanContext,
   type Tracer as OtelTracer,
 } from '@opentelemetry/api';
 import type { Tracer } from './tracer';
+import { runWithTraceId, traceIdForSpan } from './trace-id-scope';
 
 /** The instrumentation scope name of the default OpenTelemetry tracer. */
 export const OPEN_TELEMETRY_SCOPE = 'fastroai';
@@ -22,8 +24,9 @@ export const OPEN_TELEMETRY_SCOPE = 'fastroai';
  *   OpenTelemetry Node setup does (`AsyncLocalStorageContextManager`, or the Node SDK), or a
  *   span started after an `await` loses its parent.
  * - A failure records the exception on the span and sets its status to `ERROR`.
- * - The trace id handed to `fn` is the span's OpenTelemetry trace id (32 hex digits), or `''`
- *   when no tracer provider is registered (spans are then no-ops).
+ * - The trace id handed to `fn` is the span's OpenTelemetry trace id (32 hex digits), or,
+ *   when no tracer provider is registered (spans are then no-ops), a UUID shared by the spans
+ *   opened inside it, as the other tracers do.
  * - `logMetric` sets an attribute on the active span of that trace (agent calls log
  *   `input_tokens`, `output_tokens`, `cost_microcents`); `logError` records an exception event.
  *
@@ -43,10 +46,7 @@ export class OpenTelemetryTracer implements Tracer {
   span<T>(name: string, fn: (traceId: string) => Promise<T>, attributes?: Record<string, unknown>): Promise<T> {
     return this.tracer.startActiveSpan(name, { attributes: toAttributes(attributes) }, async (span: Span) => {
       try {
-        // Without a registered provider spans are no-ops with an all-zero trace id: hand out ''
-        // (no trace), as the NoOpTracer does, rather than an id that names nothing.
-        const context = span.spanContext();
-        const result = await fn(isSpanContextValid(context) ? context.traceId : '');
+        const result = await callWithTraceId(span.spanContext(), fn);
         span.setStatus({ code: SpanStatusCode.OK });
         return result;
       } catch (error) {
@@ -71,6 +71,18 @@ export class OpenTelemetryTracer implements Tracer {
     span.recordException(toException(error));
     if (context !== undefined) span.addEvent('fastroai.error.context', toAttributes(context));
   }
+}
+
+/**
+ * Calls `fn` with the span's OpenTelemetry trace id (32 hex digits: the id backends show, shared
+ * by nested spans through OpenTelemetry's context). Without a registered provider spans are
+ * no-ops with an all-zero id: then a UUID, as the other tracers hand out, shared by the spans
+ * opened inside this one.
+ */
+function callWithTraceId<T>(context: SpanContext, fn: (traceId: string) => Promise<T>): Promise<T> {
+  if (isSpanContextValid(context)) return fn(context.traceId);
+  const traceId = traceIdForSpan();
+  return runWithTraceId(traceId, () => fn(traceId));
 }
 
 /** The active span, when it belongs to the trace `traceId` (an empty id matches any). */

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Tracer } from './tracer';
+import { runWithTraceId, traceIdForSpan } from './trace-id-scope';
 
 /** Where a {@link SimpleTracer} writes: `console` fits, and so do pino and winston loggers. */
 export interface TracerLogger {
@@ -10,7 +10,8 @@ export interface TracerLogger {
 
 /**
  * A tracer that logs span starts, ends (with duration) and failures, metrics and errors,
- * each line prefixed with the first 8 characters of the span's trace id.
+ * each line prefixed with the first 8 characters of the span's trace id. A span opened inside
+ * another (a step inside its run) shares its trace id, so a run's lines can be grepped together.
  *
  * @example
  * await pipeline.execute(input, deps, new SimpleTracer());
@@ -24,12 +25,12 @@ export class SimpleTracer implements Tracer {
   }
 
   async span<T>(name: string, fn: (traceId: string) => Promise<T>, attributes?: Record<string, unknown>): Promise<T> {
-    const traceId = randomUUID();
+    const traceId = traceIdForSpan();
     const short = traceId.slice(0, 8);
     const start = performance.now();
     this.logger.info(`[${short}] Starting ${name}`, { traceId, span: name, ...attributes });
     try {
-      const result = await fn(traceId);
+      const result = await runWithTraceId(traceId, () => fn(traceId));
       const seconds = (performance.now() - start) / 1000;
       this.logger.info(`[${short}] Completed ${name} in ${seconds.toFixed(3)}s`, { traceId, span: name, durationSeconds: seconds });
       return result;

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import * as ts from 'typescript';
 
 /**
  * The package as someone else's project gets it: built, packed, the tarball installed in a
@@ -30,6 +31,12 @@ interface Variant {
   type: 'commonjs' | 'module';
   /** The consumer's file name; its extension decides the format under node16. */
   source: string;
+  /**
+   * Set when tsc only checks the types and a bundler makes the program: tsc cannot emit
+   * CommonJS under `moduleResolution: bundler` (TS5095), so, like esbuild, the test strips the
+   * types file by file into CommonJS.
+   */
+  bundleAs?: 'commonjs';
 }
 
 const variants: Variant[] = [
@@ -37,7 +44,7 @@ const variants: Variant[] = [
   { name: 'node-esm', moduleResolution: 'node', module: 'es2022', type: 'module', source: 'consumer.ts' },
   { name: 'node16-cjs', moduleResolution: 'node16', module: 'node16', type: 'commonjs', source: 'consumer.ts' },
   { name: 'node16-esm', moduleResolution: 'node16', module: 'node16', type: 'commonjs', source: 'consumer.mts' },
-  { name: 'bundler-cjs', moduleResolution: 'bundler', module: 'preserve', type: 'commonjs', source: 'consumer.cts' },
+  { name: 'bundler-cjs', moduleResolution: 'bundler', module: 'preserve', type: 'commonjs', source: 'consumer.ts', bundleAs: 'commonjs' },
   { name: 'bundler-esm', moduleResolution: 'bundler', module: 'esnext', type: 'module', source: 'consumer.ts' },
 ];
 
@@ -112,10 +119,27 @@ function compileAndRun(variant: Variant): Record<string, unknown> {
   writeFileSync(join(dir, variant.source), fixture.replace('// SUBPATH-IMPORTS', imports));
   const compiled = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(`tsc (${variant.name}) failed:\n${compiled.stdout}${compiled.stderr}`);
-  const output = join(dir, 'out', variant.source.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs').replace(/\.cts$/, '.cjs'));
+  let output = join(dir, 'out', variant.source.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs'));
+  if (variant.bundleAs === 'commonjs') {
+    output = join(dir, 'out', 'bundle.cjs');
+    writeFileSync(output, bundleAsCommonJs(readFileSync(join(dir, variant.source), 'utf8')));
+  }
   const ran = spawnSync(process.execPath, [output], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   if (ran.status !== 0) throw new Error(`consumer (${variant.name}) failed:\n${ran.stdout}${ran.stderr}`);
   return JSON.parse(ran.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+/** What a bundler emitting CommonJS makes of the consumer: its types stripped, its imports `require`s. */
+function bundleAsCommonJs(source: string): string {
+  return ts.transpileModule(source, {
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      esModuleInterop: true,
+    },
+  }).outputText;
 }
 
 describe('the packed package', () => {
@@ -124,6 +148,11 @@ describe('the packed package', () => {
     expect(packedFiles.filter((file) => file.endsWith('.map'))).toEqual([]);
     expect(packedFiles.filter((file) => /(^|\/)tests?\//.test(file) || /\.test(-d)?\.[jt]s$/.test(file))).toEqual([]);
     expect(packedFiles.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it("publishes StepContext's public constructor, and only that one (API.md §5)", () => {
+    const declaration = readFileSync(join(workDir, 'node_modules/fastroai/dist/src/context/step-context.d.ts'), 'utf8');
+    expect(declaration.match(/constructor\(.*\);/g)).toEqual(['constructor(options: StepContextOptions<Deps>);']);
   });
 
   it('declares tsyringe, rxjs and zod as peers, so the application and fastroai share one copy', () => {
