@@ -44,8 +44,11 @@ export interface PipelineOptions<Deps = unknown> {
 
 /** Options of {@link Pipeline.fromSteps}: step classes instead of a record and `dependencies`. */
 export interface FromStepsOptions<Deps = unknown> extends Omit<PipelineOptions<Deps>, 'steps' | 'dependencies' | 'outputStep'> {
-  /** `@Step` classes; their ids and `@DependsOn` make the DAG. Levels list them in this order. */
-  steps: readonly StepClass[];
+  /**
+   * `@Step` classes; their ids and `@DependsOn` make the DAG. Levels list them in this order.
+   * The pipeline's `Deps` is inferred from them (`BaseStep<Deps, …>`, `execute(ctx: StepContext<Deps>)`).
+   */
+  steps: readonly StepClass<StepLike<Deps, unknown>>[];
   /** The step whose output is the run's output, by id or class. @default the single step of the last level */
   outputStep?: string | StepClass;
 }

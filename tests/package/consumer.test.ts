@@ -53,6 +53,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let workDir: string;
 let packed: PackedPackage;
 let packedFiles: string[];
+/** The packed README's Installation section, and the tsconfig it gives (the consumers start from it). */
+let installation: string;
+let readmeCompilerOptions: Record<string, unknown>;
 
 beforeAll(() => {
   execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'pipe' });
@@ -66,6 +69,9 @@ beforeAll(() => {
   mkdirSync(modules);
   renameSync(join(workDir, 'package'), join(modules, 'fastroai'));
   packed = JSON.parse(readFileSync(join(modules, 'fastroai/package.json'), 'utf8')) as PackedPackage;
+  installation = sectionOf(readFileSync(join(modules, 'fastroai/README.md'), 'utf8'), '## Installation');
+  const tsconfigBlock = /```json\n([\s\S]*?)\n\s*```/.exec(installation);
+  readmeCompilerOptions = tsconfigBlock ? (JSON.parse(tsconfigBlock[1]) as { compilerOptions: Record<string, unknown> }).compilerOptions : {};
   // What npm would install next to it: its dependencies and the peers this repo has (the
   // application's own copies), plus the Node types every TypeScript project on Node has.
   const needed = [...Object.keys(packed.dependencies ?? {}), ...Object.keys(packed.peerDependencies ?? {}), '@types/node'];
@@ -75,11 +81,19 @@ beforeAll(() => {
     mkdirSync(dirname(join(modules, name)), { recursive: true });
     symlinkSync(target, join(modules, name), 'dir');
   }
-}, 180_000);
+}, 300_000);
 
 afterAll(() => {
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
 });
+
+/** The text of a `## ` section of a markdown file, up to the next one ('' when absent). */
+function sectionOf(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  if (start < 0) return '';
+  const next = markdown.indexOf('\n## ', start + heading.length);
+  return markdown.slice(start, next < 0 ? undefined : next);
+}
 
 /** The package's module sub-paths (`./package.json` and other non-module entries left out). */
 function moduleSubpaths(pkg: PackedPackage): string[] {
@@ -97,15 +111,11 @@ function compileAndRun(variant: Variant): Record<string, unknown> {
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: {
+        ...readmeCompilerOptions,
         target: 'ES2022',
         lib: ['ES2022'],
         module: variant.module,
         moduleResolution: variant.moduleResolution,
-        strict: true,
-        experimentalDecorators: true,
-        emitDecoratorMetadata: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
         types: ['node'],
         rootDir: '.',
         outDir: 'out',
@@ -150,6 +160,15 @@ describe('the packed package', () => {
     expect(packedFiles.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
   });
 
+  it('has a README that says what to install next to it, the tsconfig it needs and how to use a built tarball', () => {
+    expect(installation).toContain('npm install fastroai tsyringe rxjs zod reflect-metadata');
+    expect(installation).toContain("import 'reflect-metadata';");
+    expect(installation).toContain('@ai-sdk/anthropic');
+    expect(readmeCompilerOptions).toMatchObject({ experimentalDecorators: true, emitDecoratorMetadata: true, skipLibCheck: true });
+    expect(installation).toContain('npm run build && npm pack');
+    expect(installation).toMatch(/npm install \S*fastroai-0\.1\.0\.tgz/);
+  });
+
   it("publishes StepContext's public constructor, and only that one (API.md §5)", () => {
     const declaration = readFileSync(join(workDir, 'node_modules/fastroai/dist/src/context/step-context.d.ts'), 'utf8');
     expect(declaration.match(/constructor\(.*\);/g)).toEqual(['constructor(options: StepContextOptions<Deps>);']);
@@ -190,6 +209,6 @@ describe('the packed package', () => {
       expect(Object.keys(subpaths).sort()).toEqual(moduleSubpaths(packed).sort());
       for (const count of Object.values(subpaths)) expect(count).toBeGreaterThan(0);
     },
-    120_000,
+    240_000,
   );
 });
