@@ -9,6 +9,7 @@ import { formatIdList } from '../graph/format-id-list';
 import { isStepClass, isStepInstance, type StepClass, type StepLike, type StepOutput } from '../steps/base-step';
 import { nameOfClass, readStepDeclaration } from '../steps/read-step-declaration';
 import { applyStepDeclarations } from './apply-step-declarations';
+import type { DepsOfSteps } from './deps-of-steps';
 import type { Tracer } from '../tracing/tracer';
 import type { PipelineDefinition, StepSource } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
@@ -46,7 +47,7 @@ export interface PipelineOptions<Deps = unknown> {
 export interface FromStepsOptions<Deps = unknown> extends Omit<PipelineOptions<Deps>, 'steps' | 'dependencies' | 'outputStep'> {
   /**
    * `@Step` classes; their ids and `@DependsOn` make the DAG. Levels list them in this order.
-   * The pipeline's `Deps` is inferred from them (`BaseStep<Deps, …>`, `execute(ctx: StepContext<Deps>)`).
+   * The pipeline's `Deps` is inferred from them: every step's `execute(ctx: StepContext<Deps>)`.
    */
   steps: readonly StepClass<StepLike<Deps, unknown>>[];
   /** The step whose output is the run's output, by id or class. @default the single step of the last level */
@@ -126,6 +127,15 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    * @example
    * const pipeline = Pipeline.fromSteps({ name: 'document_processor', steps: [ExtractStep, ClassifyStep] });
    */
+  // With no type arguments, Deps is read from the step classes and the output type from
+  // `outputStep`. An explicit `<Deps>` skips the first two overloads (TypeScript infers all type
+  // arguments or none, TypeScript#26242), so the output is then unknown.
+  static fromSteps<const S extends readonly StepClass[], C extends StepClass>(
+    options: FromStepsOptions<DepsOfSteps<S>> & { steps: S; outputStep: C },
+  ): Pipeline<DepsOfSteps<S>, Record<string, unknown>, StepOutput<C>>;
+  static fromSteps<const S extends readonly StepClass[]>(
+    options: FromStepsOptions<DepsOfSteps<S>> & { steps: S },
+  ): Pipeline<DepsOfSteps<S>, Record<string, unknown>, unknown>;
   static fromSteps<Deps = unknown, Input = Record<string, unknown>, C extends StepClass = StepClass>(
     options: FromStepsOptions<Deps> & { outputStep: C },
   ): Pipeline<Deps, Input, StepOutput<C>>;

@@ -2,7 +2,7 @@
  * The common paths infer their types with no type arguments (issue 8): a pipeline's `Deps`
  * from its steps, its output from `outputStep`, and `ctx.deps` from an annotated `ctx`.
  */
-import { BaseStep, Pipeline, Step, StepContext, step, type PipelineResult } from 'fastroai';
+import { BaseStep, Pipeline, Step, StepContext, step, type PipelineResult, type StepClass } from 'fastroai';
 import { assertType, type Equal } from './type-assertions';
 
 interface AppDeps {
@@ -93,3 +93,25 @@ const explicitOutput = step<number>(() => 1);
 assertType<Equal<typeof explicitOutput, BaseStep<any, number>>>();
 
 void [resultOf, noOutput, byId, explicit, curried, fromFunctions, loose, explicitOutput];
+
+// Steps that need different deps: the pipeline needs all of them.
+interface DbDeps {
+  db: string;
+}
+@Step()
+class SaveStep extends BaseStep<DbDeps, boolean> {
+  execute(ctx: StepContext<DbDeps>): boolean {
+    return ctx.deps.db !== '';
+  }
+}
+const mixed = Pipeline.fromSteps({ name: 'mixed', steps: [ExtractStep, ClockStep, SaveStep], outputStep: SaveStep });
+assertType<Equal<typeof mixed, Pipeline<AppDeps & DbDeps, Record<string, unknown>, boolean>>>();
+async function mixedDeps() {
+  await mixed.execute({}, { apiKey: 'k', db: 'd' });
+  // @ts-expect-error SaveStep needs db too.
+  await mixed.execute({}, { apiKey: 'k' });
+}
+// A list typed as StepClass[] (API.md §4) still compiles.
+declare const someClasses: StepClass[];
+Pipeline.fromSteps({ name: 'list', steps: someClasses });
+void mixedDeps;
