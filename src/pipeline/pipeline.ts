@@ -116,6 +116,9 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     };
   }
 
+  // With no type arguments, Deps is read from the step classes and the output type from
+  // `outputStep`. An explicit `<Deps>` skips the first two overloads (TypeScript infers all type
+  // arguments or none, TypeScript#26242), so the output is then unknown.
   /**
    * Builds a pipeline from `@Step` classes: ids and configs from `@Step`, the DAG from
    * `@DependsOn`. The same as `new Pipeline({ steps, dependencies })` with the record and
@@ -125,11 +128,9 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    *   with one id, `@DependsOn` without `@Step` or on a class not among `steps`, a thunk that
    *   returns nothing, invalid `@Step` options; and every error of the constructor
    * @example
-   * const pipeline = Pipeline.fromSteps({ name: 'document_processor', steps: [ExtractStep, ClassifyStep] });
+   * // Pipeline<AppDeps, Record<string, unknown>, Classification>, from the steps' types
+   * const pipeline = Pipeline.fromSteps({ name: 'document_processor', steps: [ExtractStep, ClassifyStep], outputStep: ClassifyStep });
    */
-  // With no type arguments, Deps is read from the step classes and the output type from
-  // `outputStep`. An explicit `<Deps>` skips the first two overloads (TypeScript infers all type
-  // arguments or none, TypeScript#26242), so the output is then unknown.
   static fromSteps<const S extends readonly StepClass[], C extends StepClass>(
     options: FromStepsOptions<DepsOfSteps<S>> & { steps: S; outputStep: C },
   ): Pipeline<DepsOfSteps<S>, Record<string, unknown>, StepOutput<C>>;
