@@ -88,9 +88,11 @@ class CalculateStep extends BaseStep<AppDeps, { kind: string; customer: string; 
 container.registerInstance(MarketDataClient, new MarketDataClient({ EUR: 1.08, GBP: 1.27 }));
 container.registerInstance(CLASSIFIER, createMockAgent([{ output: 'invoice', inputTokens: 57, outputTokens: 2, costMicrocents: 10, delayMs: 25 }]));
 
-const pipeline = Pipeline.fromSteps<AppDeps>({
+// No type arguments: AppDeps comes from the steps, the output type from outputStep.
+const pipeline = Pipeline.fromSteps({
   name: 'document_processor',
   steps: [ExtractStep, ClassifyStep, MarketStep, FetchUserStep, CalculateStep],
+  outputStep: CalculateStep,
 });
 
 async function main() {

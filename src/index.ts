@@ -20,7 +20,7 @@ export { ConversationState, ConversationStatus } from './conversation/conversati
 
 /* Usage */
 export { StepUsage, type StepUsageFields } from './usage/step-usage';
-export { PipelineUsage } from './usage/pipeline-usage';
+export { PipelineUsage, type PipelineUsageFields } from './usage/pipeline-usage';
 export { attachReportedUsage, reportedUsageOf } from './usage/reported-usage';
 
 /* Agents */

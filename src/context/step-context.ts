@@ -85,23 +85,36 @@ export class StepContext<Deps = unknown> {
   private abortReason: unknown;
   private aborted: boolean;
 
+  // Two overloads: the engine's comes first and is left out of the published types
+  // (stripInternal); the public one comes last, so `ConstructorParameters<typeof StepContext>`
+  // names it. An `@internal` tag in the public overload's JSDoc would drop it from the .d.ts
+  // too (issue 8: `new StepContext({...})` failed with TS2554 in a consumer).
   /**
-   * @param options the step's id, the run's input and deps, the outputs it may read, …
-   * @param index @internal the engine's path: `options` is then the run (a `StepRunView`), and
-   *   this is one attempt of step `index`, with the resolved `config` and the `usage` of earlier
-   *   attempts. (Positional, not an object: the engine makes one context per step attempt.)
+   * @internal The engine's path: one attempt of step `index` of `run`, with the resolved
+   * `config` and the usage of earlier attempts. Positional, not an object: the engine makes one
+   * context per step attempt, on the scheduler's hot path.
    */
-  constructor(options: StepContextOptions<Deps>, index?: number, config?: StepConfig, usage?: StepUsage) {
+  constructor(run: StepRunView, index: number, config: StepConfig, usage: StepUsage | undefined);
+  /**
+   * A context built by hand, e.g. to unit-test a step: every output in `stepOutputs` is visible
+   * to `getDependency`.
+   *
+   * @param options the step's id, the run's input and deps, the outputs it may read, and
+   *   optionally its tracer, config and signal
+   */
+  constructor(options: StepContextOptions<Deps>);
+  constructor(options: StepContextOptions<Deps> | StepRunView, index?: number, config?: StepConfig, usage?: StepUsage) {
     if (index === undefined) {
-      checkOptionKeys('StepContext options', options, STEP_CONTEXT_OPTION_KEYS, (message) => new TypeError(message));
-      this.config = options.config ?? new StepConfig();
+      const own = options as StepContextOptions<Deps>;
+      checkOptionKeys('StepContext options', own, STEP_CONTEXT_OPTION_KEYS, (message) => new TypeError(message));
+      this.config = own.config ?? new StepConfig();
       this.accumulatedUsage = undefined;
-      this.view = new RecordRunView(options);
+      this.view = new RecordRunView(own);
       this.index = 0;
     } else {
       this.config = config!;
       this.accumulatedUsage = usage;
-      this.view = options as unknown as StepRunView;
+      this.view = options as StepRunView;
       this.index = index;
     }
     this.controller = undefined;

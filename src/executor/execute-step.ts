@@ -1,5 +1,5 @@
 import { backoffSeconds, isRetryableAtStepLevel } from '../context/retry-policy';
-import { StepContext, type StepContextOptions } from '../context/step-context';
+import { StepContext } from '../context/step-context';
 import { startAttemptDeadline, type AttemptDeadline } from './attempt-deadline';
 import { executeInSpan } from './execute-in-span';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
@@ -20,7 +20,7 @@ export function executeStep(scope: StepRunScope, index: number): void {
 
 function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
-  const ctx = new StepContext<unknown>(scope as unknown as StepContextOptions<unknown>, index, config, usage);
+  const ctx = new StepContext<unknown>(scope, index, config, usage);
   if (attempt > 1) scope.attemptStarted(index, attempt);
   const step = scope.stepAt(index);
   const tracer = scope.tracer;

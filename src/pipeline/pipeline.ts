@@ -11,6 +11,7 @@ import { unknownIdHint } from '../graph/unknown-id-hint';
 import { isStepClass, isStepInstance, type StepClass, type StepLike, type StepOutput } from '../steps/base-step';
 import { nameOfClass, readStepDeclaration } from '../steps/read-step-declaration';
 import { applyStepDeclarations } from './apply-step-declarations';
+import type { DepsOfSteps } from './deps-of-steps';
 import type { Tracer } from '../tracing/tracer';
 import type { PipelineDefinition, StepSource } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
@@ -79,8 +80,11 @@ export interface PipelineOptions<Deps = unknown> {
 
 /** Options of {@link Pipeline.fromSteps}: step classes instead of a record and `dependencies`. */
 export interface FromStepsOptions<Deps = unknown> extends Omit<PipelineOptions<Deps>, 'steps' | 'dependencies' | 'outputStep'> {
-  /** `@Step` classes; their ids and `@DependsOn` make the DAG. Levels list them in this order. */
-  steps: readonly StepClass[];
+  /**
+   * `@Step` classes; their ids and `@DependsOn` make the DAG. Levels list them in this order.
+   * The pipeline's `Deps` is inferred from them: every step's `execute(ctx: StepContext<Deps>)`.
+   */
+  steps: readonly StepClass<StepLike<Deps, unknown>>[];
   /** The step whose output is the run's output, by id or class. @default the single step of the last level */
   outputStep?: string | StepClass;
 }
@@ -186,6 +190,9 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     };
   }
 
+  // With no type arguments, Deps is read from the step classes and the output type from
+  // `outputStep`. An explicit `<Deps>` skips the first two overloads (TypeScript infers all type
+  // arguments or none, TypeScript#26242), so the output is then unknown.
   /**
    * Builds a pipeline from `@Step` classes: ids and configs from `@Step`, the DAG from
    * `@DependsOn`. The same as `new Pipeline({ steps, dependencies })` with the record and
@@ -195,8 +202,15 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    *   with one id, `@DependsOn` without `@Step` or on a class not among `steps`, a thunk that
    *   returns nothing, invalid `@Step` options; and every error of the constructor
    * @example
-   * const pipeline = Pipeline.fromSteps({ name: 'document_processor', steps: [ExtractStep, ClassifyStep] });
+   * // Pipeline<AppDeps, Record<string, unknown>, Classification>, from the steps' types
+   * const pipeline = Pipeline.fromSteps({ name: 'document_processor', steps: [ExtractStep, ClassifyStep], outputStep: ClassifyStep });
    */
+  static fromSteps<const S extends readonly StepClass[], C extends StepClass>(
+    options: FromStepsOptions<DepsOfSteps<S>> & { steps: S; outputStep: C },
+  ): Pipeline<DepsOfSteps<S>, Record<string, unknown>, StepOutput<C>>;
+  static fromSteps<const S extends readonly StepClass[]>(
+    options: FromStepsOptions<DepsOfSteps<S>> & { steps: S },
+  ): Pipeline<DepsOfSteps<S>, Record<string, unknown>, unknown>;
   static fromSteps<Deps = unknown, Input = Record<string, unknown>, C extends StepClass = StepClass>(
     options: FromStepsOptions<Deps> & { outputStep: C },
   ): Pipeline<Deps, Input, StepOutput<C>>;

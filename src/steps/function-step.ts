@@ -3,12 +3,13 @@ import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import type { StepContext } from '../context/step-context';
 import { BaseStep } from './base-step';
 
-type StepFunction<O> = (ctx: StepContext<any>) => O | Promise<O>;
+/** The function of a {@link step}: its `ctx` is a `StepContext<Deps>`. */
+type StepFunction<O, Deps> = (ctx: StepContext<Deps>) => O | Promise<O>;
 
 /** A step made from a function by {@link step}. */
-export class FunctionStep<O> extends BaseStep<any, Awaited<O>> {
+export class FunctionStep<O, Deps = any> extends BaseStep<Deps, Awaited<O>> {
   constructor(
-    private readonly fn: StepFunction<O>,
+    private readonly fn: StepFunction<O, Deps>,
     config?: StepConfig,
   ) {
     super();
@@ -19,7 +20,7 @@ export class FunctionStep<O> extends BaseStep<any, Awaited<O>> {
     this.config = config ?? new StepConfig();
   }
 
-  execute(ctx: StepContext<any>): Promise<Awaited<O>> | Awaited<O> {
+  execute(ctx: StepContext<Deps>): Promise<Awaited<O>> | Awaited<O> {
     return this.fn(ctx) as Promise<Awaited<O>> | Awaited<O>;
   }
 }
@@ -27,20 +28,25 @@ export class FunctionStep<O> extends BaseStep<any, Awaited<O>> {
 /**
  * Makes a step from a function, sync or async (the original's `@step` decorator).
  *
+ * `ctx.deps` is typed by the `ctx` annotation, `step((ctx: StepContext<AppDeps>) => …)`, and the
+ * step is then a `BaseStep<AppDeps, …>`, from which `new Pipeline({ steps })` infers its `Deps`.
+ * Without an annotation it takes the `Deps` of the pipeline it is written in
+ * (`new Pipeline<AppDeps>({ steps: { a: step((ctx) => …) } })`), else `any` (API.md §3).
+ *
  * @example
  * const extract = step((ctx) => ctx.getInput<string>('document').split(' '));
  * const classify = step({ timeout: 30, retries: 2 }, async (ctx) => (await ctx.run(agent, 'Classify')).output);
  * const summarize = step({ retries: 1 })(async (ctx) => '...');
  */
-export function step<O>(fn: StepFunction<O>): BaseStep<any, Awaited<O>>;
-export function step(options: StepConfigOptions): <O>(fn: StepFunction<O>) => BaseStep<any, Awaited<O>>;
-export function step<O>(options: StepConfigOptions, fn: StepFunction<O>): BaseStep<any, Awaited<O>>;
-export function step<O>(
-  fnOrOptions: StepFunction<O> | StepConfigOptions,
-  fn?: StepFunction<O>,
-): BaseStep<any, Awaited<O>> | (<P>(fn: StepFunction<P>) => BaseStep<any, Awaited<P>>) {
+export function step<O, Deps = any>(fn: StepFunction<O, Deps>): BaseStep<Deps, Awaited<O>>;
+export function step(options: StepConfigOptions): <O, Deps = any>(fn: StepFunction<O, Deps>) => BaseStep<Deps, Awaited<O>>;
+export function step<O, Deps = any>(options: StepConfigOptions, fn: StepFunction<O, Deps>): BaseStep<Deps, Awaited<O>>;
+export function step<O, Deps>(
+  fnOrOptions: StepFunction<O, Deps> | StepConfigOptions,
+  fn?: StepFunction<O, Deps>,
+): BaseStep<Deps, Awaited<O>> | (<P, D>(fn: StepFunction<P, D>) => BaseStep<D, Awaited<P>>) {
   if (typeof fnOrOptions === 'function') return new FunctionStep(fnOrOptions, new StepConfig());
   const config = new StepConfig(fnOrOptions);
   if (fn !== undefined) return new FunctionStep(fn, config);
-  return <P>(later: StepFunction<P>) => new FunctionStep(later, config);
+  return <P, D>(later: StepFunction<P, D>) => new FunctionStep(later, config);
 }

@@ -5,10 +5,12 @@ import {
   type Attributes,
   type AttributeValue,
   type Span,
+  type SpanContext,
   type Tracer as OtelTracer,
 } from '@opentelemetry/api';
 import { callSafely, reportTracerFailure } from './call-safely';
 import type { Tracer } from './tracer';
+import { runWithTraceId, traceIdForSpan } from './trace-id-scope';
 
 /** The instrumentation scope name of the default OpenTelemetry tracer. */
 export const OPEN_TELEMETRY_SCOPE = 'fastroai';
@@ -23,8 +25,9 @@ export const OPEN_TELEMETRY_SCOPE = 'fastroai';
  *   OpenTelemetry Node setup does (`AsyncLocalStorageContextManager`, or the Node SDK), or a
  *   span started after an `await` loses its parent.
  * - A failure records the exception on the span and sets its status to `ERROR`.
- * - The trace id handed to `fn` is the span's OpenTelemetry trace id (32 hex digits), or `''`
- *   when no tracer provider is registered (spans are then no-ops).
+ * - The trace id handed to `fn` is the span's OpenTelemetry trace id (32 hex digits), or,
+ *   when no tracer provider is registered (spans are then no-ops), a UUID shared by the spans
+ *   opened inside it, as the other tracers do.
  * - `logMetric` sets an attribute on the active span of that trace (agent calls log
  *   `input_tokens`, `output_tokens`, `cost_microcents`); `logError` records an exception event.
  * - A backend that throws (an exporter, a span processor, a broken tracer) never changes the
@@ -62,24 +65,19 @@ export class OpenTelemetryTracer implements Tracer {
       // that did not call back runs fn outside a span.
       const settled = () => {
         if (outcome === undefined) reportTracerFailure(this, `OpenTelemetryTracer span '${name}'`, new Error('startActiveSpan did not call back'));
-        return runOnce('');
+        return callWithTraceId(undefined, runOnce);
       };
       return Promise.resolve(spanned).then(settled, settled);
     } catch (error) {
       reportTracerFailure(this, `OpenTelemetryTracer span '${name}'`, error);
-      return runOnce('');
+      return callWithTraceId(undefined, runOnce);
     }
   }
 
   private async runSpan<T>(span: Span, runOnce: (traceId: string) => Promise<T>): Promise<T> {
-    // Without a registered provider spans are no-ops with an all-zero trace id: hand out ''
-    // (no trace), as the NoOpTracer does, rather than an id that names nothing.
-    const traceId = callSafely(this, 'OpenTelemetryTracer span.spanContext', () => {
-      const context = span.spanContext();
-      return isSpanContextValid(context) ? context.traceId : '';
-    }, '');
+    const context = callSafely(this, 'OpenTelemetryTracer span.spanContext', () => span.spanContext(), undefined);
     try {
-      const result = await runOnce(traceId ?? '');
+      const result = await callWithTraceId(context, runOnce);
       callSafely(this, 'OpenTelemetryTracer span.setStatus', () => span.setStatus({ code: SpanStatusCode.OK }));
       return result;
     } catch (error) {
@@ -109,6 +107,22 @@ export class OpenTelemetryTracer implements Tracer {
       if (context !== undefined) span.addEvent('fastroai.error.context', toAttributes(context));
     });
   }
+}
+
+/**
+ * Calls `fn` with the span's OpenTelemetry trace id (32 hex digits: the id backends show, shared
+ * by nested spans through OpenTelemetry's context). Without a registered provider spans are
+ * no-ops with an all-zero id: then a UUID, as the other tracers hand out, shared by the spans
+ * opened inside this one.
+ */
+/**
+ * Calls `fn` with the span's OpenTelemetry trace id; without a registered provider (spans are
+ * no-ops with an all-zero id) or a span, with a UUID shared by the spans opened inside.
+ */
+function callWithTraceId<T>(context: SpanContext | undefined, fn: (traceId: string) => Promise<T>): Promise<T> {
+  if (context !== undefined && isSpanContextValid(context)) return fn(context.traceId);
+  const traceId = traceIdForSpan();
+  return runWithTraceId(traceId, () => fn(traceId));
 }
 
 /** The active span, when it belongs to the trace `traceId` (an empty id matches any). */

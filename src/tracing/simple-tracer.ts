@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { callSafely } from './call-safely';
 import type { Tracer } from './tracer';
+import { runWithTraceId, traceIdForSpan } from './trace-id-scope';
 
 /** Where a {@link SimpleTracer} writes: `console` fits, and so do pino and winston loggers. */
 export interface TracerLogger {
@@ -11,7 +11,8 @@ export interface TracerLogger {
 
 /**
  * A tracer that logs span starts, ends (with duration) and failures, metrics and errors,
- * each line prefixed with the first 8 characters of the span's trace id.
+ * each line prefixed with the first 8 characters of the span's trace id. A span opened inside
+ * another (a step inside its run) shares its trace id, so a run's lines can be grepped together.
  *
  * A logger that throws never changes the outcome: `span` still runs its function exactly once
  * and returns its result; the failure is reported once with `console.warn` and ignored.
@@ -28,13 +29,13 @@ export class SimpleTracer implements Tracer {
   }
 
   async span<T>(name: string, fn: (traceId: string) => Promise<T>, attributes?: Record<string, unknown>): Promise<T> {
-    const traceId = randomUUID();
+    const traceId = traceIdForSpan();
     const short = traceId.slice(0, 8);
     const start = performance.now();
     this.log('info', () => [`[${short}] Starting ${name}`, { traceId, span: name, ...attributes }]);
     let result: T;
     try {
-      result = await fn(traceId);
+      result = await runWithTraceId(traceId, () => fn(traceId));
     } catch (error) {
       const seconds = (performance.now() - start) / 1000;
       this.log('error', () => [`[${short}] FAILED ${name} after ${seconds.toFixed(3)}s: ${messageOf(error)}`, { traceId, span: name, error }]);

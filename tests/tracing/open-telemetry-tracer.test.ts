@@ -126,8 +126,12 @@ describe('OpenTelemetryTracer', () => {
     }
   });
 
-  it("hands out '' as trace id when no provider is registered (no-op spans)", async () => {
-    await expect(new OpenTelemetryTracer().span('nothing', async (traceId) => traceId)).resolves.toBe('');
+  it('hands out a UUID trace id, shared by nested spans, when no provider is registered (no-op spans)', async () => {
+    const tracer = new OpenTelemetryTracer();
+    const [outer, inner] = await tracer.span('nothing', async (traceId) => [traceId, await tracer.span('inner', async (id) => id)]);
+    expect(outer).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(inner).toBe(outer);
+    expect(await tracer.span('again', async (traceId) => traceId)).not.toBe(outer);
   });
 
   describe('a backend that throws', () => {

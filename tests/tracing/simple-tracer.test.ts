@@ -1,5 +1,7 @@
 import { NoOpTracer, Pipeline, SimpleTracer, step, type Tracer } from 'fastroai';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function fakeLogger() {
   return { info: jest.fn(), error: jest.fn(), debug: jest.fn() };
 }
@@ -73,6 +75,39 @@ describe('SimpleTracer', () => {
     } finally {
       info.mockRestore();
     }
+  });
+
+  it('hands spans opened inside a span, also after awaits and in parallel, the outer trace id (API.md §10)', async () => {
+    const tracer = new SimpleTracer(fakeLogger());
+    const seen: string[] = [];
+    const outer = await tracer.span('outer', async (id) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await Promise.all(
+        ['a', 'b'].map((name) =>
+          tracer.span(name, async (inner) => {
+            seen.push(inner, await tracer.span('deep', async (deep) => deep));
+          }),
+        ),
+      );
+      return id;
+    });
+    expect(outer).toMatch(UUID);
+    expect(seen).toEqual([outer, outer, outer, outer]);
+    // A span opened after the outer one ended starts a trace of its own.
+    expect(await tracer.span('later', async (id) => id)).not.toBe(outer);
+  });
+
+  it('gives every line of a pipeline run one trace id, and each run its own', async () => {
+    const logger = fakeLogger();
+    const tracer = new SimpleTracer(logger);
+    const pipeline = new Pipeline({ name: 'doc', steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });
+    await pipeline.execute({}, undefined, tracer);
+    await pipeline.execute({}, undefined, tracer);
+    const ids = logger.info.mock.calls.map((call) => (call[1] as { traceId: string }).traceId);
+    expect(ids).toHaveLength(12);
+    expect(new Set(ids.slice(0, 6)).size).toBe(1);
+    expect(new Set(ids.slice(6)).size).toBe(1);
+    expect(ids[6]).not.toBe(ids[0]);
   });
 
   it('traces a pipeline run: the pipeline span opens first and closes last', async () => {
@@ -162,4 +197,26 @@ describe('NoOpTracer', () => {
     expect(() => tracer.logMetric('id', 'm', 1)).not.toThrow();
     expect(() => tracer.logError('id', new Error('x'))).not.toThrow();
   });
+
+  it('takes every parameter of Tracer when typed as a NoOpTracer', async () => {
+    const tracer: NoOpTracer = new NoOpTracer();
+    tracer.logMetric('id', 'input_tokens', 1);
+    tracer.logError('id', new Error('x'), { stepId: 'a' });
+    await expect(tracer.span('x', async () => 1, { stepId: 'a' })).resolves.toBe(1);
+  });
+
+  it('hands fn a new UUID trace id outside any span (API.md §10)', async () => {
+    const tracer = new NoOpTracer();
+    const first = await tracer.span('x', async (id) => id);
+    expect(first).toMatch(UUID);
+    expect(await tracer.span('x', async (id) => id)).not.toBe(first);
+  });
+
+  it('hands fn the trace id of the span it is opened in', async () => {
+    const noop = new NoOpTracer();
+    const simple = new SimpleTracer(fakeLogger());
+    const [outer, inner] = await simple.span('run', async (id) => [id, await noop.span('call', async (nested) => nested)]);
+    expect(inner).toBe(outer);
+  });
 });
+

@@ -75,7 +75,7 @@ const notUndefined: Entities = ctx.getDependencyOrNone(ExtractStep);
 
 // Pipeline.fromSteps with an output class types the result's output.
 const pipeline = Pipeline.fromSteps({ name: 'typed', steps: [ExtractStep, CountStep], outputStep: CountStep });
-assertType<Equal<typeof pipeline, Pipeline<unknown, Record<string, unknown>, number>>>();
+assertType<Equal<typeof pipeline, Pipeline<MyDeps, Record<string, unknown>, number>>>();
 async function outputOf() {
   const result = await pipeline.execute({});
   assertType<Equal<typeof result.output, number | undefined>>();

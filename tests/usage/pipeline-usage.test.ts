@@ -54,6 +54,45 @@ describe('PipelineUsage', () => {
     expect(usage.steps.classify).toBe(classify);
   });
 
+  it('takes its fields when constructed, as the original does (API.md §7)', () => {
+    expect(new PipelineUsage({ totalCostMicrocents: 1_000_000 }).totalCostDollars).toBe(1);
+    const extract = new StepUsage({ inputTokens: 5 });
+    const steps = { extract };
+    const usage = new PipelineUsage({
+      totalInputTokens: 1,
+      totalOutputTokens: 2,
+      totalCacheReadTokens: 3,
+      totalCacheWriteTokens: 4,
+      totalInputAudioTokens: 5,
+      totalOutputAudioTokens: 6,
+      totalCacheAudioReadTokens: 7,
+      totalRequestCount: 8,
+      totalToolCallCount: 9,
+      totalCostMicrocents: 10,
+      totalProcessingTimeMs: 11,
+      steps,
+    });
+    expect({ ...usage }).toEqual({
+      totalInputTokens: 1,
+      totalOutputTokens: 2,
+      totalCacheReadTokens: 3,
+      totalCacheWriteTokens: 4,
+      totalInputAudioTokens: 5,
+      totalOutputAudioTokens: 6,
+      totalCacheAudioReadTokens: 7,
+      totalRequestCount: 8,
+      totalToolCallCount: 9,
+      totalCostMicrocents: 10,
+      totalProcessingTimeMs: 11,
+      steps: { extract },
+    });
+    expect(usage.steps.extract).toBe(extract);
+    // The record is its own: adding to the caller's object later does not change the usage.
+    (steps as Record<string, StepUsage>).classify = new StepUsage();
+    expect(Object.keys(usage.steps)).toEqual(['extract']);
+    expect(new PipelineUsage({ totalRequestCount: 2 })).toMatchObject({ totalRequestCount: 2, totalCostMicrocents: 0, steps: {} });
+  });
+
   it('converts the total cost to dollars (1 microcent = 1/1,000,000 dollar)', () => {
     const usage = PipelineUsage.fromStepUsages({ a: new StepUsage({ costMicrocents: 100_000 }), b: new StepUsage({ costMicrocents: 23_456 }) });
     expect(usage.totalCostMicrocents).toBe(123_456);
