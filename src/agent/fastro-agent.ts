@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { APICallError, generateText, Output, RetryError, stepCountIs, streamText, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
 import type { ZodType } from 'zod';
 import { StepConfig, type StepConfigOptions } from '../config/step-config';
-import { MAX_TIMER_MS } from '../config/max-timer-seconds';
 import { CostCalculator } from '../cost/cost-calculator';
 import { callSafely } from '../tracing/call-safely';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
@@ -386,11 +385,7 @@ function checkSeconds(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(`FastroAgent timeout must be a number of seconds >= 0, got ${String(value)}`);
   }
-  if (value * 1000 > MAX_TIMER_MS) {
-    throw new TypeError(
-      `FastroAgent timeout must be at most ${MAX_TIMER_MS / 1000} seconds (2^31-1 ms, about 24.8 days: Node's timers fire at once past it), got ${value}`,
-    );
-  }
+  // Above 2^31-1 ms: refused by checkFastroAgentOptions, before this runs.
   return value;
 }
 
