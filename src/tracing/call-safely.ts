@@ -1,5 +1,4 @@
-/** Owners (tracers, loggers) that already had a failure reported: each is reported once. */
-const reported = new WeakSet<object>();
+import { reportHookFailure } from './report-hook-failure';
 
 /**
  * Runs one call into a tracer or logger (`logMetric`, `logger.info`, a span backend, …) so that
@@ -26,20 +25,5 @@ export function callSafely<T>(owner: object, what: string, call: () => T, fallba
  * of the same owner are ignored silently. Never throws.
  */
 export function reportTracerFailure(owner: object, what: string, error: unknown): void {
-  if (reported.has(owner)) return;
-  reported.add(owner);
-  try {
-    console.warn(`fastroai: ${what} threw (${describe(error)}); tracing errors are ignored, the run goes on. Further errors of this tracer are not reported.`);
-  } catch {
-    // console.warn itself replaced by something that throws: nothing left to report to.
-  }
-}
-
-function describe(error: unknown): string {
-  try {
-    if (error instanceof Error) return `${error.name}: ${error.message}`;
-    return String(error);
-  } catch {
-    return 'an error that cannot be described';
-  }
+  reportHookFailure(owner, what, error);
 }
