@@ -1,9 +1,6 @@
 import { FastroAIError } from '../errors/fastroai-error';
-import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import { retryStoreCall } from '../store/retry-store-call';
 import type { RunStore } from '../store/run-store';
-
-/** Waits between attempts of a failing store call (ms): 3 retries, about 0.7 s in all. */
-export const STORE_RETRY_DELAYS_MS: readonly number[] = [50, 200, 450];
 
 /** The name a store goes by in messages. */
 export function storeNameOf(store: RunStore): string {
@@ -11,24 +8,12 @@ export function storeNameOf(store: RunStore): string {
 }
 
 /**
- * Calls the store, retrying a failure a bounded number of times (a dropped connection, a busy
- * database), then rejects with `StoreUnavailableError` naming the store and the run. The
- * store's own verdicts (fastroai errors: RunLockedError, RunLeaseLostError, …, and a
- * StoreUnavailableError the store raised itself after its own retries) pass through at once.
+ * The engine's call into a store: whatever store it is (a user's own included), a failure is
+ * retried a bounded number of times (4 attempts, waits of 50, 100, 200 ms), then the run
+ * rejects with `StoreUnavailableError` naming the store and the run. The store's own verdicts
+ * (fastroai errors: RunLockedError, RunLeaseLostError, …, and a StoreUnavailableError it raised
+ * after its own retries) pass through at once.
  */
-export async function callStore<T>(
-  store: RunStore,
-  runId: string,
-  call: () => Promise<T>,
-  delaysMs: readonly number[] = STORE_RETRY_DELAYS_MS,
-): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (FastroAIError.isInstance(error)) throw error;
-      if (attempt >= delaysMs.length) throw new StoreUnavailableError(storeNameOf(store), runId, error);
-      await new Promise((resolve) => setTimeout(resolve, delaysMs[attempt]));
-    }
-  }
+export function callStore<T>(store: RunStore, runId: string, call: () => Promise<T>): Promise<T> {
+  return retryStoreCall({ storeName: storeNameOf(store), firstDelayMs: 50, isTransient: (error) => !FastroAIError.isInstance(error) }, runId, call);
 }
