@@ -1,0 +1,52 @@
+/**
+ * A child process of tests/durable/caller-crash.test.ts. Runs (`execute`) or resumes the crash
+ * pipeline (./crash-pipeline.ts) against the store named by argv[2] (see ./store-specs.ts),
+ * with the options of argv[3] (JSON, {@link ChildOptions}), and reports over IPC:
+ * `{ type: 'ready' }` once it waits for `go` (`waitForGo`), then `{ type: 'result', summary }`
+ * or `{ type: 'error', name, code, message }`. Started from the repo root with
+ * `node -r ts-node/register/transpile-only -r tsconfig-paths/register` and
+ * `serialization: 'advanced'` (the summary holds Dates, Maps, Sets and BigInts).
+ */
+import { once } from 'node:events';
+import { CRASH_PIPELINE_INPUT, crashPipeline, summarize } from './crash-pipeline';
+import { openStoreSpec } from './store-specs';
+
+/** What the parent asks of a child. */
+export interface ChildOptions {
+  mode: 'execute' | 'resume';
+  runId: string;
+  ledger: string;
+  label: string;
+  block?: string;
+  stepMs?: number;
+  leaseSeconds?: number;
+  /** Say `ready`, then wait for the parent's `go` before running. */
+  waitForGo?: boolean;
+}
+
+async function main(): Promise<void> {
+  const [spec, json] = process.argv.slice(2);
+  const options = JSON.parse(json) as ChildOptions;
+  const store = openStoreSpec(spec);
+  const pipeline = crashPipeline({ ledger: options.ledger, label: options.label, block: options.block, stepMs: options.stepMs });
+  if (options.waitForGo === true) {
+    const go = once(process, 'message');
+    process.send!({ type: 'ready' });
+    await go;
+  }
+  let answer: unknown;
+  try {
+    const result =
+      options.mode === 'execute'
+        ? await pipeline.execute(CRASH_PIPELINE_INPUT, undefined, { store, runId: options.runId, leaseSeconds: options.leaseSeconds })
+        : await pipeline.resume(options.runId, { store, leaseSeconds: options.leaseSeconds });
+    answer = { type: 'result', summary: summarize(result) };
+  } catch (error) {
+    const { name, code, message } = error as { name?: string; code?: string; message?: string };
+    answer = { type: 'error', name, code, message };
+  }
+  await store.close();
+  process.send!(answer, () => process.disconnect());
+}
+
+void main();
