@@ -11,6 +11,7 @@ const config: Config = {
     '^fastroai$': '<rootDir>/src/index.ts',
     '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
     '^fastroai/sqlite$': '<rootDir>/src/sqlite/index.ts',
+    '^fastroai/progress$': '<rootDir>/src/progress/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
 };

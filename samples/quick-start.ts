@@ -1,3 +1,4 @@
+import { filter, lastValueFrom, tap } from 'rxjs';
 import { z } from 'zod';
 import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, StepConfig, step } from 'fastroai';
 import { createOfflineDemoModel } from 'fastroai/testing';
@@ -47,13 +48,17 @@ const pipeline = new Pipeline({
 async function main() {
   console.log(pipeline.levels); // [['extract'], ['classify'], ['fetchMarket', 'fetchUser'], ['calculate']]
 
-  // Progress as an RxJS stream: subscribing starts a run.
-  pipeline.run({ document: 'invoice total 1000 EUR', userId: 'u-42' }).subscribe((event) => {
-    if (event.type === 'step.completed') console.log(`${event.stepId} done in ${event.durationMs.toFixed(1)} ms`);
-  });
-
-  // Or just the result.
-  const result = await pipeline.execute({ document: 'invoice total 1000 EUR', userId: 'u-42' });
+  // One run: progress as an RxJS stream (subscribing starts the run), whose last event,
+  // pipeline.completed, carries the result. (`pipeline.execute(input)` gives just the result;
+  // `renderProgress(pipeline.run(input))` from 'fastroai/progress' draws the run live.)
+  const { result } = await lastValueFrom(
+    pipeline.run({ document: 'invoice total 1000 EUR', userId: 'u-42' }).pipe(
+      tap((event) => {
+        if (event.type === 'step.completed') console.log(`${event.stepId} done in ${event.durationMs.toFixed(1)} ms`);
+      }),
+      filter((event) => event.type === 'pipeline.completed'),
+    ),
+  );
   console.log(result.output); // { kind: 'invoice', usd: 972 }
   console.log(`${result.usage?.totalInputTokens} input tokens, ${result.usage?.totalCostMicrocents} microcents`);
 }

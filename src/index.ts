@@ -30,6 +30,7 @@ export { FastroAgent, type FastroAgentOptions } from './agent/fastro-agent';
 export type { AgentPrompt } from './agent/agent-step';
 export type { StreamChunk } from './agent/stream-chunk';
 export { AgentTimeoutError } from './agent/agent-timeout-error';
+export { safeTool, type SafeToolOptions } from './agent/safe-tool';
 
 /* Cost */
 export {

@@ -1,7 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { StepExecutionError } from 'fastroai';
 import { main } from '../../samples/document-pipeline';
+
+const root = join(__dirname, '..', '..');
+const execFileAsync = promisify(execFile);
 
 describe('the document-pipeline demo (npm run demo)', () => {
   const outputDir = mkdtempSync(join(tmpdir(), 'fastroai-demo-'));
@@ -41,5 +47,70 @@ describe('the document-pipeline demo (npm run demo)', () => {
     expect(gantt).toContain('```mermaid\ngantt');
     expect(gantt).toMatch(/extract .*:crit,/);
     expect(gantt).toMatch(/calculate .*:crit,/);
+  });
+
+  it('fits every line it prints in 80 columns (the cost table included)', async () => {
+    const lines: string[] = [];
+    await main({ env: {}, write: (line) => lines.push(line), outputDir });
+    expect(lines.find((line) => line.startsWith('Step '))).toBeDefined();
+    const tooWide = lines.filter((line) => Array.from(line).length > 80);
+    expect(tooWide).toEqual([]);
+  });
+
+  it('ends a failed run with a short report: the step, its error, the cost so far', async () => {
+    const lines: string[] = [];
+    const error = await main({ env: {}, failStep: 'fetch_market', write: (line) => lines.push(line), outputDir }).catch((thrown: unknown) => thrown);
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    const report = lines.slice(lines.indexOf('The run failed.'));
+    expect(report[0]).toBe('The run failed.');
+    expect(report[1]).toBe('  Step:  fetch_market');
+    expect(report[2]).toBe('  Error: Service Unavailable (simulated by DEMO_FAIL_STEP) (AI_APICallError)');
+    const cost = /^ {2}Cost so far: (\d+) microcents = \$\d\.\d{6}$/.exec(report[3]);
+    // extract (101) and classify (64) completed before fetch_market started.
+    expect(Number(cost?.[1])).toBeGreaterThanOrEqual(165);
+    expect(report[4]).toMatch(/^ {2}\([2-4] of 5 steps completed\)$/);
+    expect(report).toHaveLength(5);
+    for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(80);
+  }, 30_000);
+
+  it('as a command, reports a failed run in a few lines, no stack trace, and exits 1', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DEMO_FAIL_STEP: 'fetch_market', CI: 'true' };
+    delete env.OPENAI_API_KEY;
+    const outcome = await execFileAsync(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join('samples', 'document-pipeline.ts')],
+      { cwd: root, env, timeout: 120_000 },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(outcome.code).toBe(1);
+    const lines = `${outcome.stdout}${outcome.stderr}`.trimEnd().split('\n');
+    expect(lines.length).toBeLessThan(40);
+    expect(outcome.stdout).toContain('  Step:  fetch_market');
+    expect(outcome.stdout).toMatch(/Cost so far: \d+ microcents/);
+    expect(`${outcome.stdout}${outcome.stderr}`).not.toMatch(/^\s+at /m);
+    for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(80);
+  }, 150_000);
+
+  it('refuses a DEMO_FAIL_STEP that names no step, listing the steps', async () => {
+    await expect(main({ env: { DEMO_FAIL_STEP: 'fetch' }, write: () => undefined, outputDir })).rejects.toThrow(
+      "DEMO_FAIL_STEP must name a step of the demo (extract, classify, fetch_market, fetch_user, calculate), got 'fetch'",
+    );
+  });
+});
+
+describe('npm run demo', () => {
+  const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const tsconfig = readFileSync(join(root, 'tsconfig.json'), 'utf8');
+
+  it('starts without a type-check pass (transpile-only), resolving fastroai sub-paths through tsconfig paths', () => {
+    expect(packageJson.scripts.demo).toBe('node -r ts-node/register/transpile-only -r tsconfig-paths/register samples/document-pipeline.ts');
+  });
+
+  it('leaves the type check of the samples to npm test', () => {
+    expect(packageJson.scripts.test).toMatch(/^npm run typecheck && /);
+    expect(packageJson.scripts.typecheck).toBe('tsc --noEmit -p tsconfig.json');
+    expect(tsconfig).toMatch(/"include": \[[^\]]*"samples"/);
   });
 });
