@@ -140,7 +140,7 @@ describe('the store goes away (SQLite)', () => {
     const gate = deferred();
     const bStarted = deferred();
     const runId = 'file-deleted';
-    const running = chain(ledger, gate.promise, () => bStarted.resolve())
+    const running: Promise<{ resolved: unknown } | { rejected: unknown } | 'hung'> = chain(ledger, gate.promise, () => bStarted.resolve())
       .execute({}, undefined, { store, runId, leaseSeconds: 1 })
       .then((result) => ({ resolved: result.output }), (error: unknown) => ({ rejected: error }));
     await bStarted.promise;
