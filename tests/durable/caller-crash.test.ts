@@ -207,28 +207,28 @@ describe.each(Object.keys(STORES_UNDER_TEST))('a caller that crashes (%s store)'
 
   it('two processes resume the crashed run at once: one wins, the other gets RunLockedError and executes nothing', async () => {
     const runId = `race-${randomUUID()}`;
-    // The resumes take a while (300 ms a step), so the loser's claim meets a live lease.
-    const resumers = ['left', 'right'].map((label) => startChild(store.spec, { mode: 'resume', runId, ledger, label, waitForGo: true, stepMs: 300 }));
+    // The winner holds f (and the lease) until the loser has answered: the loser's claim always meets a live lease.
+    const labels = ['left', 'right'];
+    const resumers = labels.map((label) => startChild(store.spec, { mode: 'resume', runId, ledger, label, waitForGo: true, hold: 'f' }));
     await crashWhileInFlight(runId, 'c', ['a', 'b']);
 
     await Promise.all(resumers.map((resumer) => resumer.message('ready')));
     for (const resumer of resumers) resumer.process.send('go');
-    const answers = await Promise.all(resumers.map((resumer) => Promise.race([resumer.message('result'), resumer.message('error')])));
+    const loser = await Promise.race(resumers.map((resumer, index) => resumer.message('error').then(() => index)));
+    const winner = 1 - loser;
+    const refused = await resumers[loser].message('error');
+    expect(refused).toMatchObject({ type: 'error', name: 'RunLockedError', code: 'fastroai:run-locked' });
+    expect(refused.message).toContain(runId);
+    expect(await resumers[loser].exited).toEqual({ code: 0, signal: null });
 
-    const winner = answers.findIndex((answer) => answer.type === 'result');
-    const loser = 1 - winner;
-    expect(answers.map((answer) => answer.type).sort()).toEqual(['error', 'result']);
-    expect(answers[loser]).toMatchObject({ type: 'error', name: 'RunLockedError', code: 'fastroai:run-locked' });
-    expect(answers[loser].message).toContain(runId);
-    const labels = ['left', 'right'];
+    await waitUntil(`${labels[winner]} to reach f`, () => ledgerCounts(ledger)[labels[winner]]?.f === 1);
+    resumers[winner].process.send('finish');
+    const won = await resumers[winner].message('result');
     expect(ledgerCounts(ledger)).toEqual({ first: once(['a', 'b', 'c']), [labels[winner]]: once(['c', 'd', 'e', 'f']) });
-    const { runId: _resumedRunId, ...resumed } = answers[winner].summary!;
+    const { runId: _resumedRunId, ...resumed } = won.summary!;
     const { runId: _referenceRunId, ...uninterrupted } = reference;
     expect(resumed).toEqual(uninterrupted);
-    expect(await Promise.all(resumers.map((resumer) => resumer.exited))).toEqual([
-      { code: 0, signal: null },
-      { code: 0, signal: null },
-    ]);
+    expect(await resumers[winner].exited).toEqual({ code: 0, signal: null });
     expect((await observer.getRun(runId))?.steps).toHaveLength(CRASH_PIPELINE_STEPS.length);
   });
 });

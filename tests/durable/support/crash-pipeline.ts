@@ -5,8 +5,8 @@
  *
  * Each step appends `<label> <stepId>` to a ledger file outside the store BEFORE its work, so
  * the test counts executions across processes. The step named `block` then hangs (the process
- * is killed while it is in flight); `stepMs` slows every step's work (a resume that takes a
- * while, for the concurrent resume test).
+ * is killed while it is in flight); the step named `hold` waits for `release` (a resume that
+ * keeps its lease until the test lets it finish, for the concurrent resume test).
  */
 import { appendFileSync } from 'node:fs';
 import { Pipeline, step, type PipelineResult, type StepContext } from 'fastroai';
@@ -28,8 +28,9 @@ export interface CrashPipelineOptions {
   label: string;
   /** A step that hangs after its ledger line (until the process is killed). */
   block?: string;
-  /** Extra time each step's work takes (ms). @default 0 */
-  stepMs?: number;
+  /** A step that waits for `release` after its ledger line. */
+  hold?: string;
+  release?: Promise<unknown>;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -41,15 +42,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** The diamond + chain pipeline, writing to `options.ledger`. */
 export function crashPipeline(options: CrashPipelineOptions): Pipeline {
-  const { ledger, label, block, stepMs = 0 } = options;
+  const { ledger, label, block, hold, release } = options;
   const agentOf = (id: string) =>
     createMockAgent([(message: string) => ({ output: `${id}:${message.length}`, costMicrocents: STEP_COSTS_MICROCENTS[id], inputTokens: 10, outputTokens: 2 })]);
   const agents = { a: agentOf('a'), b: agentOf('b'), e: agentOf('e') };
-  /** The ledger line, then the hang (the in-flight step of a crash) or the step's own delay. */
+  /** The ledger line, then the hang (the in-flight step of a crash) or the hold. */
   const begin = async (ctx: StepContext): Promise<void> => {
     appendFileSync(ledger, `${label} ${ctx.stepId}\n`);
     if (ctx.stepId === block) await sleep(600_000, ctx.signal);
-    if (stepMs > 0) await sleep(stepMs, ctx.signal);
+    if (ctx.stepId === hold) await release;
   };
   return new Pipeline({
     name: 'crash-resume',

@@ -3,11 +3,12 @@
  * pipeline (./crash-pipeline.ts) against the store named by argv[2] (see ./store-specs.ts),
  * with the options of argv[3] (JSON, {@link ChildOptions}), and reports over IPC:
  * `{ type: 'ready' }` once it waits for `go` (`waitForGo`), then `{ type: 'result', summary }`
- * or `{ type: 'error', name, code, message }`. Started from the repo root with
+ * or `{ type: 'error', name, code, message }`. With `hold`, that step waits for the parent's
+ * next message (`finish`). Started from the repo root with
  * `node -r ts-node/register/transpile-only -r tsconfig-paths/register` and
  * `serialization: 'advanced'` (the summary holds Dates, Maps, Sets and BigInts).
  */
-import { once } from 'node:events';
+import { deferred } from '../../support/async-helpers';
 import { CRASH_PIPELINE_INPUT, crashPipeline, summarize } from './crash-pipeline';
 import { openStoreSpec } from './store-specs';
 
@@ -18,7 +19,8 @@ export interface ChildOptions {
   ledger: string;
   label: string;
   block?: string;
-  stepMs?: number;
+  /** A step that waits for the parent's `finish` message (the message after `go`). */
+  hold?: string;
   leaseSeconds?: number;
   /** Say `ready`, then wait for the parent's `go` before running. */
   waitForGo?: boolean;
@@ -28,11 +30,12 @@ async function main(): Promise<void> {
   const [spec, json] = process.argv.slice(2);
   const options = JSON.parse(json) as ChildOptions;
   const store = openStoreSpec(spec);
-  const pipeline = crashPipeline({ ledger: options.ledger, label: options.label, block: options.block, stepMs: options.stepMs });
+  const messages = { go: deferred(), finish: deferred() };
+  process.on('message', (message: unknown) => (message === 'go' ? messages.go : messages.finish).resolve());
+  const pipeline = crashPipeline({ ledger: options.ledger, label: options.label, block: options.block, hold: options.hold, release: messages.finish.promise });
   if (options.waitForGo === true) {
-    const go = once(process, 'message');
     process.send!({ type: 'ready' });
-    await go;
+    await messages.go.promise;
   }
   let answer: unknown;
   try {
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     answer = { type: 'error', name, code, message };
   }
   await store.close();
+  process.removeAllListeners('message');
   process.send!(answer, () => process.disconnect());
 }
 
