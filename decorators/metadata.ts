@@ -14,6 +14,11 @@ export interface StepMetadata {
   readonly id: string | undefined;
   /** The config fields `@Step` was given (timeout, retries, retryDelay, costBudget). */
   readonly config: StepConfigOptions;
+  /**
+   * True when `@Step` ran as a TC39 standard decorator: the class was compiled without
+   * `"experimentalDecorators": true`, so TypeScript emitted no constructor parameter types.
+   */
+  readonly standardDecorator?: true;
 }
 
 /** A dependency as `@DependsOn` received it: an id, a step class, or a thunk returning a class. */

@@ -32,11 +32,19 @@ export interface StepOptions extends StepConfigOptions {
  * @see DependsOn
  */
 export function Step(options?: StepOptions): ClassDecorator {
-  return (target) => {
-    writeStepMetadata(target, toStepMetadata(options));
+  return ((target: Function, context?: unknown) => {
+    const metadata = toStepMetadata(options);
+    // Without `experimentalDecorators`, TypeScript 5 applies TC39 decorators: `(value, context)`.
+    // Recorded, so a pipeline can name the missing tsconfig flag instead of failing on DI.
+    writeStepMetadata(target, isStandardClassContext(context) ? { ...metadata, standardDecorator: true } : metadata);
     // Records the constructor's parameter tokens for tsyringe; with no `token` option it registers nothing.
     injectable()(target as unknown as new (...args: any[]) => unknown);
-  };
+  }) as ClassDecorator;
+}
+
+/** The second argument of a TC39 standard class decorator: `{ kind: 'class', name, … }`. */
+function isStandardClassContext(context: unknown): boolean {
+  return typeof context === 'object' && context !== null && (context as { kind?: unknown }).kind === 'class';
 }
 
 /** Splits the options into id and config as given; validation happens in `src/` (the scanner). */

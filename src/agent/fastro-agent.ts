@@ -8,6 +8,7 @@ import type { Tracer } from '../tracing/tracer';
 import { attachReportedUsage, reportedUsageOf } from '../usage/reported-usage';
 import { AgentStep, type AgentPrompt } from './agent-step';
 import { AgentTimeoutError } from './agent-timeout-error';
+import { checkFastroAgentOptions } from './check-fastro-agent-options';
 import { buildChatResponse, toolCallRecords, type ModelStepRecord } from './build-chat-response';
 import type { ChatResponse } from './chat-response';
 import { ChunkQueue } from './chunk-queue';
@@ -99,6 +100,7 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
   private readonly outputSpec: ReturnType<typeof Output.object> | undefined;
 
   constructor(options: FastroAgentOptions<O> = {}) {
+    checkFastroAgentOptions(options);
     const resolved = resolveModel(options.model ?? 'openai:gpt-4o');
     this.model = resolved.model;
     this.modelName = resolved.name;

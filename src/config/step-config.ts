@@ -1,4 +1,6 @@
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { checkOptionKeys, optionKeysOf } from './check-option-keys';
+import { exceedsTimerLimit, timerLimitHint } from './max-timer-seconds';
 
 /** Options of a {@link StepConfig}. Every field is optional; a field given here overrides a less specific config. */
 export interface StepConfigOptions {
@@ -43,9 +45,14 @@ export class StepConfig {
       throw new PipelineValidationError(`${new.target.name} options must be an object, got ${describeValue(options)}`);
     }
     const name = new.target.name;
+    // PipelineConfig checks its wider set of keys itself, after this.
+    if (!(this instanceof PipelineConfig)) checkOptionKeys(`${name} options`, options, STEP_CONFIG_FIELDS);
     this.timeout = checkOptionalSeconds(name, 'timeout', options.timeout);
     this.retries = checkCount(name, 'retries', options.retries ?? 0);
     this.retryDelay = checkSeconds(name, 'retryDelay', options.retryDelay ?? 1);
+    if (exceedsTimerLimit(this.retryDelay)) {
+      throw new PipelineValidationError(`${name}.retryDelay must be ${timerLimitHint()}, got ${describeValue(this.retryDelay)}`);
+    }
     this.costBudget = checkOptionalMicrocents(name, 'costBudget', options.costBudget);
     const given = Object.keys(options).filter((key) => (options as Record<string, unknown>)[key] !== undefined);
     // Most configs (every `step(fn)`) give nothing: they share one empty set.
@@ -71,6 +78,19 @@ export interface PipelineConfigOptions extends StepConfigOptions {
   failFast?: boolean;
 }
 
+/** Every key `PipelineConfig` takes. */
+const PIPELINE_CONFIG_KEYS: readonly string[] = optionKeysOf<PipelineConfigOptions>({
+  timeout: true,
+  retries: true,
+  retryDelay: true,
+  costBudget: true,
+  trace: true,
+  onError: true,
+  maxConcurrency: true,
+  runCostBudget: true,
+  failFast: true,
+});
+
 /** Pipeline-wide defaults for every step, and run-wide settings. */
 export class PipelineConfig extends StepConfig {
   trace: boolean;
@@ -81,6 +101,7 @@ export class PipelineConfig extends StepConfig {
 
   constructor(options: PipelineConfigOptions = {}) {
     super(options);
+    checkOptionKeys(`${new.target.name} options`, options, PIPELINE_CONFIG_KEYS);
     this.trace = options.trace ?? true;
     if (typeof this.trace !== 'boolean') {
       throw new PipelineValidationError(`PipelineConfig.trace must be a boolean, got ${describeValue(options.trace)}`);
@@ -104,9 +125,16 @@ export class PipelineConfig extends StepConfig {
   }
 }
 
+/** A timeout: `null` when not given; `Infinity` (like `null` and `0`) means no bound. */
 function checkOptionalSeconds(owner: string, field: string, value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  return checkSeconds(owner, field, value);
+  const seconds = checkSeconds(owner, field, value);
+  if (seconds !== Infinity && exceedsTimerLimit(seconds)) {
+    throw new PipelineValidationError(
+      `${owner}.${field} must be ${timerLimitHint()}, or null for no bound, got ${describeValue(value)}`,
+    );
+  }
+  return seconds;
 }
 
 function checkSeconds(owner: string, field: string, value: unknown): number {

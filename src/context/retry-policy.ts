@@ -1,3 +1,4 @@
+import { MAX_TIMER_SECONDS } from '../config/max-timer-seconds';
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { DispatchSkippedError } from '../errors/dispatch-skipped-error';
 
@@ -21,7 +22,10 @@ export function isRetryableAtStepLevel(error: unknown): boolean {
   return !(typeof error === 'object' && error !== null && exhausted.has(error));
 }
 
-/** Seconds to wait after failed attempt `attempt` (1-based): `retryDelay * 2 ** (attempt - 1)`. */
+/**
+ * Seconds to wait after failed attempt `attempt` (1-based): `retryDelay * 2 ** (attempt - 1)`,
+ * capped at the longest wait a Node timer can hold (a longer one would fire at once).
+ */
 export function backoffSeconds(retryDelay: number, attempt: number): number {
-  return retryDelay * 2 ** (attempt - 1);
+  return Math.min(retryDelay * 2 ** (attempt - 1), MAX_TIMER_SECONDS);
 }

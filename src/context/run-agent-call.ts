@@ -1,6 +1,9 @@
 import type { ChatResponse } from '../agent/chat-response';
 import type { RunnableAgent } from '../agent/runnable-agent';
 import { describeValue } from '../config/step-config';
+import { checkOptionKeys } from '../config/check-option-keys';
+import { exceedsTimerLimit, timerLimitHint } from '../config/max-timer-seconds';
+import { AGENT_CALL_OPTION_KEYS } from './agent-call-option-keys';
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { StepTimeoutError } from '../errors/step-timeout-error';
 import { toError } from '../errors/step-execution-error';
@@ -33,6 +36,7 @@ export async function runAgentCall<O>(
   message: string,
   options: AgentCallOptions,
 ): Promise<ChatResponse<O>> {
+  checkOptionKeys('ctx.run options', options, AGENT_CALL_OPTION_KEYS, (message) => markRetriesExhausted(new TypeError(message)));
   if (typeof agent !== 'object' || agent === null || typeof agent.run !== 'function') {
     throw markRetriesExhausted(new TypeError(`ctx.run expects an agent with a run(message, options) method, got ${describeValue(agent)}`));
   }
@@ -132,6 +136,9 @@ async function callOnce<O>(
 function checkTimeout(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw markRetriesExhausted(new TypeError(`ctx.run timeout must be a number of seconds >= 0, got ${describeValue(value)}`));
+  }
+  if (value !== Infinity && exceedsTimerLimit(value)) {
+    throw markRetriesExhausted(new TypeError(`ctx.run timeout must be ${timerLimitHint()}, got ${describeValue(value)}`));
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import { StepConfig } from '../config/step-config';
+import { checkOptionKeys, optionKeysOf } from '../config/check-option-keys';
 import type { ChatResponse } from '../agent/chat-response';
 import type { RunnableAgent } from '../agent/runnable-agent';
 import type { StepClass, StepOutput } from '../steps/base-step';
@@ -21,6 +22,17 @@ export interface StepContextOptions<Deps> {
   config?: StepConfig;
   signal?: AbortSignal;
 }
+
+/** Every key of {@link StepContextOptions}. */
+const STEP_CONTEXT_OPTION_KEYS = optionKeysOf<StepContextOptions<unknown>>({
+  stepId: true,
+  inputs: true,
+  deps: true,
+  stepOutputs: true,
+  tracer: true,
+  config: true,
+  signal: true,
+});
 
 /**
  * @internal The run a context belongs to: outputs are kept by step index there, and a step
@@ -76,6 +88,7 @@ export class StepContext<Deps = unknown> {
    */
   constructor(options: StepContextOptions<Deps>, index?: number, config?: StepConfig, usage?: StepUsage) {
     if (index === undefined) {
+      checkOptionKeys('StepContext options', options, STEP_CONTEXT_OPTION_KEYS, (message) => new TypeError(message));
       this.config = options.config ?? new StepConfig();
       this.accumulatedUsage = undefined;
       this.view = new RecordRunView(options);

@@ -1,3 +1,5 @@
+import { checkOptionKeys } from '../config/check-option-keys';
+
 /** Whether a multi-turn step has gathered all it needs. */
 export enum ConversationStatus {
   COMPLETE = 'complete',
@@ -17,6 +19,7 @@ export class ConversationState<T = unknown> {
   context: Record<string, unknown>;
 
   constructor(options: { status: ConversationStatus; data?: T; context?: Record<string, unknown> }) {
+    checkOptionKeys('ConversationState options', options, ['status', 'data', 'context'], (message) => new TypeError(message));
     this.status = options.status;
     this.data = options.data;
     this.context = options.context ?? {};

@@ -7,6 +7,9 @@ import {
   truncateMicrocents,
   truncateScaled,
 } from './microcents';
+import { checkOptionKeys } from '../config/check-option-keys';
+
+const typeError = (message: string) => new TypeError(message);
 
 /** A model's price in US dollars per million tokens (the original's `pricing_overrides` values). */
 export interface PricingOverride {
@@ -69,8 +72,16 @@ export class CostCalculator {
   private readonly warnedModels = new Set<string>();
 
   constructor(options: CostCalculatorOptions = {}) {
+    checkOptionKeys('CostCalculator options', options, ['pricingOverrides'], typeError);
     for (const [model, override] of Object.entries(options.pricingOverrides ?? {})) {
-      this.addPricingOverride(model, override.inputPerMtok, override.outputPerMtok, override);
+      checkOptionKeys(
+        `Pricing override for '${model}'`,
+        override,
+        ['inputPerMtok', 'outputPerMtok', 'cacheReadPerMtok', 'cacheWritePerMtok'],
+        typeError,
+      );
+      const { cacheReadPerMtok, cacheWritePerMtok } = override;
+      this.addPricingOverride(model, override.inputPerMtok, override.outputPerMtok, { cacheReadPerMtok, cacheWritePerMtok });
     }
   }
 
@@ -108,6 +119,7 @@ export class CostCalculator {
     outputPerMtok: number,
     options: { cacheReadPerMtok?: number; cacheWritePerMtok?: number } = {},
   ): void {
+    checkOptionKeys(`addPricingOverride options for '${model}'`, options, ['cacheReadPerMtok', 'cacheWritePerMtok'], typeError);
     checkPrice(model, 'inputPerMtok', inputPerMtok);
     checkPrice(model, 'outputPerMtok', outputPerMtok);
     if (options.cacheReadPerMtok !== undefined) checkPrice(model, 'cacheReadPerMtok', options.cacheReadPerMtok);

@@ -28,5 +28,13 @@ export function describeUnresolvableParameter(found: UnresolvableParameter): str
         `${formatToken(owner)} has constructor parameters but no type information for tsyringe: ` +
         `add @Step() (for a step) or @injectable(), or register it in the container${via}`
       );
+    case 'missing-tsconfig-flag':
+      return found.flag === 'experimentalDecorators'
+        ? `${formatToken(owner)} has @Step() and constructor parameters, but it was compiled without "experimentalDecorators": true, ` +
+            `so TypeScript applied @Step as a standard (TC39) decorator and emitted no parameter types for DI: ` +
+            `set "experimentalDecorators": true and "emitDecoratorMetadata": true in tsconfig.json${via}`
+        : `${formatToken(owner)} has @Step() and constructor parameters, but it was compiled without "emitDecoratorMetadata": true, ` +
+            `so TypeScript emitted no parameter types for DI: set "emitDecoratorMetadata": true in tsconfig.json ` +
+            `(or give every parameter @inject(Token))${via}`;
   }
 }

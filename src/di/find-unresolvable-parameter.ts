@@ -1,3 +1,4 @@
+import { missingTsconfigFlag, type DecoratorFlag } from './missing-tsconfig-flag';
 import { readConstructorParameters } from './read-constructor-parameters';
 
 /** Why a constructor parameter cannot be injected. */
@@ -9,7 +10,9 @@ export type UnresolvableReason =
   /** The emitted type is `undefined`: the class was not defined yet when this one was decorated (a circular import). */
   | 'undefined'
   /** A class with constructor parameters but no type information (no `@Step`/`@injectable`), and not registered. */
-  | 'not-injectable';
+  | 'not-injectable'
+  /** A `@Step` class compiled without a tsconfig flag its decorators need (`flag` names it). */
+  | 'missing-tsconfig-flag';
 
 /** The first parameter that cannot be injected, found by {@link findUnresolvableParameter}. */
 export interface UnresolvableParameter {
@@ -19,6 +22,8 @@ export interface UnresolvableParameter {
   readonly index: number;
   readonly token: unknown;
   readonly reason: UnresolvableReason;
+  /** The missing flag, for `missing-tsconfig-flag`. */
+  readonly flag?: DecoratorFlag;
 }
 
 /** Constructors tsyringe cannot build without type information (their `length` is > 0). */
@@ -44,6 +49,8 @@ function walk(path: Function[], isRegistered: (token: unknown) => boolean, depth
   const ctor = path[path.length - 1];
   if (seen.has(ctor)) return undefined;
   seen.add(ctor);
+  const flag = missingTsconfigFlag(ctor);
+  if (flag !== undefined) return { path, index: -1, token: ctor, reason: 'missing-tsconfig-flag', flag };
   const params = readConstructorParameters(ctor);
   if (params === undefined) {
     return ctor.length > 0 ? { path, index: -1, token: ctor, reason: 'not-injectable' } : undefined;

@@ -1,5 +1,6 @@
 import { FastroAIError } from './fastroai-error';
 import { hasMarker } from './has-marker';
+import { setMessageWithinStep } from './message-within-step';
 
 const marker = Symbol.for('fastroai.error.CostBudgetExceededError');
 
@@ -23,9 +24,9 @@ export class CostBudgetExceededError extends FastroAIError {
    */
   constructor(budget: number, actual: number, stepId?: string, scope: 'step' | 'run' = 'step') {
     const where = stepId === undefined ? '' : ` in step '${stepId}'`;
-    super(
-      `Cost budget exceeded${where}: ${scope === 'run' ? 'run' : 'step'} cost ${actual} microcents >= budget ${budget} microcents`,
-    );
+    const detail = `${scope === 'run' ? 'run' : 'step'} cost ${actual} microcents >= budget ${budget} microcents`;
+    super(`Cost budget exceeded${where}: ${detail}`);
+    setMessageWithinStep(this, `Cost budget exceeded: ${detail}`);
     this.budgetMicrocents = budget;
     this.actualMicrocents = actual;
     this.stepId = stepId;

@@ -1,5 +1,5 @@
 export type { ErrorCode } from './error-code';
-export { FastroAIError } from './fastroai-error';
+export { FastroAIError, type FastroAIErrorJSON } from './fastroai-error';
 export { PipelineValidationError } from './pipeline-validation-error';
 export { StepExecutionError } from './step-execution-error';
 export { CostBudgetExceededError } from './cost-budget-exceeded-error';

@@ -1,6 +1,7 @@
 import { FastroAIError } from './fastroai-error';
 import { describeThrown, isReadableError } from './describe-thrown';
 import { hasMarker } from './has-marker';
+import { messageWithinStep } from './message-within-step';
 
 const marker = Symbol.for('fastroai.error.StepExecutionError');
 
@@ -17,7 +18,8 @@ export class StepExecutionError extends FastroAIError {
 
   constructor(stepId: string, originalError: unknown) {
     const error = toError(originalError);
-    super(`Step '${stepId}' failed: ${error.message}`, { cause: originalError });
+    // An error about this same step (a timeout, a budget) does not name the step twice.
+    super(`Step '${stepId}' failed: ${messageWithinStep(error, stepId)}`, { cause: originalError });
     this.stepId = stepId;
     this.originalError = error;
   }

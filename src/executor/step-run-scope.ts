@@ -1,6 +1,5 @@
 import type { StepConfig } from '../config/step-config';
 import type { StepRunView } from '../context/step-context';
-import type { StepGraph } from '../graph/step-graph';
 import type { StepLike } from '../steps/base-step';
 import type { StepUsage } from '../usage/step-usage';
 import type { AttemptDeadline } from './attempt-deadline';
@@ -11,7 +10,6 @@ import type { AttemptDeadline } from './attempt-deadline';
  * results come back through callbacks rather than outcome objects and extra promises.
  */
 export interface StepRunScope extends StepRunView {
-  readonly graph: StepGraph;
   /** True once the run failed or was cancelled: no retry starts after that. */
   readonly isAborted: boolean;
   stepAt(index: number): StepLike;

@@ -41,7 +41,7 @@ export function applyStepDeclarations(steps: Readonly<Record<string, unknown>>, 
   }
   const given = (dependencies ?? {}) as Record<string, unknown>;
   const merged: Record<string, unknown> = { ...given };
-  const scope = { idOfClass: (candidate: Function) => idOf.get(candidate), hasStep: (id: string) => Object.hasOwn(steps, id) };
+  const scope = { idOfClass: (candidate: Function) => idOf.get(candidate), hasStep: (id: string) => Object.hasOwn(steps, id), stepIds: () => Object.keys(steps) };
   for (const { id, stepClass, declaration } of declared) {
     const ids = resolveDependsOn(id, stepClass, declaration.dependsOn, scope);
     const own = Object.hasOwn(given, id) ? given[id] : undefined;

@@ -2,10 +2,12 @@ import { Observable } from 'rxjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PipelineConfig, StepConfig, describeValue } from '../config/step-config';
 import { resolveStepConfig } from '../config/resolve-step-config';
+import { checkOptionKeys, optionKeysOf } from '../config/check-option-keys';
 import { checkStepConstructor } from '../di/check-step-constructor';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { buildStepGraph } from '../graph/build-step-graph';
 import { formatIdList } from '../graph/format-id-list';
+import { unknownIdHint } from '../graph/unknown-id-hint';
 import { isStepClass, isStepInstance, type StepClass, type StepLike, type StepOutput } from '../steps/base-step';
 import { nameOfClass, readStepDeclaration } from '../steps/read-step-declaration';
 import { applyStepDeclarations } from './apply-step-declarations';
@@ -21,6 +23,7 @@ import { claimDurableRun, createDurableRun } from '../durable/open-durable-run';
 import type { RunStore } from '../store/run-store';
 import { toInputRecord } from './to-input-record';
 import { reportHookFailure } from '../tracing/report-hook-failure';
+import { toExecuteOptions } from './to-execute-options';
 
 /** Options of one run. */
 export interface ExecuteOptions {
@@ -82,6 +85,41 @@ export interface FromStepsOptions<Deps = unknown> extends Omit<PipelineOptions<D
   outputStep?: string | StepClass;
 }
 
+/** Every key of {@link PipelineOptions}. */
+const PIPELINE_OPTION_KEYS: readonly string[] = optionKeysOf<PipelineOptions>({
+  name: true,
+  steps: true,
+  dependencies: true,
+  outputStep: true,
+  config: true,
+  stepConfigs: true,
+  container: true,
+  store: true,
+});
+
+/** Every key of {@link ResumeOptions}. */
+const RESUME_OPTION_KEYS: readonly string[] = optionKeysOf<ResumeOptions>({
+  input: true,
+  deps: true,
+  tracer: true,
+  signal: true,
+  rerun: true,
+  store: true,
+  onEvent: true,
+  leaseSeconds: true,
+});
+
+/** Every key of {@link FromStepsOptions}. */
+const FROM_STEPS_OPTION_KEYS: readonly string[] = optionKeysOf<FromStepsOptions>({
+  name: true,
+  steps: true,
+  outputStep: true,
+  config: true,
+  stepConfigs: true,
+  container: true,
+  store: true,
+});
+
 /**
  * A declarative DAG of steps. Each step starts as soon as its own dependencies finished, so a
  * run takes the DAG's critical path, not the sum of its levels.
@@ -108,6 +146,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     if (typeof options !== 'object' || options === null) {
       throw new PipelineValidationError(`Pipeline options must be an object, got ${describeValue(options)}`);
     }
+    checkOptionKeys('Pipeline options', options, PIPELINE_OPTION_KEYS);
     const { name, steps, dependencies, outputStep, stepConfigs } = options;
     if (typeof name !== 'string' || name === '') {
       throw new PipelineValidationError(`Pipeline name must be a non-empty string, got ${describeValue(name)}`);
@@ -118,7 +157,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     const ids = Object.keys(steps);
     const sources = ids.map((id) => toStepSource(id, steps[id]));
     if (outputStep !== undefined && !Object.hasOwn(steps, outputStep)) {
-      throw new PipelineValidationError(`outputStep '${String(outputStep)}' not in steps`);
+      throw new PipelineValidationError(`outputStep '${String(outputStep)}' not in steps${unknownIdHint(String(outputStep), ids)}`);
     }
     // A @Step class must sit under its own id; @DependsOn of decorated steps adds to `dependencies`.
     const graph = buildStepGraph(ids, applyStepDeclarations(steps, dependencies) as Record<string, unknown> | undefined);
@@ -166,6 +205,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     if (typeof options !== 'object' || options === null) {
       throw new PipelineValidationError(`Pipeline.fromSteps options must be an object, got ${describeValue(options)}`);
     }
+    checkOptionKeys('Pipeline.fromSteps options', options, FROM_STEPS_OPTION_KEYS);
     const { steps, dependencies } = scanSteps(options.steps);
     let outputStep = options.outputStep;
     if (typeof outputStep === 'function') {
@@ -184,9 +224,20 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    * @param tracerOrOptions a tracer, or {@link ExecuteOptions}
    * @throws StepExecutionError the first failure under `onError: 'fail'`
    * @throws PipelineAbortedError when `signal` aborts
+   * @throws TypeError for bad options (an unknown key, a tracer without its methods, a
+   *   `signal` that is not an `AbortSignal`, …). Every failure rejects the promise: `execute`
+   *   never throws synchronously.
    */
   execute(input: Input, deps?: Deps, tracerOrOptions?: Tracer | ExecuteOptions): Promise<PipelineResult<Output>> {
-    const options: ExecuteOptions = isTracer(tracerOrOptions) ? { tracer: tracerOrOptions } : (tracerOrOptions ?? {});
+    let options: ExecuteOptions;
+    try {
+      options = toExecuteOptions('execute', tracerOrOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if ((options as { runner?: unknown }).runner !== undefined) {
+      return Promise.reject(new TypeError('execute() options.runner: distributed runs (API.md §13, fastroai/distributed) are not in this release; leave runner out to run in this process'));
+    }
     const onEvent = options.onEvent;
     const emit = onEvent === undefined ? undefined : guardEventHandler(onEvent);
     const store = options.store ?? this.store;
@@ -211,6 +262,11 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     if (store === undefined) {
       return Promise.reject(new PipelineValidationError(`resume('${runId}') needs a store: pass { store } or give the pipeline one`));
     }
+    try {
+      checkOptionKeys('resume() options', options, RESUME_OPTION_KEYS, (message) => new TypeError(message));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const emit = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
     return Promise.resolve()
       .then(() => claimDurableRun(this.definition, runId, { store, input: options.input, rerun: options.rerun, leaseMs: leaseMsOf(options.leaseSeconds) }))
@@ -229,10 +285,20 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
 
   /**
    * The run as a cold stream of progress events: subscribing starts a run, unsubscribing
-   * cancels it. It ends with `pipeline.completed`, or errors as `execute` rejects.
+   * cancels it. It ends with `pipeline.completed`, or errors as `execute` rejects (bad
+   * options included).
+   *
+   * @param tracerOrOptions a tracer, or {@link ExecuteOptions}, as for `execute`
    */
-  run(input: Input, deps?: Deps, options: ExecuteOptions = {}): Observable<PipelineEvent<Output>> {
+  run(input: Input, deps?: Deps, tracerOrOptions?: Tracer | ExecuteOptions): Observable<PipelineEvent<Output>> {
     return new Observable<PipelineEvent<Output>>((subscriber) => {
+      let options: ExecuteOptions;
+      try {
+        options = toExecuteOptions('run', tracerOrOptions);
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
       const onEvent = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
       const runOptions = {
         ...options,
@@ -282,10 +348,6 @@ function guardEventHandler(handler: (event: PipelineEvent) => void): (event: Pip
   };
 }
 
-function isTracer(value: unknown): value is Tracer {
-  return typeof value === 'object' && value !== null && typeof (value as { span?: unknown }).span === 'function';
-}
-
 function toStepSource(id: string, value: unknown): StepSource {
   if (isStepClass(value)) return { stepClass: value };
   if (isStepInstance(value)) return { instance: value };
@@ -322,7 +384,9 @@ function toStepConfigs(stepConfigs: unknown, steps: Record<string, unknown>): Re
     throw new PipelineValidationError(`stepConfigs must be an object of StepConfigs by step id, got ${describeValue(stepConfigs)}`);
   }
   for (const [id, config] of Object.entries(stepConfigs)) {
-    if (!Object.hasOwn(steps, id)) throw new PipelineValidationError(`stepConfigs for unknown step: '${id}'`);
+    if (!Object.hasOwn(steps, id)) {
+      throw new PipelineValidationError(`stepConfigs for unknown step: '${id}'${unknownIdHint(id, Object.keys(steps))}`);
+    }
     if (config instanceof StepConfig) configs[id] = config;
     else if (typeof config === 'object' && config !== null) configs[id] = new StepConfig(config);
     else throw new PipelineValidationError(`stepConfigs['${id}'] must be a StepConfig, got ${describeValue(config)}`);

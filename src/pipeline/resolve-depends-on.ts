@@ -1,4 +1,5 @@
 import { readStepMetadata, type DependencyReference } from '../../decorators/metadata';
+import { unknownIdHint } from '../graph/unknown-id-hint';
 import { describeValue } from '../config/step-config';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { isStepClass } from '../steps/base-step';
@@ -10,6 +11,8 @@ export interface DependsOnScope {
   idOfClass(candidate: Function): string | undefined;
   /** True when `id` is one of the pipeline's step ids. */
   hasStep(id: string): boolean;
+  /** The pipeline's step ids, for the message about an unknown one. */
+  stepIds(): readonly string[];
 }
 
 /**
@@ -33,7 +36,11 @@ export function resolveDependsOn(
   const where = `@DependsOn on ${nameOfClass(stepClass)}`;
   return references.map((reference) => {
     if (typeof reference === 'string') {
-      if (!scope.hasStep(reference)) throw new PipelineValidationError(`Step '${stepId}' depends on unknown: '${reference}' (${where})`);
+      if (!scope.hasStep(reference)) {
+        throw new PipelineValidationError(
+          `Step '${stepId}' depends on unknown: '${reference}' (${where})${unknownIdHint(reference, scope.stepIds())}`,
+        );
+      }
       return reference;
     }
     if (typeof reference !== 'function') {

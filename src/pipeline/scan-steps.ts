@@ -57,7 +57,7 @@ export function scanSteps(classes: readonly unknown[]): ScannedSteps {
     idOf.set(stepClass, id);
     declared.push({ id, stepClass, dependsOn: declaration.dependsOn });
   });
-  const scope = { idOfClass: (candidate: Function) => idOf.get(candidate), hasStep: (id: string) => Object.hasOwn(steps, id) };
+  const scope = { idOfClass: (candidate: Function) => idOf.get(candidate), hasStep: (id: string) => Object.hasOwn(steps, id), stepIds: () => Object.keys(steps) };
   const dependencies: Record<string, string[]> = {};
   for (const { id, stepClass, dependsOn } of declared) {
     if (dependsOn.length === 0) continue;

@@ -1,4 +1,6 @@
 import type { PipelineResult, StepTiming } from './pipeline-result';
+import { describeValue } from '../config/step-config';
+import { escapeMermaidText } from './escape-mermaid-text';
 import { runGraphOf, type RunGraph } from './run-graph-of';
 
 /**
@@ -16,6 +18,8 @@ import { runGraphOf, type RunGraph } from './run-graph-of';
  * Steps that were skipped (or never started) have no timing and are left out. A failed
  * step is labelled `failed`; one that needed retries shows its attempts.
  *
+ * @param result what `execute` resolves with (or `pipeline.completed` carries), or one read back from JSON
+ * @throws TypeError when `result` is not a PipelineResult (no `timings` record of `{ startMs, endMs }`)
  * @example
  * const result = await pipeline.execute(input, deps);
  * fs.writeFileSync('run.mmd', toMermaidGantt(result));
@@ -28,6 +32,7 @@ import { runGraphOf, type RunGraph } from './run-graph-of';
  * //   ...
  */
 export function toMermaidGantt(result: PipelineResult<unknown>): string {
+  checkResult(result);
   const timings = result.timings;
   const runGraph = runGraphOf(result);
   const ids = orderedIds(timings, runGraph);
@@ -35,11 +40,11 @@ export function toMermaidGantt(result: PipelineResult<unknown>): string {
   const critical = findCriticalPath(timings, ids, runGraph);
   const lines = ['gantt'];
   const name = runGraph?.name ?? 'pipeline run';
-  lines.push(`  title ${escapeText(name)} (${formatMs(totalMs)})`);
+  lines.push(`  title ${escapeMermaidText(name)} (${formatMs(totalMs)})`);
   lines.push('  dateFormat x');
   lines.push(`  axisFormat ${totalMs < 1000 ? '%L ms' : totalMs < 60_000 ? '%S.%L s' : '%M:%S'}`);
   lines.push('  todayMarker off');
-  if (critical.length > 0) lines.push(`  %% critical path: ${critical.join(' -> ')}`);
+  if (critical.length > 0) lines.push(`  %% critical path: ${critical.map(escapeMermaidText).join(' -> ')}`);
   const onPath = new Set(critical);
   let section: string | undefined;
   for (const id of ids) {
@@ -55,9 +60,9 @@ export function toMermaidGantt(result: PipelineResult<unknown>): string {
     const endMs = Math.max(startMs + 1, Math.round(timing.endMs));
     const notes = [formatMs(timing.endMs - timing.startMs)];
     if (timing.attempts > 1) notes.push(`${timing.attempts} attempts`);
-    if (Object.hasOwn(result.errors, id)) notes.push('failed');
+    if (result.errors !== undefined && Object.hasOwn(result.errors, id)) notes.push('failed');
     const tags = onPath.has(id) ? 'crit, ' : '';
-    lines.push(`  ${escapeText(id)} ${notes.join(', ')} :${tags}t${index ?? ids.indexOf(id)}, ${startMs}, ${endMs}`);
+    lines.push(`  ${escapeMermaidText(id)} ${notes.join(', ')} :${tags}t${index ?? ids.indexOf(id)}, ${startMs}, ${endMs}`);
   }
   return lines.join('\n');
 }
@@ -114,7 +119,21 @@ function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
 
-/** Mermaid ends a task's text at `:` and a statement at `;`, and `#` starts an entity: write them as entity codes. */
-function escapeText(text: string): string {
-  return text.replace(/[:;#\n\r]/g, (char) => (char === '\n' || char === '\r' ? ' ' : `#${char.charCodeAt(0)};`));
+/** A clear error for what is not a run's result, instead of a raw `TypeError` from deep inside. */
+function checkResult(result: unknown): void {
+  const expected = 'toMermaidGantt expects a PipelineResult (what execute() resolves with, or pipeline.completed carries)';
+  if (typeof result !== 'object' || result === null) throw new TypeError(`${expected}, got ${describeValue(result)}`);
+  const { timings, errors } = result as Partial<PipelineResult<unknown>>;
+  if (typeof timings !== 'object' || timings === null || Array.isArray(timings)) {
+    throw new TypeError(`${expected}: its timings must be a record of { startMs, endMs, attempts } by step id, got ${describeValue(timings)}`);
+  }
+  for (const [id, timing] of Object.entries(timings)) {
+    const { startMs, endMs } = (timing ?? {}) as Partial<StepTiming>;
+    if (typeof startMs !== 'number' || typeof endMs !== 'number' || !Number.isFinite(startMs) || !Number.isFinite(endMs)) {
+      throw new TypeError(`${expected}: timings['${id}'] must have startMs and endMs in ms, got ${describeValue(timing)}`);
+    }
+  }
+  if (errors !== undefined && (typeof errors !== 'object' || errors === null)) {
+    throw new TypeError(`${expected}: its errors must be a record of errors by step id, got ${describeValue(errors)}`);
+  }
 }

@@ -1,6 +1,7 @@
 import { readDependsOnMetadata, readStepMetadata, type DependencyReference } from '../../decorators/metadata';
 import { STEP_CONFIG_FIELDS, StepConfig, describeValue } from '../config/step-config';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { checkOptionKeys } from '../config/check-option-keys';
 import { defaultStepId } from './default-step-id';
 
 /** A step class's `@Step`/`@DependsOn` facts, validated. */
@@ -13,7 +14,7 @@ export interface StepDeclaration {
   readonly dependsOn: readonly DependencyReference[];
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['id', ...STEP_CONFIG_FIELDS]);
+const KNOWN_OPTIONS: readonly string[] = ['id', ...STEP_CONFIG_FIELDS];
 
 /**
  * Reads and validates what `@Step` and `@DependsOn` recorded on a class. Undefined for a
@@ -39,13 +40,7 @@ export function readStepDeclaration(stepClass: Function): StepDeclaration | unde
   if (id !== undefined && (typeof id !== 'string' || id === '')) {
     throw new PipelineValidationError(`Invalid @Step options on ${className}: id must be a non-empty string, got ${describeValue(id)}`);
   }
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new PipelineValidationError(
-        `Invalid @Step options on ${className}: unknown option '${key}' (known: ${[...KNOWN_OPTIONS].join(', ')})`,
-      );
-    }
-  }
+  checkOptionKeys(`Invalid @Step options on ${className}`, config, KNOWN_OPTIONS);
   let stepConfig: StepConfig | undefined;
   try {
     stepConfig = Object.values(config).some((value) => value !== undefined) ? new StepConfig(config) : undefined;

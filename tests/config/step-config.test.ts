@@ -46,6 +46,43 @@ describe('StepConfig', () => {
     expect(error).toBeInstanceOf(PipelineValidationError);
     expect((error as Error).message).toBe('StepConfig options must be an object, got 42');
   });
+
+  it.each([
+    ['retires', 'retries'],
+    ['timout', 'timeout'],
+    ['retryDelays', 'retryDelay'],
+    ['costbudget', 'costBudget'],
+  ])('refuses the misspelt option %p, naming %p', (key, nearest) => {
+    const error = thrownBy(() => new StepConfig({ [key]: 1 } as never));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toBe(
+      `StepConfig options: unknown option '${key}' (known: timeout, retries, retryDelay, costBudget). Did you mean '${nearest}'?`,
+    );
+  });
+
+  it('refuses a pipeline-only option', () => {
+    expect(() => new StepConfig({ maxConcurrency: 2 } as never)).toThrow(/unknown option 'maxConcurrency'/);
+  });
+
+  it.each([
+    ['timeout', 1e7],
+    ['timeout', 2_147_484],
+    ['retryDelay', 1e7],
+    ['retryDelay', Infinity],
+  ])('refuses %s = %p, above what a Node timer can wait (2^31-1 ms)', (field, value) => {
+    const error = thrownBy(() => new StepConfig({ [field]: value }));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toMatch(new RegExp(`^StepConfig\\.${field} must be at most 2147483\\.647 seconds \\(about 24\\.8 days`));
+    expect((error as Error).message).toContain(`got ${value}`);
+  });
+
+  it('accepts durations up to the timer limit, and an Infinity timeout as no bound', () => {
+    expect(new StepConfig({ timeout: 2_147_483.647, retryDelay: 2_147_483.647 })).toMatchObject({
+      timeout: 2_147_483.647,
+      retryDelay: 2_147_483.647,
+    });
+    expect(new StepConfig({ timeout: Infinity }).timeout).toBe(Infinity);
+  });
 });
 
 describe('PipelineConfig', () => {
@@ -107,5 +144,23 @@ describe('PipelineConfig', () => {
   it('validates the inherited step fields under its own name', () => {
     expect(() => new PipelineConfig({ retries: -1 })).toThrow(/^PipelineConfig\.retries must be an integer >= 0, got -1$/);
     expect(() => new PipelineConfig({ timeout: Number.NaN })).toThrow(/^PipelineConfig\.timeout/);
+  });
+
+  it('refuses a misspelt option, naming the nearest one', () => {
+    const error = thrownBy(() => new PipelineConfig({ maxConcurency: 2 } as never));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toBe(
+      "PipelineConfig options: unknown option 'maxConcurency' (known: timeout, retries, retryDelay, costBudget, trace, onError, maxConcurrency, runCostBudget, failFast). Did you mean 'maxConcurrency'?",
+    );
+    expect(() => new PipelineConfig({ retires: 2 } as never)).toThrow(/unknown option 'retires' .*Did you mean 'retries'\?$/);
+  });
+
+  it("accepts API.md's failFast key", () => {
+    expect(() => new PipelineConfig({ failFast: true } as never)).not.toThrow();
+  });
+
+  it('refuses durations above what a Node timer can wait', () => {
+    expect(() => new PipelineConfig({ timeout: 1e7 })).toThrow(/^PipelineConfig\.timeout must be at most 2147483\.647 seconds/);
+    expect(() => new PipelineConfig({ retryDelay: 1e7 })).toThrow(/^PipelineConfig\.retryDelay must be at most/);
   });
 });

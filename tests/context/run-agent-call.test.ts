@@ -483,3 +483,47 @@ describe('ctx.run: dispatch hooks', () => {
     expect(seen[0]).toBeInstanceOf(StepTimeoutError);
   });
 });
+
+describe('ctx.run: bad options', () => {
+  it.each([
+    [{ timout: 5 }, "ctx.run options: unknown option 'timout' (known: timeout, retries). Did you mean 'timeout'?"],
+    [{ retires: 1 }, "ctx.run options: unknown option 'retires' (known: timeout, retries). Did you mean 'retries'?"],
+  ])('refuses the misspelt option %p before any call, naming the nearest', async (options, message) => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    const error = await rejectionOf(contextWith().run(agent, 'hi', options as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(message);
+    expect(agent.calls).toHaveLength(0);
+  });
+
+  it.each([1e7, 2_147_484])('refuses a per-call timeout of %p s, above what a Node timer can wait', async (timeout) => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    const error = await rejectionOf(contextWith().run(agent, 'hi', { timeout }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/^ctx\.run timeout must be at most 2147483\.647 seconds \(about 24\.8 days/);
+    expect(agent.calls).toHaveLength(0);
+  });
+
+  it('takes a per-call timeout of Infinity as no bound', async () => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    expect((await contextWith().run(agent, 'hi', { timeout: Infinity })).output).toBe('x');
+  });
+
+  it('fails the step without retrying it for a misspelt option', async () => {
+    const agent = createMockAgent([{ output: 'x' }]);
+    let attempts = 0;
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: {
+        a: step({ retries: 2, retryDelay: 0.001 }, (ctx) => {
+          attempts++;
+          return ctx.run(agent, 'hi', { timout: 1 } as never);
+        }),
+      },
+    });
+    const error = await rejectionOf(pipeline.execute({}));
+    expect(error).toBeInstanceOf(StepExecutionError);
+    expect((error as Error).message).toMatch(/^Step 'a' failed: ctx\.run options: unknown option 'timout'/);
+    expect(attempts).toBe(1);
+  });
+});

@@ -173,3 +173,18 @@ describe('StepContext inside a run', () => {
     expect(result.usage).toBeUndefined();
   });
 });
+
+describe('StepContext options', () => {
+  it('refuses a misspelt option, naming the nearest one', () => {
+    const error = thrownBy(() => context({ stepOutput: {} } as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      "StepContext options: unknown option 'stepOutput' (known: stepId, inputs, deps, stepOutputs, tracer, config, signal). Did you mean 'stepOutputs'?",
+    );
+  });
+
+  it('accepts every option of API.md §5', () => {
+    const ctx = context({ tracer: new NoOpTracer(), config: new StepConfig(), signal: new AbortController().signal });
+    expect(ctx.stepId).toBe('summarize');
+  });
+});

@@ -155,3 +155,27 @@ describe('CostCalculator', () => {
     });
   });
 });
+
+describe('CostCalculator: misspelt options', () => {
+  it('refuses a misspelt constructor option, naming the nearest one', () => {
+    expect(() => new CostCalculator({ pricingOverride: {} } as never)).toThrow(
+      new TypeError("CostCalculator options: unknown option 'pricingOverride' (known: pricingOverrides). Did you mean 'pricingOverrides'?"),
+    );
+  });
+
+  it('refuses a misspelt key in a pricing override', () => {
+    expect(() => new CostCalculator({ pricingOverrides: { 'my-llama': { inputPerMtok: 1, outputPerMtok: 2, cacheReadPerMTok: 0 } as never } })).toThrow(
+      /^Pricing override for 'my-llama': unknown option 'cacheReadPerMTok' .*Did you mean 'cacheReadPerMtok'\?$/,
+    );
+  });
+
+  it('refuses a misspelt key in addPricingOverride options', () => {
+    expect(() => new CostCalculator().addPricingOverride('m', 1, 2, { cacheWritePerMTok: 1 } as never)).toThrow(TypeError);
+  });
+
+  it('still applies the cache prices of an override given to the constructor', () => {
+    const calculator = new CostCalculator({ pricingOverrides: { m: { inputPerMtok: 1, outputPerMtok: 1, cacheReadPerMtok: 0 } } });
+    // 1,000,000 input tokens of which all are cache reads, at $0: only output counts.
+    expect(calculator.calculateCost('m', 1_000_000, 0, { cacheReadTokens: 1_000_000 })).toBe(0);
+  });
+});

@@ -43,6 +43,13 @@ describe.each(cases)('%s', (name, make, type, code) => {
   it('has a stack trace', () => {
     expect(typeof make().stack).toBe('string');
   });
+
+  it('serializes to JSON with its name, code and message', () => {
+    const error = make();
+    const json = JSON.parse(JSON.stringify(error));
+    expect(json).toMatchObject({ name, code, message: error.message });
+    if (typeof (error as { stepId?: unknown }).stepId === 'string') expect(json.stepId).toBe('a');
+  });
 });
 
 describe('isInstance', () => {
@@ -80,5 +87,76 @@ describe('ErrorCategory', () => {
     expect(ErrorCategory.PERMANENT).toBe('permanent');
     expect(ErrorCategory.RESOURCE_EXHAUSTION).toBe('resource_exhaustion');
     expect(ErrorCategory.UNKNOWN).toBe('unknown');
+  });
+});
+
+describe('FastroAIError.toJSON', () => {
+  it("writes the step id and the cause's name and message", () => {
+    const error = new StepExecutionError('fetch', new TypeError('HTTP 500'));
+    expect(JSON.parse(JSON.stringify({ fetch: error }))).toEqual({
+      fetch: {
+        name: 'StepExecutionError',
+        code: 'fastroai:step-execution',
+        message: "Step 'fetch' failed: HTTP 500",
+        stepId: 'fetch',
+        cause: { name: 'TypeError', message: 'HTTP 500' },
+      },
+    });
+  });
+
+  it("writes a fastroai cause's code", () => {
+    const error = new StepExecutionError('call', new StepTimeoutError('call', 5, 2));
+    expect(error.toJSON().cause).toEqual({
+      name: 'StepTimeoutError',
+      message: "Step 'call' timed out after 5s (attempt 2)",
+      code: 'fastroai:step-timeout',
+    });
+  });
+
+  it('leaves out a step id and a cause the error does not have', () => {
+    expect(new PipelineValidationError('bad').toJSON()).toEqual({
+      name: 'PipelineValidationError',
+      code: 'fastroai:pipeline-validation',
+      message: 'bad',
+    });
+    expect(new CostBudgetExceededError(1, 2).toJSON()).not.toHaveProperty('stepId');
+  });
+
+  it('writes a cause that is not an Error', () => {
+    expect(new FastroAIError('x', { cause: 'quota' }).toJSON().cause).toEqual({ name: 'string', message: 'quota' });
+    expect(new FastroAIError('x', { cause: 404 }).toJSON().cause).toEqual({ name: 'number', message: '404' });
+    expect(new FastroAIError('x', { cause: { status: 500 } }).toJSON().cause).toEqual({
+      name: 'Object',
+      message: '(its message could not be read)',
+    });
+  });
+
+  it('never throws on a cause whose getters throw', () => {
+    const hostile = {
+      get name(): string {
+        throw new Error('name getter');
+      },
+      get message(): string {
+        throw new Error('message getter');
+      },
+    };
+    const json = new StepExecutionError('a', Object.assign(new Error('ok'), { cause: 1 })).toJSON();
+    expect(json.cause).toEqual({ name: 'Error', message: 'ok' });
+    const error = new FastroAIError('x', { cause: hostile });
+    expect(() => JSON.stringify(error)).not.toThrow();
+    expect(error.toJSON().cause).toEqual({ name: 'Object', message: '(its message could not be read)' });
+  });
+
+  it('never throws on a revoked Proxy as its cause', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const error = new FastroAIError('x', { cause: proxy });
+    expect(() => JSON.stringify(error)).not.toThrow();
+    expect(error.toJSON()).toEqual({
+      name: 'FastroAIError',
+      code: 'fastroai:error',
+      message: 'x',
+      cause: { name: 'unknown', message: '(its message could not be read)' },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { StepExecutionError } from 'fastroai';
+import { CostBudgetExceededError, StepExecutionError, StepTimeoutError, WorkerLostError } from 'fastroai';
 
 describe('StepExecutionError', () => {
   it("has stepId, originalError and the message \"Step 'x' failed: <original message>\"", () => {
@@ -40,5 +40,31 @@ describe('StepExecutionError', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(new StepExecutionError('a', circular).message).toBe("Step 'a' failed: threw a non-Error value: [object Object]");
+  });
+});
+
+describe('StepExecutionError of an error about the same step', () => {
+  it('does not repeat the step of a step timeout', () => {
+    expect(new StepExecutionError('call', new StepTimeoutError('call', 5, 2)).message).toBe("Step 'call' failed: timed out after 5s (attempt 2)");
+  });
+
+  it('does not repeat the step of an agent-call timeout', () => {
+    const timeout = new StepTimeoutError('call', 0.5, 1, 'Agent call in step');
+    expect(new StepExecutionError('call', timeout).message).toBe("Step 'call' failed: Agent call timed out after 0.5s (attempt 1)");
+  });
+
+  it('does not repeat the step of a budget refusal or a lost worker', () => {
+    expect(new StepExecutionError('a', new CostBudgetExceededError(100, 150, 'a')).message).toBe(
+      "Step 'a' failed: Cost budget exceeded: step cost 150 microcents >= budget 100 microcents",
+    );
+    expect(new StepExecutionError('a', new WorkerLostError('a', 'stalled 3 times')).message).toBe(
+      "Step 'a' failed: lost its worker: stalled 3 times",
+    );
+  });
+
+  it('keeps the full message of an error about another step (a nested pipeline)', () => {
+    expect(new StepExecutionError('outer', new StepTimeoutError('inner', 5, 1)).message).toBe(
+      "Step 'outer' failed: Step 'inner' timed out after 5s (attempt 1)",
+    );
   });
 });

@@ -1,14 +1,17 @@
 import {
   BaseStep,
+  NoOpTracer,
   Pipeline,
   PipelineConfig,
   PipelineValidationError,
   StepConfig,
   StepExecutionError,
+  Step,
   step,
   type StepContext,
 } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
+import { lastValueFrom, toArray } from 'rxjs';
 import { rejectionOf, thrownBy } from '../support/async-helpers';
 
 const ok = () => step(() => 'ok');
@@ -331,5 +334,166 @@ describe('bad input: timeouts and retries', () => {
     expect(error.message).toBe(`Step 'a' failed: ${message}`);
     expect(agent.calls).toHaveLength(0);
     expect(attempts).toBe(1);
+  });
+});
+
+describe('bad input: misspelt option keys', () => {
+  it('refuses a misspelt Pipeline option, naming the nearest one', () => {
+    const error = thrownBy(() => new Pipeline({ name: 'p', steps: { a: ok() }, outputstep: 'a' } as never));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toBe(
+      "Pipeline options: unknown option 'outputstep' (known: name, steps, dependencies, outputStep, config, stepConfigs, container, store). Did you mean 'outputStep'?",
+    );
+    expect(() => new Pipeline({ name: 'p', steps: { a: ok() }, dependecies: {} } as never)).toThrow(/Did you mean 'dependencies'\?$/);
+  });
+
+  it('refuses a misspelt Pipeline.fromSteps option, and dependencies (they come from @DependsOn)', () => {
+    @Step()
+    class OnlyStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    const error = thrownBy(() => Pipeline.fromSteps({ name: 'p', steps: [OnlyStep], stepconfigs: {} } as never));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toMatch(/^Pipeline\.fromSteps options: unknown option 'stepconfigs' .*Did you mean 'stepConfigs'\?$/);
+    expect(() => Pipeline.fromSteps({ name: 'p', steps: [OnlyStep], dependencies: {} } as never)).toThrow(
+      /Pipeline\.fromSteps options: unknown option 'dependencies'/,
+    );
+  });
+
+  it('refuses a misspelt config key in a pipeline config given as a plain object', () => {
+    const error = thrownBy(() => new Pipeline({ name: 'p', steps: { a: ok() }, config: { maxConcurency: 2 } as never }));
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toMatch(/^PipelineConfig options: unknown option 'maxConcurency' .*Did you mean 'maxConcurrency'\?$/);
+  });
+
+  it('refuses a misspelt key in stepConfigs given as a plain object', () => {
+    expect(() => new Pipeline({ name: 'p', steps: { a: ok() }, stepConfigs: { a: { retires: 2 } as never } })).toThrow(
+      /^StepConfig options: unknown option 'retires' .*Did you mean 'retries'\?$/,
+    );
+  });
+
+  it('refuses a misspelt key in step(options, fn) and step(options)(fn)', () => {
+    expect(() => step({ timout: 5 } as never, () => 1)).toThrow(/^StepConfig options: unknown option 'timout' .*Did you mean 'timeout'\?$/);
+    expect(() => step({ retires: 5 } as never)).toThrow(PipelineValidationError);
+  });
+
+  it("refuses a misspelt key in a step's own config given as a plain object", () => {
+    const bad = { config: { retryDelays: 1 }, execute: () => 1 };
+    expect(() => new Pipeline({ name: 'p', steps: { a: bad as never } })).toThrow(/Did you mean 'retryDelay'\?$/);
+  });
+});
+
+describe('bad input: execute() and run() options', () => {
+  const pipeline = () => new Pipeline({ name: 'p', steps: { a: ok() } });
+  const noop = () => undefined;
+
+  it.each([
+    ['a signal that is not an AbortSignal', { signal: { aborted: false } }, /^execute\(\) options\.signal must be an AbortSignal, got an object/],
+    ['a signal that is a string', { signal: 'abort' }, /^execute\(\) options\.signal must be an AbortSignal, got 'abort'$/],
+    ['a tracer that is not a tracer', { tracer: {} }, /^execute\(\) options\.tracer must be a Tracer .*it has no span, logMetric, logError methods$/],
+    ['a tracer without logError', { tracer: { span: (_: string, fn: () => unknown) => fn(), logMetric: noop } }, /it has no logError method$/],
+    ['a tracer that is a number', { tracer: 5 }, /^execute\(\) options\.tracer must be a Tracer .*got 5$/],
+    ['an onEvent that is not a function', { onEvent: 'log' }, /^execute\(\) options\.onEvent must be a function, got 'log'$/],
+    ['an empty runId', { runId: '' }, /^execute\(\) options\.runId must be a non-empty string, got ''$/],
+    ['a misspelt key', { singal: new AbortController().signal }, /^execute\(\) options: unknown option 'singal' .*Did you mean 'signal'\?$/],
+    ['a third argument that is a number', 7, /^execute\(\) expects a Tracer or ExecuteOptions as its third argument, got 7$/],
+  ])('rejects (never throws) for %s, naming the option', async (_label, options, message) => {
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = pipeline().execute({}, undefined, options as never);
+    }).not.toThrow();
+    const error = await rejectionOf(returned!);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('rejects a partial tracer given as the third argument, naming what it lacks', async () => {
+    const error = await rejectionOf(pipeline().execute({}, undefined, { span: (_n: string, fn: () => Promise<unknown>) => fn() } as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      'execute() tracer (third argument) must be a Tracer (span, logMetric and logError methods); it has no logMetric, logError methods',
+    );
+  });
+
+  it('accepts every key of API.md ExecuteOptions', async () => {
+    const options = { tracer: new NoOpTracer(), signal: new AbortController().signal, runId: 'r1', onEvent: noop };
+    expect((await pipeline().execute({}, undefined, options)).output).toBe('ok');
+  });
+
+  it('uses a tracer given as the third argument of run()', async () => {
+    const spans: string[] = [];
+    const tracer = {
+      span: <T>(name: string, fn: (traceId: string) => Promise<T>) => {
+        spans.push(name);
+        return fn('t');
+      },
+      logMetric: noop,
+      logError: noop,
+    };
+    const events = await lastValueFrom(pipeline().run({}, undefined, tracer).pipe(toArray()));
+    expect(events.at(-1)?.type).toBe('pipeline.completed');
+    expect(spans).toEqual(['pipeline.p', 'step.a']);
+  });
+
+  it('errors the run() stream, without starting a step, for bad options', async () => {
+    let ran = false;
+    const p = new Pipeline({ name: 'p', steps: { a: step(() => (ran = true)) } });
+    const error = await rejectionOf(lastValueFrom(p.run({}, undefined, { signal: 'stop' } as never)));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe("run() options.signal must be an AbortSignal, got 'stop'");
+    const tracerError = await rejectionOf(lastValueFrom(p.run({}, undefined, { span: noop } as never)));
+    expect((tracerError as Error).message).toMatch(/^run\(\) tracer \(third argument\) must be a Tracer/);
+    expect(ran).toBe(false);
+  });
+});
+
+describe('errors as a user reads them', () => {
+  it("says once which step timed out: Step 'call' failed: timed out after …", async () => {
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { call: step({ timeout: 0.02 }, (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))) },
+    });
+    const error = await failureOf(pipeline);
+    expect(error.message).toBe("Step 'call' failed: timed out after 0.02s (attempt 1)");
+    expect(error.originalError.message).toBe("Step 'call' timed out after 0.02s (attempt 1)");
+  });
+
+  it('serializes result.errors with the name, code, message, step and cause of each', async () => {
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { a: step(() => { throw new RangeError('bad range'); }), b: ok() },
+      outputStep: 'b',
+      config: new PipelineConfig({ onError: 'continue' }),
+    });
+    const result = await pipeline.execute({});
+    expect(JSON.parse(JSON.stringify(result.errors))).toEqual({
+      a: {
+        name: 'StepExecutionError',
+        code: 'fastroai:step-execution',
+        message: "Step 'a' failed: bad range",
+        stepId: 'a',
+        cause: { name: 'RangeError', message: 'bad range' },
+      },
+    });
+  });
+});
+
+describe('execute() never throws synchronously', () => {
+  it('rejects, instead of throwing, when the tracer span throws synchronously', async () => {
+    const tracer = {
+      span: () => {
+        throw new Error('span exploded');
+      },
+      logMetric: () => undefined,
+      logError: () => undefined,
+    };
+    const pipeline = new Pipeline({ name: 'p', steps: { a: ok() } });
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = pipeline.execute({}, undefined, { tracer: tracer as never });
+    }).not.toThrow();
+    await expect(returned).rejects.toBeInstanceOf(Error);
   });
 });

@@ -115,7 +115,7 @@ describe('scanSteps', () => {
         }
       }
       expect(validationError(() => scanSteps([LostStep])).message).toBe(
-        "Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep)",
+        "Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep). Known steps: ['lost']",
       );
     });
 
@@ -196,7 +196,8 @@ describe('scanSteps', () => {
       [{ retryDelay: Number.NaN }, /StepConfig\.retryDelay must be a number of seconds >= 0, got NaN/],
       [{ costBudget: -5 }, /StepConfig\.costBudget must be a number of microcents >= 0 or null, got -5/],
       [{ id: '' }, /id must be a non-empty string, got ''/],
-      [{ timout: 5 }, /unknown option 'timout' \(known: id, timeout, retries, retryDelay, costBudget\)/],
+      [{ timout: 5 }, /unknown option 'timout' \(known: id, timeout, retries, retryDelay, costBudget\)\. Did you mean 'timeout'\?$/],
+      [{ retires: 1 }, /unknown option 'retires' .*Did you mean 'retries'\?$/],
     ])('invalid @Step options %p', (options, message) => {
       @Step(options as never)
       class InvalidStep extends BaseStep {
@@ -306,5 +307,26 @@ describe('ids that are Object.prototype names', () => {
       }
     }
     expect(validationError(() => scanSteps([ProtoStep])).message).toBe("Step id '__proto__' is not allowed (ProtoStep)");
+  });
+});
+
+describe('scanSteps: a misspelt @DependsOn id', () => {
+  it('lists the known steps and suggests the nearest', () => {
+    @Step()
+    class FetchOrderStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    @Step()
+    @DependsOn('fetchOrdr')
+    class ShipOrderStep extends BaseStep {
+      execute() {
+        return 2;
+      }
+    }
+    expect(() => scanSteps([FetchOrderStep, ShipOrderStep])).toThrow(
+      "Step 'shipOrder' depends on unknown: 'fetchOrdr' (@DependsOn on ShipOrderStep). Known steps: ['fetchOrder', 'shipOrder']. Did you mean 'fetchOrder'?",
+    );
   });
 });

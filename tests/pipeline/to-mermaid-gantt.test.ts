@@ -136,6 +136,40 @@ describe('toMermaidGantt', () => {
     expect(taskLines(chart)).toEqual(['  fetch#58;user#59;#35;1 3.0 ms :crit, t0, 0, 3']);
   });
 
+  it('keeps a step id with a newline, %%, quotes or brackets on its own task line, shown as it is', () => {
+    const ids = ['two\nlines', '%% not a comment', 'say "hi"', 'a[1] <b> & `c`'];
+    const timings: PipelineResult<unknown>['timings'] = {};
+    ids.forEach((id, index) => (timings[id] = { startMs: index, endMs: index + 1, attempts: 1 }));
+    const chart = toMermaidGantt(handMadeResult(timings));
+    const lines = chart.split('\n');
+    expect(lines).toHaveLength(6 + 1 + ids.length);
+    const tasks = taskLines(chart);
+    expect(tasks).toHaveLength(ids.length);
+    // Text is plain characters or entity codes: no `:` or `;` of its own, no `%` or `#` to start it.
+    const entity = '#(?:quot|\\d+);';
+    const task = new RegExp(`^ {2}(?:[^\\s%:;#]|${entity})(?:[^:;#]|${entity})* :(crit, )?t\\d+, \\d+, \\d+$`);
+    for (const line of tasks) expect(line).toMatch(task);
+    const decode = (text: string) => text.replace(/#(quot|\d+);/g, (_, code: string) => (code === 'quot' ? '"' : String.fromCharCode(Number(code))));
+    expect(tasks.map((line) => decode(line.trim().replace(/ \d+\.\d ms :.*$/, '')))).toEqual(ids);
+  });
+
+  it.each([
+    ['an empty object', {}, /^toMermaidGantt expects a PipelineResult \(what execute\(\) resolves with, or pipeline\.completed carries\): its timings must be a record .*got undefined$/],
+    ['undefined', undefined, /^toMermaidGantt expects a PipelineResult .*, got undefined$/],
+    ['a promise of a result', Promise.resolve(), /its timings must be a record/],
+    ['a timing without numbers', { timings: { a: { startMs: '0' } }, errors: {} }, /timings\['a'\] must have startMs and endMs in ms/],
+    ['errors that are not a record', { timings: {}, errors: 'none' }, /its errors must be a record of errors by step id, got 'none'$/],
+  ])('refuses %s with a TypeError naming what it expects', (_label, value, message) => {
+    let error: unknown;
+    try {
+      toMermaidGantt(value as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(message);
+  });
+
   it('draws a step shorter than a millisecond 1 ms wide, and picks a seconds axis for longer runs', () => {
     const chart = toMermaidGantt(
       handMadeResult({ quick: { startMs: 0, endMs: 0.2, attempts: 1 }, slow: { startMs: 0.2, endMs: 2500, attempts: 1 } }),

@@ -63,3 +63,33 @@ describe('Pipeline.toMermaid', () => {
     expect(edgesOf(chart)).toEqual(['fetch user -> say #quot;hi#quot;', 'say #quot;hi#quot; -> a-b'].sort());
   });
 });
+
+/** Mermaid's entity codes turned back into characters, as Mermaid does when it draws. */
+function decodeEntities(text: string): string {
+  return text.replace(/#(quot|\d+);/g, (_, code: string) => (code === 'quot' ? '"' : String.fromCharCode(Number(code))));
+}
+
+describe('Pipeline.toMermaid: step ids with characters Mermaid reads as syntax', () => {
+  const odd = ['two\nlines', 'say "hi"', 'arr[0]', '<b>bold</b>', 'a & b', '50% #1', 'back`tick', 'cr\r\ttab', 'x\u2028y'];
+
+  it('keeps every node on one line of its own, and each label shows the id as it is', () => {
+    const steps: Record<string, ReturnType<typeof noop>> = {};
+    const dependencies: Record<string, string[]> = {};
+    odd.forEach((id, index) => {
+      steps[id] = noop();
+      if (index > 0) dependencies[id] = [odd[index - 1]];
+    });
+    const chart = new Pipeline({ name: 'odd', steps, dependencies }).toMermaid();
+    const lines = chart.split('\n');
+    expect(lines).toHaveLength(1 + odd.length + (odd.length - 1));
+    for (const line of lines.slice(1)) expect(line).toMatch(/^ {2}s\d+(\["[^"<>[\]`\\]*"\]| --> s\d+)$/);
+    const labels = [...chart.matchAll(/^ {2}s\d+\["(.*)"\]$/gm)].map((match) => decodeEntities(match[1]));
+    expect(labels).toEqual(odd);
+    expect(edgesOf(chart).map(decodeEntities)).toHaveLength(odd.length - 1);
+  });
+
+  it('writes a newline as #10; and a quote as #quot;', () => {
+    const chart = new Pipeline({ name: 'p', steps: { 'a\n"b"': noop() } }).toMermaid();
+    expect(chart).toBe('flowchart TD\n  s0["a#10;#quot;b#quot;"]');
+  });
+});

@@ -1,0 +1,161 @@
+import type { StepConfig } from '../config/step-config';
+import type { RunBudget } from '../context/run-budget';
+import type { StepContext } from '../context/step-context';
+import { isIncomplete } from '../conversation/conversation-state';
+import type { StepLike } from '../steps/base-step';
+import { NOOP_TRACER } from '../tracing/noop-tracer';
+import type { Tracer } from '../tracing/tracer';
+import type { StepUsage } from '../usage/step-usage';
+import type { AttemptDeadline } from './attempt-deadline';
+import { executeStep, retryOrFail } from './execute-step';
+import { RetryWaits } from './retry-waits';
+import type { StepRunScope } from './step-run-scope';
+
+/**
+ * One step to run, as plain data: everything its context needs, so a process that has only
+ * the data (a queue worker that read it from the store) runs the step exactly as a run would.
+ */
+export interface StepTask {
+  runId: string;
+  stepId: string;
+  step: StepLike;
+  /** The step's resolved config (timeouts, retries, budget). */
+  config: StepConfig;
+  inputs: Record<string, unknown>;
+  /** The outputs the step may read with `getDependency`: its transitive dependencies'. */
+  dependencyOutputs: Record<string, unknown>;
+  deps: unknown;
+  tracer?: Tracer;
+  /** Aborts the step (the run failed or was cancelled). */
+  signal?: AbortSignal;
+  /** The run's spent total and budget, for `runCostBudget`. */
+  runBudget?: RunBudget;
+  /** Attempts after the first (`attempt` ≥ 2) and their retries. */
+  onAttempt?: (event: { type: 'step.started'; attempt: number } | { type: 'step.retrying'; attempt: number; error: unknown; delaySeconds: number }) => void;
+}
+
+/** How a step task ended. Times are epoch ms (wall clock). */
+export interface StepOutcome {
+  status: 'completed' | 'failed' | 'incomplete';
+  /** The output (a ConversationState for `incomplete`); undefined when it failed. */
+  output?: unknown;
+  /** What its last attempt threw, when it failed. */
+  error?: unknown;
+  /** What its attempts were billed (failed ones included); undefined when it made no `ctx.run` call. */
+  usage: StepUsage | undefined;
+  attempts: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/**
+ * Runs one step task to its end with the engine's executor (timeouts, retries, budgets,
+ * hooks, spans), data in, outcome out. This is the executor contract a remote runner uses;
+ * a run in one process drives the same executor through its own scope.
+ */
+export function runStepTask(task: StepTask): Promise<StepOutcome> {
+  return new Promise<StepOutcome>((resolve) => {
+    executeStep(new StepTaskScope(task, resolve), 0);
+  });
+}
+
+/** The executor's view of a single step task. */
+class StepTaskScope implements StepRunScope {
+  readonly inputs: Record<string, unknown>;
+  readonly deps: unknown;
+  readonly tracer: Tracer;
+  readonly runBudget: RunBudget | undefined;
+  isAborted = false;
+  private readonly startedAt = Date.now();
+  private readonly retryWaits = new RetryWaits();
+  private contexts: StepContext<unknown>[] = [];
+  private deadline: AttemptDeadline | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly task: StepTask,
+    private readonly resolve: (outcome: StepOutcome) => void,
+  ) {
+    this.inputs = task.inputs;
+    this.deps = task.deps;
+    this.tracer = task.tracer ?? NOOP_TRACER;
+    this.runBudget = task.runBudget;
+    task.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (task.signal?.aborted) this.onAbort();
+  }
+
+  private readonly onAbort = (): void => {
+    const reason = this.task.signal!.reason;
+    this.isAborted = true;
+    this.retryWaits.cancelAll();
+    for (const ctx of this.contexts) ctx.abortAttempt(reason);
+  };
+
+  stepIdAt(): string {
+    return this.task.stepId;
+  }
+
+  isVisibleTo(stepId: string): boolean {
+    return Object.hasOwn(this.task.dependencyOutputs, stepId);
+  }
+
+  outputOf(stepId: string): unknown {
+    return this.task.dependencyOutputs[stepId];
+  }
+
+  visibleIds(): string[] {
+    return Object.keys(this.task.dependencyOutputs);
+  }
+
+  signalCreated(_index: number, ctx: StepContext<unknown>): void {
+    if (this.isAborted) ctx.abortAttempt(this.task.signal!.reason);
+    else this.contexts.push(ctx);
+  }
+
+  stepAt(): StepLike {
+    return this.task.step;
+  }
+
+  configAt(): StepConfig {
+    return this.task.config;
+  }
+
+  attemptStarted(_index: number, attempt: number): void {
+    this.task.onAttempt?.({ type: 'step.started', attempt });
+  }
+
+  attemptRetrying(_index: number, attempt: number, error: unknown, delaySeconds: number): void {
+    this.task.onAttempt?.({ type: 'step.retrying', attempt, error, delaySeconds });
+  }
+
+  deadlineStarted(_index: number, deadline: AttemptDeadline): void {
+    this.deadline = deadline;
+  }
+
+  waitBeforeRetry(ms: number): Promise<boolean> {
+    return this.retryWaits.wait(ms);
+  }
+
+  attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
+    queueMicrotask(() => {
+      if (ok) this.stepCompleted(index, outcome, usage, attempt);
+      else retryOrFail(this, index, attempt, outcome, usage);
+    });
+  }
+
+  stepCompleted(_index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
+    this.end({ status: isIncomplete(output) ? 'incomplete' : 'completed', output, usage, attempts });
+  }
+
+  stepFailed(_index: number, error: unknown, usage: StepUsage | undefined, attempts: number): void {
+    this.end({ status: 'failed', error, usage, attempts });
+  }
+
+  private end(outcome: Omit<StepOutcome, 'startedAt' | 'endedAt'>): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.deadline?.cancel();
+    this.task.signal?.removeEventListener('abort', this.onAbort);
+    this.resolve({ ...outcome, startedAt: this.startedAt, endedAt: Date.now() });
+  }
+}

@@ -1,0 +1,76 @@
+import { checkOptionKeys } from '../config/check-option-keys';
+import { describeValue } from '../config/step-config';
+import type { Tracer } from '../tracing/tracer';
+import type { ExecuteOptions } from './pipeline';
+
+/**
+ * Every key of `ExecuteOptions` in API.md §4. `runner` (§13) is accepted ahead of its
+ * implementation, so code written against the contract is not refused.
+ */
+const EXECUTE_OPTION_KEYS: readonly string[] = ['tracer', 'signal', 'onEvent', 'runId', 'store', 'leaseSeconds', 'runner'];
+
+const TRACER_METHODS = ['span', 'logMetric', 'logError'] as const;
+
+/**
+ * The options of one run from the third argument of `execute` or `run`: a {@link Tracer}
+ * (an object with a `span`, `logMetric` or `logError` member is taken for one) or
+ * {@link ExecuteOptions}, checked so that a bad value fails with a message naming it
+ * instead of a raw `TypeError` from deep inside the run.
+ *
+ * @param method `'execute'` or `'run'`, for the messages
+ * @param tracerOrOptions the argument as given; `undefined` and `null` mean no options
+ * @throws TypeError naming the option: an unknown key (with the nearest valid one), a tracer
+ *   without `span`/`logMetric`/`logError` methods, a `signal` that is not an `AbortSignal`,
+ *   an `onEvent` that is not a function, a `runId` that is not a non-empty string
+ */
+export function toExecuteOptions(method: string, tracerOrOptions: unknown): ExecuteOptions {
+  if (tracerOrOptions === undefined || tracerOrOptions === null) return {};
+  if (typeof tracerOrOptions !== 'object') {
+    throw new TypeError(`${method}() expects a Tracer or ExecuteOptions as its third argument, got ${describeValue(tracerOrOptions)}`);
+  }
+  if (looksLikeTracer(tracerOrOptions)) {
+    checkTracer(`${method}() tracer (third argument)`, tracerOrOptions);
+    return { tracer: tracerOrOptions as Tracer };
+  }
+  const options = tracerOrOptions as Record<string, unknown>;
+  checkOptionKeys(`${method}() options`, options, EXECUTE_OPTION_KEYS, (message) => new TypeError(message));
+  if (options.tracer !== undefined) checkTracer(`${method}() options.tracer`, options.tracer);
+  if (options.signal !== undefined && !isAbortSignal(options.signal)) {
+    throw new TypeError(`${method}() options.signal must be an AbortSignal, got ${describeValue(options.signal)}`);
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new TypeError(`${method}() options.onEvent must be a function, got ${describeValue(options.onEvent)}`);
+  }
+  if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
+    throw new TypeError(`${method}() options.runId must be a non-empty string, got ${describeValue(options.runId)}`);
+  }
+  return options as ExecuteOptions;
+}
+
+function looksLikeTracer(value: object): boolean {
+  return TRACER_METHODS.some((method) => method in value);
+}
+
+function checkTracer(what: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${what} must be a Tracer (span, logMetric and logError methods), got ${describeValue(value)}`);
+  }
+  const missing = TRACER_METHODS.filter((method) => typeof (value as Record<string, unknown>)[method] !== 'function');
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${what} must be a Tracer (span, logMetric and logError methods); it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`,
+    );
+  }
+}
+
+/** An `AbortSignal`, from this realm or another (a jest sandbox, a polyfill): what a run uses of one. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (typeof AbortSignal !== 'undefined' && value instanceof AbortSignal) return true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
