@@ -11,6 +11,7 @@
 import { appendFileSync } from 'node:fs';
 import { Pipeline, step, type PipelineResult, type StepContext } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
+import { sleep } from '../../support/async-helpers';
 
 /** Step ids in declaration order. */
 export const CRASH_PIPELINE_STEPS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
@@ -21,6 +22,7 @@ export const STEP_COSTS_MICROCENTS: Record<string, number> = { a: 1_000, b: 20_0
 /** The run's input (the same in every process). */
 export const CRASH_PIPELINE_INPUT = { topic: 'lisbon', at: 1_700_000_000_000 };
 
+/** Options of {@link crashPipeline}. */
 export interface CrashPipelineOptions {
   /** The ledger file every step appends to before its work. */
   ledger: string;
@@ -30,14 +32,8 @@ export interface CrashPipelineOptions {
   block?: string;
   /** A step that waits for `release` after its ledger line. */
   hold?: string;
+  /** Lets the `hold` step go on once it settles. */
   release?: Promise<unknown>;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
 }
 
 /** The diamond + chain pipeline, writing to `options.ledger`. */
