@@ -10,7 +10,7 @@
  */
 import { test } from '@fast-check/jest';
 import fc from 'fast-check';
-import { MemoryRunStore, Pipeline, PipelineConfig, step, type PipelineResult, type RunStore, type StepContext } from 'fastroai';
+import { MemoryRunStore, Pipeline, PipelineConfig, step, type PipelineEvent, type PipelineResult, type RunStore, type StepContext } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
 import { arbitraryDagScenario, dagFactsOf, type DagFacts, type DagScenario } from '../support/arbitrary-dag';
 import { sleep } from '../support/async-helpers';
@@ -120,9 +120,17 @@ describe('crash and resume, on random DAGs', () => {
       const written = (await inner.getRun('run'))!.steps.map((record) => record.stepId);
       nowMs += 3_600_000; // past the dead owner's lease
       const resumedLedger: Ledger = {};
+      const events: PipelineEvent[] = [];
       try {
-        const resumed = await buildPipeline(scenario, facts, resumedLedger).resume('run', { store: inner });
+        const resumed = await buildPipeline(scenario, facts, resumedLedger).resume('run', { store: inner, onEvent: (event) => events.push(event) });
         expect(outcomeOf(resumed)).toEqual(reference);
+        // Every written step is restored (its dependencies were written before it), announced
+        // right after pipeline.started in declaration order.
+        const restored = scenario.declarationOrder.map((index) => facts.ids[index]).filter((id) => written.includes(id));
+        expect(events.slice(0, 1 + restored.length).map((event) => (event.type === 'step.completed' && event.restored === true ? event.stepId : event.type))).toEqual([
+          'pipeline.started',
+          ...restored,
+        ]);
       } finally {
         abandon.abort();
       }
