@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
 import { RunExistsError } from '../errors/run-exists-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
@@ -89,6 +90,8 @@ export class SqliteRunStore implements RunStore {
   private readonly now: () => number;
   private readonly retry: StoreRetryPolicy;
   private readonly statements = new Map<string, Statement>();
+  /** The database file as opened (device and inode); undefined for an in-memory database. */
+  private readonly file: { path: string; dev: number; ino: number } | undefined;
 
   constructor(options: SqliteRunStoreOptions) {
     const BetterSqlite3 = loadBetterSqlite3();
@@ -99,9 +102,10 @@ export class SqliteRunStore implements RunStore {
       attempts: options.attempts,
       isTransient: (error) => TRANSIENT_CODE.test(String((error as { code?: unknown } | null)?.code)),
       // better-sqlite3 throws a TypeError once the database is closed.
-      isUnavailable: () => !this.db.open,
+      isUnavailable: (error) => !this.db.open || (error as { code?: unknown } | null)?.code === FILE_GONE,
     };
     this.db = openDatabase(BetterSqlite3, options, this.name);
+    this.file = identifyFile(options.path);
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -223,7 +227,24 @@ export class SqliteRunStore implements RunStore {
   }
 
   private call<T>(runId: string | undefined, work: () => T): Promise<T> {
-    return retryStoreCall(this.retry, runId, work);
+    return retryStoreCall(this.retry, runId, () => {
+      this.checkFile();
+      return work();
+    });
+  }
+
+  /**
+   * Refuses to go on when the database file was deleted or replaced under the open handle:
+   * SQLite would go on writing to the unlinked file and every record would be lost silently
+   * (sqlite.org/howtocorrupt.html §2.4). One `stat` per call.
+   */
+  private checkFile(): void {
+    const file = this.file;
+    if (file === undefined) return;
+    const now = identifyFile(file.path);
+    if (now === undefined || now.dev !== file.dev || now.ino !== file.ino) {
+      throw Object.assign(new Error(`the database file ${file.path} was deleted or replaced while the store had it open`), { code: FILE_GONE });
+    }
   }
 
   /** Runs `work` in a `BEGIN IMMEDIATE` transaction: it holds the write lock from its first read. */
@@ -271,6 +292,20 @@ export class SqliteRunStore implements RunStore {
 }
 
 /** Opens the file in WAL mode and creates the tables; any failure means the store is unavailable. */
+/** The code of the error `checkFile` raises. */
+const FILE_GONE = 'FASTROAI_SQLITE_FILE_GONE';
+
+/** The file at `path` (device and inode), or undefined for `:memory:`, an empty path or a file that is not there. */
+function identifyFile(path: string): { path: string; dev: number; ino: number } | undefined {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return undefined;
+  try {
+    const stats = statSync(path);
+    return { path, dev: stats.dev, ino: stats.ino };
+  } catch {
+    return undefined;
+  }
+}
+
 function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRunStoreOptions, storeName: string): Database {
   let db: Database | undefined;
   try {

@@ -128,13 +128,9 @@ describe('the store goes away (SQLite)', () => {
     expect(await recordsOf(path, runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
   });
 
-  // BUG (SqliteRunStore, src/sqlite/sqlite-run-store.ts): the database file deleted (or replaced) under a
-  // running store is not noticed. The open handle keeps writing to the unlinked file, the run
-  // resolves as if recorded, and a store opened at the path later finds no run: a silent loss,
-  // against API.md §12 "No silent loss". (SQLite documents it: sqlite.org/howtocorrupt.html §2.4.)
-  // A fix could compare the handle's file with the path's (inode) before a batch and fail as
-  // StoreUnavailableError. it.failing passes while the bug is there; make it `it` once fixed.
-  it.failing('fails with StoreUnavailableError, or keeps what it recorded, when the database file is deleted mid-run', async () => {
+  // SQLite would go on writing to a deleted (or replaced) file through its open handle and lose
+  // every record silently (sqlite.org/howtocorrupt.html §2.4): the store checks the file first.
+  it('fails with StoreUnavailableError, or keeps what it recorded, when the database file is deleted mid-run', async () => {
     const store = new SqliteRunStore({ path });
     const ledger: Record<string, number> = {};
     const gate = deferred();
