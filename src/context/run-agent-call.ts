@@ -92,7 +92,7 @@ export async function runAgentCall<O>(
       }
     }
     ctx.accumulatedUsage = replaceOneRequest(ctx.accumulatedUsage, usage);
-    if (runBudget !== undefined) runBudget.spentMicrocents += usage.costMicrocents;
+    if (runBudget !== undefined) runBudget.charge(usage.costMicrocents);
     if (agent.onAfterDispatch) {
       try {
         await agent.onAfterDispatch(error);

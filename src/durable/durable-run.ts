@@ -9,6 +9,7 @@ import { callStore } from './call-store';
 import type { ResumePlan } from './plan-resume';
 import { RunRecorder } from './run-recorder';
 import { storedErrorOf } from './stored-error-of';
+import { StoreRunBudget } from './store-run-budget';
 
 /** What a durable run reports to the run it records. */
 export interface DurableRunHost {
@@ -49,6 +50,7 @@ export class DurableRun {
   private readonly generationOf: Int32Array;
   private recorder: RunRecorder | undefined;
   private host: DurableRunHost | undefined;
+  private budget: StoreRunBudget | undefined;
   private wallStartedAt: number;
 
   constructor(options: DurableRunOptions) {
@@ -58,6 +60,12 @@ export class DurableRun {
     this.spentMicrocents = options.spentMicrocents;
     this.generationOf = options.plan?.generationOf ?? new Int32Array(options.size).fill(1);
     this.wallStartedAt = Date.now();
+  }
+
+  /** The run's budget port: charges go to the store too (`addRunCost`), from the total it holds. */
+  runBudget(budgetMicrocents: number | null, onStoreFailed: (error: unknown) => void): StoreRunBudget {
+    this.budget = new StoreRunBudget(budgetMicrocents, this.spentMicrocents, this.options.store, this.runId, onStoreFailed);
+    return this.budget;
   }
 
   /** Binds the run: record outcomes, a failing store and a lost lease go to it. */
@@ -148,6 +156,8 @@ export class DurableRun {
       recorder.abandon();
       return;
     }
+    // Every charge reaches the store before the run's final status does.
+    await this.budget?.settled();
     const fields: Partial<RunRecord> = {};
     if (error !== undefined) fields.error = storedErrorOf(error);
     if (conversationState !== undefined) fields.conversationState = encodeValue(conversationState);

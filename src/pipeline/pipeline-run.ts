@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DependencyContainer } from 'tsyringe';
 import type { StepConfig } from '../config/step-config';
-import type { RunBudget } from '../context/run-budget';
+import { LocalRunBudget, type RunBudget } from '../context/run-budget';
 import type { StepContext } from '../context/step-context';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
@@ -120,7 +120,10 @@ export class PipelineRun implements StepRunScope {
     this.runId = options.durable?.runId ?? options.runId ?? randomUUID();
     this.emit = options.emit;
     this.signal = options.signal;
-    this.runBudget = { budgetMicrocents: definition.config.runCostBudget, spentMicrocents: options.durable?.spentMicrocents ?? 0 };
+    this.runBudget =
+      options.durable === undefined
+        ? new LocalRunBudget(definition.config.runCostBudget)
+        : options.durable.runBudget(definition.config.runCostBudget, (error) => this.abortRun(error));
     this.scheduler = new DependencyScheduler(definition.graph, definition.config.maxConcurrency);
     this.startQueue = new IndexQueue(size);
     this.table = new RunStepTable(size);

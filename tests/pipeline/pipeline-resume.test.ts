@@ -399,3 +399,32 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(result.usage?.steps.paid).toBeInstanceOf(StepUsage);
   });
 });
+
+describe('durable runs: the run budget across processes', () => {
+  it("keeps the run's spent total in the store, and a resume starts from it (runCostBudget)", async () => {
+    const store = new MemoryRunStore();
+    const agent = createMockAgent([{ output: 'x', costMicrocents: 600 }]);
+    let stop = true;
+    const pipeline = new Pipeline({
+      name: 'budget',
+      store,
+      config: new PipelineConfig({ runCostBudget: 1_000 }),
+      steps: {
+        first: step(async (ctx: StepContext) => (await ctx.run(agent, 'one')).output),
+        gate: step(() => (stop ? new ConversationState({ status: ConversationStatus.INCOMPLETE }) : 'go')),
+        second: step(async (ctx: StepContext) => (await ctx.run(agent, 'two')).output),
+        third: step(async (ctx: StepContext) => (await ctx.run(agent, 'three')).output),
+      },
+      dependencies: { gate: ['first'], second: ['gate'], third: ['second'] },
+    });
+    const turn1 = await pipeline.execute({});
+    expect((await store.getRun(turn1.runId))?.run.costMicrocents).toBe(600);
+    stop = false;
+    // 600 spent before: the second call (1,200 in all) crosses the budget, the third is refused.
+    const error = await rejectionOf(pipeline.resume(turn1.runId));
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    expect((error as StepExecutionError).stepId).toBe('third');
+    expect((error as StepExecutionError).message).toMatch(/run cost 1200 microcents >= budget 1000/);
+    expect((await store.getRun(turn1.runId))?.run.costMicrocents).toBe(1_200);
+  });
+});
