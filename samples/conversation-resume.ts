@@ -194,8 +194,10 @@ async function main(dbPath: string): Promise<void> {
       const records = stored.steps.filter((record) => record.stepId === stepId);
       const cost = records.reduce((sum, record) => sum + record.usage.costMicrocents, 0);
       total += cost;
-      const statuses = ['completed', 'incomplete', 'failed'].map((status) => [status, records.filter((record) => record.status === status).length] as const);
-      const counts = statuses.filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`);
+      const counts = ['incomplete', 'failed', 'completed']
+        .map((status) => [status, records.filter((record) => record.status === status).length] as const)
+        .filter(([, count]) => count > 0)
+        .map(([status, count]) => (records.length === 1 ? status : `${count} ${status}`));
       console.log(row(stepId, `${records.length} record${records.length === 1 ? '' : 's'}: ${counts.join(', ')}`, String(cost)));
     }
     console.log(`      paid in all: ${total} microcents (${dollars(total)})`);
