@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   ConversationState,
@@ -119,7 +119,12 @@ export function buildBookingPipeline(store: RunStore, env: NodeJS.ProcessEnv = p
   });
 }
 
-/** One turn, in this process: execute (turn 1) or resume the run, then print what happened. */
+/**
+ * One user turn, in this process: `execute` (turn 1) or `resume` the run, then print what the
+ * bot says, which steps ran or were restored, and what the turn cost.
+ * @param turn 1-based, into {@link TURNS}
+ * @param print receives each line @default console.log
+ */
 export async function runTurn(dbPath: string, runId: string, turn: number, print = (line: string) => console.log(line)): Promise<void> {
   const store = new SqliteRunStore({ path: dbPath });
   try {
@@ -174,7 +179,8 @@ async function main(dbPath: string): Promise<void> {
   mkdirSync(dirname(dbPath), { recursive: true });
   const runId = randomUUID();
   console.log('A booking conversation, one process per user turn, resumed from SQLite.');
-  console.log(`Store: ${dbPath}`);
+  const shown = relative(process.cwd(), dbPath);
+  console.log(`Store: ${shown.startsWith('..') ? dbPath : shown}`);
   console.log(`Model: ${chooseModel(process.env).description}`);
   console.log(`Run:   ${runId}`);
   for (let turn = 1; turn <= TURNS.length; turn++) {
@@ -187,7 +193,7 @@ async function main(dbPath: string): Promise<void> {
     const stored = await store.getRun(runId);
     if (stored === undefined) throw new Error(`run ${runId} is not in ${dbPath}`);
     console.log('');
-    console.log(rule(`The run in ${dbPath.split('/').pop()}: ${stored.run.status}`));
+    console.log(rule(`The run in ${basename(dbPath)}: ${stored.run.status}`));
     console.log(row('step', 'records', 'microcents'));
     let total = 0;
     for (const stepId of ['extract', 'classify', 'gather', 'book']) {
@@ -209,7 +215,9 @@ async function main(dbPath: string): Promise<void> {
 /** Runs `--turn N` of this program in a new Node process, its output going to ours. */
 function spawnTurn(dbPath: string, runId: string, turn: number): Promise<void> {
   const args = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', __filename];
-  const child = spawn(process.execPath, [...args, '--turn', String(turn), '--run', runId, dbPath], { stdio: 'inherit' });
+  // From the repo root, where tsconfig.json maps 'fastroai' to src/.
+  const cwd = resolve(__dirname, '..');
+  const child = spawn(process.execPath, [...args, '--turn', String(turn), '--run', runId, dbPath], { cwd, stdio: 'inherit' });
   return new Promise((done, fail) => {
     child.on('error', fail);
     child.on('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`turn ${turn} exited with ${signal ?? code}`))));
