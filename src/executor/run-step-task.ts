@@ -30,8 +30,12 @@ export interface StepTask {
   signal?: AbortSignal;
   /** The run's spent total and budget, for `runCostBudget`. */
   runBudget?: RunBudget;
-  /** Attempts after the first (`attempt` ≥ 2) and their retries. */
-  onAttempt?: (event: { type: 'step.started'; attempt: number } | { type: 'step.retrying'; attempt: number; error: unknown; delaySeconds: number }) => void;
+  /** Attempts after the first (`attempt` ≥ 2), their retries, and retried model calls. */
+  onAttempt?: (
+    event:
+      | { type: 'step.started'; attempt: number }
+      | { type: 'step.retrying' | 'call.retrying'; attempt: number; error: unknown; delaySeconds: number },
+  ) => void;
 }
 
 /** How a step task ended. Times are epoch ms (wall clock). */
@@ -126,6 +130,10 @@ class StepTaskScope implements StepRunScope {
 
   attemptRetrying(_index: number, attempt: number, error: unknown, delaySeconds: number): void {
     this.task.onAttempt?.({ type: 'step.retrying', attempt, error, delaySeconds });
+  }
+
+  callRetrying(_index: number, attempt: number, error: unknown, delaySeconds: number): void {
+    this.task.onAttempt?.({ type: 'call.retrying', attempt, error, delaySeconds });
   }
 
   deadlineStarted(_index: number, deadline: AttemptDeadline): void {
