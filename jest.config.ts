@@ -10,6 +10,8 @@ const config: Config = {
   moduleNameMapper: {
     '^fastroai$': '<rootDir>/src/index.ts',
     '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
+    '^fastroai/redis$': '<rootDir>/src/redis/index.ts',
+    '^fastroai/postgres$': '<rootDir>/src/postgres/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
   setupFilesAfterEnv: ['<rootDir>/tests/setup/fail-on-unhandled-rejection.ts'],
