@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from 'fastroai';
-import { RedisRunStore } from 'fastroai/redis';
+import { RedisRunStore, type RedisRunStoreOptions } from 'fastroai/redis';
 import { Redis } from 'ioredis';
 import { createPrivateRedisServer, type PrivateRedisServer } from '../support/private-redis-server';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
@@ -59,17 +59,27 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('RedisRunStore', () => {
   let prefix: string;
+  let opened: RedisRunStore[];
+
+  /** A store closed after the test, even when the test fails. */
+  function openStore(options: Partial<RedisRunStoreOptions> = {}): RedisRunStore {
+    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false, ...options });
+    opened.push(store);
+    return store;
+  }
 
   beforeEach(() => {
     prefix = uniquePrefix();
+    opened = [];
   });
 
   afterEach(async () => {
+    await Promise.all(opened.map((store) => store.close()));
     await deleteKeys(prefix);
   });
 
   it('keeps its keys under the prefix, a run id with colons included', async () => {
-    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false });
+    const store = openStore();
     await store.createRun(makeRunRecord('a:steps'));
     await store.createRun(makeRunRecord('a'));
     await store.recordSteps('a', 1, [makeStepRecord('x')]);
@@ -91,7 +101,7 @@ describe('RedisRunStore', () => {
   });
 
   it('moves a run between the status indexes, so a filtered list sees its current status only', async () => {
-    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false });
+    const store = openStore();
     await store.createRun(makeRunRecord('r1'));
     await store.setRunStatus('r1', 1, 'failed', { pipeline: 'renamed' });
     expect((await store.listRuns({ status: 'running' })).runs).toEqual([]);
@@ -102,7 +112,7 @@ describe('RedisRunStore', () => {
   });
 
   it('pages 10,000 runs filtered by status, newest first, every run once', async () => {
-    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false });
+    const store = openStore();
     const statuses = ['running', 'completed', 'failed', 'stopped'] as const;
     for (let start = 0; start < 10_000; start += 500) {
       await Promise.all(
@@ -129,20 +139,20 @@ describe('RedisRunStore', () => {
 
   it('leaves a client it was given open on close, and quits one it opened', async () => {
     const client = new Redis(LOCAL_REDIS);
-    const given = new RedisRunStore({ connection: client, prefix, warnIfNotDurable: false });
+    const given = openStore({ connection: client });
     await given.createRun(makeRunRecord('r1'));
     await given.close();
     expect(await client.ping()).toBe('PONG');
     await client.quit();
 
-    const own = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false, retries: 0 });
+    const own = openStore({ retries: 0 });
     await own.getRun('r1');
     await own.close();
     expect(StoreUnavailableError.isInstance(await rejectionOf(own.getRun('r1')))).toBe(true);
   });
 
   it('loads its scripts into a Redis that does not have them cached (EVALSHA falls back to EVAL)', async () => {
-    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false });
+    const store = openStore();
     await store.createRun(makeRunRecord('r1'));
     await admin.script('FLUSH');
     expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
@@ -151,7 +161,7 @@ describe('RedisRunStore', () => {
   });
 
   it('refuses a non-integer cost before writing it', async () => {
-    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false });
+    const store = openStore();
     await store.createRun(makeRunRecord('r1'));
     await expect(store.addRunCost('r1', 1.5)).rejects.toThrow('Expected addRunCost microcents to be an integer, got 1.5');
     expect((await store.getRun('r1'))?.run.costMicrocents).toBe(0);
@@ -174,7 +184,7 @@ describe('RedisRunStore', () => {
 
     it('warns once, on first use, that a Redis without AOF loses runs on restart', async () => {
       expect(((await admin.config('GET', 'appendonly')) as string[])[1]).toBe('no');
-      const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix });
+      const store = openStore({ warnIfNotDurable: true });
       expect(warn).not.toHaveBeenCalled();
       await store.createRun(makeRunRecord('r1'));
       await store.getRun('r1');
@@ -184,7 +194,7 @@ describe('RedisRunStore', () => {
     });
 
     it('stays quiet with warnIfNotDurable: false', async () => {
-      const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false });
+      const store = openStore();
       await store.createRun(makeRunRecord('r1'));
       await store.close();
       expect(warn).not.toHaveBeenCalled();
@@ -193,7 +203,7 @@ describe('RedisRunStore', () => {
     it('stays quiet with AOF on, and then keeps every record across a kill -9 of Redis', async () => {
       server = await createPrivateRedisServer(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
       await server.start();
-      const store = new RedisRunStore({ connection: { host: '127.0.0.1', port: server.port }, prefix });
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port }, warnIfNotDurable: true });
       await store.createRun(makeRunRecord('r1'));
       expect(await store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('b')])).toEqual(['recorded', 'recorded']);
       await server.kill();
@@ -218,7 +228,7 @@ describe('RedisRunStore', () => {
     });
 
     it('rejects with StoreUnavailableError naming the store and the run, without hanging, and works again once Redis is back', async () => {
-      const store = new RedisRunStore({ connection: { host: '127.0.0.1', port: server.port }, prefix, warnIfNotDurable: false });
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port } });
       await store.createRun(makeRunRecord('r1'));
       expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
 
@@ -241,7 +251,7 @@ describe('RedisRunStore', () => {
     }, 60_000);
 
     it('retries through a restart shorter than its retries: the call succeeds', async () => {
-      const store = new RedisRunStore({ connection: { host: '127.0.0.1', port: server.port }, prefix, warnIfNotDurable: false, retries: 20 });
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port }, retries: 20 });
       await store.createRun(makeRunRecord('r1'));
       await server.kill();
       const restarted = new Promise((resolve) => setTimeout(resolve, 300)).then(() => server.start());
