@@ -65,6 +65,13 @@ const OWN_CONNECTION_DEFAULTS: RedisOptions = {
 /** Server replies that say "try again later" rather than "this command is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|READONLY)\b/;
 
+/** A failure on the way to Redis, or a reply that says "try again later". Not `instanceof Error`: socket errors may come from another realm. */
+function isTransientRedisError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return name !== 'ReplyError' || TRANSIENT_REPLY.test(String(message));
+}
+
 const shaOfScript = new Map<string, string>();
 
 function shaOf(source: string): string {
@@ -120,7 +127,7 @@ export class RedisRunStore implements RunStore {
       storeName: this.name,
       retries,
       delayMs: (retry) => 100 * retry,
-      isTransient: (error) => error instanceof Error && (error.name !== 'ReplyError' || TRANSIENT_REPLY.test(error.message)),
+      isTransient: isTransientRedisError,
     };
     if (isRedisClient(options.connection)) {
       this.redis = options.connection;
@@ -232,7 +239,7 @@ export class RedisRunStore implements RunStore {
       try {
         return await this.redis.call('EVALSHA', shaOf(source), keys.length, ...keys, ...args);
       } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
         return this.redis.call('EVAL', source, keys.length, ...keys, ...args);
       }
     });
