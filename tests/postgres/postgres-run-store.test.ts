@@ -112,7 +112,7 @@ describe('PostgresRunStore', () => {
     ]);
   });
 
-  it('orders ties on createdAt by runId bytewise, whatever the database collation', async () => {
+  it('orders ties on createdAt by runId bytewise (run_id is COLLATE "C")', async () => {
     const store = openStore();
     const ids = ['run_1', 'run-1', 'Run-1', 'run-10', 'ruN'];
     for (const runId of ids) await store.createRun(makeRunRecord(runId));
