@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -118,11 +118,13 @@ export class PostgresRunStore implements RunStore {
       run.runId, run.pipeline, run.fingerprint, run.input, run.status, run.createdAt, run.updatedAt, run.costMicrocents,
       run.owner, run.epoch, run.leaseUntil, columnValueOf('error', run.error), columnValueOf('conversationState', run.conversationState),
     ];
+    // A retry after a lost reply finds the run it wrote itself: that is a success, not RunExistsError.
     const created = await this.query<RunRow>(
       run.runId,
       `INSERT INTO ${this.schema}.runs (run_id, pipeline, fingerprint, input, status, created_at, updated_at, cost_microcents, owner, epoch, lease_until, error, conversation_state)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (run_id) DO NOTHING`,
       values,
+      async (result) => (result.rowCount === 0 && (await this.holdsCreatedRun(run)) ? { ...result, rowCount: 1 } : result),
     );
     if (created.rowCount === 0) throw new RunExistsError(run.runId, this.name);
   }
@@ -267,10 +269,25 @@ export class PostgresRunStore implements RunStore {
     return found.rows.map(stepOfRow);
   }
 
-  /** One statement, once the tables exist, with bounded retries. */
-  private async query<Row extends QueryResultRow = QueryResultRow>(runId: string | undefined, sql: string, values: unknown[]) {
+  /** One statement, once the tables exist, with bounded retries; `onRetryResult` reads the result of a retry. */
+  private async query<Row extends QueryResultRow = QueryResultRow>(
+    runId: string | undefined,
+    sql: string,
+    values: unknown[],
+    onRetryResult?: (result: QueryResult<Row>) => Promise<QueryResult<Row>>,
+  ): Promise<QueryResult<Row>> {
     await this.ensureTables(runId);
-    return retryTransient(this.retryPolicy, runId, () => this.pool.query<Row>(sql, values));
+    return retryTransient(this.retryPolicy, runId, async (attemptNumber) => {
+      const result = await this.pool.query<Row>(sql, values);
+      return attemptNumber > 1 && onRetryResult !== undefined ? onRetryResult(result) : result;
+    });
+  }
+
+  /** True when the stored run is `run` as this store wrote it (owner, birth, graph): a retry found its own earlier write. */
+  private async holdsCreatedRun(run: RunRecord): Promise<boolean> {
+    const found = await this.pool.query<RunRow>(`SELECT owner, created_at, fingerprint FROM ${this.schema}.runs WHERE run_id = $1`, [run.runId]);
+    const row = found.rows[0];
+    return row !== undefined && row.owner === run.owner && Number(row.created_at) === run.createdAt && row.fingerprint === run.fingerprint;
   }
 
   private ensureTables(runId: string | undefined): Promise<void> {

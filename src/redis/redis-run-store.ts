@@ -147,13 +147,14 @@ export class RedisRunStore implements RunStore {
       throw new FastroAIError(`Expected run '${run.runId}' createdAt to be epoch ms (an integer from 0 up), got ${String(run.createdAt)}`);
     }
     const member = runIndexMemberOf(run.createdAt, run.runId);
-    const created = await this.script(run.runId, CREATE_RUN_SCRIPT, [this.runKey(run.runId)], [
-      this.prefix,
-      member,
-      run.pipeline,
-      run.status,
-      ...runHashFieldsOf(run),
-    ]);
+    // A retry after a lost reply finds the run it wrote itself: that is a success, not RunExistsError.
+    const created = await this.script(
+      run.runId,
+      CREATE_RUN_SCRIPT,
+      [this.runKey(run.runId)],
+      [this.prefix, member, run.pipeline, run.status, ...runHashFieldsOf(run)],
+      async (answer) => (answer === 0 && (await this.holdsCreatedRun(run)) ? 1 : answer),
+    );
     if (created === 0) throw new RunExistsError(run.runId, this.name);
   }
 
@@ -233,16 +234,30 @@ export class RedisRunStore implements RunStore {
   }
 
   /** Runs one script (EVALSHA, then EVAL when Redis does not have it cached), with bounded retries. */
-  private async script(runId: string | undefined, source: string, keys: string[], args: string[]): Promise<unknown> {
+  private async script(
+    runId: string | undefined,
+    source: string,
+    keys: string[],
+    args: string[],
+    onRetryAnswer?: (answer: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
     this.durabilityCheck ??= this.warnIfNotDurable();
-    return retryTransient(this.retryPolicy, runId, async () => {
+    return retryTransient(this.retryPolicy, runId, async (attemptNumber) => {
+      let answer: unknown;
       try {
-        return await this.redis.call('EVALSHA', shaOf(source), keys.length, ...keys, ...args);
+        answer = await this.redis.call('EVALSHA', shaOf(source), keys.length, ...keys, ...args);
       } catch (error) {
         if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
-        return this.redis.call('EVAL', source, keys.length, ...keys, ...args);
+        answer = await this.redis.call('EVAL', source, keys.length, ...keys, ...args);
       }
+      return attemptNumber > 1 && onRetryAnswer !== undefined ? onRetryAnswer(answer) : answer;
     });
+  }
+
+  /** True when the stored run is `run` as this store wrote it (owner, birth, graph): a retry found its own earlier write. */
+  private async holdsCreatedRun(run: RunRecord): Promise<boolean> {
+    const [owner, createdAt, fingerprint] = (await this.redis.call('HMGET', this.runKey(run.runId), 'owner', 'createdAt', 'fingerprint')) as (string | null)[];
+    return owner === run.owner && createdAt === String(run.createdAt) && fingerprint === run.fingerprint;
   }
 
   private async warnIfNotDurable(): Promise<void> {

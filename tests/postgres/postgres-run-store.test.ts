@@ -138,6 +138,21 @@ describe('PostgresRunStore', () => {
     await expect(own.getRun('r1')).rejects.toThrow();
   });
 
+  it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
+    const pool = openPool();
+    const realQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    let lostReplies = 0;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+      const result = await realQuery(...args);
+      if (String(args[0]).includes('INSERT INTO') && String(args[0]).includes('.runs') && lostReplies++ === 0) throw new Error('Connection terminated unexpectedly');
+      return result;
+    };
+    const store = openStore({ pool });
+    await expect(store.createRun(makeRunRecord('r1'))).resolves.toBeUndefined();
+    expect(lostReplies).toBe(2);
+    await expect(store.createRun(makeRunRecord('r1'))).rejects.toThrow("Run 'r1' already exists");
+  });
+
   it("listens for the pool's error event: an idle client terminated by the server does not crash the process", async () => {
     const pool = openPool();
     expect(pool.listenerCount('error')).toBe(0);

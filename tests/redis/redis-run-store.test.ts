@@ -160,6 +160,23 @@ describe('RedisRunStore', () => {
     await store.close();
   });
 
+  it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
+    const client = new Redis(LOCAL_REDIS);
+    const realCall = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let lostReplies = 0;
+    (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
+      const answer = await realCall(...args);
+      if (args[0] === 'EVALSHA' && String(args[3]).endsWith('run:r1') && lostReplies++ === 0) throw new Error('Connection is closed.');
+      return answer;
+    };
+    const store = openStore({ connection: client });
+    await expect(store.createRun(makeRunRecord('r1'))).resolves.toBeUndefined();
+    expect(lostReplies).toBe(2);
+    await expect(store.createRun(makeRunRecord('r1'))).rejects.toThrow("Run 'r1' already exists");
+    await store.close();
+    await client.quit();
+  });
+
   it('refuses a non-integer cost before writing it', async () => {
     const store = openStore();
     await store.createRun(makeRunRecord('r1'));
