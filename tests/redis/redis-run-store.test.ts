@@ -152,12 +152,21 @@ describe('RedisRunStore', () => {
   });
 
   it('loads its scripts into a Redis that does not have them cached (EVALSHA falls back to EVAL)', async () => {
-    const store = openStore();
-    await store.createRun(makeRunRecord('r1'));
-    await admin.script('FLUSH');
-    expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
-    expect(await store.recordSteps('r1', 1, [makeStepRecord('b')])).toEqual(['recorded']);
-    await store.close();
+    // A private server: flushing the shared Redis's script cache would disturb other suites.
+    const server = await createPrivateRedisServer();
+    try {
+      await server.start();
+      const privateAdmin = new Redis({ host: '127.0.0.1', port: server.port });
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port } });
+      await store.createRun(makeRunRecord('r1'));
+      await privateAdmin.script('FLUSH');
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('b')])).toEqual(['recorded']);
+      await store.close();
+      await privateAdmin.quit();
+    } finally {
+      await server.dispose();
+    }
   });
 
   it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
@@ -166,7 +175,7 @@ describe('RedisRunStore', () => {
     let lostReplies = 0;
     (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
       const answer = await realCall(...args);
-      if (args[0] === 'EVALSHA' && String(args[3]).endsWith('run:r1') && lostReplies++ === 0) throw new Error('Connection is closed.');
+      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && String(args[3]).endsWith('run:r1') && lostReplies++ === 0) throw new Error('Connection is closed.');
       return answer;
     };
     const store = openStore({ connection: client });
