@@ -12,6 +12,8 @@ const config: Config = {
     '^fastroai/testing$': '<rootDir>/src/testing/index.ts',
     '^fastroai/sqlite$': '<rootDir>/src/sqlite/index.ts',
     '^fastroai/progress$': '<rootDir>/src/progress/index.ts',
+    '^fastroai/redis$': '<rootDir>/src/redis/index.ts',
+    '^fastroai/postgres$': '<rootDir>/src/postgres/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
 };

@@ -484,6 +484,17 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         ]);
       });
 
+      it('filters by the status and pipeline a run has now, after setRunStatus changed them', async () => {
+        await store.createRun(makeRunRecord('r1'));
+        await store.createRun(makeRunRecord('r2', { createdAt: START_MS + 1 }));
+        await store.setRunStatus('r1', 1, 'stopped', { pipeline: 'support' });
+        expect((await store.listRuns({ status: 'running' })).runs.map((run) => run.runId)).toEqual(['r2']);
+        expect((await store.listRuns({ status: 'stopped' })).runs.map((run) => run.runId)).toEqual(['r1']);
+        expect((await store.listRuns({ pipeline: 'booking' })).runs.map((run) => run.runId)).toEqual(['r2']);
+        expect((await store.listRuns({ pipeline: 'support', status: 'stopped' })).runs.map((run) => run.runId)).toEqual(['r1']);
+        expect((await store.listRuns({ pipeline: 'booking', status: 'running' })).runs.map((run) => run.runId)).toEqual(['r2']);
+      });
+
       it('returns 50 runs by default', async () => {
         for (let index = 0; index < 60; index++) {
           await store.createRun(makeRunRecord(`bulk-${String(index).padStart(2, '0')}`, { createdAt: START_MS + index }));

@@ -1,0 +1,318 @@
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { FastroAIError } from '../errors/fastroai-error';
+import { RunExistsError } from '../errors/run-exists-error';
+import { RunLeaseLostError } from '../errors/run-lease-lost-error';
+import { RunLockedError } from '../errors/run-locked-error';
+import { RunNotFoundError } from '../errors/run-not-found-error';
+import { requireOptionalPeer } from '../store/require-optional-peer';
+import { retryTransient, type TransientRetryPolicy } from '../store/retry-transient';
+import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
+import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
+import { settableRunFieldsOf } from '../store/settable-run-fields';
+import { columnValueOf, RUN_COLUMN_OF, runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
+import { createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
+
+/** Options of {@link PostgresRunStore}. */
+export interface PostgresRunStoreOptions {
+  /** A pg Pool to use (the store never ends it). Give `pool` or `connectionString`, not both. */
+  pool?: Pool;
+  /**
+   * Where the store opens a Pool of its own (ended in `close()`), e.g.
+   * `postgres://user@host:5432/db?application_name=myapp`. With neither this nor `pool`, pg
+   * reads the `PG*` environment variables.
+   */
+  connectionString?: string;
+  /**
+   * The schema of the store's tables (`runs`, `steps`), created on first use.
+   * @default 'fastroai'
+   */
+  schema?: string;
+  /**
+   * The clock of leases and `updatedAt`, in epoch ms.
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Retries of a call that failed on the connection, before `StoreUnavailableError`.
+   * @default 3
+   */
+  retries?: number;
+}
+
+/** SQLSTATEs that say "try again" (connection lost, server shutting down, serialization) rather than "this statement is wrong". */
+const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+
+function isTransientPgError(error: unknown): boolean {
+  // Not `instanceof Error`: errors of Node's own sockets may come from another realm (a VM context, jest).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  // A server error carries a severity and a SQLSTATE; anything else (ECONNRESET, "Connection
+  // terminated unexpectedly", a connect timeout) happened on the way to the server.
+  if (typeof severity === 'string' && typeof code === 'string') return TRANSIENT_SQLSTATE.test(code);
+  return true;
+}
+
+function ignoreIdleClientError(): void {
+  // An idle client whose connection dropped: the pool discards it, and the next query gets a new one.
+}
+
+/**
+ * A run store on PostgreSQL (pg 8), for runs shared by processes and machines (API.md §12).
+ *
+ * It creates its schema and tables on first use (once per store, serialized across processes
+ * by an advisory lock). Every method is one statement: `recordSteps` writes a whole batch with
+ * one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`, in the same statement as the
+ * `SELECT … FOR UPDATE` that checks the fencing epoch; `claimRun`, `setRunStatus`,
+ * `renewLease` and `addRunCost` are single `UPDATE`s. Encoded values are TEXT (the codec's
+ * JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on
+ * (`created_at`, `run_id`). A call that fails on the connection (a terminated backend, a
+ * restart) is retried (`retries`), then rejects with `StoreUnavailableError` naming
+ * `postgres:<schema>` and the run. The store listens for the pool's `error` event, so an idle
+ * client whose connection is terminated does not crash the process.
+ *
+ * @example
+ * import { PostgresRunStore } from 'fastroai/postgres';
+ * const store = new PostgresRunStore({ connectionString: process.env.DATABASE_URL, schema: 'runs' });
+ * const pipeline = new Pipeline({ name: 'booking', steps, store });
+ */
+export class PostgresRunStore implements RunStore {
+  readonly name: string;
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly addedErrorListener: boolean;
+  private readonly schema: string;
+  private readonly now: () => number;
+  private readonly retryPolicy: TransientRetryPolicy;
+  private tablesReady: Promise<void> | undefined;
+
+  /**
+   * @throws FastroAIError when given both `pool` and `connectionString`, a schema that is not
+   * a plain identifier, or no pool while pg is not installed
+   */
+  constructor(options: PostgresRunStoreOptions = {}) {
+    const schema = options.schema ?? 'fastroai';
+    this.schema = quotedSchemaOf(schema);
+    this.name = `postgres:${schema}`;
+    this.now = options.now ?? Date.now;
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) throw new FastroAIError(`Expected PostgresRunStore retries to be an integer from 0 up, got ${String(retries)}`);
+    this.retryPolicy = { storeName: this.name, retries, delayMs: (retry) => 100 * retry, isTransient: isTransientPgError };
+    if (options.pool !== undefined && options.connectionString !== undefined) {
+      throw new FastroAIError('PostgresRunStore takes a pool or a connectionString, not both');
+    }
+    if (options.pool !== undefined) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+    } else {
+      const { Pool: PgPool } = requireOptionalPeer<typeof import('pg')>('pg', '8', 'PostgresRunStore');
+      this.pool = new PgPool({ connectionString: options.connectionString, application_name: 'fastroai', connectionTimeoutMillis: 10_000 });
+      this.ownsPool = true;
+    }
+    // pg emits `error` for an idle client whose connection was terminated: unheard, it crashes the process.
+    this.addedErrorListener = this.ownsPool || this.pool.listenerCount('error') === 0;
+    if (this.addedErrorListener) this.pool.on('error', ignoreIdleClientError);
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    const values = [
+      run.runId, run.pipeline, run.fingerprint, run.input, run.status, run.createdAt, run.updatedAt, run.costMicrocents,
+      run.owner, run.epoch, run.leaseUntil, columnValueOf('error', run.error), columnValueOf('conversationState', run.conversationState),
+    ];
+    // A retry after a lost reply finds the run it wrote itself: that is a success, not RunExistsError.
+    const created = await this.query<RunRow>(
+      run.runId,
+      `INSERT INTO ${this.schema}.runs (run_id, pipeline, fingerprint, input, status, created_at, updated_at, cost_microcents, owner, epoch, lease_until, error, conversation_state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (run_id) DO NOTHING`,
+      values,
+      async (result) => (result.rowCount === 0 && (await this.holdsCreatedRun(run)) ? { ...result, rowCount: 1 } : result),
+    );
+    if (created.rowCount === 0) throw new RunExistsError(run.runId, this.name);
+  }
+
+  async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
+    const now = this.now();
+    const claimed = await this.query<RunRow>(
+      runId,
+      `UPDATE ${this.schema}.runs SET epoch = epoch + 1, owner = $2, lease_until = $4
+       WHERE run_id = $1 AND (owner = $2 OR lease_until <= $3) RETURNING *`,
+      [runId, owner, now, now + leaseMs],
+    );
+    if (claimed.rows.length === 0) {
+      const holder = await this.query<RunRow>(runId, `SELECT owner, lease_until FROM ${this.schema}.runs WHERE run_id = $1`, [runId]);
+      if (holder.rows.length === 0) throw new RunNotFoundError(runId, this.name);
+      throw new RunLockedError(runId, holder.rows[0].owner, Number(holder.rows[0].lease_until));
+    }
+    const run = runOfRow(claimed.rows[0]);
+    return { run, steps: await this.stepsOf(runId), epoch: run.epoch };
+  }
+
+  async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
+    const renewed = await this.query(
+      runId,
+      `UPDATE ${this.schema}.runs SET lease_until = $4 WHERE run_id = $1 AND owner = $2 AND epoch = $3`,
+      [runId, owner, epoch, this.now() + leaseMs],
+    );
+    return renewed.rowCount === 1;
+  }
+
+  async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
+    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+    for (const record of records) {
+      const row = [
+        record.stepId, record.generation, record.status, record.output ?? null, JSON.stringify(record.usage),
+        columnValueOf('error', record.error), record.attempts, record.startedAt, record.endedAt, record.workerId ?? null,
+      ];
+      row.forEach((value, index) => columns[index].push(value));
+    }
+    // One statement: lock the run's row, check the epoch, insert the batch (first writer wins), in order.
+    const answer = await this.query<{ epoch: string; step_id: string | null; generation: number | null }>(
+      runId,
+      `WITH run AS (SELECT epoch FROM ${this.schema}.runs WHERE run_id = $1 FOR UPDATE),
+       written AS (
+         INSERT INTO ${this.schema}.steps (run_id, step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id)
+         SELECT $1, r.step_id, r.generation, r.status, r.output, r.usage, r.error, r.attempts, r.started_at, r.ended_at, r.worker_id
+         FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::text[])
+           WITH ORDINALITY AS r(step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id, ord)
+         WHERE (SELECT epoch FROM run) = $2
+         ORDER BY r.ord
+         ON CONFLICT DO NOTHING
+         RETURNING step_id, generation
+       )
+       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true`,
+      [runId, epoch, ...columns],
+    );
+    if (answer.rows.length === 0) throw new RunNotFoundError(runId, this.name);
+    if (Number(answer.rows[0].epoch) !== epoch) return records.map(() => 'stale-epoch');
+    const written = new Set(answer.rows.filter((row) => row.step_id !== null).map((row) => `${row.generation}:${row.step_id}`));
+    return records.map((record) => (written.delete(`${record.generation}:${record.stepId}`) ? 'recorded' : 'duplicate'));
+  }
+
+  async setRunStatus(runId: string, epoch: number, status: RunStatus, fields: Partial<RunRecord> = {}): Promise<void> {
+    const values: unknown[] = [runId, epoch, status, this.now()];
+    const assignments = ['status = $3', 'updated_at = $4'];
+    for (const [field, value] of Object.entries(settableRunFieldsOf(fields))) {
+      const column = RUN_COLUMN_OF[field];
+      if (column === undefined) continue;
+      values.push(columnValueOf(field, value));
+      assignments.push(`${column} = $${values.length}`);
+    }
+    const updated = await this.query(runId, `UPDATE ${this.schema}.runs SET ${assignments.join(', ')} WHERE run_id = $1 AND epoch = $2`, values);
+    if (updated.rowCount === 1) return;
+    const found = await this.query(runId, `SELECT 1 FROM ${this.schema}.runs WHERE run_id = $1`, [runId]);
+    if (found.rows.length === 0) throw new RunNotFoundError(runId, this.name);
+    throw new RunLeaseLostError(runId, epoch);
+  }
+
+  async addRunCost(runId: string, microcents: number): Promise<number> {
+    if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
+    const total = await this.query<{ cost_microcents: string }>(
+      runId,
+      `UPDATE ${this.schema}.runs SET cost_microcents = cost_microcents + $2 WHERE run_id = $1 RETURNING cost_microcents`,
+      [runId, microcents],
+    );
+    if (total.rows.length === 0) throw new RunNotFoundError(runId, this.name);
+    return Number(total.rows[0].cost_microcents);
+  }
+
+  async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
+    const found = await this.query<RunRow>(runId, `SELECT * FROM ${this.schema}.runs WHERE run_id = $1`, [runId]);
+    if (found.rows.length === 0) return undefined;
+    return { run: runOfRow(found.rows[0]), steps: await this.stepsOf(runId) };
+  }
+
+  async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
+    const limit = runListLimitOf(query.limit);
+    const values: unknown[] = [];
+    const conditions: string[] = [];
+    if (query.pipeline !== undefined) {
+      values.push(query.pipeline);
+      conditions.push(`pipeline = $${values.length}`);
+    }
+    if (query.status !== undefined) {
+      values.push(query.status);
+      conditions.push(`status = $${values.length}`);
+    }
+    if (query.cursor !== undefined) {
+      const after = decodeRunListCursor(query.cursor);
+      values.push(after.createdAt, after.runId);
+      conditions.push(`(created_at, run_id) < ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(limit + 1);
+    const found = await this.query<RunRow>(
+      undefined,
+      `SELECT * FROM ${this.schema}.runs ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, run_id DESC LIMIT $${values.length}`,
+      values,
+    );
+    const runs = found.rows.slice(0, limit).map(runOfRow);
+    const last = runs[runs.length - 1];
+    return found.rows.length > limit && last !== undefined ? { runs, cursor: encodeRunListCursor(last) } : { runs };
+  }
+
+  /** Ends the pool if the store opened it; a pool you gave is left open. */
+  async close(): Promise<void> {
+    await this.tablesReady?.catch(() => {});
+    if (this.ownsPool) {
+      if (!this.pool.ended) await this.pool.end();
+    } else if (this.addedErrorListener) {
+      this.pool.off('error', ignoreIdleClientError);
+    }
+  }
+
+  private async stepsOf(runId: string): Promise<StepRecord[]> {
+    const found = await this.query<StepRow>(
+      runId,
+      `SELECT step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id
+       FROM ${this.schema}.steps WHERE run_id = $1 ORDER BY seq`,
+      [runId],
+    );
+    return found.rows.map(stepOfRow);
+  }
+
+  /** One statement, once the tables exist, with bounded retries; `onRetryResult` reads the result of a retry. */
+  private async query<Row extends QueryResultRow = QueryResultRow>(
+    runId: string | undefined,
+    sql: string,
+    values: unknown[],
+    onRetryResult?: (result: QueryResult<Row>) => Promise<QueryResult<Row>>,
+  ): Promise<QueryResult<Row>> {
+    await this.ensureTables(runId);
+    return retryTransient(this.retryPolicy, runId, async (attemptNumber) => {
+      const result = await this.pool.query<Row>(sql, values);
+      return attemptNumber > 1 && onRetryResult !== undefined ? onRetryResult(result) : result;
+    });
+  }
+
+  /** True when the stored run is `run` as this store wrote it (owner, birth, graph): a retry found its own earlier write. */
+  private async holdsCreatedRun(run: RunRecord): Promise<boolean> {
+    const found = await this.pool.query<RunRow>(`SELECT owner, created_at, fingerprint FROM ${this.schema}.runs WHERE run_id = $1`, [run.runId]);
+    const row = found.rows[0];
+    return row !== undefined && row.owner === run.owner && Number(row.created_at) === run.createdAt && row.fingerprint === run.fingerprint;
+  }
+
+  private ensureTables(runId: string | undefined): Promise<void> {
+    this.tablesReady ??= retryTransient(this.retryPolicy, runId, () => this.createTables()).catch((error: unknown) => {
+      this.tablesReady = undefined;
+      throw error;
+    });
+    return this.tablesReady;
+  }
+
+  private async createTables(): Promise<void> {
+    const client: PoolClient = await this.pool.connect();
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      // CREATE … IF NOT EXISTS races with itself across sessions (a unique violation): one at a time.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`fastroai:${this.name}`]);
+      for (const statement of createTablesSqlOf(this.schema)) await client.query(statement);
+      await client.query('COMMIT');
+    } catch (error) {
+      failure = error;
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release(failure instanceof Error ? failure : undefined);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { FastroAIError } from '../errors/fastroai-error';
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * The schema name, double-quoted for SQL.
+ * @throws FastroAIError when it is not a plain identifier (letters, digits, `_`; at most 63)
+ */
+export function quotedSchemaOf(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new FastroAIError(`Expected PostgresRunStore schema to be a plain identifier (letters, digits, _; at most 63), got '${schema}'`);
+  }
+  return `"${schema}"`;
+}
+
+/**
+ * The statements that create the store's tables in `schema` (quoted), each idempotent.
+ * Encoded values are TEXT (the codec's JSON, byte for byte); times (epoch ms) and money
+ * (microcents) are BIGINT. `run_id` sorts bytewise (`COLLATE "C"`), as `listRuns` orders ties.
+ * `steps.seq` keeps the order records were written in.
+ */
+export function createTablesSqlOf(schema: string): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${schema}`,
+    `CREATE TABLE IF NOT EXISTS ${schema}.runs (
+      run_id TEXT COLLATE "C" PRIMARY KEY,
+      pipeline TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      input TEXT NOT NULL,
+      status TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL,
+      cost_microcents BIGINT NOT NULL,
+      owner TEXT NOT NULL,
+      epoch BIGINT NOT NULL,
+      lease_until BIGINT NOT NULL,
+      error TEXT,
+      conversation_state TEXT
+    )`,
+    `CREATE INDEX IF NOT EXISTS runs_newest_first ON ${schema}.runs (created_at DESC, run_id DESC)`,
+    `CREATE INDEX IF NOT EXISTS runs_by_pipeline ON ${schema}.runs (pipeline, created_at DESC, run_id DESC)`,
+    `CREATE INDEX IF NOT EXISTS runs_by_status ON ${schema}.runs (status, created_at DESC, run_id DESC)`,
+    `CREATE TABLE IF NOT EXISTS ${schema}.steps (
+      seq BIGINT GENERATED ALWAYS AS IDENTITY,
+      run_id TEXT COLLATE "C" NOT NULL REFERENCES ${schema}.runs (run_id) ON DELETE CASCADE,
+      step_id TEXT NOT NULL,
+      generation INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      output TEXT,
+      usage TEXT NOT NULL,
+      error TEXT,
+      attempts INTEGER NOT NULL,
+      started_at BIGINT NOT NULL,
+      ended_at BIGINT NOT NULL,
+      worker_id TEXT,
+      PRIMARY KEY (run_id, step_id, generation)
+    )`,
+    `CREATE INDEX IF NOT EXISTS steps_in_order ON ${schema}.steps (run_id, seq)`,
+  ];
+}

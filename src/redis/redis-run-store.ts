@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { FastroAIError } from '../errors/fastroai-error';
+import { RunExistsError } from '../errors/run-exists-error';
+import { RunLeaseLostError } from '../errors/run-lease-lost-error';
+import { RunLockedError } from '../errors/run-locked-error';
+import { RunNotFoundError } from '../errors/run-not-found-error';
+import { requireOptionalPeer } from '../store/require-optional-peer';
+import { retryTransient, type TransientRetryPolicy } from '../store/retry-transient';
+import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
+import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
+import { CLEARABLE_RUN_FIELDS, settableRunFieldsOf } from '../store/settable-run-fields';
+import { runHashFieldsOf, runIndexKeyOf, runIndexMemberOf, runOfHash } from './redis-run-hash';
+import {
+  ADD_RUN_COST_SCRIPT,
+  CLAIM_RUN_SCRIPT,
+  CREATE_RUN_SCRIPT,
+  GET_RUN_SCRIPT,
+  LIST_RUNS_SCRIPT,
+  RECORD_STEPS_SCRIPT,
+  RENEW_LEASE_SCRIPT,
+  SET_RUN_STATUS_SCRIPT,
+} from './redis-scripts';
+
+/** Options of {@link RedisRunStore}. */
+export interface RedisRunStoreOptions {
+  /**
+   * An ioredis client to use (the store never closes it), or the options of one the store
+   * opens itself (and closes in `close()`). A client you give should have a number for
+   * `maxRetriesPerRequest` (not `null`, as BullMQ's need): with `null`, a call waits for Redis
+   * for as long as it is down instead of failing with `StoreUnavailableError`.
+   */
+  connection: RedisOptions | Redis;
+  /**
+   * The prefix of every key the store writes. On a Redis Cluster, put a hash tag in it
+   * (`{fastroai}:`) so that a run's keys and the listing indexes share one slot.
+   * @default 'fastroai:'
+   */
+  prefix?: string;
+  /**
+   * The clock of leases and `updatedAt`, in epoch ms.
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Check once, on first use, whether Redis has AOF on (`CONFIG GET appendonly`), and
+   * `console.warn` when it has not: without AOF, a restart of Redis loses the runs.
+   * @default true
+   */
+  warnIfNotDurable?: boolean;
+  /**
+   * Retries of a call that failed on the connection, before `StoreUnavailableError`.
+   * @default 3
+   */
+  retries?: number;
+}
+
+/** What the store sets on a connection it opens, under the caller's options: fail a command while Redis is down, don't queue it forever. */
+const OWN_CONNECTION_DEFAULTS: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  retryStrategy: (times: number) => Math.min(times * 100, 1000),
+  commandTimeout: 10_000,
+};
+
+/** Server replies that say "try again later" rather than "this command is wrong". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|READONLY)\b/;
+
+/** A failure on the way to Redis, or a reply that says "try again later". Not `instanceof Error`: socket errors may come from another realm. */
+function isTransientRedisError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return name !== 'ReplyError' || TRANSIENT_REPLY.test(String(message));
+}
+
+const shaOfScript = new Map<string, string>();
+
+function shaOf(source: string): string {
+  let sha = shaOfScript.get(source);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(source).digest('hex');
+    shaOfScript.set(source, sha);
+  }
+  return sha;
+}
+
+function isRedisClient(connection: RedisOptions | Redis): connection is Redis {
+  return typeof (connection as { evalsha?: unknown }).evalsha === 'function';
+}
+
+/**
+ * A run store on Redis (ioredis 5), for runs shared by processes and machines (API.md §12).
+ *
+ * **Durable only with AOF.** Redis keeps data in memory; with `appendonly no` (the default of
+ * many installs) a restart or crash of Redis loses every run, and with `appendfsync everysec`
+ * the last second of records. For records that survive, run Redis with `appendonly yes` (and
+ * `appendfsync always` to lose nothing, at several times the cost per write). The store checks
+ * `appendonly` once and warns when it is off (`warnIfNotDurable: false` to silence it).
+ *
+ * Each mutating method is one Lua script (EVALSHA), atomic on the server: `recordSteps` writes a
+ * whole batch in one call, checking the fencing epoch once and first-writer-wins per record.
+ * `listRuns` reads sorted-set indexes (all runs, per pipeline, per status, per both), so a page
+ * costs the same with 10 or 100,000 runs. A call that fails on the connection is retried
+ * (`retries`), then rejects with `StoreUnavailableError` naming `redis:<prefix>` and the run.
+ *
+ * @example
+ * import { RedisRunStore } from 'fastroai/redis';
+ * const store = new RedisRunStore({ connection: { host: '127.0.0.1', port: 6379 }, prefix: 'myapp:' });
+ * const pipeline = new Pipeline({ name: 'booking', steps, store });
+ */
+export class RedisRunStore implements RunStore {
+  readonly name: string;
+  private readonly redis: Redis;
+  private readonly ownsConnection: boolean;
+  private readonly prefix: string;
+  private readonly now: () => number;
+  private readonly retryPolicy: TransientRetryPolicy;
+  private durabilityCheck: Promise<void> | undefined;
+
+  /** @throws FastroAIError when given connection options and ioredis is not installed */
+  constructor(options: RedisRunStoreOptions) {
+    this.prefix = options.prefix ?? 'fastroai:';
+    this.name = `redis:${this.prefix}`;
+    this.now = options.now ?? Date.now;
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) throw new FastroAIError(`Expected RedisRunStore retries to be an integer from 0 up, got ${String(retries)}`);
+    this.retryPolicy = {
+      storeName: this.name,
+      retries,
+      delayMs: (retry) => 100 * retry,
+      isTransient: isTransientRedisError,
+    };
+    if (isRedisClient(options.connection)) {
+      this.redis = options.connection;
+      this.ownsConnection = false;
+    } else {
+      const { Redis: RedisClient } = requireOptionalPeer<typeof import('ioredis')>('ioredis', '5', 'RedisRunStore');
+      this.redis = new RedisClient({ ...OWN_CONNECTION_DEFAULTS, ...options.connection });
+      // Connection errors reach the caller as rejected calls; without a listener ioredis would log each one.
+      this.redis.on('error', () => {});
+      this.ownsConnection = true;
+    }
+    if (options.warnIfNotDurable === false) this.durabilityCheck = Promise.resolve();
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    if (!Number.isSafeInteger(run.createdAt) || run.createdAt < 0) {
+      throw new FastroAIError(`Expected run '${run.runId}' createdAt to be epoch ms (an integer from 0 up), got ${String(run.createdAt)}`);
+    }
+    const member = runIndexMemberOf(run.createdAt, run.runId);
+    // A retry after a lost reply finds the run it wrote itself: that is a success, not RunExistsError.
+    const created = await this.script(
+      run.runId,
+      CREATE_RUN_SCRIPT,
+      [this.runKey(run.runId)],
+      [this.prefix, member, run.pipeline, run.status, ...runHashFieldsOf(run)],
+      async (answer) => (answer === 0 && (await this.holdsCreatedRun(run)) ? 1 : answer),
+    );
+    if (created === 0) throw new RunExistsError(run.runId, this.name);
+  }
+
+  async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
+    const now = this.now();
+    const answer = (await this.script(runId, CLAIM_RUN_SCRIPT, [this.runKey(runId), this.stepsKey(runId)], [owner, String(now), String(now + leaseMs)])) as
+      | ['missing']
+      | ['locked', string, string]
+      | ['claimed', string[], string[]];
+    if (answer[0] === 'missing') throw new RunNotFoundError(runId, this.name);
+    if (answer[0] === 'locked') throw new RunLockedError(runId, answer[1], Number(answer[2]));
+    const run = runOfHash(answer[1])!;
+    return { run, steps: answer[2].map((json) => JSON.parse(json) as StepRecord), epoch: run.epoch };
+  }
+
+  async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
+    const renewed = await this.script(runId, RENEW_LEASE_SCRIPT, [this.runKey(runId)], [owner, String(epoch), String(this.now() + leaseMs)]);
+    return renewed === 1;
+  }
+
+  async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
+    const args = [String(epoch)];
+    for (const record of records) args.push(`${record.generation}:${record.stepId}`, JSON.stringify(record));
+    const answer = (await this.script(runId, RECORD_STEPS_SCRIPT, [this.runKey(runId), this.stepsKey(runId), this.stepKeysKey(runId)], args)) as number | number[];
+    if (answer === -1) throw new RunNotFoundError(runId, this.name);
+    if (answer === 0) return records.map(() => 'stale-epoch');
+    return (answer as number[]).map((written) => (written === 1 ? 'recorded' : 'duplicate'));
+  }
+
+  async setRunStatus(runId: string, epoch: number, status: RunStatus, fields: Partial<RunRecord> = {}): Promise<void> {
+    const settable = settableRunFieldsOf(fields);
+    const cleared = Object.keys(settable).filter((key) => CLEARABLE_RUN_FIELDS.has(key) && (settable as Record<string, unknown>)[key] === undefined);
+    const args = [this.prefix, String(epoch), status, String(this.now()), String(cleared.length), ...cleared, ...runHashFieldsOf(settable)];
+    const answer = await this.script(runId, SET_RUN_STATUS_SCRIPT, [this.runKey(runId)], args);
+    if (answer === -1) throw new RunNotFoundError(runId, this.name);
+    if (answer === 0) throw new RunLeaseLostError(runId, epoch);
+  }
+
+  async addRunCost(runId: string, microcents: number): Promise<number> {
+    if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
+    const total = await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId)], [String(microcents)]);
+    if (total === null) throw new RunNotFoundError(runId, this.name);
+    return Number(total);
+  }
+
+  async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
+    const [hash, steps] = (await this.script(runId, GET_RUN_SCRIPT, [this.runKey(runId), this.stepsKey(runId)], [])) as [string[], string[]];
+    const run = runOfHash(hash);
+    if (run === undefined) return undefined;
+    return { run, steps: steps.map((json) => JSON.parse(json) as StepRecord) };
+  }
+
+  async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
+    const limit = runListLimitOf(query.limit);
+    let upperBound = '+';
+    if (query.cursor !== undefined) {
+      const after = decodeRunListCursor(query.cursor);
+      upperBound = `(${runIndexMemberOf(after.createdAt, after.runId)}`;
+    }
+    const indexKey = runIndexKeyOf(this.prefix, query.pipeline, query.status);
+    const hashes = (await this.script(undefined, LIST_RUNS_SCRIPT, [], [this.prefix, indexKey, upperBound, String(limit + 1)])) as string[][];
+    const found = hashes.map(runOfHash).filter((run): run is RunRecord => run !== undefined);
+    const runs = found.slice(0, limit);
+    const last = runs[runs.length - 1];
+    return hashes.length > limit && last !== undefined ? { runs, cursor: encodeRunListCursor(last) } : { runs };
+  }
+
+  /** Quits the connection if the store opened it; a client you gave is left open. */
+  async close(): Promise<void> {
+    await this.durabilityCheck;
+    if (!this.ownsConnection || this.redis.status === 'end') return;
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  /** Runs one script (EVALSHA, then EVAL when Redis does not have it cached), with bounded retries. */
+  private async script(
+    runId: string | undefined,
+    source: string,
+    keys: string[],
+    args: string[],
+    onRetryAnswer?: (answer: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
+    this.durabilityCheck ??= this.warnIfNotDurable();
+    return retryTransient(this.retryPolicy, runId, async (attemptNumber) => {
+      let answer: unknown;
+      try {
+        answer = await this.redis.call('EVALSHA', shaOf(source), keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
+        answer = await this.redis.call('EVAL', source, keys.length, ...keys, ...args);
+      }
+      return attemptNumber > 1 && onRetryAnswer !== undefined ? onRetryAnswer(answer) : answer;
+    });
+  }
+
+  /** True when the stored run is `run` as this store wrote it (owner, birth, graph): a retry found its own earlier write. */
+  private async holdsCreatedRun(run: RunRecord): Promise<boolean> {
+    const [owner, createdAt, fingerprint] = (await this.redis.call('HMGET', this.runKey(run.runId), 'owner', 'createdAt', 'fingerprint')) as (string | null)[];
+    return owner === run.owner && createdAt === String(run.createdAt) && fingerprint === run.fingerprint;
+  }
+
+  private async warnIfNotDurable(): Promise<void> {
+    try {
+      const answer = (await this.redis.call('CONFIG', 'GET', 'appendonly')) as string[];
+      if (answer[1] === 'no') {
+        console.warn(
+          `fastroai: RedisRunStore ${this.name} writes to a Redis with appendonly off: a restart of Redis loses every run. ` +
+            `Turn AOF on (appendonly yes), or pass warnIfNotDurable: false.`,
+        );
+      }
+    } catch {
+      // CONFIG is often disabled on managed Redis: then nothing can be said.
+    }
+  }
+
+  private runKey(runId: string): string {
+    return `${this.prefix}run:${runId}`;
+  }
+
+  private stepsKey(runId: string): string {
+    return `${this.prefix}steps:${runId}`;
+  }
+
+  private stepKeysKey(runId: string): string {
+    return `${this.prefix}stepkeys:${runId}`;
+  }
+}

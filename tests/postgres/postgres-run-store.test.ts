@@ -1,0 +1,210 @@
+import { StoreUnavailableError } from 'fastroai';
+import { PostgresRunStore, type PostgresRunStoreOptions } from 'fastroai/postgres';
+import { Pool } from 'pg';
+import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
+import { freePort } from '../support/private-redis-server';
+
+const CONNECTION_STRING = 'postgres://postgres@127.0.0.1:5432/test';
+let admin: Pool;
+let schemaCount = 0;
+
+function uniqueSchema(): string {
+  return `fastroai_test_${process.pid}_${Date.now()}_${++schemaCount}`;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Terminates every backend of `applicationName`; answers how many. */
+async function terminateBackends(applicationName: string): Promise<number> {
+  const { rows } = await admin.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'test' AND pid <> pg_backend_pid() AND application_name = $1`,
+    [applicationName],
+  );
+  return rows.length;
+}
+
+beforeAll(() => {
+  admin = new Pool({ connectionString: CONNECTION_STRING, application_name: 'fastroai-test-admin' });
+  admin.on('error', () => {});
+});
+
+afterAll(async () => {
+  await admin.end();
+});
+
+describeRunStoreContract('PostgresRunStore', async ({ now }) => {
+  const schema = uniqueSchema();
+  return {
+    store: new PostgresRunStore({ connectionString: CONNECTION_STRING, schema, now }),
+    cleanup: () => dropSchema(schema),
+  };
+});
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe('PostgresRunStore', () => {
+  let schema: string;
+  let applicationName: string;
+  let opened: { close(): Promise<void> }[];
+  let pools: Pool[];
+
+  function openStore(options: Partial<PostgresRunStoreOptions> = {}): PostgresRunStore {
+    const store = new PostgresRunStore({ ...(options.pool === undefined ? { connectionString: CONNECTION_STRING } : {}), schema, ...options });
+    opened.push(store);
+    return store;
+  }
+
+  /** A pool of the test's own, named so that its backends can be terminated. */
+  function openPool(): Pool {
+    const pool = new Pool({ connectionString: CONNECTION_STRING, application_name: applicationName });
+    pools.push(pool);
+    return pool;
+  }
+
+  beforeEach(() => {
+    schema = uniqueSchema();
+    applicationName = `fastroai-test-${schema}`;
+    opened = [];
+    pools = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+    await Promise.all(pools.map((pool) => pool.end()));
+    await dropSchema(schema);
+  });
+
+  it('creates its schema and tables once, also when several stores start at the same time', async () => {
+    const stores = Array.from({ length: 4 }, () => openStore());
+    await Promise.all(stores.map((store, index) => store.createRun(makeRunRecord(`r${index}`))));
+    const { rows } = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
+    expect(rows.map((row) => row.table_name)).toEqual(['runs', 'steps']);
+    expect((await stores[0].listRuns()).runs.map((run) => run.runId)).toEqual(['r3', 'r2', 'r1', 'r0']);
+  });
+
+  it('keeps encoded values byte for byte (TEXT, not JSONB) and times and money as BIGINT', async () => {
+    const store = openStore();
+    const input = '{"b":1,  "a":[2,1],"big":12345678901234567890}';
+    await store.createRun(makeRunRecord('r1', { input, costMicrocents: 2 ** 53 - 1 }));
+    const record = makeStepRecord('a', 1, { output: '{"z":0,"a":1}' });
+    await store.recordSteps('r1', 1, [record]);
+    const stored = await store.getRun('r1');
+    expect(stored?.run.input).toBe(input);
+    expect(stored?.run.costMicrocents).toBe(2 ** 53 - 1);
+    expect(stored?.steps[0].output).toBe('{"z":0,"a":1}');
+    const { rows } = await admin.query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'runs' AND column_name IN ('input', 'created_at', 'cost_microcents') ORDER BY column_name`,
+      [schema],
+    );
+    expect(rows).toEqual([
+      { column_name: 'cost_microcents', data_type: 'bigint' },
+      { column_name: 'created_at', data_type: 'bigint' },
+      { column_name: 'input', data_type: 'text' },
+    ]);
+  });
+
+  it('orders ties on createdAt by runId bytewise (run_id is COLLATE "C")', async () => {
+    const store = openStore();
+    const ids = ['run_1', 'run-1', 'Run-1', 'run-10', 'ruN'];
+    for (const runId of ids) await store.createRun(makeRunRecord(runId));
+    expect((await store.listRuns()).runs.map((run) => run.runId)).toEqual([...ids].sort().reverse());
+  });
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(() => new PostgresRunStore({ connectionString: CONNECTION_STRING, schema: 'x"; DROP TABLE y; --' })).toThrow(
+      /Expected PostgresRunStore schema to be a plain identifier/,
+    );
+  });
+
+  it('leaves a pool it was given open on close, and ends one it opened', async () => {
+    const pool = openPool();
+    const given = openStore({ pool });
+    await given.createRun(makeRunRecord('r1'));
+    await given.close();
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+
+    const own = openStore({ retries: 0 });
+    await own.getRun('r1');
+    await own.close();
+    await expect(own.getRun('r1')).rejects.toThrow();
+  });
+
+  it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
+    const pool = openPool();
+    const realQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    let lostReplies = 0;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+      const result = await realQuery(...args);
+      if (String(args[0]).includes('INSERT INTO') && String(args[0]).includes('.runs') && lostReplies++ === 0) throw new Error('Connection terminated unexpectedly');
+      return result;
+    };
+    const store = openStore({ pool });
+    await expect(store.createRun(makeRunRecord('r1'))).resolves.toBeUndefined();
+    expect(lostReplies).toBe(2);
+    await expect(store.createRun(makeRunRecord('r1'))).rejects.toThrow("Run 'r1' already exists");
+  });
+
+  it("listens for the pool's error event: an idle client terminated by the server does not crash the process", async () => {
+    const pool = openPool();
+    expect(pool.listenerCount('error')).toBe(0);
+    const store = openStore({ pool });
+    await store.createRun(makeRunRecord('r1'));
+    expect(pool.idleCount).toBeGreaterThan(0);
+    expect(await terminateBackends(applicationName)).toBeGreaterThan(0);
+    for (let tries = 0; tries < 100 && pool.idleCount > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pool.idleCount).toBe(0);
+    expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    await store.close();
+    expect(pool.listenerCount('error')).toBe(0);
+  });
+
+  it('goes on while its connections are terminated mid-use: every call succeeds or rejects with StoreUnavailableError, nothing is recorded twice', async () => {
+    const store = openStore({ pool: openPool() });
+    await store.createRun(makeRunRecord('r1'));
+    let terminated = 0;
+    let terminating = true;
+    const terminator = (async () => {
+      for (let round = 0; round < 10; round++) {
+        terminated += await terminateBackends(applicationName);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      terminating = false;
+    })();
+    const outcomes: string[] = [];
+    for (let index = 0; terminating || index < 10; index++) {
+      const batch = [makeStepRecord(`s${index}`), makeStepRecord(`s${Math.max(0, index - 1)}`)];
+      try {
+        outcomes.push(...(await store.recordSteps('r1', 1, batch)));
+      } catch (error) {
+        expect(StoreUnavailableError.isInstance(error)).toBe(true);
+        outcomes.push('unavailable');
+      }
+    }
+    await terminator;
+    expect(terminated).toBeGreaterThan(0);
+    expect(await store.recordSteps('r1', 1, [makeStepRecord('after')])).toEqual(['recorded']);
+    const steps = (await store.getRun('r1'))!.steps.map((record) => record.stepId);
+    expect(new Set(steps).size).toBe(steps.length);
+    expect(outcomes.filter((outcome) => outcome === 'recorded').length).toBeLessThanOrEqual(steps.length - 1);
+  }, 60_000);
+
+  it('rejects with StoreUnavailableError naming the store and the run when PostgreSQL cannot be reached, without hanging', async () => {
+    const port = await freePort();
+    const store = openStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, retries: 2 });
+    const startedAt = Date.now();
+    const error = await rejectionOf(store.claimRun('r1', 'host:1:first', 30_000));
+    // A generous bound: it only tells a bounded retry from a hang.
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect(StoreUnavailableError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ storeName: `postgres:${schema}`, runId: 'r1' });
+  }, 30_000);
+});

@@ -1,0 +1,291 @@
+import { StoreUnavailableError } from 'fastroai';
+import { RedisRunStore, type RedisRunStoreOptions } from 'fastroai/redis';
+import { Redis } from 'ioredis';
+import { createPrivateRedisServer, type PrivateRedisServer } from '../support/private-redis-server';
+import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
+
+const LOCAL_REDIS = { host: '127.0.0.1', port: 6379 };
+let admin: Redis;
+let prefixCount = 0;
+
+function uniquePrefix(): string {
+  return `fastroai-test:${process.pid}:${Date.now()}:${++prefixCount}:`;
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    keys.push(...found);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+beforeAll(() => {
+  admin = new Redis(LOCAL_REDIS);
+});
+
+afterAll(async () => {
+  await admin.quit();
+});
+
+describeRunStoreContract('RedisRunStore', async ({ now }) => {
+  const prefix = uniquePrefix();
+  return {
+    store: new RedisRunStore({ connection: LOCAL_REDIS, prefix, now, warnIfNotDurable: false }),
+    cleanup: () => deleteKeys(prefix),
+  };
+});
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe('RedisRunStore', () => {
+  let prefix: string;
+  let opened: RedisRunStore[];
+
+  /** A store closed after the test, even when the test fails. */
+  function openStore(options: Partial<RedisRunStoreOptions> = {}): RedisRunStore {
+    const store = new RedisRunStore({ connection: LOCAL_REDIS, prefix, warnIfNotDurable: false, ...options });
+    opened.push(store);
+    return store;
+  }
+
+  beforeEach(() => {
+    prefix = uniquePrefix();
+    opened = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+    await deleteKeys(prefix);
+  });
+
+  it('keeps its keys under the prefix, a run id with colons included', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('a:steps'));
+    await store.createRun(makeRunRecord('a'));
+    await store.recordSteps('a', 1, [makeStepRecord('x')]);
+    expect((await store.getRun('a:steps'))?.steps).toEqual([]);
+    expect((await store.getRun('a'))?.steps).toEqual([makeStepRecord('x')]);
+    expect(await keysUnder(prefix)).toEqual(
+      [
+        'run:a',
+        'run:a:steps',
+        'runs',
+        'runs:pipeline:booking',
+        'runs:ps:running:booking',
+        'runs:status:running',
+        'stepkeys:a',
+        'steps:a',
+      ].map((key) => prefix + key),
+    );
+    await store.close();
+  });
+
+  it('moves a run between the status indexes, so a filtered list sees its current status only', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r1'));
+    await store.setRunStatus('r1', 1, 'failed', { pipeline: 'renamed' });
+    expect((await store.listRuns({ status: 'running' })).runs).toEqual([]);
+    expect((await store.listRuns({ pipeline: 'booking' })).runs).toEqual([]);
+    expect((await store.listRuns({ status: 'failed', pipeline: 'renamed' })).runs.map((run) => run.runId)).toEqual(['r1']);
+    expect(await admin.zcard(`${prefix}runs:ps:running:booking`)).toBe(0);
+    await store.close();
+  });
+
+  it('pages 10,000 runs filtered by status, newest first, every run once', async () => {
+    const store = openStore();
+    const statuses = ['running', 'completed', 'failed', 'stopped'] as const;
+    for (let start = 0; start < 10_000; start += 500) {
+      await Promise.all(
+        Array.from({ length: 500 }, (_, offset) => {
+          const index = start + offset;
+          return store.createRun(makeRunRecord(`run-${index}`, { createdAt: 1_700_000_000_000 + Math.floor(index / 2), status: statuses[index % 4] }));
+        }),
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listRuns({ status: 'failed', limit: 100, cursor });
+      seen.push(...page.runs.map((run) => run.runId));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    const expected = Array.from({ length: 10_000 }, (_, index) => index)
+      .filter((index) => index % 4 === 2)
+      .reverse()
+      .map((index) => `run-${index}`);
+    expect(seen).toEqual(expected);
+    await store.close();
+  }, 60_000);
+
+  it('leaves a client it was given open on close, and quits one it opened', async () => {
+    const client = new Redis(LOCAL_REDIS);
+    const given = openStore({ connection: client });
+    await given.createRun(makeRunRecord('r1'));
+    await given.close();
+    expect(await client.ping()).toBe('PONG');
+    await client.quit();
+
+    const own = openStore({ retries: 0 });
+    await own.getRun('r1');
+    await own.close();
+    expect(StoreUnavailableError.isInstance(await rejectionOf(own.getRun('r1')))).toBe(true);
+  });
+
+  it('loads its scripts into a Redis that does not have them cached (EVALSHA falls back to EVAL)', async () => {
+    // A private server: flushing the shared Redis's script cache would disturb other suites.
+    const server = await createPrivateRedisServer();
+    try {
+      await server.start();
+      const privateAdmin = new Redis({ host: '127.0.0.1', port: server.port });
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port } });
+      await store.createRun(makeRunRecord('r1'));
+      await privateAdmin.script('FLUSH');
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('b')])).toEqual(['recorded']);
+      await store.close();
+      await privateAdmin.quit();
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
+    const client = new Redis(LOCAL_REDIS);
+    const realCall = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let lostReplies = 0;
+    (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
+      const answer = await realCall(...args);
+      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && String(args[3]).endsWith('run:r1') && lostReplies++ === 0) throw new Error('Connection is closed.');
+      return answer;
+    };
+    const store = openStore({ connection: client });
+    await expect(store.createRun(makeRunRecord('r1'))).resolves.toBeUndefined();
+    expect(lostReplies).toBe(2);
+    await expect(store.createRun(makeRunRecord('r1'))).rejects.toThrow("Run 'r1' already exists");
+    await store.close();
+    await client.quit();
+  });
+
+  it('refuses a non-integer cost before writing it', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r1'));
+    await expect(store.addRunCost('r1', 1.5)).rejects.toThrow('Expected addRunCost microcents to be an integer, got 1.5');
+    expect((await store.getRun('r1'))?.run.costMicrocents).toBe(0);
+    await store.close();
+  });
+
+  describe('durability warning', () => {
+    let warn: jest.SpyInstance;
+    let server: PrivateRedisServer | undefined;
+
+    beforeEach(() => {
+      warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    });
+
+    afterEach(async () => {
+      warn.mockRestore();
+      await server?.dispose();
+      server = undefined;
+    });
+
+    it('warns once, on first use, that a Redis without AOF loses runs on restart', async () => {
+      expect(((await admin.config('GET', 'appendonly')) as string[])[1]).toBe('no');
+      const store = openStore({ warnIfNotDurable: true });
+      expect(warn).not.toHaveBeenCalled();
+      await store.createRun(makeRunRecord('r1'));
+      await store.getRun('r1');
+      await store.close();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toContain(`RedisRunStore redis:${prefix} writes to a Redis with appendonly off`);
+    });
+
+    it('stays quiet with warnIfNotDurable: false', async () => {
+      const store = openStore();
+      await store.createRun(makeRunRecord('r1'));
+      await store.close();
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('stays quiet with AOF on, and then keeps every record across a kill -9 of Redis', async () => {
+      server = await createPrivateRedisServer(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
+      await server.start();
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port }, warnIfNotDurable: true });
+      await store.createRun(makeRunRecord('r1'));
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('b')])).toEqual(['recorded', 'recorded']);
+      await server.kill();
+      await server.start();
+      expect((await store.getRun('r1'))?.steps).toEqual([makeStepRecord('a'), makeStepRecord('b')]);
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['duplicate']);
+      await store.close();
+      expect(warn).not.toHaveBeenCalled();
+    }, 30_000);
+  });
+
+  describe('when Redis goes away', () => {
+    let server: PrivateRedisServer;
+
+    beforeEach(async () => {
+      server = await createPrivateRedisServer();
+      await server.start();
+    });
+
+    afterEach(async () => {
+      await server.dispose();
+    });
+
+    it('rejects with StoreUnavailableError naming the store and the run, without hanging, and works again once Redis is back', async () => {
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port } });
+      await store.createRun(makeRunRecord('r1'));
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+
+      await server.kill();
+      const startedAt = Date.now();
+      const error = await rejectionOf(store.recordSteps('r1', 1, [makeStepRecord('b')]));
+      // A generous bound: it only tells a bounded retry from a hang.
+      expect(Date.now() - startedAt).toBeLessThan(20_000);
+      expect(StoreUnavailableError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ storeName: `redis:${prefix}`, runId: 'r1', code: 'fastroai:store-unavailable' });
+      expect((error as Error).cause).toBeInstanceOf(Error);
+
+      await server.start();
+      // This private server keeps nothing on disk: the restarted one is empty.
+      expect(await store.getRun('r1')).toBeUndefined();
+      await store.createRun(makeRunRecord('r2'));
+      expect(await store.recordSteps('r2', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+      expect((await store.getRun('r2'))?.steps).toEqual([makeStepRecord('a')]);
+      await store.close();
+    }, 60_000);
+
+    it('retries through a restart shorter than its retries: the call succeeds', async () => {
+      const store = openStore({ connection: { host: '127.0.0.1', port: server.port }, retries: 20 });
+      await store.createRun(makeRunRecord('r1'));
+      await server.kill();
+      const restarted = new Promise((resolve) => setTimeout(resolve, 300)).then(() => server.start());
+      const created = store.createRun(makeRunRecord('r2'));
+      await restarted;
+      await expect(created).resolves.toBeUndefined();
+      expect((await store.getRun('r2'))?.run.runId).toBe('r2');
+      await store.close();
+    }, 60_000);
+  });
+});
