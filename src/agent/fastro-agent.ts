@@ -10,6 +10,7 @@ import type { Tracer } from '../tracing/tracer';
 import { attachReportedUsage, reportedUsageOf } from '../usage/reported-usage';
 import { AgentStep, type AgentPrompt } from './agent-step';
 import { AgentTimeoutError } from './agent-timeout-error';
+import { CancelScope } from '../executor/cancel-scope';
 import { checkFastroAgentOptions } from './check-fastro-agent-options';
 import { buildChatResponse, toolCallRecords, type ModelStepRecord } from './build-chat-response';
 import type { ChatResponse } from './chat-response';
@@ -309,16 +310,18 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
     };
   }
 
-  /** The call's signal: the caller's, and the agent's own timeout. */
+  /** The call's signal: the caller's, and the agent's own timeout (one cancel scope). */
   private callSignal(external: AbortSignal | undefined): CallSignal {
     if (this.timeout === undefined) return { signal: external, timedOut: () => false, dispose: () => undefined };
     const timeoutSeconds = this.timeout;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new AgentTimeoutError(this.modelName, timeoutSeconds)), timeoutSeconds * 1000);
+    const timeout = new AgentTimeoutError(this.modelName, timeoutSeconds);
+    const caller = CancelScope.root(external);
+    const scope = caller.child(timeoutSeconds * 1000, () => timeout);
     return {
-      signal: external ? AbortSignal.any([external, controller.signal]) : controller.signal,
-      timedOut: () => controller.signal.aborted && !(external?.aborted ?? false),
-      dispose: () => clearTimeout(timer),
+      signal: scope.signal,
+      timedOut: () => scope.reason === timeout,
+      // Disposing the root also stops listening to the caller's signal.
+      dispose: () => caller.dispose(),
     };
   }
 

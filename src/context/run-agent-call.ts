@@ -13,7 +13,7 @@ import { retryAfterSeconds } from '../agent/retry-after-seconds';
 import { readResponseUsage } from '../usage/read-response-usage';
 import { reportedUsageOf } from '../usage/reported-usage';
 import { StepUsage } from '../usage/step-usage';
-import { abortableSleep, raceAbort } from './abortable-sleep';
+import type { CancelScope } from '../executor/cancel-scope';
 import { callRetryDelaySeconds, isNeverRetried, markRetriesExhausted } from './retry-policy';
 import type { RunBudget } from './run-budget';
 import type { StepContext } from './step-context';
@@ -54,17 +54,18 @@ export async function runAgentCall<O>(
   checkCall(agent, message, options);
   const timeoutSeconds = options.timeout !== undefined ? checkTimeout(options.timeout) : ctx.config.timeout;
   const retries = options.retries !== undefined ? checkRetries(options.retries) : ctx.config.retries;
-  const stepSignal = ctx.signal;
+  // The step attempt's scope: its deadline and the run's end abort it (and every call in it).
+  const stepScope = ctx.attemptScope;
   const runBudget = ctx.runBudget;
   let lastError: unknown;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     checkBudgets(ctx, runBudget);
-    if (stepSignal.aborted) throw stepSignal.reason;
+    if (stepScope.isAborted) throw stepScope.reason;
     if (agent.onBeforeDispatch) {
       try {
         await agent.onBeforeDispatch();
       } catch (hookError) {
-        throw hookFailure(hookError, stepSignal);
+        throw hookFailure(hookError, stepScope);
       }
     }
     let response: ChatResponse<O> | undefined;
@@ -74,7 +75,7 @@ export async function runAgentCall<O>(
     // deadline fired) reports the usage it has, and this one request must be in it.
     ctx.accumulatedUsage = (ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST);
     try {
-      const resolved = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepSignal);
+      const resolved = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepScope);
       const read = readResponseUsage(resolved, 'agent.run resolved');
       usage = read.usage;
       if (read.problem === undefined) response = resolved;
@@ -97,18 +98,18 @@ export async function runAgentCall<O>(
       try {
         await agent.onAfterDispatch(error);
       } catch (hookError) {
-        throw hookFailure(hookError, stepSignal);
+        throw hookFailure(hookError, stepScope);
       }
     }
     if (response !== undefined) return response;
-    if (stepSignal.aborted) throw stepSignal.reason;
+    if (stepScope.isAborted) throw stepScope.reason;
     if (isNeverRetried(error)) throw markRetriesExhausted(error);
     if (!isRetryableCall(error)) throw markRetriesExhausted(toError(error));
     lastError = error;
     if (attempt <= retries) {
       const delaySeconds = callRetryDelaySeconds(ctx.config.retryDelay, attempt, retryAfterSeconds(error));
       ctx.callRetrying(attempt, error, delaySeconds);
-      await abortableSleep(delaySeconds * 1000, stepSignal);
+      await stepScope.sleep(delaySeconds * 1000);
     }
   }
   throw markRetriesExhausted(toError(lastError));
@@ -172,8 +173,8 @@ function checkCall(agent: RunnableAgent<unknown>, message: unknown, options: unk
  * is final for the step level: a step retry would only call the hook again. Unless the step
  * attempt itself was aborted meanwhile: then the failure is the step's.
  */
-function hookFailure(error: unknown, stepSignal: AbortSignal): unknown {
-  return stepSignal.aborted ? error : markRetriesExhausted(toError(error));
+function hookFailure(error: unknown, stepScope: CancelScope): unknown {
+  return stepScope.isAborted ? error : markRetriesExhausted(toError(error));
 }
 
 function checkBudgets(ctx: StepContext<unknown>, runBudget: RunBudget | undefined): void {
@@ -187,32 +188,26 @@ function checkBudgets(ctx: StepContext<unknown>, runBudget: RunBudget | undefine
   }
 }
 
+/**
+ * One attempt of a call, in a child scope of the step attempt: bounded by its own timeout
+ * when that ends before the step's deadline (else the step's deadline bounds it, and its
+ * failure is the step's), aborted with the step, and the agent gets that scope's signal.
+ */
 async function callOnce<O>(
   ctx: StepContext<unknown>,
   agent: RunnableAgent<O>,
   message: string,
   timeoutSeconds: number | null,
   attempt: number,
-  stepSignal: AbortSignal,
+  stepScope: CancelScope,
 ): Promise<ChatResponse<O>> {
-  const controller = new AbortController();
-  const forwardStepAbort = () => controller.abort(stepSignal.reason);
-  stepSignal.addEventListener('abort', forwardStepAbort, { once: true });
-  const timer =
-    timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity
-      ? setTimeout(
-          () => controller.abort(new StepTimeoutError(ctx.stepId, timeoutSeconds, attempt, 'Agent call in step')),
-          timeoutSeconds * 1000,
-        )
-      : undefined;
+  const bounded = timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity;
+  const call = stepScope.child(bounded ? timeoutSeconds * 1000 : undefined, () => new StepTimeoutError(ctx.stepId, timeoutSeconds!, attempt, 'Agent call in step'));
   try {
-    const call = Promise.resolve().then(() =>
-      agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: controller.signal }),
-    );
-    return await raceAbort(call, controller.signal);
+    const pending = Promise.resolve().then(() => agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }));
+    return await call.race(pending);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    stepSignal.removeEventListener('abort', forwardStepAbort);
+    call.dispose();
   }
 }
 

@@ -1,6 +1,6 @@
 import { backoffSeconds, isRetryableAtStepLevel } from '../context/retry-policy';
 import { StepContext } from '../context/step-context';
-import { startAttemptDeadline, type AttemptDeadline } from './attempt-deadline';
+import { StepTimeoutError } from '../errors/step-timeout-error';
 import { executeInSpan } from './execute-in-span';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { StepUsage } from '../usage/step-usage';
@@ -20,38 +20,43 @@ export function executeStep(scope: StepRunScope, index: number): void {
 
 function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
-  const ctx = new StepContext<unknown>(scope, index, config, usage);
+  // The deadline starts before `execute` runs, as the attempt's cancel scope: a `ctx.run` call
+  // bounded by the same (or a later) time sets no timer of its own, so the step's deadline wins
+  // by value and the failure is the step's, retried at step level (API.md §2).
+  const timeoutSeconds = config.timeout;
+  const deadline =
+    timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity
+      ? scope.cancelScope.child(timeoutSeconds * 1000, () => new StepTimeoutError(scope.stepIdAt(index), timeoutSeconds, attempt))
+      : undefined;
+  const ctx = new StepContext<unknown>(scope, index, config, usage, deadline);
   if (attempt > 1) scope.attemptStarted(index, attempt);
   const step = scope.stepAt(index);
   const tracer = scope.tracer;
-  // The deadline starts before `execute` runs: a `ctx.run` call made at once inherits the same
-  // timeout, and its timer, started later, must not win the tie. The step's deadline fires
-  // first, so the failure is the step's and is retried at step level (API.md §2).
-  const timeoutSeconds = config.timeout;
-  let deadline: AttemptDeadline | undefined;
-  if (timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity) {
-    deadline = startAttemptDeadline(ctx, timeoutSeconds, attempt);
-    scope.deadlineStarted(index, deadline);
-  }
   let result: unknown;
   try {
     result = tracer === NOOP_TRACER ? step.execute(ctx) : executeInSpan(tracer, step, ctx, attempt, () => scope.isAborted);
   } catch (error) {
-    deadline?.cancel();
+    ctx.endAttempt();
     scope.attemptEndedSoon(index, false, error, ctx.accumulatedUsage, attempt);
     return;
   }
   if (!isThenable(result)) {
     // A synchronous step: no promise to wait for (the hot path of cheap steps).
-    deadline?.cancel();
+    ctx.endAttempt();
     scope.attemptEndedSoon(index, true, result, ctx.accumulatedUsage, attempt);
     return;
   }
   let pending = Promise.resolve(result);
   if (deadline !== undefined) pending = deadline.race(pending);
   pending.then(
-    (output) => scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt),
-    (error: unknown) => retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage),
+    (output) => {
+      ctx.endAttempt();
+      scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt);
+    },
+    (error: unknown) => {
+      ctx.endAttempt();
+      retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage);
+    },
   );
 }
 

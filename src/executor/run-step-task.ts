@@ -1,14 +1,12 @@
 import type { StepConfig } from '../config/step-config';
 import type { RunBudget } from '../context/run-budget';
-import type { StepContext } from '../context/step-context';
 import { isIncomplete } from '../conversation/conversation-state';
 import type { StepLike } from '../steps/base-step';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
 import type { StepUsage } from '../usage/step-usage';
-import type { AttemptDeadline } from './attempt-deadline';
+import { CancelScope } from './cancel-scope';
 import { executeStep, retryOrFail } from './execute-step';
-import { RetryWaits } from './retry-waits';
 import type { StepRunScope } from './step-run-scope';
 
 /**
@@ -69,11 +67,9 @@ class StepTaskScope implements StepRunScope {
   readonly deps: unknown;
   readonly tracer: Tracer;
   readonly runBudget: RunBudget | undefined;
-  isAborted = false;
+  /** Follows the task's signal: its attempts' scopes and retry waits are children. */
+  readonly cancelScope: CancelScope;
   private readonly startedAt = Date.now();
-  private readonly retryWaits = new RetryWaits();
-  private contexts: StepContext<unknown>[] = [];
-  private deadline: AttemptDeadline | undefined;
   private ended = false;
 
   constructor(
@@ -84,16 +80,12 @@ class StepTaskScope implements StepRunScope {
     this.deps = task.deps;
     this.tracer = task.tracer ?? NOOP_TRACER;
     this.runBudget = task.runBudget;
-    task.signal?.addEventListener('abort', this.onAbort, { once: true });
-    if (task.signal?.aborted) this.onAbort();
+    this.cancelScope = CancelScope.root(task.signal);
   }
 
-  private readonly onAbort = (): void => {
-    const reason = this.task.signal!.reason;
-    this.isAborted = true;
-    this.retryWaits.cancelAll();
-    for (const ctx of this.contexts) ctx.abortAttempt(reason);
-  };
+  get isAborted(): boolean {
+    return this.cancelScope.isAborted;
+  }
 
   stepIdAt(): string {
     return this.task.stepId;
@@ -109,11 +101,6 @@ class StepTaskScope implements StepRunScope {
 
   visibleIds(): string[] {
     return Object.keys(this.task.dependencyOutputs);
-  }
-
-  signalCreated(_index: number, ctx: StepContext<unknown>): void {
-    if (this.isAborted) ctx.abortAttempt(this.task.signal!.reason);
-    else this.contexts.push(ctx);
   }
 
   stepAt(): StepLike {
@@ -136,12 +123,11 @@ class StepTaskScope implements StepRunScope {
     this.task.onAttempt?.({ type: 'call.retrying', attempt, error, delaySeconds });
   }
 
-  deadlineStarted(_index: number, deadline: AttemptDeadline): void {
-    this.deadline = deadline;
-  }
-
   waitBeforeRetry(ms: number): Promise<boolean> {
-    return this.retryWaits.wait(ms);
+    return this.cancelScope.sleep(ms).then(
+      () => true,
+      () => false,
+    );
   }
 
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
@@ -162,8 +148,7 @@ class StepTaskScope implements StepRunScope {
   private end(outcome: Omit<StepOutcome, 'startedAt' | 'endedAt'>): void {
     if (this.ended) return;
     this.ended = true;
-    this.deadline?.cancel();
-    this.task.signal?.removeEventListener('abort', this.onAbort);
+    this.cancelScope.dispose();
     this.resolve({ ...outcome, startedAt: this.startedAt, endedAt: Date.now() });
   }
 }

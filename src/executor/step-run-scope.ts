@@ -2,7 +2,6 @@ import type { StepConfig } from '../config/step-config';
 import type { StepRunView } from '../context/step-context';
 import type { StepLike } from '../steps/base-step';
 import type { StepUsage } from '../usage/step-usage';
-import type { AttemptDeadline } from './attempt-deadline';
 
 /**
  * What an executor needs from the run to execute one of its steps, and where it reports.
@@ -18,8 +17,6 @@ export interface StepRunScope extends StepRunView {
   attemptStarted(index: number, attempt: number): void;
   /** Attempt `attempt` failed and will be retried after `delaySeconds`. */
   attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void;
-  /** An attempt's deadline started: the run cancels it if the run ends first (no timer outlives a run). */
-  deadlineStarted(index: number, deadline: AttemptDeadline): void;
   /** Waits `ms` before a retry; resolves false when the run was aborted meanwhile. */
   waitBeforeRetry(ms: number): Promise<boolean>;
   /** The step finished with `output`; `usage` is undefined when it made no `ctx.run` call. */

@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { DependencyContainer } from 'tsyringe';
 import type { StepConfig } from '../config/step-config';
 import { LocalRunBudget, type RunBudget } from '../context/run-budget';
-import type { StepContext } from '../context/step-context';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import type { AttemptDeadline } from '../executor/attempt-deadline';
+import { CancelScope } from '../executor/cancel-scope';
 import { executeStep, retryOrFail } from '../executor/execute-step';
-import { RetryWaits } from '../executor/retry-waits';
 import type { StepRunScope } from '../executor/step-run-scope';
 import { isAncestor } from '../graph/is-ancestor';
 import type { StepGraph } from '../graph/step-graph';
@@ -33,6 +31,9 @@ import { attachRunGraph } from './run-graph-of';
 import { RunStepTable } from './run-step-table';
 import { SyncEndRing } from './sync-end-ring';
 import { toInputRecord } from './to-input-record';
+
+const GO_ON = (): boolean => true;
+const STOP = (): boolean => false;
 
 /** A settled promise to queue microtasks on. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -80,10 +81,11 @@ export class PipelineRun implements StepRunScope {
   /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
   private readonly startQueue: IndexQueue;
   private readonly syncEnds: SyncEndRing;
-  /** Contexts whose signal was read, by step: the run aborts them on failure or cancellation. */
-  private contexts: (StepContext<unknown> | undefined)[] | undefined;
-  /** Live attempt deadlines by step (allocated when a step has a timeout): cleared if the run ends first. */
-  private deadlines: (AttemptDeadline | undefined)[] | undefined;
+  /**
+   * The run's cancel scope: every attempt's scope (its deadline, its signal) and every retry
+   * wait is a child, so ending the run aborts them all and no timer outlives it.
+   */
+  readonly cancelScope: CancelScope = CancelScope.root();
   /** Failures waiting for their record, by step (durable runs). */
   private pendingFailures: (StepExecutionError | undefined)[] | undefined;
   private abortError: unknown;
@@ -94,7 +96,6 @@ export class PipelineRun implements StepRunScope {
   private clockFresh = true;
   private readonly errors: Record<string, Error> = {};
   private readonly skipped: number[] = [];
-  private readonly retryWaits = new RetryWaits();
   private steps: readonly StepLike[] = [];
   /** The run's DI child container (class steps only): disposed when the run ends. */
   private container: DependencyContainer | undefined;
@@ -314,8 +315,6 @@ export class PipelineRun implements StepRunScope {
     this.clockFresh = true;
     this.table.endMs[index] = nowMs;
     this.table.attempts[index] = attempts;
-    if (this.contexts !== undefined) this.contexts[index] = undefined;
-    if (this.deadlines !== undefined) this.deadlines[index] = undefined;
     if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
   }
 
@@ -447,9 +446,7 @@ export class PipelineRun implements StepRunScope {
     this.isAborted = true;
     this.abortError = error;
     this.scheduler.stop();
-    if (this.contexts !== undefined) for (const ctx of this.contexts) ctx?.abortAttempt(error);
-    if (this.deadlines !== undefined) for (const deadline of this.deadlines) deadline?.cancel();
-    this.retryWaits.cancelAll();
+    this.cancelScope.abort(error);
     if (this.container !== undefined) disposeRunContainer(this.container);
     if (this.durable === undefined) {
       this.rejectRun(error);
@@ -537,11 +534,6 @@ export class PipelineRun implements StepRunScope {
     return this.definition.configs[index];
   }
 
-  signalCreated(index: number, ctx: StepContext<unknown>): void {
-    if (this.isAborted) ctx.abortAttempt(this.abortError);
-    else if (this.scheduler.state[index] === StepState.Running) (this.contexts ??= [])[index] = ctx;
-  }
-
   attemptStarted(index: number, attempt: number): void {
     this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt });
   }
@@ -555,12 +547,7 @@ export class PipelineRun implements StepRunScope {
   }
 
   waitBeforeRetry(ms: number): Promise<boolean> {
-    return this.retryWaits.wait(ms);
-  }
-
-  deadlineStarted(index: number, deadline: AttemptDeadline): void {
-    if (this.isAborted) deadline.cancel();
-    else (this.deadlines ??= [])[index] = deadline;
+    return this.cancelScope.sleep(ms).then(GO_ON, STOP);
   }
 
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {

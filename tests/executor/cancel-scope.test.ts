@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { CancelScope } from '../../src/executor/cancel-scope';
 import type { Clock } from '../../src/clock/clock';
 
@@ -131,5 +132,17 @@ describe('CancelScope', () => {
     scope.abort('r');
     expect(scope.signal.aborted).toBe(true);
     expect(scope.signal.reason).toBe('r');
+  });
+});
+
+describe('CancelScope and an external signal', () => {
+  it('leaves no listener on the caller\'s signal once the root is disposed', () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const root = CancelScope.root(controller.signal);
+      root.child(1000).dispose();
+      root.dispose();
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
