@@ -58,6 +58,10 @@ export { DEPS, TRACER } from './di/tokens';
 /* Decorators */
 export * from '../decorators';
 
+/* Runners */
+export { IN_PROCESS_RUNNER, type StepRunner } from './executor/step-runner';
+export { runStepTask, type StepTask, type StepOutcome } from './executor/run-step-task';
+
 /* Durable runs */
 export type {
   RunStore,

@@ -8,6 +8,8 @@ import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { CancelScope } from '../executor/cancel-scope';
+import type { StepOutcome, StepTask } from '../executor/run-step-task';
+import type { StepRunner } from '../executor/step-runner';
 import { executeStep, retryOrFail } from '../executor/execute-step';
 import type { StepRunScope } from '../executor/step-run-scope';
 import { isAncestor } from '../graph/is-ancestor';
@@ -50,6 +52,8 @@ export interface PipelineRunOptions {
   emit?: (event: PipelineEvent) => void;
   /** Records the run in a store (created or claimed before the run starts; see `openDurableRun`). */
   durable?: DurableRun;
+  /** Runs the steps elsewhere (API.md §13); absent: in this process, on the fastest path. */
+  runner?: StepRunner;
 }
 
 /**
@@ -78,6 +82,7 @@ export class PipelineRun implements StepRunScope {
   private readonly scheduler: DependencyScheduler;
   private readonly table: RunStepTable;
   private readonly durable: DurableRun | undefined;
+  private readonly runner: StepRunner | undefined;
   /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
   private readonly startQueue: IndexQueue;
   private readonly syncEnds: SyncEndRing;
@@ -117,6 +122,7 @@ export class PipelineRun implements StepRunScope {
     this.deps = deps;
     this.tracer = definition.config.trace ? (options.tracer ?? NOOP_TRACER) : NOOP_TRACER;
     this.durable = options.durable;
+    this.runner = options.runner;
     options.durable?.attach(this);
     this.runId = options.durable?.runId ?? options.runId ?? randomUUID();
     this.emit = options.emit;
@@ -347,7 +353,59 @@ export class PipelineRun implements StepRunScope {
       emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
       if (this.finished) return; // its handler cancelled the run
     }
-    executeStep(this, index);
+    if (this.runner === undefined) executeStep(this, index);
+    else this.runOnRunner(this.runner, index);
+  }
+
+  /** Hands step `index` to the runner as data, and goes on with its outcome as with the executor's. */
+  private runOnRunner(runner: StepRunner, index: number): void {
+    const stepId = this.graph.ids[index];
+    const level = this.graph.levelOf[index];
+    const task: StepTask = {
+      runId: this.runId,
+      stepId,
+      step: this.steps[index],
+      config: this.definition.configs[index],
+      inputs: this.inputs,
+      dependencyOutputs: this.visibleOutputs(index),
+      deps: this.deps,
+      tracer: this.tracer,
+      signal: this.cancelScope.signal,
+      runBudget: this.runBudget,
+      onAttempt: (event) => {
+        if (this.finished) return;
+        if (event.type === 'step.started') this.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt });
+        else this.emit?.({ type: event.type, stepId, attempt: event.attempt, error: toError(event.error), delaySeconds: event.delaySeconds });
+      },
+    };
+    let outcome: Promise<StepOutcome>;
+    try {
+      outcome = runner.runStep(task);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    Promise.resolve(outcome).then(
+      (ended) => {
+        if (ended.status === 'failed') this.stepFailed(index, ended.error, ended.usage, ended.attempts);
+        else this.stepCompleted(index, ended.output, ended.usage, ended.attempts);
+      },
+      (error: unknown) => this.stepFailed(index, error, undefined, 1),
+    );
+  }
+
+  /** The outputs step `index` may read: its transitive dependencies', by id. */
+  private visibleOutputs(index: number): Record<string, unknown> {
+    const outputs: Record<string, unknown> = {};
+    const seen = new Uint8Array(this.graph.ids.length);
+    const stack = [...this.graph.dependencies[index]];
+    while (stack.length > 0) {
+      const dependency = stack.pop()!;
+      if (seen[dependency] === 1) continue;
+      seen[dependency] = 1;
+      outputs[this.graph.ids[dependency]] = this.table.outputs[dependency];
+      stack.push(...this.graph.dependencies[dependency]);
+    }
+    return outputs;
   }
 
   /* Starting. */

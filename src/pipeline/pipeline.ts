@@ -22,6 +22,7 @@ import { toMermaidFlowchart } from './to-mermaid';
 import { randomUUID } from 'node:crypto';
 import { claimDurableRun, createDurableRun } from '../durable/open-durable-run';
 import type { RunStore } from '../store/run-store';
+import type { StepRunner } from '../executor/step-runner';
 import { toInputRecord } from './to-input-record';
 import { reportHookFailure } from '../tracing/report-hook-failure';
 import { toExecuteOptions } from './to-execute-options';
@@ -43,6 +44,8 @@ export interface ExecuteOptions {
   store?: RunStore;
   /** How long the run's lease in the store lasts unless renewed, in seconds. @default 30 */
   leaseSeconds?: number;
+  /** Runs the steps elsewhere, each as a task of plain data (API.md §13). @default this process */
+  runner?: StepRunner;
 }
 
 /** Options of {@link Pipeline.resume}. */
@@ -59,6 +62,8 @@ export interface ResumeOptions<Deps = unknown, Input = Record<string, unknown>> 
   onEvent?: (event: PipelineEvent) => void;
   /** @default 30 */
   leaseSeconds?: number;
+  /** @default this process */
+  runner?: StepRunner;
 }
 
 /** Options of a {@link Pipeline}. */
@@ -111,6 +116,7 @@ const RESUME_OPTION_KEYS: readonly string[] = optionKeysOf<ResumeOptions>({
   store: true,
   onEvent: true,
   leaseSeconds: true,
+  runner: true,
 });
 
 /** Every key of {@link FromStepsOptions}. */
@@ -249,9 +255,6 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     } catch (error) {
       return Promise.reject(error);
     }
-    if ((options as { runner?: unknown }).runner !== undefined) {
-      return Promise.reject(new TypeError('execute() options.runner: distributed runs (API.md §13, fastroai/distributed) are not in this release; leave runner out to run in this process'));
-    }
     const onEvent = options.onEvent;
     const emit = onEvent === undefined ? undefined : guardEventHandler(onEvent);
     const store = options.store ?? this.store;
@@ -285,7 +288,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     return Promise.resolve()
       .then(() => claimDurableRun(this.definition, runId, { store, input: options.input, rerun: options.rerun, leaseMs: leaseMsOf(options.leaseSeconds) }))
       .then(({ durable, input }) =>
-      new PipelineRun(this.definition, input, options.deps, { tracer: options.tracer, signal: options.signal, emit, durable }).execute(),
+      new PipelineRun(this.definition, input, options.deps, { tracer: options.tracer, signal: options.signal, emit, durable, runner: options.runner }).execute(),
     ) as Promise<PipelineResult<Output>>;
   }
 

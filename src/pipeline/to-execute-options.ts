@@ -3,10 +3,7 @@ import { describeValue } from '../config/step-config';
 import type { Tracer } from '../tracing/tracer';
 import type { ExecuteOptions } from './pipeline';
 
-/**
- * Every key of `ExecuteOptions` in API.md §4. `runner` (§13) is accepted ahead of its
- * implementation, so code written against the contract is not refused.
- */
+/** Every key of `ExecuteOptions` (API.md §4). */
 const EXECUTE_OPTION_KEYS: readonly string[] = ['tracer', 'signal', 'onEvent', 'runId', 'store', 'leaseSeconds', 'runner'];
 
 const TRACER_METHODS = ['span', 'logMetric', 'logError'] as const;

@@ -13,6 +13,7 @@ import {
   type BaseStep,
   ConversationState,
   ConversationStatus,
+  IN_PROCESS_RUNNER,
   Pipeline,
   PipelineConfig,
   PipelineValidationError,
@@ -21,6 +22,7 @@ import {
   type PipelineEvent,
   type PipelineResult,
   type StepContext,
+  type StepRunner,
 } from 'fastroai';
 import { arbitraryDagScenario, dagFactsOf, type DagFacts, type DagScenario, type ThrownKind } from '../support/arbitrary-dag';
 
@@ -236,11 +238,11 @@ function prepare(scenario: DagScenario) {
   return { facts, trace, pipeline: buildPipeline(scenario, facts, trace) };
 }
 
-async function executeScenario(scenario: DagScenario): Promise<Observed> {
+async function executeScenario(scenario: DagScenario, runner?: StepRunner): Promise<Observed> {
   const { facts, trace, pipeline } = prepare(scenario);
   const observed: Observed = { scenario, facts, trace, pipeline, failed: false, settledSeq: 0, runningAtSettle: 0, events: [] };
   try {
-    observed.result = await pipeline.execute({});
+    observed.result = await pipeline.execute({}, undefined, runner === undefined ? undefined : { runner });
   } catch (error) {
     observed.failed = true;
     observed.error = error;
@@ -251,11 +253,11 @@ async function executeScenario(scenario: DagScenario): Promise<Observed> {
   return observed;
 }
 
-async function streamScenario(scenario: DagScenario): Promise<Observed> {
+async function streamScenario(scenario: DagScenario, runner?: StepRunner): Promise<Observed> {
   const { facts, trace, pipeline } = prepare(scenario);
   const observed: Observed = { scenario, facts, trace, pipeline, failed: false, settledSeq: 0, runningAtSettle: 0, events: [] };
   await new Promise<void>((resolve) => {
-    pipeline.run({}).subscribe({
+    pipeline.run({}, undefined, runner === undefined ? undefined : { runner }).subscribe({
       next: (event) => observed.events.push({ event, seq: trace.tick() }),
       error: (error: unknown) => {
         observed.failed = true;
@@ -684,6 +686,44 @@ describe('Pipeline on random DAGs (property-based)', () => {
     'run() emits an event stream consistent with the steps, the graph and the result',
     async (scenario) => {
       const observed = await streamScenario(scenario);
+      const findings = new Findings();
+      checkRun(observed, findings);
+      checkEvents(observed, findings);
+      expect(findings.list).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+// The same properties with every step handed to a StepRunner as plain data (runStepTask in this
+// process): the seam a queue-backed runner plugs into must not change what a run does.
+describe('Pipeline on random DAGs, steps run by a StepRunner (property-based)', () => {
+  test.prop([arbitraryDagScenario({ onError: ['continue'] })], { numRuns: RUNS.continue })(
+    "execute() under onError 'continue' through IN_PROCESS_RUNNER",
+    async (scenario) => {
+      const observed = await executeScenario(scenario, IN_PROCESS_RUNNER);
+      const findings = new Findings();
+      findings.check(!observed.failed, () => `the run rejected under 'continue': ${String(observed.error)}`);
+      checkRun(observed, findings);
+      expect(findings.list).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+
+  test.prop([arbitraryDagScenario({ onError: ['fail'], incompletePerMille: [0, 0, 5, 20, 50] })], { numRuns: RUNS.fail })(
+    "execute() under onError 'fail' through IN_PROCESS_RUNNER",
+    async (scenario) => {
+      const findings = new Findings();
+      checkRun(await executeScenario(scenario, IN_PROCESS_RUNNER), findings);
+      expect(findings.list).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+
+  test.prop([arbitraryDagScenario()], { numRuns: RUNS.stream })(
+    'run() through IN_PROCESS_RUNNER emits a consistent event stream',
+    async (scenario) => {
+      const observed = await streamScenario(scenario, IN_PROCESS_RUNNER);
       const findings = new Findings();
       checkRun(observed, findings);
       checkEvents(observed, findings);
