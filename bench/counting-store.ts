@@ -9,8 +9,6 @@ export interface CountingStore {
   readonly batches: StepRecord[][];
   /** Resolves when the store stopped answering (`crashAfterRecords` reached). */
   readonly crashed: Promise<void>;
-  /** Sets the counters back to zero (and forgets kept batches). */
-  reset(): void;
 }
 
 /**
@@ -22,7 +20,7 @@ export interface CountingStore {
 export function countingStore(store: RunStore, options: { keepRecords?: boolean; crashAfterRecords?: number } = {}): CountingStore {
   let recordCalls = 0;
   let records = 0;
-  let batches: StepRecord[][] = [];
+  const batches: StepRecord[][] = [];
   let dead = false;
   let onCrash: () => void = () => undefined;
   const crashed = new Promise<void>((resolve) => {
@@ -60,10 +58,5 @@ export function countingStore(store: RunStore, options: { keepRecords?: boolean;
       return batches;
     },
     crashed,
-    reset() {
-      recordCalls = 0;
-      records = 0;
-      batches = [];
-    },
   };
 }

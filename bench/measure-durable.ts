@@ -14,7 +14,7 @@ import { Pool } from 'pg';
 import { openSqliteBareWrites, postgresBareWrites, redisBareWrites, type BareStepWrites } from './bare-step-writes';
 import { sleep, type BenchStep } from './bench-step';
 import { collectGarbage } from './collect-garbage';
-import { countingStore, type CountingStore } from './counting-store';
+import { countingStore } from './counting-store';
 import { buildEnginePipeline } from './engine-adapter';
 import { buildLangGraph } from './langgraph-adapter';
 import { chainDag } from './random-dag';
@@ -37,6 +37,7 @@ export interface DurableSampling {
   /** Rounds of the store rows (every contender once per round, order rotating). */
   storeSamples: number;
   langGraphSamples: number;
+  langGraphWarmupRuns: number;
   resumeSamples: number;
   warmupRuns: number;
 }
@@ -53,12 +54,16 @@ export interface Timed {
   bytesPerStep?: number;
 }
 
-/** A contender: `run` does one run; `reference` names the contender its ratio is taken to. */
+/**
+ * A contender: `run` does one run; `reference` names the contender its ratio is taken to;
+ * `countRecordCalls` does one more run, untimed, through a proxy counting `recordSteps` calls
+ * (timed runs go to the store directly: the proxy costs about as much as a memory write).
+ */
 interface Contender {
   label: string;
   run: () => Promise<unknown>;
   reference?: string;
-  counter?: CountingStore;
+  countRecordCalls?: () => Promise<number>;
 }
 
 /**
@@ -69,28 +74,26 @@ async function timeInRounds(contenders: Contender[], rounds: number, warmupRuns:
   collectGarbage();
   for (let run = 0; run < warmupRuns; run++) for (const contender of contenders) await contender.run();
   const samples = contenders.map(() => [] as number[]);
-  const calls = contenders.map(() => [] as number[]);
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const which = (round + k) % contenders.length;
-      const contender = contenders[which];
-      contender.counter?.reset();
       const startMs = performance.now();
-      await contender.run();
+      await contenders[which].run();
       samples[which].push(performance.now() - startMs);
-      if (contender.counter !== undefined) calls[which].push(contender.counter.recordCalls);
     }
   }
   const indexOf = new Map(contenders.map((contender, index) => [contender.label, index]));
-  return contenders.map((contender, which) => {
+  const timed: Timed[] = [];
+  for (const [which, contender] of contenders.entries()) {
     const reference = contender.reference === undefined ? undefined : indexOf.get(contender.reference);
-    return {
+    timed.push({
       label: contender.label,
       medianMs: median(samples[which]),
       ratio: reference === undefined ? undefined : median(samples[which].map((ms, round) => ms / samples[reference][round])),
-      recordCalls: contender.counter === undefined ? undefined : median(calls[which]),
-    };
-  });
+      recordCalls: contender.countRecordCalls === undefined ? undefined : await contender.countRecordCalls(),
+    });
+  }
+  return timed;
 }
 
 /** The stores and bare writers of one bench, with what it takes to clean up after them. */
@@ -187,14 +190,17 @@ async function measureStoreCase(name: string, dependencies: number[][], backends
     ['Redis', backends.redis, backends.redisBare],
     ['PostgreSQL', backends.postgres, backends.postgresBare],
   ];
-  const memory = countingStore(backends.memory);
+  const countRecordCalls = (store: RunStore) => async () => {
+    const counter = countingStore(store);
+    await pipeline.execute({}, undefined, { store: counter.store });
+    return counter.recordCalls;
+  };
   const contenders: Contender[] = [
     { label: 'no store', run: () => pipeline.execute({}) },
-    { label: 'MemoryRunStore', run: () => pipeline.execute({}, undefined, { store: memory.store }), reference: 'no store', counter: memory },
+    { label: 'MemoryRunStore', run: () => pipeline.execute({}, undefined, { store: backends.memory }), reference: 'no store', countRecordCalls: countRecordCalls(backends.memory) },
   ];
   for (const [label, store, bare] of stores) {
-    const counter = countingStore(store);
-    contenders.push({ label, run: () => pipeline.execute({}, undefined, { store: counter.store }), reference: `${label} floor`, counter });
+    contenders.push({ label, run: () => pipeline.execute({}, undefined, { store }), reference: `${label} floor`, countRecordCalls: countRecordCalls(store) });
     contenders.push({ label: `${label} floor`, run: () => replayBare(bare, `floor-${name}-${floorRun++}`, batches) });
   }
   const timed = await timeInRounds(contenders, sampling.storeSamples, sampling.warmupRuns);
@@ -317,7 +323,7 @@ async function bytesPerStepOf(contenders: MeasuredContender[], steps: number): P
 
 async function measureLangGraphCase(name: string, dependencies: number[][], backends: Backends, savers: Savers, sampling: DurableSampling, halfDependencies?: number[][]): Promise<LangGraphCaseResult> {
   const contenders = langGraphContenders(dependencies, backends, savers);
-  const timed = await timeInRounds(contenders, sampling.langGraphSamples, 1);
+  const timed = await timeInRounds(contenders, sampling.langGraphSamples, sampling.langGraphWarmupRuns);
   const bytes = await bytesPerStepOf(contenders, dependencies.length);
   for (const entry of timed) entry.bytesPerStep = bytes.get(entry.label);
   const halfBytesPerStep = halfDependencies === undefined ? undefined : await bytesPerStepOf(langGraphContenders(halfDependencies, backends, savers), halfDependencies.length);

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   }
 
   let durableResults: DurableResults | undefined;
-  const durableSampling = { storeSamples: scale(10), langGraphSamples: scale(5), resumeSamples: scale(7), warmupRuns: quick ? 1 : 2 };
+  const durableSampling = { storeSamples: scale(8), langGraphSamples: scale(4), langGraphWarmupRuns: 1, resumeSamples: scale(7), warmupRuns: quick ? 1 : 2 };
   const durableLoad = { before: describeLoad(), after: '' };
   const durableStartedMs = performance.now();
   if (durable) {
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
 /** The "Durable runs" table and its notes. */
 function durableLines(
   results: DurableResults,
-  sampling: { storeSamples: number; langGraphSamples: number; resumeSamples: number; warmupRuns: number },
+  sampling: { storeSamples: number; langGraphSamples: number; langGraphWarmupRuns: number; resumeSamples: number; warmupRuns: number },
   load: { before: string; after: string },
   seconds: number,
 ): string[] {
@@ -138,8 +138,8 @@ function durableLines(
     '',
     formatTable(DURABLE_HEADER, buildDurableRows(results), DURABLE_ALIGN_RIGHT),
     '',
-    `- Every step returns its index: a no-op with a few bytes of output to record. A run is one \`pipeline.execute\` with the store; the stores are real: a SQLite file in a temporary directory (WAL, \`synchronous = NORMAL\`), the local Redis under a private key prefix, the local PostgreSQL in a private schema. µs/step = run time ÷ steps. Each contender is warmed up (${sampling.warmupRuns} runs), then sampled once per round in an order that rotates from round to round; medians of ${sampling.storeSamples} rounds (store rows), ${sampling.langGraphSamples} (LangGraph rows); a ratio is the median of the per-round ratios. Load average ${load.before} when this part started, ${load.after} when it ended (${formatNumber(seconds)} s).`,
-    `- Floors: the very records the engine wrote for that DAG (captured once), written again with the driver alone, in the same batches, each awaited as the engine awaits its writes: on the chain one write per record; on the fan-out the engine's batches (${batches('fan-out')} records), as one transaction (SQLite), one EVALSHA of all the HSETs (Redis), one multi-row INSERT (PostgreSQL). \`recordSteps\` calls are counted by a proxy around the store; the run's other store calls (create, lease, status) are not.`,
+    `- Every step returns its index: a no-op with a few bytes of output to record. A run is one \`pipeline.execute\` with the store; the stores are real: a SQLite file in a temporary directory (WAL, \`synchronous = NORMAL\`), the local Redis under a private key prefix, the local PostgreSQL in a private schema. µs/step = run time ÷ steps. Each contender is warmed up (${sampling.warmupRuns} runs; LangGraph rows ${sampling.langGraphWarmupRuns}), then sampled once per round in an order that rotates from round to round; medians of ${sampling.storeSamples} rounds (store rows), ${sampling.langGraphSamples} (LangGraph rows); a ratio is the median of the per-round ratios. Load average ${load.before} when this part started, ${load.after} when it ended (${formatNumber(seconds)} s).`,
+    `- Floors: the very records the engine wrote for that DAG (captured once), written again with the driver alone, in the same batches, each awaited as the engine awaits its writes: on the chain one write per record; on the fan-out the engine's batches (${batches('fan-out')} records), as one transaction (SQLite), one EVALSHA of all the HSETs (Redis), one multi-row INSERT (PostgreSQL). \`recordSteps\` calls are counted by a proxy around the store in one more run (untimed; timed runs use the store directly); the run's other store calls (create, lease, status) are not counted.`,
     `- LangGraph.js rows: the same DAGs as \`StateGraph\`s compiled with a checkpointer (\`MemorySaver\`; \`SqliteSaver\` ${packageVersion('@langchain/langgraph-checkpoint-sqlite')} on a file of its own; \`PostgresSaver\` ${packageVersion('@langchain/langgraph-checkpoint-postgres')} after \`setup()\`, in a private schema), a new thread per run; the chain has ${results.langGraphChainSteps} steps, not 1,000, as LangGraph's checkpoint grows with the run (its time and bytes per step would grow fivefold). Ratio: LangGraph ÷ fastroai with the same kind of storage. Stored bytes: of one run, ÷ steps; in brackets the same on a chain half as long: a flat number grows with each step's output, a number that doubles grows with the run. Counted for fastroai as its run and step rows (SQLite: every column's \`length\` as a BLOB; PostgreSQL: \`pg_column_size\` of the rows; MemoryRunStore: the records as JSON), for LangGraph as its thread's rows in \`checkpoints\` + \`writes\` (SQLite: the same \`length\` sum), \`checkpoints\` + \`checkpoint_blobs\` + \`checkpoint_writes\` (PostgreSQL: \`pg_column_size\`), and MemorySaver's serialized checkpoints, metadata and writes.`,
     chainResume === undefined
       ? ''
