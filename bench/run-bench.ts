@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   }
 
   let durableResults: DurableResults | undefined;
-  const durableSampling = { storeSamples: scale(8), langGraphSamples: scale(4), langGraphWarmupRuns: 1, resumeSamples: scale(7), warmupRuns: quick ? 1 : 2 };
+  const durableSampling = { storeSamples: scale(8), langGraphSamples: scale(4), langGraphWarmupRuns: 1, resumeSamples: scale(11), warmupRuns: quick ? 1 : 2 };
   const durableLoad = { before: describeLoad(), after: '' };
   const durableStartedMs = performance.now();
   if (durable) {
