@@ -52,6 +52,9 @@ export interface LangGraphRun {
  * The time limit is checked by the nodes themselves, not by a timer: when no node awaits
  * anything, a LangGraph run is one long chain of microtasks, during which no timer fires
  * (`AbortSignal.timeout` would abort only after the run ended).
+ *
+ * With `options.checkpointer`, the graph is compiled with it: LangGraph then saves a checkpoint
+ * of the whole state after every superstep, under the thread `invoke` names.
  */
 export function buildLangGraph(dependencies: number[][], stepFn: BenchStep, options: { checkpointer?: BaseCheckpointSaver } = {}): LangGraphRun {
   const size = dependencies.length;
