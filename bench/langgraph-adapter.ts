@@ -1,4 +1,4 @@
-import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
+import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { readsDependencies, type BenchStep } from './bench-step';
 import { benchStepId } from './engine-adapter';
 
@@ -20,8 +20,11 @@ type BenchStateValue = { outputs: Record<string, unknown> };
 interface DynamicStateGraph {
   addNode(id: string, fn: (state: BenchStateValue) => Promise<Partial<BenchStateValue>>): void;
   addEdge(from: string | string[], to: string): void;
-  compile(): {
-    invoke(input: Partial<BenchStateValue>, config: { recursionLimit: number; signal?: AbortSignal }): Promise<BenchStateValue>;
+  compile(options?: { checkpointer?: BaseCheckpointSaver }): {
+    invoke(
+      input: Partial<BenchStateValue>,
+      config: { recursionLimit: number; signal?: AbortSignal; configurable?: { thread_id: string } },
+    ): Promise<BenchStateValue>;
   };
 }
 
@@ -30,8 +33,9 @@ export interface LangGraphRun {
   /**
    * Runs the graph once; resolves with the outputs by step id. With `timeLimitMs`, a run
    * still going after that long rejects (LangGraph stops starting nodes once its signal aborts).
+   * With a checkpointer, `threadId` names the thread its checkpoints are saved under.
    */
-  invoke(options?: { timeLimitMs?: number }): Promise<Record<string, unknown>>;
+  invoke(options?: { timeLimitMs?: number; threadId?: string }): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -48,8 +52,11 @@ export interface LangGraphRun {
  * The time limit is checked by the nodes themselves, not by a timer: when no node awaits
  * anything, a LangGraph run is one long chain of microtasks, during which no timer fires
  * (`AbortSignal.timeout` would abort only after the run ended).
+ *
+ * With `options.checkpointer`, the graph is compiled with it: LangGraph then saves a checkpoint
+ * of the whole state after every superstep, under the thread `invoke` names.
  */
-export function buildLangGraph(dependencies: number[][], stepFn: BenchStep): LangGraphRun {
+export function buildLangGraph(dependencies: number[][], stepFn: BenchStep, options: { checkpointer?: BaseCheckpointSaver } = {}): LangGraphRun {
   const size = dependencies.length;
   const graph = new StateGraph(BenchState) as unknown as DynamicStateGraph;
   let deadlineMs = Infinity;
@@ -76,14 +83,15 @@ export function buildLangGraph(dependencies: number[][], stepFn: BenchStep): Lan
     for (const dep of deps) hasDependents[dep] = 1;
   }
   for (let index = 0; index < size; index++) if (hasDependents[index] === 0) graph.addEdge(benchStepId(index), END);
-  const compiled = graph.compile();
+  const compiled = graph.compile({ checkpointer: options.checkpointer });
   const recursionLimit = size + 10;
   return {
-    invoke: async ({ timeLimitMs } = {}) => {
+    invoke: async ({ timeLimitMs, threadId } = {}) => {
       controller = timeLimitMs === undefined ? undefined : new AbortController();
       deadlineMs = timeLimitMs === undefined ? Infinity : performance.now() + timeLimitMs;
       try {
-        return (await compiled.invoke({}, { recursionLimit, signal: controller?.signal })).outputs;
+        const configurable = threadId === undefined ? undefined : { thread_id: threadId };
+        return (await compiled.invoke({}, { recursionLimit, signal: controller?.signal, configurable })).outputs;
       } finally {
         controller = undefined;
       }

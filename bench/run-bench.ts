@@ -5,11 +5,16 @@
  *   npm run bench                      # a few minutes
  *   npm run bench -- --langgraph-10k   # also LangGraph.js on the 10,000-step DAGs (~1 min per run)
  *   npm run bench -- --quick           # fewer samples, for a smoke test
+ *   npm run bench -- --no-durable      # without the "Durable runs" table (run stores, checkpointers, resume; ~1.5 min)
+ *
+ * The durable rows need the local Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, `test`).
  */
 import events from 'node:events';
+import { buildDurableRows, DURABLE_ALIGN_RIGHT, DURABLE_HEADER } from './build-durable-report';
 import { buildReportRows, REPORT_ALIGN_RIGHT, REPORT_HEADER, type OverheadRow } from './build-report';
 import { describeLoad, describeMachine } from './describe-machine';
 import { formatNumber, formatTable } from './format-table';
+import { measureDurable, type DurableResults } from './measure-durable';
 import { measureMakespan, type MakespanResult } from './measure-makespan';
 import { measureMemory } from './measure-memory';
 import { asyncNoOpStep, measureLangGraphOverhead, measureOverhead, type LangGraphOverhead, type OverheadCase } from './measure-overhead';
@@ -26,6 +31,7 @@ async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const quick = args.has('--quick');
   const langGraphAt10k = args.has('--langgraph-10k');
+  const durable = !args.has('--no-durable');
   const scale = (count: number) => (quick ? Math.max(1, Math.ceil(count / 5)) : count);
   const startedMs = performance.now();
   const loadBefore = describeLoad();
@@ -89,6 +95,16 @@ async function main(): Promise<void> {
     overheads[k].langGraph = langGraph;
   }
 
+  let durableResults: DurableResults | undefined;
+  const durableSampling = { storeSamples: scale(8), langGraphSamples: scale(4), langGraphWarmupRuns: 1, resumeSamples: scale(11), warmupRuns: quick ? 1 : 2 };
+  const durableLoad = { before: describeLoad(), after: '' };
+  const durableStartedMs = performance.now();
+  if (durable) {
+    durableResults = await measureDurable(durableSampling, progress);
+    durableLoad.after = describeLoad();
+  }
+  const durableSeconds = (performance.now() - durableStartedMs) / 1000;
+
   const table = formatTable(REPORT_HEADER, buildReportRows({ overheads, skewed, randoms, memory }), REPORT_ALIGN_RIGHT);
   const lines = [
     `Machine: ${describeMachine()}. Load average ${loadBefore} at the start, ${describeLoad()} at the end.`,
@@ -101,7 +117,34 @@ async function main(): Promise<void> {
     `- Memory: V8 heapUsed after a full GC at each stage, ÷ steps; the run itself took ${formatNumber(memory.runUsPerStep)} µs per step (one cold run).`,
     `- Whole bench: ${formatNumber((performance.now() - startedMs) / 1000)} s.`,
   ];
+  if (durableResults !== undefined) lines.push('', ...durableLines(durableResults, durableSampling, durableLoad, durableSeconds));
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The "Durable runs" table and its notes. */
+function durableLines(
+  results: DurableResults,
+  sampling: { storeSamples: number; langGraphSamples: number; langGraphWarmupRuns: number; resumeSamples: number; warmupRuns: number },
+  load: { before: string; after: string },
+  seconds: number,
+): string[] {
+  const batches = (name: string) => {
+    const sizes = results.stores.find((result) => result.name === name)?.batchSizes ?? [];
+    return sizes.length > 5 ? `${sizes.length} calls` : sizes.join(' + ');
+  };
+  const [chainResume] = results.resumes;
+  return [
+    '**Durable runs**',
+    '',
+    formatTable(DURABLE_HEADER, buildDurableRows(results), DURABLE_ALIGN_RIGHT),
+    '',
+    `- Every step returns its index: a no-op with a few bytes of output to record. A run is one \`pipeline.execute\` with the store; the stores are real: a SQLite file in a temporary directory (WAL, \`synchronous = NORMAL\`), the local Redis under a private key prefix, the local PostgreSQL in a private schema. µs/step = run time ÷ steps. Each contender is warmed up (${sampling.warmupRuns} runs; LangGraph rows ${sampling.langGraphWarmupRuns}), then sampled once per round in an order that rotates from round to round; medians of ${sampling.storeSamples} rounds (store rows), ${sampling.langGraphSamples} (LangGraph rows); a ratio is the median of the per-round ratios. Load average ${load.before} when this part started, ${load.after} when it ended (${formatNumber(seconds)} s).`,
+    `- Floors: the very records the engine wrote for that DAG (captured once), written again with the driver alone, in the same batches, each awaited as the engine awaits its writes: on the chain one write per record; on the fan-out the engine's batches (${batches('fan-out')} records), as one transaction (SQLite), one EVALSHA of all the HSETs (Redis), one multi-row INSERT (PostgreSQL). \`recordSteps\` calls are counted by a proxy around the store in one more run (untimed; timed runs use the store directly); the run's other store calls (create, lease, status) are not counted.`,
+    `- LangGraph.js rows: the same DAGs as \`StateGraph\`s compiled with a checkpointer (\`MemorySaver\`; \`SqliteSaver\` ${packageVersion('@langchain/langgraph-checkpoint-sqlite')} on a file of its own; \`PostgresSaver\` ${packageVersion('@langchain/langgraph-checkpoint-postgres')} after \`setup()\`, in a private schema), a new thread per run; the chain has ${results.langGraphChainSteps} steps, not 1,000, as LangGraph's checkpoint grows with the run (its time and bytes per step would grow fivefold). Ratio: LangGraph ÷ fastroai with the same kind of storage. Stored bytes: of one run, ÷ steps; in brackets the same on a chain half as long: a flat number grows with each step's output, a number that doubles grows with the run. Counted for fastroai as its run and step rows (SQLite: every column's \`length\` as a BLOB; PostgreSQL: \`pg_column_size\` of the rows; MemoryRunStore: the records as JSON), for LangGraph as its thread's rows in \`checkpoints\` + \`writes\` (SQLite: the same \`length\` sum), \`checkpoints\` + \`checkpoint_blobs\` + \`checkpoint_writes\` (PostgreSQL: \`pg_column_size\`), and MemorySaver's serialized checkpoints, metadata and writes.`,
+    chainResume === undefined
+      ? ''
+      : `- Resume rows: a store proxy stops answering after ${chainResume.crashAfter} records are acknowledged (step ${chainResume.crashAfter} ran but is not recorded, nothing else is written, the lease is not renewed): the run is abandoned as a dead process's, and once its short lease (0.2 s) lapsed, \`pipeline.resume(runId)\` (timed) loads the ${chainResume.crashAfter} records and runs the last ${chainResume.steps - chainResume.crashAfter} steps; against a fresh ${chainResume.steps - chainResume.crashAfter}-step chain on the same store. µs per re-run step; medians of ${sampling.resumeSamples} alternating pairs after ${sampling.warmupRuns} warm-up pairs.`,
+  ];
 }
 
 function packageVersion(name: string): string {

@@ -5,13 +5,13 @@
  * batch of 1,000. Needs the local Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, `test`).
  * Run: `npx ts-node -T -r tsconfig-paths/register bench/server-store-floor.ts`.
  */
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { PostgresRunStore } from '../src/postgres';
 import { RedisRunStore } from '../src/redis';
 import { encodeValue } from '../src/store/encode-value';
 import type { RunRecord, StepRecord } from '../src/store/run-store';
+import { postgresBareWrites, redisBareWrites } from './bare-step-writes';
 
 const ITERATIONS = { redis: 2_000, postgres: 500 };
 const BATCH = 1_000;
@@ -74,29 +74,24 @@ async function benchRedis(): Promise<void> {
   const prefix = `fastroai-bench:${process.pid}:`;
   const redis = new Redis({ host: '127.0.0.1', port: 6379 });
   const store = new RedisRunStore({ connection: { host: '127.0.0.1', port: 6379 }, prefix, warnIfNotDurable: false });
-  const json = JSON.stringify(recordOf('x'));
-  const floorScript = `return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])`;
-  const sha = createHash('sha1').update(floorScript).digest('hex');
-  await redis.script('LOAD', floorScript);
-  const floorKey = `${prefix}floor`;
+  const bare = redisBareWrites(redis, `${prefix}floor`);
+  await bare.load();
   await store.createRun(runOf('one'));
   for (let round = 0; round < BATCH_ROUNDS; round++) await store.createRun(runOf(`batch-${round}`));
   const [ours, floor] = await microsPerCall(
     ITERATIONS.redis,
     (index) => store.recordSteps('one', 1, [recordOf(`s${index}`)]),
-    (index) => redis.evalsha(sha, 1, floorKey, `1:s${index}`, json),
+    async (index) => bare.writeOne('one', recordOf(`s${index}`)),
   );
   rows.push(['Redis: one record, recordSteps vs bare EVALSHA (HSET)', ours, floor]);
   const batch = Array.from({ length: BATCH }, (_, index) => recordOf(`b${index}`));
-  const floorArgs = batch.flatMap((record) => [`1:${record.stepId}`, JSON.stringify(record)]);
-  const batchFloorScript = `for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end return 1`;
   const batchOurs: number[] = [];
   const batchFloor: number[] = [];
   for (let round = 0; round < BATCH_ROUNDS; round++) {
     batchOurs.push(await microsOf(() => store.recordSteps(`batch-${round}`, 1, batch)));
-    batchFloor.push(await microsOf(() => redis.eval(batchFloorScript, 1, `${floorKey}:batch-${round}`, ...floorArgs)));
+    batchFloor.push(await microsOf(async () => bare.writeBatch(`batch-${round}`, batch)));
   }
-  rows.push([`Redis: batch of ${BATCH}, per record, vs one EVAL of ${BATCH} HSET`, median(batchOurs) / BATCH, median(batchFloor) / BATCH]);
+  rows.push([`Redis: batch of ${BATCH}, per record, vs one EVALSHA of ${BATCH} HSET`, median(batchOurs) / BATCH, median(batchFloor) / BATCH]);
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
@@ -115,38 +110,19 @@ async function benchPostgres(): Promise<void> {
   await store.createRun(runOf('one'));
   for (let round = 0; round < BATCH_ROUNDS; round++) await store.createRun(runOf(`batch-${round}`));
   await pool.query(`CREATE TABLE ${schema}.floor (LIKE ${schema}.steps INCLUDING ALL)`);
-  const row = (stepId: string, runId = 'one') => {
-    const record = recordOf(stepId);
-    return [runId, stepId, 1, record.status, record.output, JSON.stringify(record.usage), null, 1, record.startedAt, record.endedAt, null];
-  };
-  const insert = `INSERT INTO ${schema}.floor (run_id, step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`;
+  const bare = postgresBareWrites(pool, `${schema}.floor`);
   const [ours, floor] = await microsPerCall(
     ITERATIONS.postgres,
     (index) => store.recordSteps('one', 1, [recordOf(`s${index}`)]),
-    (index) => pool.query(insert, row(`s${index}`)),
+    async (index) => bare.writeOne('one', recordOf(`s${index}`)),
   );
   rows.push(['PostgreSQL: one record, recordSteps vs bare INSERT … ON CONFLICT', ours, floor]);
   const batch = Array.from({ length: BATCH }, (_, index) => recordOf(`b${index}`));
-  const batchInsertOf = (runId: string): [string, unknown[]] => {
-    const values: unknown[] = [];
-    const tuples = batch.map((record) => {
-      const cells = row(record.stepId, runId).map((value) => {
-        values.push(value);
-        return `$${values.length}`;
-      });
-      return `(${cells.join(', ')})`;
-    });
-    const sql = `INSERT INTO ${schema}.floor (run_id, step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id)
-      VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
-    return [sql, values];
-  };
   const batchOurs: number[] = [];
   const batchFloor: number[] = [];
   for (let round = 0; round < BATCH_ROUNDS; round++) {
     batchOurs.push(await microsOf(() => store.recordSteps(`batch-${round}`, 1, batch)));
-    const [sql, values] = batchInsertOf(`batch-${round}`);
-    batchFloor.push(await microsOf(() => pool.query(sql, values)));
+    batchFloor.push(await microsOf(async () => bare.writeBatch(`batch-${round}`, batch)));
   }
   rows.push([`PostgreSQL: batch of ${BATCH}, per record, vs one multi-row INSERT`, median(batchOurs) / BATCH, median(batchFloor) / BATCH]);
   await pool.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -11,12 +11,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { SqliteRunStore } from '../src/sqlite/sqlite-run-store';
-import { SQLITE_SCHEMA } from '../src/sqlite/sqlite-schema';
-import { rowOfRun, rowOfStep } from '../src/sqlite/sqlite-rows';
+import { rowOfRun } from '../src/sqlite/sqlite-rows';
 import { encodeValue } from '../src/store/encode-value';
 import type { RunRecord, StepRecord } from '../src/store/run-store';
+import { openSqliteBareWrites } from './bare-step-writes';
 
 const ROUNDS = 5;
 const SINGLE_CALLS = 1_000;
@@ -59,35 +58,23 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fastroai-bench-'));
   try {
     const store = new SqliteRunStore({ path: join(dir, 'store.db') });
-    const bare = new BetterSqlite3(join(dir, 'bare.db'));
-    bare.pragma('busy_timeout = 5000');
-    bare.pragma('journal_mode = WAL');
-    bare.pragma('synchronous = NORMAL');
-    bare.exec(SQLITE_SCHEMA);
-    const insert = bare.prepare(
-      `INSERT INTO fastroai_steps (run_id, step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id)
-       VALUES (@run_id, @step_id, @generation, @status, @output, @usage, @error, @attempts, @started_at, @ended_at, @worker_id)
-       ON CONFLICT (run_id, step_id, generation) DO NOTHING`,
-    );
-    bare.prepare('INSERT INTO fastroai_runs VALUES (@run_id, @pipeline, @fingerprint, @input, @status, @created_at, @updated_at, @cost_microcents, @owner, @epoch, @lease_until, @error, @conversation_state)').run(rowOfRun(runRecord('bare')));
+    const bare = openSqliteBareWrites(join(dir, 'bare.db'));
+    bare.db.prepare('INSERT INTO fastroai_runs VALUES (@run_id, @pipeline, @fingerprint, @input, @status, @created_at, @updated_at, @cost_microcents, @owner, @epoch, @lease_until, @error, @conversation_state)').run(rowOfRun(runRecord('bare')));
     await store.createRun(runRecord('store'));
     console.log(`record: ${Buffer.byteLength(JSON.stringify(stepRecord('s')))} bytes as JSON; ${process.version}`);
 
-    const insertBatch = bare.transaction((rows: ReturnType<typeof rowOfStep>[]) => {
-      for (const row of rows) insert.run(row);
-    });
     const samples = { bareSingle: [] as number[], storeSingle: [] as number[], bareBatch: [] as number[], storeBatch: [] as number[] };
     // Rounds alternate the contenders, so a busy moment of the machine hits both; medians are printed.
     for (let round = 0; round < ROUNDS; round++) {
       let start = process.hrtime.bigint();
-      for (let index = 0; index < SINGLE_CALLS; index++) insert.run(rowOfStep('bare', stepRecord(`single-${round}-${index}`)));
+      for (let index = 0; index < SINGLE_CALLS; index++) bare.writeOne('bare', stepRecord(`single-${round}-${index}`));
       samples.bareSingle.push(micros(start) / SINGLE_CALLS);
       start = process.hrtime.bigint();
       for (let index = 0; index < SINGLE_CALLS; index++) await store.recordSteps('store', 1, [stepRecord(`single-${round}-${index}`)]);
       samples.storeSingle.push(micros(start) / SINGLE_CALLS);
       start = process.hrtime.bigint();
       for (let call = 0; call < BATCH_CALLS; call++) {
-        insertBatch(Array.from({ length: BATCH_SIZE }, (_, index) => rowOfStep('bare', stepRecord(`batch-${round}-${call}-${index}`))));
+        bare.writeBatch('bare', Array.from({ length: BATCH_SIZE }, (_, index) => stepRecord(`batch-${round}-${call}-${index}`)));
       }
       samples.bareBatch.push(micros(start) / BATCH_CALLS);
       start = process.hrtime.bigint();
