@@ -13,6 +13,17 @@ interface GraphShape {
  * belong to the steps. JSON rather than a hash, so the refusal can name what changed.
  */
 export function fingerprintOf(graph: StepGraph, outputStep: string): string {
+  // A graph is immutable and built once per pipeline: compute its fingerprint once.
+  const cached = fingerprints.get(graph);
+  if (cached !== undefined && cached.outputStep === outputStep) return cached.fingerprint;
+  const fingerprint = computeFingerprint(graph, outputStep);
+  fingerprints.set(graph, { outputStep, fingerprint });
+  return fingerprint;
+}
+
+const fingerprints = new WeakMap<StepGraph, { outputStep: string; fingerprint: string }>();
+
+function computeFingerprint(graph: StepGraph, outputStep: string): string {
   const steps: Record<string, string[]> = {};
   graph.ids.forEach((id, index) => {
     steps[id] = graph.dependencies[index].map((dependency) => graph.ids[dependency]).sort();
