@@ -76,6 +76,7 @@ async function expectCompletedOrResumable(outcome: Outcome, ledger: StepLedger, 
 describe('the store goes away (PostgreSQL)', () => {
   let admin: Pool;
   let pool: Pool;
+  let poolEnded: boolean;
   let schema: string;
   let applicationName: string;
   const openFresh = () => new PostgresRunStore({ connectionString: POSTGRES_URL, schema });
@@ -86,6 +87,15 @@ describe('the store goes away (PostgreSQL)', () => {
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND application_name = $1`,
       [applicationName],
     );
+  }
+
+  /**
+   * Ends the run's pool, as the run's process going away would: a lease renewal still retrying
+   * after the run rejected (see the it.failing test under Redis) cannot land afterwards.
+   */
+  async function endPool(): Promise<void> {
+    poolEnded = true;
+    await pool.end();
   }
 
   beforeAll(() => {
@@ -102,10 +112,11 @@ describe('the store goes away (PostgreSQL)', () => {
     applicationName = `fastroai-away-${schema.slice(-12)}`;
     // The run's own pool, named so that only its backends are terminated.
     pool = new Pool({ connectionString: POSTGRES_URL, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+    poolEnded = false;
   });
 
   afterEach(async () => {
-    await pool.end();
+    if (!poolEnded) await pool.end();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
 
@@ -120,6 +131,7 @@ describe('the store goes away (PostgreSQL)', () => {
     run.openGate();
     const outcome = await run.outcome;
     await store.close();
+    await endPool();
 
     await expectCompletedOrResumable(outcome, ledger, openFresh, `postgres:${schema}`, runId);
   });
@@ -145,6 +157,7 @@ describe('the store goes away (PostgreSQL)', () => {
     settled = true;
     await terminator;
     await store.close();
+    await endPool();
 
     expect(terminations).toBeGreaterThan(0);
     await expectCompletedOrResumable(outcome, ledger, openFresh, `postgres:${schema}`, runId);
@@ -220,6 +233,39 @@ describe('the store goes away (Redis killed and restarted)', () => {
 
       expect(outcome).toHaveProperty('rejected');
       await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+    });
+
+    // ENGINE BUG (src/durable/run-recorder.ts abandon() → src/durable/lease-keeper.ts stop()): a
+    // run that ends on a failing store stops its LeaseKeeper but does not wait for a renewLease
+    // already in flight, so execute() rejects while that write (retried by the store) is still
+    // pending; once Redis is back it lands and moves the run's leaseUntil (by ~340 ms here, to
+    // the renewal's askedAt + lease). A resume that waited for the leaseUntil it read after the
+    // failure then gets RunLockedError (seen intermittently with PostgreSQL too). Failure today:
+    // `expect(after).toEqual(before)` — leaseUntil differs.
+    it.failing('writes nothing to the store after the run rejected with StoreUnavailableError (the process and its store live on)', async () => {
+      const store = openOn(server!.port)();
+      const ledger: StepLedger = {};
+      const runId = 'redis-late-write';
+      const run = startRun(store, runId, ledger);
+      await run.bStarted;
+
+      await server!.kill();
+      run.openGate();
+      const outcome = await run.outcome;
+      expect(outcome).toHaveProperty('rejected');
+      await server!.start();
+
+      const reader = openOn(server!.port)();
+      try {
+        const before = (await reader.getRun(runId))!.run;
+        // Lets a write still in flight (ioredis reconnects, the store retries) land.
+        await sleep(2500);
+        const after = (await reader.getRun(runId))!.run;
+        expect(after).toEqual(before);
+      } finally {
+        await reader.close();
+        await store.close();
+      }
     });
   });
 
