@@ -9,56 +9,18 @@ import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Pipeline, StoreUnavailableError, step, type RunStore, type StepContext } from 'fastroai';
-import { createMockAgent } from 'fastroai/testing';
+import { StoreUnavailableError, type RunStore } from 'fastroai';
 import { SqliteRunStore } from 'fastroai/sqlite';
-import { deferred, rejectionOf, sleep, within } from '../support/async-helpers';
+import { deferred, rejectionOf, within } from '../support/async-helpers';
+import { recordsOf, resumeOnceLeaseExpired, storeAwayChain as chain } from './support/store-away-chain';
 
 jest.setTimeout(60_000);
 
 /** Generous: only detects a hang (the bounded retries take well under a second). */
 const HANG_MS = 30_000;
 
-/** a → b → c; b waits for `gate` after its ledger line; a is a paid agent call. */
-function chain(ledger: Record<string, number>, gate: Promise<void>, bStarted: () => void): Pipeline {
-  const agent = createMockAgent([{ output: 'a', costMicrocents: 700 }]);
-  const count = (id: string) => (ledger[id] = (ledger[id] ?? 0) + 1);
-  return new Pipeline({
-    name: 'store-goes-away',
-    steps: {
-      a: step(async (ctx: StepContext) => (count('a'), (await ctx.run(agent, 'go')).output)),
-      b: step(async (ctx: StepContext) => {
-        count('b');
-        bStarted();
-        await gate;
-        return `${ctx.getDependency<string>('a')}b`;
-      }),
-      c: step((ctx: StepContext) => (count('c'), `${ctx.getDependency<string>('b')}c`)),
-    },
-    dependencies: { b: ['a'], c: ['b'] },
-  });
-}
-
-async function recordsOf(path: string, runId: string): Promise<string[]> {
-  const store = new SqliteRunStore({ path });
-  try {
-    return ((await store.getRun(runId))?.steps ?? []).map((record) => `${record.stepId}@${record.generation}:${record.status}`);
-  } finally {
-    await store.close();
-  }
-}
-
-/** Waits until the run's lease (leaseSeconds: 1 below) has expired, then resumes it with a fresh store. */
-async function resumeOnceLeaseExpired(pipeline: Pipeline, path: string, runId: string) {
-  const store = new SqliteRunStore({ path });
-  try {
-    const leaseUntil = (await store.getRun(runId))!.run.leaseUntil;
-    while (Date.now() <= leaseUntil) await sleep(20);
-    return await pipeline.resume(runId, { store });
-  } finally {
-    await store.close();
-  }
-}
+/** Opens a fresh SqliteRunStore on `path` (for the shared helpers, which close it). */
+const openAt = (path: string) => () => new SqliteRunStore({ path });
 
 describe('the store goes away (SQLite)', () => {
   let dir: string;
@@ -94,14 +56,14 @@ describe('the store goes away (SQLite)', () => {
     expect((error as Error).message).toContain(`sqlite:${path}`);
     expect((error as Error).message).toContain(`'${runId}'`);
     expect(ledger).toEqual({ a: 1, b: 1 });
-    expect(await recordsOf(path, runId)).toEqual(['a@1:completed']);
+    expect(await recordsOf(openAt(path), runId)).toEqual(['a@1:completed']);
 
     // The store is back: the resume restores a, runs b again (never recorded) and c.
-    const resumed = await resumeOnceLeaseExpired(chain(ledger, Promise.resolve(), () => undefined), path, runId);
+    const resumed = await resumeOnceLeaseExpired(chain(ledger, Promise.resolve(), () => undefined), openAt(path), runId);
     expect(resumed.output).toBe('abc');
     expect(resumed.usage?.totalCostMicrocents).toBe(700);
     expect(ledger).toEqual({ a: 1, b: 2, c: 1 });
-    expect(await recordsOf(path, runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
+    expect(await recordsOf(openAt(path), runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
   });
 
   it('fails with StoreUnavailableError when the store is closed under the run; a resume runs only what was not recorded', async () => {
@@ -120,12 +82,12 @@ describe('the store goes away (SQLite)', () => {
     expect(StoreUnavailableError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ storeName: `sqlite:${path}`, runId });
     expect(ledger).toEqual({ a: 1, b: 1 });
-    expect(await recordsOf(path, runId)).toEqual(['a@1:completed']);
+    expect(await recordsOf(openAt(path), runId)).toEqual(['a@1:completed']);
 
-    const resumed = await resumeOnceLeaseExpired(chain(ledger, Promise.resolve(), () => undefined), path, runId);
+    const resumed = await resumeOnceLeaseExpired(chain(ledger, Promise.resolve(), () => undefined), openAt(path), runId);
     expect(resumed.output).toBe('abc');
     expect(ledger).toEqual({ a: 1, b: 2, c: 1 });
-    expect(await recordsOf(path, runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
+    expect(await recordsOf(openAt(path), runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
   });
 
   // SQLite would go on writing to a deleted (or replaced) file through its open handle and lose
@@ -152,7 +114,7 @@ describe('the store goes away (SQLite)', () => {
       expect(outcome.rejected).toMatchObject({ storeName: `sqlite:${path}`, runId });
     } else {
       // The run says it recorded everything: the file at the path must hold it.
-      expect(await recordsOf(path, runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
+      expect(await recordsOf(openAt(path), runId)).toEqual(['a@1:completed', 'b@1:completed', 'c@1:completed']);
     }
   });
 });

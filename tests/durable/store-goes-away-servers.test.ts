@@ -1,0 +1,308 @@
+/**
+ * The store goes away mid-run (issue 9), on the server stores: PostgreSQL terminates the run's
+ * connections, and Redis is killed (SIGKILL) and restarted, with its AOF on (the records
+ * survive) or off (they are gone). The run either completes (the client reconnected; every step
+ * recorded once) or rejects with a FastroAIError naming the store and the run: never a hang,
+ * never a crash, nothing recorded twice; and when it failed with the records intact, a resume
+ * once the lease expired completes, each step having run at most twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { FastroAIError, RunLeaseLostError, RunNotFoundError, StoreUnavailableError, type RunStore } from 'fastroai';
+import { PostgresRunStore } from 'fastroai/postgres';
+import { RedisRunStore } from 'fastroai/redis';
+import { Pool } from 'pg';
+import { deferred, rejectionOf, sleep, within } from '../support/async-helpers';
+import { createPrivateRedisServer, type PrivateRedisServer } from '../support/private-redis-server';
+import { POSTGRES_URL } from './support/store-specs';
+import { recordsOf, resumeOnceLeaseExpired, storeAwayChain as chain, type StepLedger } from './support/store-away-chain';
+
+jest.setTimeout(90_000);
+
+/** Generous: only detects a hang (the stores' bounded retries take about a second). */
+const HANG_MS = 30_000;
+
+const EVERY_STEP_ONCE = ['a@1:completed', 'b@1:completed', 'c@1:completed'];
+
+/** How the run ended: its output, its rejection, or 'hung'. */
+type Outcome = { resolved: unknown } | { rejected: unknown } | 'hung';
+
+function outcomeOf(run: Promise<{ output: unknown }>): Promise<Outcome> {
+  return within<Outcome>(
+    run.then((result) => ({ resolved: result.output }), (error: unknown) => ({ rejected: error })),
+    HANG_MS,
+    'hung',
+  );
+}
+
+/** A run that b has started in (a recorded), and the controls to let b finish. */
+function startRun(store: RunStore, runId: string, ledger: StepLedger) {
+  const gate = deferred();
+  const bStarted = deferred();
+  const outcome = outcomeOf(chain(ledger, gate.promise, () => bStarted.resolve()).execute({}, undefined, { store, runId, leaseSeconds: 1 }));
+  return { outcome, bStarted: bStarted.promise, openGate: () => gate.resolve() };
+}
+
+/**
+ * The checks every "store went away" run passes when the store kept its records: completed
+ * with each step run and recorded once, or failed with StoreUnavailableError naming the store
+ * and the run, each step recorded at most once, and a resume completes with each step recorded
+ * once and run at most twice.
+ */
+async function expectCompletedOrResumable(outcome: Outcome, ledger: StepLedger, open: () => RunStore, storeName: string, runId: string): Promise<void> {
+  expect(outcome).not.toBe('hung');
+  if (outcome === 'hung') return;
+  if ('resolved' in outcome) {
+    expect(outcome.resolved).toBe('abc');
+    expect(ledger).toEqual({ a: 1, b: 1, c: 1 });
+    expect(await recordsOf(open, runId)).toEqual(EVERY_STEP_ONCE);
+    return;
+  }
+  expect(StoreUnavailableError.isInstance(outcome.rejected)).toBe(true);
+  expect(outcome.rejected).toMatchObject({ storeName, runId });
+  expect((outcome.rejected as Error).message).toContain(storeName);
+  expect((outcome.rejected as Error).message).toContain(`'${runId}'`);
+  const recorded = await recordsOf(open, runId);
+  expect(recorded).toEqual(EVERY_STEP_ONCE.slice(0, recorded.length));
+  expect(recorded.length).toBeGreaterThanOrEqual(1); // b was admitted only once a was recorded
+
+  const resumed = await resumeOnceLeaseExpired(chain(ledger, Promise.resolve(), () => undefined), open, runId);
+  expect(resumed.output).toBe('abc');
+  expect(resumed.usage?.totalCostMicrocents).toBe(700);
+  expect(await recordsOf(open, runId)).toEqual(EVERY_STEP_ONCE);
+  expect(ledger.a).toBe(1);
+  for (const id of ['b', 'c']) expect(ledger[id]).toBeLessThanOrEqual(2);
+}
+
+describe('the store goes away (PostgreSQL)', () => {
+  let admin: Pool;
+  let pool: Pool;
+  let poolEnded: boolean;
+  let schema: string;
+  let applicationName: string;
+  const openFresh = () => new PostgresRunStore({ connectionString: POSTGRES_URL, schema });
+
+  /** Terminates every backend of the run's pool. */
+  async function terminateBackends(): Promise<void> {
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND application_name = $1`,
+      [applicationName],
+    );
+  }
+
+  /**
+   * Ends the run's pool, as the run's process going away would: a lease renewal still retrying
+   * after the run rejected (see the it.failing test under Redis) cannot land afterwards.
+   */
+  async function endPool(): Promise<void> {
+    poolEnded = true;
+    await pool.end();
+  }
+
+  beforeAll(() => {
+    admin = new Pool({ connectionString: POSTGRES_URL, application_name: 'fastroai-test-away-admin' });
+    admin.on('error', () => {});
+  });
+
+  afterAll(async () => {
+    await admin.end();
+  });
+
+  beforeEach(() => {
+    schema = `fastroai_away_${randomUUID().replace(/-/g, '')}`;
+    applicationName = `fastroai-away-${schema.slice(-12)}`;
+    // The run's own pool, named so that only its backends are terminated.
+    pool = new Pool({ connectionString: POSTGRES_URL, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+    poolEnded = false;
+  });
+
+  afterEach(async () => {
+    if (!poolEnded) await pool.end();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+
+  it('completes, or fails with StoreUnavailableError and resumes, when its connections are terminated once mid-run', async () => {
+    const store = new PostgresRunStore({ pool, schema });
+    const ledger: StepLedger = {};
+    const runId = 'pg-terminated-once';
+    const run = startRun(store, runId, ledger);
+    await run.bStarted;
+
+    await terminateBackends();
+    run.openGate();
+    const outcome = await run.outcome;
+    await store.close();
+    await endPool();
+
+    await expectCompletedOrResumable(outcome, ledger, openFresh, `postgres:${schema}`, runId);
+  });
+
+  it('completes, or fails with StoreUnavailableError and resumes, while its connections are terminated over and over', async () => {
+    const store = new PostgresRunStore({ pool, schema });
+    const ledger: StepLedger = {};
+    const runId = 'pg-terminated-repeatedly';
+    const run = startRun(store, runId, ledger);
+    await run.bStarted;
+
+    let settled = false;
+    let terminations = 0;
+    const terminator = (async () => {
+      while (!settled) {
+        await terminateBackends();
+        terminations++;
+        await sleep(5);
+      }
+    })();
+    run.openGate();
+    const outcome = await run.outcome;
+    settled = true;
+    await terminator;
+    await store.close();
+    await endPool();
+
+    expect(terminations).toBeGreaterThan(0);
+    await expectCompletedOrResumable(outcome, ledger, openFresh, `postgres:${schema}`, runId);
+  });
+});
+
+describe('the store goes away (Redis killed and restarted)', () => {
+  let server: PrivateRedisServer | undefined;
+  let prefix: string;
+
+  const openOn = (port: number) => () => new RedisRunStore({ connection: { host: '127.0.0.1', port }, prefix, warnIfNotDurable: false });
+
+  beforeEach(() => {
+    prefix = `fastroai-away-${randomUUID()}:`;
+  });
+
+  afterEach(async () => {
+    await server?.dispose();
+    server = undefined;
+  });
+
+  describe('with AOF on (the records survive)', () => {
+    beforeEach(async () => {
+      server = await createPrivateRedisServer(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
+      await server.start();
+    });
+
+    it('completes, or fails with StoreUnavailableError and resumes, when Redis is back before b settles', async () => {
+      const store = openOn(server!.port)();
+      const ledger: StepLedger = {};
+      const runId = 'redis-back-before-b';
+      const run = startRun(store, runId, ledger);
+      await run.bStarted;
+
+      await server!.kill();
+      await server!.start();
+      run.openGate();
+      const outcome = await run.outcome;
+      await store.close();
+
+      await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+    });
+
+    it('completes, or fails with StoreUnavailableError and resumes, when b settles while Redis is down', async () => {
+      const store = openOn(server!.port)();
+      const ledger: StepLedger = {};
+      const runId = 'redis-down-while-b';
+      const run = startRun(store, runId, ledger);
+      await run.bStarted;
+
+      await server!.kill();
+      run.openGate();
+      await sleep(150);
+      await server!.start();
+      const outcome = await run.outcome;
+      await store.close();
+
+      await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+    });
+
+    it('fails with StoreUnavailableError naming the store and the run, without hanging, when Redis stays down; a resume once it is back completes', async () => {
+      const store = openOn(server!.port)();
+      const ledger: StepLedger = {};
+      const runId = 'redis-stays-down';
+      const run = startRun(store, runId, ledger);
+      await run.bStarted;
+
+      await server!.kill();
+      run.openGate();
+      const outcome = await run.outcome;
+      await store.close();
+      await server!.start();
+
+      expect(outcome).toHaveProperty('rejected');
+      await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+    });
+
+    // ENGINE BUG (src/durable/run-recorder.ts abandon() → src/durable/lease-keeper.ts stop()): a
+    // run that ends on a failing store stops its LeaseKeeper but does not wait for a renewLease
+    // already in flight, so execute() rejects while that write (retried by the store) is still
+    // pending; once Redis is back it lands and moves the run's leaseUntil (by ~340 ms here, to
+    // the renewal's askedAt + lease). A resume that waited for the leaseUntil it read after the
+    // failure then gets RunLockedError (seen intermittently with PostgreSQL too). Failure today:
+    // `expect(after).toEqual(before)` — leaseUntil differs.
+    it.failing('writes nothing to the store after the run rejected with StoreUnavailableError (the process and its store live on)', async () => {
+      const store = openOn(server!.port)();
+      const ledger: StepLedger = {};
+      const runId = 'redis-late-write';
+      const run = startRun(store, runId, ledger);
+      await run.bStarted;
+
+      await server!.kill();
+      run.openGate();
+      const outcome = await run.outcome;
+      expect(outcome).toHaveProperty('rejected');
+      await server!.start();
+
+      const reader = openOn(server!.port)();
+      try {
+        const before = (await reader.getRun(runId))!.run;
+        // Lets a write still in flight (ioredis reconnects, the store retries) land.
+        await sleep(2500);
+        const after = (await reader.getRun(runId))!.run;
+        expect(after).toEqual(before);
+      } finally {
+        await reader.close();
+        await store.close();
+      }
+    });
+  });
+
+  describe('with persistence off (the records are gone)', () => {
+    beforeEach(async () => {
+      server = await createPrivateRedisServer(['--save', '', '--appendonly', 'no']);
+      await server.start();
+    });
+
+    it('fails with a FastroAIError naming the run, without hanging; the run cannot be resumed', async () => {
+      const store = openOn(server!.port)();
+      const ledger: StepLedger = {};
+      const runId = 'redis-forgot';
+      const run = startRun(store, runId, ledger);
+      await run.bStarted;
+
+      await server!.kill();
+      await server!.start();
+      run.openGate();
+      const outcome = await run.outcome;
+      await store.close();
+
+      expect(outcome).not.toBe('hung');
+      expect(outcome).toHaveProperty('rejected');
+      const error = (outcome as { rejected: unknown }).rejected;
+      expect(FastroAIError.isInstance(error)).toBe(true);
+      expect([StoreUnavailableError, RunNotFoundError, RunLeaseLostError].some((kind) => kind.isInstance(error))).toBe(true);
+      expect((error as Error).message).toContain(`'${runId}'`);
+      expect(ledger.c).toBeUndefined();
+
+      const resumer = openOn(server!.port)();
+      try {
+        const resumeError = await within(rejectionOf(chain(ledger, Promise.resolve(), () => undefined).resume(runId, { store: resumer })), HANG_MS, 'hung' as const);
+        expect(RunNotFoundError.isInstance(resumeError)).toBe(true);
+      } finally {
+        await resumer.close();
+      }
+    });
+  });
+});
