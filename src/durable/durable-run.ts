@@ -153,7 +153,7 @@ export class DurableRun {
     const recorder = this.recorder;
     if (recorder === undefined) return;
     if (!writable) {
-      recorder.abandon();
+      await recorder.abandon();
       return;
     }
     // Every charge reaches the store before the run's final status does.

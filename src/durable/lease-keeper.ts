@@ -16,6 +16,8 @@ export class LeaseKeeper {
   private timer: TimerHandle | undefined;
   private leaseUntil: number;
   private stopped = false;
+  /** A renewal the store has not answered yet. */
+  private renewing: Promise<void> | undefined;
 
   constructor(
     private readonly store: RunStore,
@@ -33,15 +35,22 @@ export class LeaseKeeper {
     this.schedule();
   }
 
-  stop(): void {
+  /**
+   * Stops renewing. Resolves once a renewal already sent has been answered, so nothing this
+   * keeper sent can land after the run ended (and move the lease a resume waits for).
+   */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    return this.renewing ?? Promise.resolve();
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.timer = this.clock.setTimeout(() => {
+      this.renewing = this.renew().finally(() => (this.renewing = undefined));
+    }, Math.max(1, Math.floor(this.leaseMs / 3)));
     // The lease alone never keeps a process alive: the run's own work does.
     (this.timer as { unref?: () => void }).unref?.();
   }

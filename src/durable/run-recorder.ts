@@ -50,16 +50,19 @@ export class RunRecorder {
    * Nothing is written after a lost lease (the store would refuse it).
    */
   async finish(status: RunStatus, fields: Partial<RunRecord> = {}, leaseLost = false): Promise<void> {
-    this.lease.stop();
     this.batcher.stop();
+    await this.lease.stop();
     if (leaseLost) return;
     const { store, runId, epoch } = this.run;
     await callStore(store, runId, () => store.setRunStatus(runId, epoch, status, { ...fields, leaseUntil: 0 }));
   }
 
-  /** Stops renewing and reporting without writing (the run ended by a store failure). */
-  abandon(): void {
-    this.lease.stop();
+  /**
+   * Stops renewing and reporting without writing (the run ended by a store failure or a lost
+   * lease); resolves once a renewal in flight was answered.
+   */
+  abandon(): Promise<void> {
     this.batcher.stop();
+    return this.lease.stop();
   }
 }

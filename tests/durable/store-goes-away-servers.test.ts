@@ -235,14 +235,9 @@ describe('the store goes away (Redis killed and restarted)', () => {
       await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
     });
 
-    // ENGINE BUG (src/durable/run-recorder.ts abandon() → src/durable/lease-keeper.ts stop()): a
-    // run that ends on a failing store stops its LeaseKeeper but does not wait for a renewLease
-    // already in flight, so execute() rejects while that write (retried by the store) is still
-    // pending; once Redis is back it lands and moves the run's leaseUntil (by ~340 ms here, to
-    // the renewal's askedAt + lease). A resume that waited for the leaseUntil it read after the
-    // failure then gets RunLockedError (seen intermittently with PostgreSQL too). Failure today:
-    // `expect(after).toEqual(before)` — leaseUntil differs.
-    it.failing('writes nothing to the store after the run rejected with StoreUnavailableError (the process and its store live on)', async () => {
+    // A run that ends on a failing store waits for a lease renewal it already sent before it
+    // rejects: such a write landing later would move the lease a resume waits for.
+    it('writes nothing to the store after the run rejected with StoreUnavailableError (the process and its store live on)', async () => {
       const store = openOn(server!.port)();
       const ledger: StepLedger = {};
       const runId = 'redis-late-write';
