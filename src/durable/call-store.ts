@@ -15,5 +15,17 @@ export function storeNameOf(store: RunStore): string {
  * after its own retries) pass through at once.
  */
 export function callStore<T>(store: RunStore, runId: string, call: () => Promise<T>): Promise<T> {
-  return retryStoreCall({ storeName: storeNameOf(store), firstDelayMs: 50, isTransient: (error) => !FastroAIError.isInstance(error) }, runId, call);
+  // The first attempt goes straight to the store (a chain writes once per step: no retry
+  // machinery unless it fails); a failure other than a store's verdict enters the bounded retries.
+  let first: Promise<T>;
+  try {
+    first = Promise.resolve(call());
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.catch((error: unknown) => {
+    if (FastroAIError.isInstance(error)) throw error;
+    const policy = { storeName: storeNameOf(store), attempts: 3, firstDelayMs: 100, isTransient: (thrown: unknown) => !FastroAIError.isInstance(thrown) };
+    return new Promise((resolve) => setTimeout(resolve, 50)).then(() => retryStoreCall(policy, runId, call));
+  });
 }

@@ -1,5 +1,5 @@
 import { ConversationState } from '../conversation/conversation-state';
-import { STEP_USAGE_COUNTERS, StepUsage, type StepUsageFields } from '../usage/step-usage';
+import { EMPTY_STEP_USAGE, STEP_USAGE_COUNTERS, StepUsage, type StepUsageFields } from '../usage/step-usage';
 import type { StepExecutionError } from '../errors/step-execution-error';
 import type { RunStepTable } from '../pipeline/run-step-table';
 import { decodeValue } from '../store/decode-value';
@@ -165,8 +165,15 @@ export class DurableRun {
   }
 }
 
-/** A usage as plain fields (the stored form). */
+/** A usage as plain fields (the stored form); one shared object for a step that made no call (stores copy what they keep). */
 export function usageFieldsOf(usage: StepUsage): StepUsageFields {
+  if (usage === EMPTY_STEP_USAGE) return (noUsageFields ??= Object.freeze(copyFields(usage)));
+  return copyFields(usage);
+}
+
+let noUsageFields: StepUsageFields | undefined;
+
+function copyFields(usage: StepUsage): StepUsageFields {
   const fields = { model: usage.model } as StepUsageFields;
   for (const counter of STEP_USAGE_COUNTERS) fields[counter] = usage[counter];
   return fields;

@@ -22,7 +22,7 @@ import { NOOP_TRACER } from '../tracing/noop-tracer';
 import { reportHookFailure } from '../tracing/report-hook-failure';
 import type { Tracer } from '../tracing/tracer';
 import { PipelineUsage } from '../usage/pipeline-usage';
-import { StepUsage } from '../usage/step-usage';
+import { EMPTY_STEP_USAGE, type StepUsage } from '../usage/step-usage';
 import { defineLazyProperty } from './define-lazy-property';
 import type { DurableRun } from '../durable/durable-run';
 import type { PipelineDefinition } from './pipeline-definition';
@@ -41,7 +41,7 @@ const STOP = (): boolean => false;
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** Usage reported for steps that made no `ctx.run` call. Frozen: `add` returns new objects. */
-const NO_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
+const NO_USAGE: StepUsage = EMPTY_STEP_USAGE;
 
 /** Options of one run. */
 export interface PipelineRunOptions {

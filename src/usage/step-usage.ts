@@ -89,3 +89,6 @@ export class StepUsage implements StepUsageFields {
 function describeCount(value: unknown): string {
   return typeof value === 'string' ? `'${value}' (a string)` : String(value);
 }
+
+/** The usage of a step that made no `ctx.run` call: one shared, frozen object (`add` returns new ones). */
+export const EMPTY_STEP_USAGE: StepUsage = Object.freeze(new StepUsage()) as StepUsage;
