@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { DependencyContainer } from 'tsyringe';
 import type { StepConfig } from '../config/step-config';
 import { LocalRunBudget, type RunBudget } from '../context/run-budget';
@@ -83,6 +84,7 @@ export class PipelineRun implements StepRunScope {
   private readonly table: RunStepTable;
   private readonly durable: DurableRun | undefined;
   private readonly runner: StepRunner | undefined;
+  private runnerSignalShared: AbortSignal | undefined;
   /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
   private readonly startQueue: IndexQueue;
   private readonly syncEnds: SyncEndRing;
@@ -370,7 +372,7 @@ export class PipelineRun implements StepRunScope {
       dependencyOutputs: this.visibleOutputs(index),
       deps: this.deps,
       tracer: this.tracer,
-      signal: this.cancelScope.signal,
+      signal: this.runnerSignal(),
       runBudget: this.runBudget,
       onAttempt: (event) => {
         if (this.finished) return;
@@ -391,6 +393,20 @@ export class PipelineRun implements StepRunScope {
       },
       (error: unknown) => this.stepFailed(index, error, undefined, 1),
     );
+  }
+
+  /**
+   * The run's signal, as every task handed to a runner gets it: each running task listens to
+   * it, so a wide fan-out adds more than Node's default of 10 listeners (not a leak: a task
+   * removes its listener when it ends).
+   */
+  private runnerSignal(): AbortSignal {
+    const signal = this.cancelScope.signal;
+    if (this.runnerSignalShared !== signal) {
+      setMaxListeners(0, signal);
+      this.runnerSignalShared = signal;
+    }
+    return signal;
   }
 
   /** The outputs step `index` may read: its transitive dependencies', by id. */
