@@ -16,7 +16,9 @@ export interface RecordSink {
  * reported once the store acknowledged its batch: only then may the run admit dependents.
  */
 export class RecordBatcher {
-  private pending: { index: number; record: StepRecord }[] = [];
+  /** Pending records and their step indices, side by side (no object per record). */
+  private indices: number[] = [];
+  private records: StepRecord[] = [];
   private flushing = false;
   private stopped = false;
 
@@ -29,13 +31,15 @@ export class RecordBatcher {
 
   /** True while records wait for the store. */
   get isBusy(): boolean {
-    return this.flushing || this.pending.length > 0;
+    return this.flushing || this.records.length > 0;
   }
 
   /** Queues the record of step `index` for the next batch. */
   add(index: number, record: StepRecord): void {
-    this.pending.push({ index, record });
-    if (!this.flushing && this.pending.length === 1) queueMicrotask(this.flush);
+    this.indices.push(index);
+    this.records.push(record);
+    // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, cheaper.
+    if (!this.flushing && this.records.length === 1) SETTLED.then(this.flush);
   }
 
   /** Reports nothing more (the run ended). */
@@ -43,27 +47,36 @@ export class RecordBatcher {
     this.stopped = true;
   }
 
-  private readonly flush = async (): Promise<void> => {
-    if (this.flushing || this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+  /** Sends what is pending as one batch; reports each record's outcome once the store answered. */
+  private readonly flush = (): void => {
+    if (this.flushing || this.records.length === 0) return;
+    const indices = this.indices;
+    const records = this.records;
+    this.indices = [];
+    this.records = [];
     this.flushing = true;
-    let outcomes: RecordOutcome[];
-    try {
-      outcomes = await callStore(this.store, this.runId, () =>
-        this.store.recordSteps(this.runId, this.epoch, batch.map((entry) => entry.record)),
-      );
-      if (!Array.isArray(outcomes) || outcomes.length !== batch.length) {
-        throw new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${batch.length} records`);
-      }
-    } catch (error) {
-      this.flushing = false;
-      if (!this.stopped) this.sink.storeFailed(error);
+    callStore(this.store, this.runId, () => this.store.recordSteps(this.runId, this.epoch, records)).then(
+      (outcomes) => this.answered(indices, records, outcomes),
+      (error: unknown) => this.failed(error),
+    );
+  };
+
+  private answered(indices: number[], records: StepRecord[], outcomes: RecordOutcome[]): void {
+    this.flushing = false;
+    if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
+      this.failed(new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${records.length} records`));
       return;
     }
-    this.flushing = false;
     if (this.stopped) return;
-    for (let i = 0; i < batch.length; i++) this.sink.recorded(batch[i].index, outcomes[i], batch[i].record);
-    if (this.pending.length > 0) void this.flush();
-  };
+    for (let i = 0; i < records.length; i++) this.sink.recorded(indices[i], outcomes[i], records[i]);
+    if (this.records.length > 0) this.flush();
+  }
+
+  private failed(error: unknown): void {
+    this.flushing = false;
+    if (!this.stopped) this.sink.storeFailed(error);
+  }
 }
+
+/** A settled promise to queue microtasks on. */
+const SETTLED: Promise<void> = Promise.resolve();
