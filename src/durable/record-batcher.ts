@@ -29,11 +29,6 @@ export class RecordBatcher {
     private readonly sink: RecordSink,
   ) {}
 
-  /** True while records wait for the store. */
-  get isBusy(): boolean {
-    return this.flushing || this.records.length > 0;
-  }
-
   /** Queues the record of step `index` for the next batch. */
   add(index: number, record: StepRecord): void {
     this.indices.push(index);
