@@ -67,21 +67,3 @@ export function stepOfRow(row: StepRow): StepRecord {
   if (row.worker_id !== null) record.workerId = row.worker_id;
   return record;
 }
-
-/** The `runs` column of each field `setRunStatus` may set. */
-export const RUN_COLUMN_OF: Readonly<Record<string, string>> = {
-  pipeline: 'pipeline',
-  fingerprint: 'fingerprint',
-  input: 'input',
-  costMicrocents: 'cost_microcents',
-  owner: 'owner',
-  leaseUntil: 'lease_until',
-  error: 'error',
-  conversationState: 'conversation_state',
-};
-
-/** A field's value as its column keeps it: `error` as JSON, a cleared field as NULL. */
-export function columnValueOf(field: string, value: unknown): unknown {
-  if (value === undefined) return null;
-  return field === 'error' ? JSON.stringify(value) : value;
-}

@@ -9,7 +9,8 @@ import { retryTransient, type TransientRetryPolicy } from '../store/retry-transi
 import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
 import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { settableRunFieldsOf } from '../store/settable-run-fields';
-import { columnValueOf, RUN_COLUMN_OF, runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
+import { runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
+import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
 import { createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
 
 /** Options of {@link PostgresRunStore}. */
@@ -116,7 +117,7 @@ export class PostgresRunStore implements RunStore {
   async createRun(run: RunRecord): Promise<void> {
     const values = [
       run.runId, run.pipeline, run.fingerprint, run.input, run.status, run.createdAt, run.updatedAt, run.costMicrocents,
-      run.owner, run.epoch, run.leaseUntil, columnValueOf('error', run.error), columnValueOf('conversationState', run.conversationState),
+      run.owner, run.epoch, run.leaseUntil, runColumnValue('error', run.error), runColumnValue('conversationState', run.conversationState),
     ];
     // A retry after a lost reply finds the run it wrote itself: that is a success, not RunExistsError.
     const created = await this.query<RunRow>(
@@ -160,7 +161,7 @@ export class PostgresRunStore implements RunStore {
     for (const record of records) {
       const row = [
         record.stepId, record.generation, record.status, record.output ?? null, JSON.stringify(record.usage),
-        columnValueOf('error', record.error), record.attempts, record.startedAt, record.endedAt, record.workerId ?? null,
+        runColumnValue('error', record.error), record.attempts, record.startedAt, record.endedAt, record.workerId ?? null,
       ];
       row.forEach((value, index) => columns[index].push(value));
     }
@@ -191,9 +192,9 @@ export class PostgresRunStore implements RunStore {
     const values: unknown[] = [runId, epoch, status, this.now()];
     const assignments = ['status = $3', 'updated_at = $4'];
     for (const [field, value] of Object.entries(settableRunFieldsOf(fields))) {
-      const column = RUN_COLUMN_OF[field];
+      const column = SETTABLE_RUN_COLUMNS[field];
       if (column === undefined) continue;
-      values.push(columnValueOf(field, value));
+      values.push(runColumnValue(field, value));
       assignments.push(`${column} = $${values.length}`);
     }
     const updated = await this.query(runId, `UPDATE ${this.schema}.runs SET ${assignments.join(', ')} WHERE run_id = $1 AND epoch = $2`, values);

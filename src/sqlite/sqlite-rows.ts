@@ -33,24 +33,6 @@ export interface StepRow {
   worker_id: string | null;
 }
 
-/** The columns `setRunStatus` may set, by `RunRecord` field (see `settableRunFieldsOf`). */
-export const SETTABLE_RUN_COLUMNS: Readonly<Record<string, keyof RunRow>> = {
-  pipeline: 'pipeline',
-  fingerprint: 'fingerprint',
-  input: 'input',
-  costMicrocents: 'cost_microcents',
-  owner: 'owner',
-  leaseUntil: 'lease_until',
-  error: 'error',
-  conversationState: 'conversation_state',
-};
-
-/** The column value of a run field: errors as JSON text, an absent optional field as NULL. */
-export function runColumnValue(field: string, value: unknown): unknown {
-  if (value === undefined) return null;
-  return field === 'error' ? JSON.stringify(value) : value;
-}
-
 /** The row of a run record. */
 export function rowOfRun(run: RunRecord): RunRow {
   return {

@@ -18,14 +18,13 @@ import type {
   StepRecord,
 } from '../store/run-store';
 import { settableRunFieldsOf } from '../store/settable-run-fields';
+import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
 import { loadBetterSqlite3, type BetterSqlite3Constructor } from './load-better-sqlite3';
 import { SQLITE_SCHEMA } from './sqlite-schema';
 import {
   rowOfRun,
   rowOfStep,
-  runColumnValue,
   runOfRow,
-  SETTABLE_RUN_COLUMNS,
   stepOfRow,
   type RunRow,
   type StepRow,
