@@ -15,6 +15,14 @@ export function storeNameOf(store: RunStore): string {
  * after its own retries) pass through at once.
  */
 export function callStore<T>(store: RunStore, runId: string, call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => callStoreThen(store, runId, call, resolve, reject));
+}
+
+/**
+ * {@link callStore} with its outcome handed to `onValue` or `onError` instead of a promise:
+ * the path of every step record, where a promise less is a microtask less per step.
+ */
+export function callStoreThen<T>(store: RunStore, runId: string, call: () => Promise<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
   // The first attempt goes straight to the store (a chain writes once per step: no retry
   // machinery unless it fails); a failure other than a store's verdict enters the bounded retries.
   let first: Promise<T>;
@@ -23,9 +31,12 @@ export function callStore<T>(store: RunStore, runId: string, call: () => Promise
   } catch (error) {
     first = Promise.reject(error);
   }
-  return first.catch((error: unknown) => {
-    if (FastroAIError.isInstance(error)) throw error;
+  first.then(onValue, (error: unknown) => {
+    if (FastroAIError.isInstance(error)) {
+      onError(error);
+      return;
+    }
     const policy = { storeName: storeNameOf(store), attempts: 3, firstDelayMs: 100, isTransient: (thrown: unknown) => !FastroAIError.isInstance(thrown) };
-    return new Promise((resolve) => setTimeout(resolve, 50)).then(() => retryStoreCall(policy, runId, call));
+    new Promise((resolve) => setTimeout(resolve, 50)).then(() => retryStoreCall(policy, runId, call)).then(onValue, onError);
   });
 }

@@ -103,14 +103,15 @@ export class DurableRun {
       stepId,
       generation: this.generationOf[index],
       status: incomplete ? 'incomplete' : status,
-      usage: usageFieldsOf(usage),
+      usage: Object.freeze(usageFieldsOf(usage)),
       attempts: table.attempts[index],
       startedAt: Math.round(this.wallStartedAt + table.startMs[index]),
       endedAt: Math.round(this.wallStartedAt + table.endMs[index]),
     };
     if (status === 'completed') record.output = encodeValue(output, { stepId });
-    if (error !== undefined) record.error = storedErrorOf(error);
-    return record;
+    if (error !== undefined) record.error = Object.freeze(storedErrorOf(error));
+    // Frozen: a store may keep it as it is instead of copying it (`copyStepRecord`).
+    return Object.freeze(record);
   }
 
   record(index: number, record: StepRecord): void {

@@ -1,5 +1,5 @@
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
-import { callStore } from './call-store';
+import { callStoreThen } from './call-store';
 
 /** Where a {@link RecordBatcher} reports. */
 export interface RecordSink {
@@ -50,7 +50,10 @@ export class RecordBatcher {
     this.indices = [];
     this.records = [];
     this.flushing = true;
-    callStore(this.store, this.runId, () => this.store.recordSteps(this.runId, this.epoch, records)).then(
+    callStoreThen(
+      this.store,
+      this.runId,
+      () => this.store.recordSteps(this.runId, this.epoch, records),
       (outcomes) => this.answered(indices, records, outcomes),
       (error: unknown) => this.failed(error),
     );

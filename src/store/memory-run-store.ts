@@ -28,8 +28,10 @@ export interface MemoryRunStoreOptions {
 interface StoredRun {
   run: RunRecord;
   steps: StepRecord[];
-  /** `stepId` + generation of every record, for first-writer-wins. */
-  keys: Set<string>;
+  /** The step ids recorded at generation 1 (nearly every record), for first-writer-wins. */
+  firstGeneration: Set<string>;
+  /** `generation:stepId` of every record of a later generation. */
+  laterGenerations: Set<string>;
 }
 
 /**
@@ -52,7 +54,7 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<void> {
     if (this.runs.has(run.runId)) throw new RunExistsError(run.runId, this.name);
-    this.runs.set(run.runId, { run: copyRunRecord(run), steps: [], keys: new Set() });
+    this.runs.set(run.runId, { run: copyRunRecord(run), steps: [], firstGeneration: new Set(), laterGenerations: new Set() });
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
@@ -63,7 +65,7 @@ export class MemoryRunStore implements RunStore {
     run.epoch += 1;
     run.owner = owner;
     run.leaseUntil = now + leaseMs;
-    return { run: copyRunRecord(run), steps: stored.steps.map(copyStepRecord), epoch: run.epoch };
+    return { run: copyRunRecord(run), steps: stored.steps.map((record) => copyStepRecord(record)), epoch: run.epoch };
   }
 
   async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
@@ -76,13 +78,19 @@ export class MemoryRunStore implements RunStore {
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
     const stored = this.find(runId);
     if (stored.run.epoch !== epoch) return records.map(() => 'stale-epoch');
-    return records.map((record) => {
-      const key = `${record.generation}:${record.stepId}`;
-      if (stored.keys.has(key)) return 'duplicate';
-      stored.keys.add(key);
-      stored.steps.push(copyStepRecord(record));
-      return 'recorded';
-    });
+    const outcomes: RecordOutcome[] = [];
+    for (const record of records) {
+      const keys = record.generation === 1 ? stored.firstGeneration : stored.laterGenerations;
+      const key = record.generation === 1 ? record.stepId : `${record.generation}:${record.stepId}`;
+      if (keys.has(key)) {
+        outcomes.push('duplicate');
+        continue;
+      }
+      keys.add(key);
+      stored.steps.push(copyStepRecord(record, true));
+      outcomes.push('recorded');
+    }
+    return outcomes;
   }
 
   async setRunStatus(runId: string, epoch: number, status: RunStatus, fields: Partial<RunRecord> = {}): Promise<void> {
@@ -104,7 +112,7 @@ export class MemoryRunStore implements RunStore {
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return undefined;
-    return { run: copyRunRecord(stored.run), steps: stored.steps.map(copyStepRecord) };
+    return { run: copyRunRecord(stored.run), steps: stored.steps.map((record) => copyStepRecord(record)) };
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
