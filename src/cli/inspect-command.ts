@@ -18,27 +18,29 @@ export const DEFAULT_INSPECT_PORT = 4800;
 /** The environment variable `--token` defaults to. */
 export const INSPECTOR_TOKEN_ENV = 'FASTROAI_INSPECTOR_TOKEN';
 
-export const INSPECT_HELP = `Usage: fastroai inspect [--store <url>] [--port <n>] [--host <address>] [--token <token>]
+export const INSPECT_HELP = `Usage: fastroai inspect [--store <url>] [--port <n>] [--host <address>]
+                        [--token <token>]
 
 Serves the run inspector, a web page over a run store (runs, their steps, usage
 and cost, live), until Ctrl-C.
 
 Options:
-  --store <url>       The run store (default: ${DEFAULT_STORE_URL},
-                      where npm run demo records its runs). One of:
+  --store <url>     The run store (default: ${DEFAULT_STORE_URL},
+                    where npm run demo records its runs). One of:
 ${RUN_STORE_URL_FORMS.map((form) => `    ${form}`).join('\n')}
-  --port <n>          The port (default: ${DEFAULT_INSPECT_PORT}; 0 picks a free one)
-  --host <address>    The address to bind (default: 127.0.0.1). Any other address
-                      requires a token.
-  --token <token>     The token the page requires (default: $${INSPECTOR_TOKEN_ENV}).
-                      Bound off loopback without one, a random token is made and
-                      printed in the login URL.
-  -h, --help          Show this help
+  --port <n>        The port (default: ${DEFAULT_INSPECT_PORT}; 0 picks a free one)
+  --host <address>  The address to bind (default: 127.0.0.1). Any other address
+                    requires a token.
+  --token <token>   The token the page requires
+                    (default: $${INSPECTOR_TOKEN_ENV}). Bound off loopback
+                    without one, a random token is made and printed in the URL.
+  -h, --help        Show this help
 
 Examples:
   fastroai inspect
   fastroai inspect --store redis://127.0.0.1:6379?prefix=myapp: --port 4900
-  fastroai inspect --store postgres://app@db.internal:5432/app?schema=runs --host 0.0.0.0`;
+  fastroai inspect --host 0.0.0.0 \\
+    --store postgres://app@db.internal:5432/app?schema=runs`;
 
 /** The options of `fastroai inspect`, as parsed. */
 export interface InspectOptions {
@@ -105,8 +107,7 @@ export async function runInspectCommand(args: string[], io: CliIo): Promise<numb
   try {
     // Reach the store now: a wrong host or password is told here, not on the first page view.
     await store.listRuns({ limit: 1 }).catch((error: unknown) => {
-      const reason = StoreUnavailableError.isInstance(error) && error.cause instanceof Error ? error.cause.message : (error as Error).message;
-      throw new FastroAIError(`Cannot read runs from ${describeStore(store, options.store)}: ${reason}`, { cause: error });
+      throw new FastroAIError(`Cannot read runs from ${describeStore(store, options.store)}: ${reasonOf(error)}`, { cause: error });
     });
     inspector = await serveInspector({ store, host: options.host, port: options.port, token }).catch((error: unknown) => {
       throw listenErrorOf(error, options);
@@ -128,6 +129,13 @@ export async function runInspectCommand(args: string[], io: CliIo): Promise<numb
     await store.close();
   }
   return 0;
+}
+
+/** What went wrong, below the store's "unavailable" (its cause's message: a socket error comes from another realm, not `instanceof Error`). */
+function reasonOf(error: unknown): string {
+  const cause = StoreUnavailableError.isInstance(error) ? error.cause : error;
+  const message = (cause as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(cause);
 }
 
 /** The store's name, and the URL it was opened from when that says more (a host). */

@@ -10,7 +10,7 @@ import type { RunStore } from '../store/run-store';
 /** The store URL forms {@link openRunStore} reads, for messages and `--help`. */
 export const RUN_STORE_URL_FORMS = [
   'sqlite:<path>',
-  'redis://[user:password@]host[:port][/db][?prefix=<prefix>]  (rediss:// for TLS)',
+  'redis://[user:password@]host[:port][/db][?prefix=<prefix>]  (or rediss://)',
   'postgres://[user[:password]@]host[:port]/db[?schema=<schema>]',
 ];
 
@@ -41,7 +41,8 @@ export function openRunStore(url: string, options: OpenRunStoreOptions = {}): Ru
       return openSqliteStore(url, options.cwd ?? process.cwd());
     case 'redis':
     case 'rediss':
-      return new RedisRunStore(redisStoreOptionsOf(url));
+      // The inspector reads runs that others write: the writers warn about Redis without AOF.
+      return new RedisRunStore({ ...redisStoreOptionsOf(url), warnIfNotDurable: false });
     case 'postgres':
     case 'postgresql':
       return new PostgresRunStore(postgresStoreOptionsOf(url));
