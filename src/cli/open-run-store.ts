@@ -4,6 +4,7 @@ import type { RedisOptions } from 'ioredis';
 import { FastroAIError } from '../errors/fastroai-error';
 import { PostgresRunStore } from '../postgres/postgres-run-store';
 import { RedisRunStore } from '../redis/redis-run-store';
+import { loadBetterSqlite3 } from '../sqlite/load-better-sqlite3';
 import { SqliteRunStore } from '../sqlite/sqlite-run-store';
 import type { RunStore } from '../store/run-store';
 
@@ -68,7 +69,25 @@ function openSqliteStore(url: string, cwd: string): SqliteRunStore {
     );
   }
   if (!isFile) throw new FastroAIError(`No SQLite run store at ${path}: it is not a file`);
+  // Opening a SqliteRunStore creates its tables: never in a database that is not one.
+  if (!holdsRunTables(path)) {
+    throw new FastroAIError(`No SQLite run store at ${path}: the file is not a database of fastroai runs (it has no fastroai_runs table)`);
+  }
   return new SqliteRunStore({ path });
+}
+
+/** True when the SQLite file has the run table; a file that is not SQLite is left to the store's own error. */
+function holdsRunTables(path: string): boolean {
+  const BetterSqlite3 = loadBetterSqlite3();
+  let db: InstanceType<typeof BetterSqlite3> | undefined;
+  try {
+    db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fastroai_runs'").get() !== undefined;
+  } catch {
+    return true;
+  } finally {
+    db?.close();
+  }
 }
 
 /** Options of a RedisRunStore from `redis://[user:password@]host[:port][/db][?prefix=…]`. */

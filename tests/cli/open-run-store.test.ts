@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FastroAIError, type RunStore } from 'fastroai';
 import { PostgresRunStore } from 'fastroai/postgres';
 import { RedisRunStore } from 'fastroai/redis';
 import { SqliteRunStore } from 'fastroai/sqlite';
+import BetterSqlite3 from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { openRunStore } from '../../src/cli/open-run-store';
@@ -73,6 +74,26 @@ describe('openRunStore', () => {
       expect(error.message).toContain(`No SQLite run store at ${missing}: the file does not exist`);
       expect(error.message).toContain('npm run demo writes .fastroai/runs.db');
       expect(existsSync(missing)).toBe(false);
+    });
+
+    it('refuses a SQLite database that is not a run store, and leaves it as it was', () => {
+      const other = join(dir, 'other.db');
+      const db = new BetterSqlite3(other);
+      db.exec('CREATE TABLE notes (body TEXT)');
+      db.close();
+      expect(errorOf(() => open(`sqlite:${other}`)).message).toBe(
+        `No SQLite run store at ${other}: the file is not a database of fastroai runs (it has no fastroai_runs table)`,
+      );
+      const after = new BetterSqlite3(other, { readonly: true });
+      const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+      after.close();
+      expect(tables).toEqual([{ name: 'notes' }]);
+    });
+
+    it('refuses a file that is not SQLite at all, as the store does (unavailable)', () => {
+      const text = join(dir, 'notes.txt');
+      writeFileSync(text, 'not a database, just some text that is long enough to have a header '.repeat(4));
+      expect(errorOf(() => open(`sqlite:${text}`)).message).toMatch(/^Run store sqlite:.*notes\.txt is unavailable: file is not a database$/);
     });
 
     it('refuses a directory and an empty path', () => {
