@@ -6,7 +6,9 @@
  * Each step is a FastroAgent with a typed (zod) output; fetch_market and fetch_user call tools.
  * Progress is drawn live by `renderProgress` (plain lines when stdout is not a terminal), then a
  * table of tokens, cost and time per step, in 80 columns; a Mermaid Gantt chart of the run is
- * written to demo-output/. A failed run ends with a short report (the step, the error, the
+ * written to demo-output/. The run is recorded in the embedded SQLite run store
+ * `.fastroai/runs.db` (DEMO_RUNS_DB names another file), and the demo ends by printing the
+ * command that shows it in the run inspector: `npx fastroai inspect`. A failed run ends with a short report (the step, the error, the
  * cost so far) and exit status 1. `DEMO_FAIL_STEP=fetch_market npm run demo` shows one: that
  * step's model requests fail as an unavailable provider's would (HTTP 503).
  *
@@ -16,7 +18,7 @@
  * vLLM, Ollama, LM Studio, …). A document file may be given: `npm run demo -- invoice.txt`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { APICallError } from 'ai';
@@ -24,6 +26,7 @@ import { tap } from 'rxjs';
 import { z } from 'zod';
 import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, StepExecutionError, toMermaidGantt, type PipelineResult } from 'fastroai';
 import { renderProgress } from 'fastroai/progress';
+import { SqliteRunStore } from 'fastroai/sqlite';
 import { createOfflineDemoModel, OFFLINE_DEMO_MODEL_ID } from 'fastroai/testing';
 
 const SAMPLE_DOCUMENT = `INVOICE #INV-2024-0042
@@ -238,7 +241,12 @@ export interface DemoOptions {
   outputDir?: string;
   /** A step whose model requests fail (HTTP 503), to show how a failed run ends. @default env.DEMO_FAIL_STEP */
   failStep?: string;
+  /** The SQLite file the run is recorded in (created with its folder). @default env.DEMO_RUNS_DB or {@link DEFAULT_RUNS_DB} */
+  runsDb?: string;
 }
+
+/** Where the demo records its runs: the default store of `npx fastroai inspect`. */
+export const DEFAULT_RUNS_DB = '.fastroai/runs.db';
 
 /** Errors that {@link main} has already reported in a few lines: the command line prints nothing more. */
 const reported = new WeakSet<object>();
@@ -264,9 +272,14 @@ export async function main(options: DemoOptions = {}): Promise<PipelineResult<un
   pipeline.levels.forEach((ids, level) => write(`  ${level}: ${ids.join(' ∥ ')}`));
   write('');
 
+  // The run is recorded as it goes, so that the run inspector can show it.
+  const runsDb = options.runsDb ?? (env.DEMO_RUNS_DB || DEFAULT_RUNS_DB);
+  mkdirSync(dirname(runsDb), { recursive: true });
+  const store = new SqliteRunStore({ path: runsDb });
+
   // What the run has cost so far, from its events: a failed run's report needs it.
   const spent = { microcents: 0, completed: 0 };
-  const events = pipeline.run({ document }).pipe(
+  const events = pipeline.run({ document }, undefined, { store }).pipe(
     tap((event) => {
       if (event.type === 'step.completed') {
         spent.microcents += event.usage.costMicrocents;
@@ -285,6 +298,8 @@ export async function main(options: DemoOptions = {}): Promise<PipelineResult<un
     for (const line of failureReport(error, spent)) write(line);
     if (typeof error === 'object' && error !== null) reported.add(error);
     throw error;
+  } finally {
+    await store.close();
   }
   const wallMs = performance.now() - started;
 
@@ -301,7 +316,22 @@ export async function main(options: DemoOptions = {}): Promise<PipelineResult<un
   write('');
   write('Gantt chart of this run (critical path marked):');
   write(`  ${relative(process.cwd(), ganttFile) || ganttFile}`);
+  write('');
+  for (const line of inspectHint(runsDb)) write(line);
   return result;
+}
+
+/** Where the run is recorded, and the command that shows it in the run inspector. */
+function inspectHint(runsDb: string): string[] {
+  const isDefault = resolve(runsDb) === resolve(DEFAULT_RUNS_DB);
+  const relativePath = relative(process.cwd(), runsDb);
+  const shown = [relativePath, resolve(runsDb)].filter(Boolean).sort((a, b) => a.length - b.length)[0];
+  const options = isDefault ? '' : ` --store sqlite:${shown}`;
+  return [
+    ...wrap(`This run is recorded in ${shown}. To look at it in the run inspector:`),
+    `  npx fastroai inspect${options}`,
+    ...wrap(`(in a clone of fastroai that is not built: npm run inspect${options === '' ? '' : ` --${options}`})`),
+  ];
 }
 
 /** A failed run in a few lines: the step, its error, the cost so far. */

@@ -40,6 +40,10 @@ export function createTablesSqlOf(schema: string): string[] {
     `CREATE INDEX IF NOT EXISTS runs_newest_first ON ${schema}.runs (created_at DESC, run_id DESC)`,
     `CREATE INDEX IF NOT EXISTS runs_by_pipeline ON ${schema}.runs (pipeline, created_at DESC, run_id DESC)`,
     `CREATE INDEX IF NOT EXISTS runs_by_status ON ${schema}.runs (status, created_at DESC, run_id DESC)`,
+    // Both filters of the inspector's list at once: without it PostgreSQL reads every run of the
+    // pipeline (or of the status) to find a page (bench/inspector-list.ts, 10,000 runs,
+    // pipeline + status: 8.8 → 1.5 ms a page).
+    `CREATE INDEX IF NOT EXISTS runs_by_pipeline_status ON ${schema}.runs (pipeline, status, created_at DESC, run_id DESC)`,
     `CREATE TABLE IF NOT EXISTS ${schema}.steps (
       seq BIGINT GENERATED ALWAYS AS IDENTITY,
       run_id TEXT COLLATE "C" NOT NULL REFERENCES ${schema}.runs (run_id) ON DELETE CASCADE,

@@ -1,8 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as ts from 'typescript';
+import { SqliteRunStore } from 'fastroai/sqlite';
+import { makeRunRecord } from '../store/run-store-contract';
 
 /**
  * The package as someone else's project gets it: built, packed, the tarball installed in a
@@ -74,14 +77,39 @@ beforeAll(() => {
   readmeCompilerOptions = tsconfigBlock ? (JSON.parse(tsconfigBlock[1]) as { compilerOptions: Record<string, unknown> }).compilerOptions : {};
   // What npm would install next to it: its dependencies and the peers this repo has (the
   // application's own copies), plus the Node types every TypeScript project on Node has.
+  linkInstalledPackages(modules);
+}, 300_000);
+
+/**
+ * What npm would install next to fastroai in `modules`: its dependencies and the peers this repo
+ * has (the application's own copies), plus the Node types every TypeScript project on Node has;
+ * `leaveOut` names packages the application did not install.
+ */
+function linkInstalledPackages(modules: string, leaveOut: string[] = []): void {
   const needed = [...Object.keys(packed.dependencies ?? {}), ...Object.keys(packed.peerDependencies ?? {}), '@types/node'];
   for (const name of needed) {
     const target = join(repoModules, name);
-    if (!existsSync(target)) continue;
+    if (!existsSync(target) || leaveOut.includes(name)) continue;
     mkdirSync(dirname(join(modules, name)), { recursive: true });
     symlinkSync(target, join(modules, name), 'dir');
   }
-}, 300_000);
+}
+
+/**
+ * Links the package's \`bin\` into \`modules\`/.bin as \`npm install\` does: with npm's own
+ * bin-links (symlink, executable bit, shebang checked).
+ */
+async function linkBins(modules: string): Promise<void> {
+  const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
+  const binLinks = require(join(npmRoot, 'npm', 'node_modules', 'bin-links')) as (options: {
+    path: string;
+    pkg: unknown;
+    top: boolean;
+    global: boolean;
+    force: boolean;
+  }) => Promise<unknown>;
+  await binLinks({ path: join(modules, 'fastroai'), pkg: packed, top: false, global: false, force: true });
+}
 
 afterAll(() => {
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
@@ -211,4 +239,96 @@ describe('the packed package', () => {
     },
     240_000,
   );
+});
+
+describe('the fastroai command of the installed package (npx fastroai)', () => {
+  let bin: string;
+  let project: string;
+
+  beforeAll(async () => {
+    project = join(workDir, 'cli-project');
+    mkdirSync(project);
+    await linkBins(join(workDir, 'node_modules'));
+    bin = join(workDir, 'node_modules', '.bin', 'fastroai');
+  }, 60_000);
+
+  /** Runs the linked executable to its end, as a user's shell does (no node in front). */
+  function runBin(args: string[], cwd = project): { status: number | null; stdout: string; stderr: string } {
+    return spawnSync(bin, args, { cwd, encoding: 'utf8', timeout: 60_000 });
+  }
+
+  it('is declared in package.json and linked by npm as node_modules/.bin/fastroai', () => {
+    expect((packed as { bin?: unknown }).bin).toEqual({ fastroai: 'dist/src/cli/fastroai.js' });
+    expect(packedFiles).toContain('dist/src/cli/fastroai.js');
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('prints its help and version', () => {
+    const help = runBin(['--help']);
+    expect(help).toMatchObject({ status: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: fastroai <command> \[options\]\n/);
+    expect(help.stdout).toContain('inspect');
+    expect(runBin(['inspect', '--help']).stdout).toContain('--store <url>');
+    expect(runBin(['--version']).stdout.trim()).toBe('0.1.0');
+  });
+
+  it('serves the runs list of a SQLite store, and stops on SIGINT with status 0', async () => {
+    const dbPath = join(project, 'runs.db');
+    const writer = new SqliteRunStore({ path: dbPath });
+    await writer.createRun(makeRunRecord('run-from-the-tarball-test', { pipeline: 'packaged_pipeline' }));
+    await writer.close();
+
+    const child = spawn(bin, ['inspect', '--store', `sqlite:${dbPath}`, '--port', '0'], { cwd: project });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const found = /https?:\/\/\S+/.exec(output)?.[0];
+          if (found !== undefined) resolve(found);
+        });
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.once('exit', () => reject(new Error(`fastroai inspect exited before printing a URL:\n${output}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('packaged_pipeline');
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      expect(await exited).toEqual([0, null]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('the default store is .fastroai/runs.db of the working directory: missing, it says so and exits 1', () => {
+    const inspected = runBin(['inspect', '--port', '0']);
+    expect(inspected.status).toBe(1);
+    expect(inspected.stderr).toContain(`No SQLite run store at ${join(project, '.fastroai', 'runs.db')}: the file does not exist`);
+  });
+
+  it('names the optional package a store needs when the application has not installed it (pg)', async () => {
+    // Another application, outside the first (Node looks for pg in every node_modules upwards):
+    // fastroai and its packages, but no pg.
+    const application = mkdtempSync(join(tmpdir(), 'fastroai-no-pg-'));
+    const modules = join(application, 'node_modules');
+    mkdirSync(modules);
+    cpSync(join(workDir, 'node_modules', 'fastroai'), join(modules, 'fastroai'), { recursive: true });
+    linkInstalledPackages(modules, ['pg']);
+    await linkBins(modules);
+    let inspected: { status: number | null; stderr: string };
+    try {
+      inspected = spawnSync(join(modules, '.bin', 'fastroai'), ['inspect', '--store', 'postgres://postgres@127.0.0.1:5432/test', '--port', '0'], {
+        cwd: application,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    } finally {
+      rmSync(application, { recursive: true, force: true });
+    }
+    expect(inspected.status).toBe(1);
+    expect(inspected.stderr.trim()).toBe(
+      'fastroai: PostgresRunStore needs the optional package pg, which is not installed. Install it with: npm install pg@8',
+    );
+  }, 60_000);
 });

@@ -1,21 +1,25 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StepExecutionError } from 'fastroai';
-import { main } from '../../samples/document-pipeline';
+import { SqliteRunStore } from 'fastroai/sqlite';
+import { DEMO_STEPS, main } from '../../samples/document-pipeline';
 
 const root = join(__dirname, '..', '..');
 const execFileAsync = promisify(execFile);
 
 describe('the document-pipeline demo (npm run demo)', () => {
   const outputDir = mkdtempSync(join(tmpdir(), 'fastroai-demo-'));
+  // Not the repository's .fastroai/runs.db: the tests record their runs in a temporary file.
+  const runsDb = join(outputDir, 'runs', 'runs.db');
+  const demo = (options: Parameters<typeof main>[0]) => main({ outputDir, runsDb, ...options });
   afterAll(() => rmSync(outputDir, { recursive: true, force: true }));
 
   it('runs offline, says so, shows progress, and prints a cost table whose rows add up to the total', async () => {
     const lines: string[] = [];
-    const result = await main({ env: {}, write: (line) => lines.push(line), outputDir });
+    const result = await demo({ env: {}, write: (line) => lines.push(line) });
     const text = lines.join('\n');
 
     expect(text).toMatch(/OFFLINE DEMO MODEL 'fastroai-offline-demo'/);
@@ -40,7 +44,7 @@ describe('the document-pipeline demo (npm run demo)', () => {
 
   it('writes a Gantt chart of the run with the critical path marked, and says where', async () => {
     const lines: string[] = [];
-    await main({ env: {}, write: (line) => lines.push(line), outputDir });
+    await demo({ env: {}, write: (line) => lines.push(line) });
     const file = join(outputDir, 'document-pipeline-gantt.md');
     expect(lines.join('\n')).toContain('document-pipeline-gantt.md');
     const gantt = readFileSync(file, 'utf8');
@@ -49,9 +53,38 @@ describe('the document-pipeline demo (npm run demo)', () => {
     expect(gantt).toMatch(/calculate .*:crit,/);
   });
 
+  it('records the run in a SQLite run store (creating its folder) and ends with the command that inspects it', async () => {
+    const lines: string[] = [];
+    const result = await demo({ env: {}, write: (line) => lines.push(line) });
+    const store = new SqliteRunStore({ path: runsDb });
+    try {
+      const recorded = await store.getRun(result.runId);
+      expect(recorded?.run).toMatchObject({ pipeline: 'document_processor', status: 'completed' });
+      expect(recorded?.steps.map((step) => step.stepId).sort()).toEqual([...DEMO_STEPS].sort());
+      expect(recorded?.steps.every((step) => step.status === 'completed')).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect(lines.slice(-3).join('\n')).toContain(`npx fastroai inspect --store sqlite:${runsDb}`);
+  });
+
+  it('records a failed run too, with the step that failed', async () => {
+    const error = await demo({ env: {}, failStep: 'fetch_user', write: () => undefined }).catch((thrown: unknown) => thrown);
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    const store = new SqliteRunStore({ path: runsDb });
+    try {
+      const { runs } = await store.listRuns({ status: 'failed' });
+      expect(runs[0]).toMatchObject({ pipeline: 'document_processor', error: expect.objectContaining({ message: expect.stringContaining('Service Unavailable') }) });
+      const recorded = await store.getRun(runs[0].runId);
+      expect(recorded?.steps.find((step) => step.stepId === 'fetch_user')).toMatchObject({ status: 'failed' });
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
   it('fits every line it prints in 80 columns (the cost table included)', async () => {
     const lines: string[] = [];
-    await main({ env: {}, write: (line) => lines.push(line), outputDir });
+    await demo({ env: {}, write: (line) => lines.push(line) });
     expect(lines.find((line) => line.startsWith('Step '))).toBeDefined();
     const tooWide = lines.filter((line) => Array.from(line).length > 80);
     expect(tooWide).toEqual([]);
@@ -59,7 +92,7 @@ describe('the document-pipeline demo (npm run demo)', () => {
 
   it('ends a failed run with a short report: the step, its error, the cost so far', async () => {
     const lines: string[] = [];
-    const error = await main({ env: {}, failStep: 'fetch_market', write: (line) => lines.push(line), outputDir }).catch((thrown: unknown) => thrown);
+    const error = await demo({ env: {}, failStep: 'fetch_market', write: (line) => lines.push(line) }).catch((thrown: unknown) => thrown);
     expect(StepExecutionError.isInstance(error)).toBe(true);
     const report = lines.slice(lines.indexOf('The run failed.'));
     expect(report[0]).toBe('The run failed.');
@@ -74,7 +107,7 @@ describe('the document-pipeline demo (npm run demo)', () => {
   }, 30_000);
 
   it('as a command, reports a failed run in a few lines, no stack trace, and exits 1', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DEMO_FAIL_STEP: 'fetch_market', CI: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DEMO_FAIL_STEP: 'fetch_market', CI: 'true', DEMO_RUNS_DB: runsDb };
     delete env.OPENAI_API_KEY;
     const outcome = await execFileAsync(
       process.execPath,
@@ -93,8 +126,34 @@ describe('the document-pipeline demo (npm run demo)', () => {
     for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(80);
   }, 150_000);
 
+  it('as a command, records its run in .fastroai/runs.db of the working directory and prints npx fastroai inspect', async () => {
+    const cwd = join(outputDir, 'cwd');
+    mkdirSync(cwd);
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', TS_NODE_PROJECT: join(root, 'tsconfig.json') };
+    delete env.OPENAI_API_KEY;
+    delete env.DEMO_RUNS_DB;
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      // From another directory: the preloads and the tsconfig are the repository's.
+      ['-r', require.resolve('ts-node/register/transpile-only'), '-r', require.resolve('tsconfig-paths/register'), join(root, 'samples', 'document-pipeline.ts')],
+      { cwd, env, timeout: 120_000 },
+    );
+    expect(stdout.trimEnd().split('\n').slice(-3)).toEqual([
+      'This run is recorded in .fastroai/runs.db. To look at it in the run inspector:',
+      '  npx fastroai inspect',
+      '(in a clone of fastroai that is not built: npm run inspect)',
+    ]);
+    const store = new SqliteRunStore({ path: join(cwd, '.fastroai', 'runs.db') });
+    try {
+      const { runs } = await store.listRuns();
+      expect(runs.map((run) => [run.pipeline, run.status])).toEqual([['document_processor', 'completed']]);
+    } finally {
+      await store.close();
+    }
+  }, 150_000);
+
   it('refuses a DEMO_FAIL_STEP that names no step, listing the steps', async () => {
-    await expect(main({ env: { DEMO_FAIL_STEP: 'fetch' }, write: () => undefined, outputDir })).rejects.toThrow(
+    await expect(demo({ env: { DEMO_FAIL_STEP: 'fetch' }, write: () => undefined })).rejects.toThrow(
       "DEMO_FAIL_STEP must name a step of the demo (extract, classify, fetch_market, fetch_user, calculate), got 'fetch'",
     );
   });

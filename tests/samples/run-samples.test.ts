@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -22,12 +23,16 @@ const expectedOutput: Record<string, RegExp[]> = {
 
 /** Every sample runs to a clean exit, offline (no API key), the way a user runs it with ts-node. */
 describe('samples', () => {
+  // The demo records its run in a SQLite file: a temporary one, not the repository's .fastroai/runs.db.
+  const runsDir = mkdtempSync(join(tmpdir(), 'fastroai-samples-'));
+  afterAll(() => rmSync(runsDir, { recursive: true, force: true }));
+
   it('has samples to run', () => {
     expect(samples.length).toBeGreaterThan(0);
   });
 
   it.each(samples)('runs samples/%s offline and exits 0', async (file) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', FORCE_COLOR: '0', DEMO_RUNS_DB: join(runsDir, `${file}.db`) };
     delete env.OPENAI_API_KEY;
     const { stdout, stderr } = await run(
       process.execPath,

@@ -1,0 +1,134 @@
+/**
+ * Throughput through worker processes (issue 10's "throughput" row): 10,000 independent no-op
+ * jobs with 2 worker CHILD processes, in jobs per second, from the first enqueue to the last
+ * completion. The bare BullMQ contender adds them in bulk and counts completions in Redis (not
+ * through QueueEvents, whose stream is trimmed at about 10,000 events). Ours (QueueRunner, 10,000
+ * independent steps) plugs into the same harness as another {@link ThroughputContender}.
+ *
+ *   npx ts-node -T -r tsconfig-paths/register bench/bare-bullmq-throughput.ts [--jobs 10000] [--concurrency 1,8]
+ *
+ * Needs the local Redis (127.0.0.1:6379); everything runs under a unique key prefix, deleted after.
+ */
+import { join } from 'node:path';
+import { openBenchQueue } from './bullmq-bench-queue';
+import { formatNumber, formatTable } from './format-table';
+import { startWorkerProcesses, type WorkerProcesses } from './worker-processes';
+
+/** Something that runs independent jobs through worker processes: bare BullMQ, or ours. */
+export interface ThroughputContender {
+  name: string;
+  /** Starts `count` worker processes, each running `concurrency` jobs at a time. */
+  startWorkers(count: number, concurrency: number): Promise<WorkerProcesses>;
+  /** Enqueues `jobs` independent no-op jobs and resolves when every one has completed. */
+  runJobs(jobs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One row: jobs per second. */
+export interface Throughput {
+  contender: string;
+  workers: number;
+  concurrency: number;
+  jobs: number;
+  seconds: number;
+  jobsPerSecond: number;
+}
+
+/** Options of {@link measureThroughput}. */
+export interface ThroughputOptions {
+  /** @default 10_000 */
+  jobs?: number;
+  /** @default 2 */
+  workers?: number;
+  /** Jobs at a time in each worker process. @default 8 */
+  concurrency?: number;
+  /** Untimed jobs first (connections, scripts, JIT). @default 500 */
+  warmupJobs?: number;
+}
+
+/** Starts the contender's workers, warms them up, then times `jobs` jobs. */
+export async function measureThroughput(contender: ThroughputContender, options: ThroughputOptions = {}): Promise<Throughput> {
+  const jobs = options.jobs ?? 10_000;
+  const workers = options.workers ?? 2;
+  const concurrency = options.concurrency ?? 8;
+  const processes = await contender.startWorkers(workers, concurrency);
+  try {
+    if ((options.warmupJobs ?? 500) > 0) await contender.runJobs(options.warmupJobs ?? 500);
+    const started = performance.now();
+    await contender.runJobs(jobs);
+    const seconds = (performance.now() - started) / 1000;
+    return { contender: contender.name, workers, concurrency, jobs, seconds, jobsPerSecond: jobs / seconds };
+  } finally {
+    await processes.stop();
+  }
+}
+
+/** How often the bare contender counts completed jobs. */
+const POLL_MS = 20;
+
+/** Bare BullMQ: `addBulk` in chunks of 1,000, then wait until Redis counts them all completed. */
+export async function createBareBullmqThroughput(redisPort = 6379): Promise<ThroughputContender> {
+  const bench = await openBenchQueue(redisPort);
+  let batches = 0;
+  return {
+    name: 'bare BullMQ',
+    startWorkers: (count, concurrency) =>
+      startWorkerProcesses({
+        script: join(__dirname, 'bare-bullmq-worker.ts'),
+        count,
+        env: { ...bench.workerEnv, BENCH_CONCURRENCY: String(concurrency) },
+      }),
+    runJobs: async (jobs) => {
+      const batch = ++batches;
+      // Completed jobs are kept (and counted) until the batch is done, then removed.
+      for (let first = 0; first < jobs; first += 1_000) {
+        const chunk = Array.from({ length: Math.min(1_000, jobs - first) }, (_, i) => ({
+          name: 'noop',
+          data: {},
+          opts: { jobId: `batch${batch}-job${first + i}`, removeOnFail: true },
+        }));
+        await bench.queue.addBulk(chunk);
+      }
+      for (;;) {
+        const { completed = 0, failed = 0 } = await bench.queue.getJobCounts('completed', 'failed');
+        if (failed > 0) throw new Error(`${failed} jobs failed`);
+        if (completed >= jobs) break;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+      await bench.queue.clean(0, 0, 'completed');
+    },
+    close: () => bench.close(),
+  };
+}
+
+export function throughputTable(rows: Throughput[]): string {
+  return formatTable(
+    ['contender', 'worker processes', 'concurrency each', 'jobs', 'seconds', 'jobs/s'],
+    rows.map((row) => [row.contender, String(row.workers), String(row.concurrency), String(row.jobs), formatNumber(row.seconds), formatNumber(row.jobsPerSecond)]),
+    [false, true, true, true, true, true],
+  );
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const jobs = args.includes('--jobs') ? Number(args[args.indexOf('--jobs') + 1]) : 10_000;
+  const concurrencies = args.includes('--concurrency') ? args[args.indexOf('--concurrency') + 1].split(',').map(Number) : [1, 8];
+  const rows: Throughput[] = [];
+  for (const concurrency of concurrencies) {
+    const contender = await createBareBullmqThroughput();
+    try {
+      process.stderr.write(`bare BullMQ throughput: ${jobs} no-op jobs, 2 worker processes, concurrency ${concurrency}\n`);
+      rows.push(await measureThroughput(contender, { jobs, workers: 2, concurrency }));
+    } finally {
+      await contender.close();
+    }
+  }
+  console.log(throughputTable(rows));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
