@@ -298,7 +298,8 @@ function sendHtml(response: ServerResponse, status: number, html: string): void 
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
+    // Not no-referrer: with it Chromium sends `Origin: null` on the pages' own form POSTs, which the CSRF check refuses.
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
   response.end(html);
