@@ -58,15 +58,21 @@ export function renderRunBody(view: RunView, context: RunPageContext): string {
     run.conversationState === undefined
       ? ''
       : `<section class="conversation"><h2>Conversation state</h2>${renderEncoded(run.conversationState)}</section>`;
+  const base = `/runs/${encodeURIComponent(run.runId)}`;
+  const big = isBigRun(view);
+  const usage = big
+    ? `<div class="scroll">${renderUsageTable(view, { rows: false })}</div>${renderLazy(`${base}/usage`, `Usage of each of the ${view.steps.length} steps`)}`
+    : `<div class="scroll">${renderUsageTable(view)}</div>`;
+  const steps = big ? renderLazy(`${base}/steps`, `Outputs and errors of the ${view.steps.length} steps`) : renderStepDetails(view);
   return (
     summary +
     notice +
     renderActions(view, context) +
     `<section class="dag-section"><h2>DAG</h2><div class="scroll">${renderDagSvg(view)}</div>${view.hasEdges ? '' : '<p class="note">The run\'s fingerprint holds no graph: steps are shown without edges.</p>'}</section>` +
     `<section class="gantt-section"><h2>Timeline</h2><p class="legend"><span class="swatch critical"></span> critical path</p><div class="scroll">${renderGanttSvg(view)}</div></section>` +
-    `<section class="usage-section"><h2>Usage and cost</h2><div class="scroll">${renderUsageTable(view)}</div></section>` +
+    `<section class="usage-section"><h2>Usage and cost</h2>${usage}</section>` +
     conversation +
-    `<section class="steps-section"><h2>Steps</h2>${view.steps.map(renderStepDetail).join('')}</section>`
+    `<section class="steps-section"><h2>Steps</h2>${steps}</section>`
   );
 }
 
@@ -99,6 +105,28 @@ function renderActions(view: RunView, context: RunPageContext): string {
   return `<div class="actions">${forms.join('')}</div>`;
 }
 
+/**
+ * Runs with more steps than this show the per-step usage rows and the outputs when they are
+ * opened (fetched then), so a 1,000-step run's page renders in well under a second
+ * (bench/measure-inspector.ts); the DAG, the Gantt chart and the totals are always in the page.
+ */
+export const INLINE_STEPS = 200;
+
+/** Whether a run is big enough for its per-step sections to load when opened. */
+export function isBigRun(view: RunView): boolean {
+  return view.steps.length > INLINE_STEPS;
+}
+
+/** A `<details>` whose body the page script fetches from `url` when it is first opened. */
+function renderLazy(url: string, summary: string): string {
+  return `<details class="lazy" data-detail="${escapeHtml(url)}"><summary>${summary}</summary><div class="lazy-body"><p class="note">Loading…</p></div></details>`;
+}
+
+/** Every step's details: its output and error as collapsible JSON (steps without a record left out). */
+export function renderStepDetails(view: RunView): string {
+  return view.steps.map(renderStepDetail).join('') || '<p class="empty">No step has a record yet.</p>';
+}
+
 function renderStepDetail(step: StepView): string {
   const record = step.record;
   if (record === undefined) return '';
@@ -107,8 +135,8 @@ function renderStepDetail(step: StepView): string {
   const output = record.output === undefined ? '' : `<h3>output</h3>${renderEncoded(record.output)}`;
   const error = record.error === undefined ? '' : `<h3>error</h3><p class="error">${renderError(record.error)}</p>`;
   return (
-    `<details class="step-detail state-${escapeHtml(step.state)}" id="step-${step.index}" data-step="${step.index}">` +
-    `<summary><span class="step-id">${escapeHtml(step.id)}</span> · <span class="step-state">${escapeHtml(step.state)}</span>` +
+    `<details class="step-detail state-${step.state}" id="step-${step.index}" data-step="${step.index}">` +
+    `<summary><span class="step-id">${escapeHtml(step.id)}</span> · <span class="step-state">${step.state}</span>` +
     ` · ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}${generation}${worker}</summary>` +
     output +
     error +

@@ -4,10 +4,12 @@ import type { RunView } from './run-view';
 
 /**
  * Usage and cost per step (its latest record: what its attempts were billed, failed ones
- * included) with the total, and what the store counted against the run's budget.
+ * included) with the total, and what the store counted against the run's budget. With
+ * `rows: false`, the totals only (a big run's page; its rows load when opened).
  */
-export function renderUsageTable(view: RunView): string {
+export function renderUsageTable(view: RunView, options: { rows?: boolean } = {}): string {
   const rows: string[] = [];
+  const withRows = options.rows ?? true;
   const total = { inputTokens: 0, outputTokens: 0, requestCount: 0, toolCallCount: 0 };
   for (const step of view.steps) {
     const record = step.record;
@@ -18,6 +20,7 @@ export function renderUsageTable(view: RunView): string {
       total.requestCount += usage.requestCount ?? 0;
       total.toolCallCount += usage.toolCallCount ?? 0;
     }
+    if (!withRows) continue;
     const duration = step.timing === undefined ? '–' : formatDuration(step.timing.endMs - step.timing.startMs);
     rows.push(
       `<tr data-step="${step.index}" class="state-${step.state}">` +

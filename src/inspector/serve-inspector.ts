@@ -8,7 +8,8 @@ import { INSPECTOR_STYLE } from './assets/inspector-style';
 import { CsrfGuard } from './csrf-guard';
 import { escapeHtml } from './escape-html';
 import { renderPage } from './render-page';
-import { renderRunBody, renderRunPage, type RunPageContext } from './render-run-page';
+import { renderRunBody, renderRunPage, renderStepDetails, type RunPageContext } from './render-run-page';
+import { renderUsageTable } from './render-usage-table';
 import { RUN_STATUSES, renderRunsPage } from './render-runs-page';
 import { RunActions } from './run-actions';
 import { isRunId } from './run-id';
@@ -49,6 +50,9 @@ const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 const MAX_FORM_BYTES = 16 * 1024;
+
+/** What `/runs/<id>/<part>` serves besides the page: the live stream and a big run's parts. */
+const RUN_PARTS: ReadonlySet<string> = new Set(['events', 'steps', 'usage']);
 
 /**
  * Serves the run inspector (API.md §14): a web page over a run store that lists runs and shows
@@ -108,10 +112,11 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
     if (request.method === 'POST') return handlePost(request, response, segments);
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed');
     if (segments.length === 0) return sendRunsPage(response, url);
-    if (segments[0] === 'runs' && (segments.length === 2 || (segments.length === 3 && segments[2] === 'events'))) {
+    if (segments[0] === 'runs' && (segments.length === 2 || (segments.length === 3 && RUN_PARTS.has(segments[2])))) {
       const runId = segments[1];
       if (!isRunId(runId)) return sendText(response, 400, 'Not a run id');
-      if (segments.length === 3) return sendRunEvents(request, response, runId, url.searchParams.get('since') ?? undefined);
+      if (segments[2] === 'events') return sendRunEvents(request, response, runId, url.searchParams.get('since') ?? undefined);
+      if (segments[2] === 'steps' || segments[2] === 'usage') return sendRunPart(response, runId, segments[2]);
       return sendRunPage(response, runId);
     }
     if (segments[0] === 'api' && segments[1] === 'runs') {
@@ -166,6 +171,14 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
     const looked = await lookAt(runId);
     if (looked === undefined) return sendHtml(response, 404, renderPage({ title: 'No such run', body: `<h1>No run '${escapeHtml(runId)}' in the store</h1>` }));
     sendHtml(response, 200, renderRunPage(looked.view, looked.context));
+  }
+
+  /** A part of a big run's page, loaded when opened: every step's output and error, or the per-step usage rows. */
+  async function sendRunPart(response: ServerResponse, runId: string, part: 'steps' | 'usage'): Promise<void> {
+    const stored = await store.getRun(runId);
+    if (stored === undefined) return sendText(response, 404, 'No such run');
+    const view = buildRunView(stored.run, stored.steps);
+    sendHtml(response, 200, part === 'steps' ? renderStepDetails(view) : `<div class="scroll">${renderUsageTable(view)}</div>`);
   }
 
   async function sendRunEvents(request: IncomingMessage, response: ServerResponse, runId: string, since: string | undefined): Promise<void> {

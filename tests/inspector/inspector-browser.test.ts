@@ -14,7 +14,7 @@ import { SqliteRunStore } from 'fastroai/sqlite';
 import { writeRuns } from './support/fake-runs';
 import { waitFor } from './support/http-request';
 import { launchChromium } from './support/launch-chromium';
-import { XSS_IMG, XSS_SCRIPT, bookingPipeline, documentPipeline, hostilePipeline, type Mailbox } from './support/sample-pipelines';
+import { XSS_IMG, XSS_SCRIPT, bookingPipeline, chainPipeline, documentPipeline, hostilePipeline, type Mailbox } from './support/sample-pipelines';
 
 // Chromium's start and the child process's TypeScript compile take seconds on a loaded machine.
 jest.setTimeout(90_000);
@@ -108,6 +108,25 @@ describe('the inspector in Chromium', () => {
     await page.close();
   });
 
+  it('loads a big run’s outputs and usage rows when their details are opened', async () => {
+    const store = new MemoryRunStore();
+    await chainPipeline(201, store).execute({}, undefined, { runId: 'chain-1' });
+    const inspector = await open({ store });
+    const { page } = await newPage();
+    await page.goto(`${inspector.url}runs/chain-1`);
+    expect(await page.locator('svg.dag g.node').count()).toBe(201);
+    expect(await page.locator('details.step-detail').count()).toBe(0);
+    await page.click('details.lazy[data-detail$="/steps"] > summary');
+    await page.waitForSelector('details.step-detail#step-200');
+    expect(await page.locator('details.step-detail').count()).toBe(201);
+    await page.click('details#step-200 > summary');
+    expect(await page.locator('details#step-200 .json').textContent()).toContain('index: 200');
+    await page.click('details.lazy[data-detail$="/usage"] > summary');
+    await page.waitForSelector('details.lazy[data-detail$="/usage"] table.usage tbody tr');
+    expect(await page.locator('details.lazy[data-detail$="/usage"] table.usage tbody tr').count()).toBe(201);
+    await page.close();
+  });
+
   it('shows a run executing in another process turn to completed, live, without reloading', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fastroai-inspector-live-'));
     tempDirs.push(dir);
@@ -175,7 +194,9 @@ describe('the inspector in Chromium', () => {
     expect(await page.locator('h1 .pipeline').textContent()).toBe(XSS_SCRIPT);
     expect(await page.title()).toBe(`${XSS_SCRIPT} hostile-1 · fastroai inspector`);
     expect(await page.locator('table.usage td.step-id').first().textContent()).toBe(XSS_IMG);
-    expect(await page.locator('svg.dag g.node[data-step="0"] title').textContent()).toBe(`${XSS_IMG} (completed)`);
+    // The id is longer than a box: shortened in the box, whole in its tooltip.
+    expect(await page.locator('svg.dag g.node[data-step="0"] title').textContent()).toBe(XSS_IMG);
+    expect(await page.locator('svg.dag g.node[data-step="0"] text.node-id').textContent()).toBe(`${XSS_IMG.slice(0, 17)}…`);
     for (const detail of await page.locator('details.step-detail > summary').all()) await detail.click();
     const outputs = await page.locator('details.step-detail .json').allTextContents();
     expect(outputs.join('\n')).toContain(JSON.stringify(XSS_IMG));

@@ -2,7 +2,7 @@ import { ConversationState, ConversationStatus, MemoryRunStore, Pipeline, step }
 import { serveInspector, type Inspector } from 'fastroai/inspector';
 import { fakeRun, writeRuns } from './support/fake-runs';
 import { csrfTokenOf, httpRequestTo, postForm, waitFor } from './support/http-request';
-import { XSS_IMG, XSS_SCRIPT, bookingPipeline, documentPipeline, hostilePipeline, type Mailbox } from './support/sample-pipelines';
+import { XSS_IMG, XSS_SCRIPT, bookingPipeline, chainPipeline, documentPipeline, hostilePipeline, type Mailbox } from './support/sample-pipelines';
 
 /** The inspector over HTTP: pages, escaping, paths, the token, CSRF and the actions. */
 
@@ -60,7 +60,9 @@ describe('serveInspector pages', () => {
     const { status, body } = await httpRequestTo(inspector.url, '/runs/doc-1');
     expect(status).toBe(200);
     expect(body.match(/<g class="node state-completed/g)).toHaveLength(5);
-    expect(body.match(/<path class="edge/g)).toHaveLength(5);
+    expect(body).toContain('<g class="edges" data-edges="5">');
+    // extract → classify → fetchMarket → calculate: three edges on the critical path, fetchUser off it.
+    expect(/<path class="edge critical" d="([^"]+)"/.exec(body)![1].match(/M/g)).toHaveLength(3);
     expect(body.match(/<g class="bar state-completed/g)).toHaveLength(5);
     // fetchMarket takes longer than fetchUser: the path runs through it.
     expect(body).toMatch(/<g class="bar state-completed critical" data-step="2">/);
@@ -69,6 +71,27 @@ describe('serveInspector pages', () => {
     expect(body).toContain('<span class="json-key">words</span>');
     expect(body).toContain('<span class="json-date">2026-01-02T00:00:00.000Z</span>');
     expect(body).toContain('<summary>Set(1)</summary>');
+  });
+
+  it('puts a big run’s per-step usage rows and outputs behind details that load when opened', async () => {
+    const store = new MemoryRunStore();
+    await chainPipeline(201, store).execute({}, undefined, { runId: 'chain-1' });
+    const inspector = await open({ store });
+    const page = (await httpRequestTo(inspector.url, '/runs/chain-1')).body;
+    expect(page.match(/<g class="node state-completed/g)).toHaveLength(201);
+    expect(page.match(/<g class="bar state-completed/g)).toHaveLength(201);
+    expect(page).toContain('<td class="num" data-total-cost>$0.000000</td>');
+    expect(page).not.toContain('class="step-detail');
+    expect(page).toContain('<details class="lazy" data-detail="/runs/chain-1/steps">');
+    expect(page).toContain('<details class="lazy" data-detail="/runs/chain-1/usage">');
+    const steps = await httpRequestTo(inspector.url, '/runs/chain-1/steps');
+    expect(steps.headers['content-security-policy']).toBeDefined();
+    expect(steps.body.match(/<details class="step-detail/g)).toHaveLength(201);
+    expect(steps.body).toContain('<span class="json-key">index</span>: <span class="json-number">200</span>');
+    const usage = await httpRequestTo(inspector.url, '/runs/chain-1/usage');
+    expect(usage.body.match(/<tr data-step=/g)).toHaveLength(201);
+    expect((await httpRequestTo(inspector.url, '/runs/missing/steps')).status).toBe(404);
+    expect((await httpRequestTo(inspector.url, '/runs/chain-1/other')).status).toBe(404);
   });
 
   it('shows the conversation state of a stopped run', async () => {

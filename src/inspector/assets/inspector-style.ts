@@ -19,6 +19,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tfoot td { font-weight: 600; }
 tfoot tr.billed td { font-weight: 400; color: var(--muted); }
 td.step-id, td.run-id { word-break: break-all; max-width: 360px; }
+/* Fixed layout: the browser sizes a 1,000-row table from its first row, not from every cell. */
+table.usage { table-layout: fixed; width: 1060px; }
+table.usage th:first-child { width: 260px; } table.usage th:nth-child(2) { width: 90px; } table.usage th:nth-child(3) { width: 150px; }
 .filters { display: flex; gap: 12px; align-items: center; margin-bottom: 12px; }
 .pages { margin-top: 12px; display: flex; gap: 16px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; background: var(--pending); }
@@ -34,7 +37,7 @@ dl.summary dt { color: var(--muted); } dl.summary dd { margin: 0; word-break: br
 button { font: inherit; padding: 3px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); cursor: pointer; }
 button.resume { background: var(--running); color: #fff; border-color: var(--running); }
 button.cancel { background: var(--failed); color: #fff; border-color: var(--failed); }
-.scroll { overflow: auto; max-height: 70vh; border: 1px solid var(--line); border-radius: 6px; background: #fcfcfd; }
+.scroll { contain: content; overflow: auto; max-height: 70vh; border: 1px solid var(--line); border-radius: 6px; background: #fcfcfd; }
 .empty, .note, .legend { color: var(--muted); }
 .legend .swatch { display: inline-block; width: 12px; height: 8px; background: var(--critical); }
 svg text { font: 11px system-ui, sans-serif; fill: var(--fg); }
@@ -48,7 +51,6 @@ svg.dag .node.critical rect { stroke-width: 3; }
 svg.dag .node .node-state { fill: var(--muted); font-size: 10px; }
 svg.dag .edge { fill: none; stroke: #98a2b3; stroke-width: 1.2; }
 svg.dag .edge.critical { stroke: var(--critical); stroke-width: 2; }
-svg.dag .arrow-head { fill: #98a2b3; }
 svg.gantt .axis line { stroke: #eaecf0; } svg.gantt .axis text { fill: var(--muted); }
 svg.gantt .bar rect { fill: var(--completed); }
 svg.gantt .bar.state-failed rect { fill: var(--failed); } svg.gantt .bar.state-incomplete rect { fill: var(--incomplete); }
@@ -62,4 +64,7 @@ details.step-detail .step-id { font-weight: 600; word-break: break-all; }
 .json-key { color: #7a2bd6; } .json-string { color: #1a7f37; } .json-number, .json-bigint { color: #0550ae; }
 .json-boolean, .json-null { color: #cf222e; } .json-date, .json-other, .json-more { color: var(--muted); }
 pre { white-space: pre-wrap; word-break: break-all; }
+/* Sections below the fold are laid out when scrolled to: a 1,000-step run's page renders in
+   well under a second (bench/measure-inspector.ts). */
+section.gantt-section, section.usage-section, section.steps-section, section.conversation { content-visibility: auto; contain-intrinsic-size: auto 800px; }
 `;

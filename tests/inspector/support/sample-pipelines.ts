@@ -72,3 +72,14 @@ export function hostilePipeline(store?: RunStore): Pipeline {
     dependencies: { summary: [XSS_IMG] },
   });
 }
+
+/** A chain of `size` steps (`s000 → s001 → …`), each returning `{ index }`. */
+export function chainPipeline(size: number, store?: RunStore): Pipeline {
+  const ids = Array.from({ length: size }, (_, index) => `s${String(index).padStart(3, '0')}`);
+  return new Pipeline({
+    name: 'chain',
+    store,
+    steps: Object.fromEntries(ids.map((id, index) => [id, step(() => ({ index }))])),
+    dependencies: Object.fromEntries(ids.slice(1).map((id, index) => [id, [ids[index]]])),
+  });
+}
