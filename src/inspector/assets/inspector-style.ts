@@ -20,8 +20,8 @@ tfoot td { font-weight: 600; }
 tfoot tr.billed td { font-weight: 400; color: var(--muted); }
 td.step-id, td.run-id { word-break: break-all; max-width: 360px; }
 /* Fixed layout: the browser sizes a 1,000-row table from its first row, not from every cell. */
-table.usage { table-layout: fixed; width: 1060px; }
-table.usage th:first-child { width: 260px; } table.usage th:nth-child(2) { width: 90px; } table.usage th:nth-child(3) { width: 150px; }
+table.usage { table-layout: fixed; width: 100%; min-width: 900px; }
+table.usage th:first-child { width: 24%; } table.usage th:nth-child(2) { width: 9%; } table.usage th:nth-child(3) { width: 13%; }
 .filters { display: flex; gap: 12px; align-items: center; margin-bottom: 12px; }
 .pages { margin-top: 12px; display: flex; gap: 16px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; background: var(--pending); }
