@@ -50,7 +50,7 @@ export function renderRunBody(view: RunView, context: RunPageContext): string {
     `<dt>duration</dt><dd>${formatDuration(end - run.createdAt)}</dd>` +
     `<dt>cost</dt><dd>${formatDollars(run.costMicrocents)}</dd>` +
     `<dt>steps</dt><dd>${countStates(view.steps)}</dd>` +
-    `<dt>owner</dt><dd>${escapeHtml(run.owner)} (epoch ${run.epoch}${run.status === 'running' ? `, lease ${run.leaseUntil > context.nowMs ? 'live' : 'expired'}` : ''})</dd>` +
+    `<dt>owner</dt><dd>${escapeHtml(run.owner)} (epoch ${run.epoch}${run.status === 'running' ? `, lease ${run.leaseUntil > context.nowMs ? 'live' : 'expired'}` : ''})${context.ownsRun ? ' — run by this inspector' : ''}</dd>` +
     (run.error === undefined ? '' : `<dt>error</dt><dd class="error">${renderError(run.error)}</dd>`) +
     '</dl>';
   const notice = context.notice === undefined ? '' : `<p class="notice" role="status">${escapeHtml(context.notice)}</p>`;

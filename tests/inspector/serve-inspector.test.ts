@@ -269,6 +269,7 @@ describe('serveInspector actions', () => {
     const running = await httpRequestTo(inspector.url, '/runs/wait-1');
     expect(running.body).toContain('<span class="badge status-running" id="run-status">running</span>');
     expect(running.body).toMatch(/<g class="node state-running[^"]*" data-step="1"/);
+    expect(running.body).toContain(' — run by this inspector</dd>');
     expect((await postForm(inspector.url, '/runs/wait-1/cancel', { csrf })).status).toBe(303);
     expect((await store.getRun('wait-1'))!.run.status).toBe('aborted');
     expect((await httpRequestTo(inspector.url, '/runs/wait-1')).body).toContain('Cancelled: the run was aborted');
