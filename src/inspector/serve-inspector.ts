@@ -2,11 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { RunStatus, RunStore } from '../store/run-store';
-import { AccessGuard, isLoopbackHost } from './access-guard';
+import { AccessGuard } from './access-guard';
+import { checkInspectorOptions } from './check-inspector-options';
 import { INSPECTOR_SCRIPT } from './assets/inspector-script';
 import { INSPECTOR_STYLE } from './assets/inspector-style';
 import { CsrfGuard } from './csrf-guard';
 import { escapeHtml } from './escape-html';
+import { pathSegments } from './path-segments';
+import { readForm } from './read-form';
 import { renderPage } from './render-page';
 import { renderRunBody, renderRunPage, renderStepDetails, type RunPageContext } from './render-run-page';
 import { renderUsageTable } from './render-usage-table';
@@ -15,6 +18,7 @@ import { RunActions } from './run-actions';
 import { isRunId } from './run-id';
 import { runSignatureOf } from './run-signature';
 import { buildRunView } from './run-view';
+import { sendHtml, sendJson, sendText } from './send-response';
 import { streamRunEvents } from './stream-run-events';
 
 /** Options of {@link serveInspector}. */
@@ -45,12 +49,6 @@ const ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
   '/assets/inspector.css': { type: 'text/css; charset=utf-8', body: INSPECTOR_STYLE },
 };
 
-/** No inline script, no other origin: even a value that escaped escaping could not run. */
-const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-const MAX_FORM_BYTES = 16 * 1024;
-
 /** What `/runs/<id>/<part>` serves besides the page: the live stream and a big run's parts. */
 const RUN_PARTS: ReadonlySet<string> = new Set(['events', 'steps', 'usage']);
 
@@ -70,7 +68,7 @@ const RUN_PARTS: ReadonlySet<string> = new Set(['events', 'steps', 'usage']);
  * console.log(`Inspector at ${inspector.url}`);
  */
 export async function serveInspector(options: InspectorOptions): Promise<Inspector> {
-  const { store, pipelines = [], host = '127.0.0.1', port = 4800, token } = checkOptions(options);
+  const { store, pipelines = [], host = '127.0.0.1', port = 4800, token } = checkInspectorOptions(options);
   const pipelinesByName = new Map(pipelines.map((pipeline) => [pipeline.name, pipeline]));
   const access = new AccessGuard(token);
   const csrf = new CsrfGuard();
@@ -246,39 +244,6 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
   };
 }
 
-function checkOptions(options: InspectorOptions): InspectorOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('serveInspector expects options { store, pipelines?, host?, port?, token? }');
-  const { store, pipelines, host, port, token } = options;
-  if (typeof store?.getRun !== 'function' || typeof store.listRuns !== 'function') throw new TypeError('serveInspector options.store must be a RunStore');
-  if (pipelines !== undefined && (!Array.isArray(pipelines) || pipelines.some((pipeline) => typeof pipeline?.resume !== 'function'))) {
-    throw new TypeError('serveInspector options.pipelines must be an array of Pipeline');
-  }
-  if (host !== undefined && (typeof host !== 'string' || host === '')) throw new TypeError('serveInspector options.host must be a non-empty string');
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`serveInspector options.port must be an integer from 0 to 65535, got ${String(port)}`);
-  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) throw new TypeError('serveInspector options.token must be a string of at least 8 characters');
-  if (host !== undefined && !isLoopbackHost(host) && token === undefined) {
-    throw new TypeError(`serveInspector refuses to bind '${host}' without a token: anyone who can reach it could read every run. Pass { token } (or bind 127.0.0.1).`);
-  }
-  return options;
-}
-
-/** The decoded segments of a path; undefined when one does not decode or is `.`/`..` (no path is ever a file path here). */
-function pathSegments(pathname: string): string[] | undefined {
-  const segments: string[] = [];
-  for (const raw of pathname.split('/')) {
-    if (raw === '') continue;
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-    if (segment === '.' || segment === '..' || segment.includes('/') || segment.includes('\\') || segment.includes('\0')) return undefined;
-    segments.push(segment);
-  }
-  return segments;
-}
-
 function listQueryOf(url: URL): { pipeline?: string; status?: RunStatus; cursor?: string; limit: number } | string {
   const pipeline = url.searchParams.get('pipeline') || undefined;
   const status = url.searchParams.get('status') || undefined;
@@ -288,42 +253,8 @@ function listQueryOf(url: URL): { pipeline?: string; status?: RunStatus; cursor?
   return { pipeline, status: status as RunStatus | undefined, cursor, limit: 50 };
 }
 
-async function readForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
 function urlHostOf(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function sendHtml(response: ServerResponse, status: number, html: string): void {
-  response.writeHead(status, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    // Not no-referrer: with it Chromium sends `Origin: null` on the pages' own form POSTs, which the CSRF check refuses.
-    'Referrer-Policy': 'same-origin',
-    'Cache-Control': 'no-store',
-  });
-  response.end(html);
-}
-
-function sendJson(response: ServerResponse, status: number, value: unknown): void {
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
-  response.end(JSON.stringify(value));
-}
-
-function sendText(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
-  response.end(`${text}\n`);
 }

@@ -165,6 +165,15 @@ describe('serveInspector pages', () => {
 });
 
 describe('serveInspector token', () => {
+  it('refuses bad options, naming them', async () => {
+    const store = new MemoryRunStore();
+    await expect(serveInspector({ store, port: 70_000 })).rejects.toThrow('options.port must be an integer from 0 to 65535, got 70000');
+    await expect(serveInspector({ store, token: 'short' })).rejects.toThrow('options.token must be a string of at least 8 characters');
+    await expect(serveInspector({ store, pipelines: [{}] as never })).rejects.toThrow('options.pipelines must be an array of Pipeline');
+    await expect(serveInspector({ store: {} as never })).rejects.toThrow('options.store must be a RunStore');
+    await expect(serveInspector({ store, tokn: 'x' } as never)).rejects.toThrow(/tokn/);
+  });
+
   it('refuses to start off loopback without a token', async () => {
     await expect(serveInspector({ store: new MemoryRunStore(), host: '0.0.0.0', port: 0 })).rejects.toThrow(/refuses to bind '0.0.0.0' without a token/);
   });
