@@ -50,7 +50,7 @@ export function renderRunBody(view: RunView, context: RunPageContext): string {
     `<dt>duration</dt><dd>${formatDuration(end - run.createdAt)}</dd>` +
     `<dt>cost</dt><dd>${formatDollars(run.costMicrocents)}</dd>` +
     `<dt>steps</dt><dd>${countStates(view.steps)}</dd>` +
-    `<dt>owner</dt><dd>${escapeHtml(run.owner)} (epoch ${run.epoch}${run.status === 'running' ? `, lease ${run.leaseUntil > context.nowMs ? 'live' : 'expired'}` : ''})${context.ownsRun ? ' — run by this inspector' : ''}</dd>` +
+    `<dt>owner</dt><dd>${escapeHtml(run.owner)} (epoch ${escapeHtml(String(run.epoch))}${run.status === 'running' ? `, lease ${run.leaseUntil > context.nowMs ? 'live' : 'expired'}` : ''})${context.ownsRun ? ' — run by this inspector' : ''}</dd>` +
     (run.error === undefined ? '' : `<dt>error</dt><dd class="error">${renderError(run.error)}</dd>`) +
     '</dl>';
   const notice = context.notice === undefined ? '' : `<p class="notice" role="status">${escapeHtml(context.notice)}</p>`;
@@ -130,14 +130,14 @@ export function renderStepDetails(view: RunView): string {
 function renderStepDetail(step: StepView): string {
   const record = step.record;
   if (record === undefined) return '';
-  const generation = step.generations > 1 ? ` · generation ${record.generation} of ${step.generations}` : '';
+  const generation = step.generations > 1 ? ` · generation ${escapeHtml(String(record.generation))} of ${step.generations}` : '';
   const worker = record.workerId === undefined ? '' : ` · worker ${escapeHtml(record.workerId)}`;
   const output = record.output === undefined ? '' : `<h3>output</h3>${renderEncoded(record.output)}`;
   const error = record.error === undefined ? '' : `<h3>error</h3><p class="error">${renderError(record.error)}</p>`;
   return (
     `<details class="step-detail state-${step.state}" id="step-${step.index}" data-step="${step.index}">` +
     `<summary><span class="step-id">${escapeHtml(step.id)}</span> · <span class="step-state">${step.state}</span>` +
-    ` · ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}${generation}${worker}</summary>` +
+    ` · ${escapeHtml(String(record.attempts))} attempt${record.attempts === 1 ? '' : 's'}${generation}${worker}</summary>` +
     output +
     error +
     '</details>'
