@@ -109,17 +109,20 @@ describe('serveInspector pages', () => {
 
   it('escapes every value of a run: outputs, a step id and the pipeline name', async () => {
     const store = new MemoryRunStore();
-    await hostilePipeline(store).execute({}, undefined, { runId: 'hostile-1' });
-    const inspector = await open({ store });
-    for (const path of ['/', '/runs/hostile-1']) {
+    const hostile = hostilePipeline(store);
+    await hostile.execute({}, undefined, { runId: 'hostile-1' });
+    // With the pipeline given, the page has actions too: the rerun list names every step.
+    const inspector = await open({ store, pipelines: [hostile] });
+    for (const path of ['/', '/runs/hostile-1', '/runs/hostile-1/steps', '/runs/hostile-1/usage']) {
       const { body } = await httpRequestTo(inspector.url, path);
       expect(body).not.toContain(XSS_IMG);
       expect(body).not.toContain(XSS_SCRIPT);
       expect(body).not.toContain('<script>alert');
-      expect(body).toContain('&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(body).toContain(path.endsWith('/usage') ? '&lt;img src=x onerror=alert(1)&gt;' : '&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
     }
     const { body } = await httpRequestTo(inspector.url, '/runs/hostile-1');
     expect(body).toContain('<td class="step-id">&lt;img src=x onerror=alert(1)&gt;</td>');
+    expect(body).toContain('<option value="&lt;img src=x onerror=alert(1)&gt;">&lt;img src=x onerror=alert(1)&gt;</option>');
     expect(body).toContain('<span class="json-string">&quot;&lt;img src=x onerror=alert(1)&gt;&quot;</span>');
   });
 
