@@ -1,0 +1,123 @@
+import { newOwnerId } from '../durable/owner-id';
+import type { Pipeline } from '../pipeline/pipeline';
+import type { RunStore } from '../store/run-store';
+
+/** How long the inspector holds the lease of a crashed run it marks aborted. */
+const CANCEL_LEASE_MS = 10_000;
+/** Notices kept (the newest), one per run. */
+const MAX_NOTICES = 200;
+
+/** What an action answers: it started or did what was asked, or why not. */
+export interface ActionOutcome {
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * The actions of the run page (given `pipelines`): resume a run, rerun a step with its
+ * dependents, cancel a run. A resume runs in this process, in the background, through
+ * `pipeline.resume(runId, { store, rerun, signal })`; the page follows it through the store like
+ * any run. Cancelling aborts the signal of a run this inspector started; a run that another
+ * process executes cannot be reached through a store (there is no channel to it): while that
+ * process's lease is live the cancel is refused and says so; once the lease has expired (the
+ * process is gone or stalled) the inspector claims the run and marks it `aborted`, which also
+ * makes a late write of the old owner stale.
+ */
+export class RunActions {
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly notices = new Map<string, string>();
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly pipelines: ReadonlyMap<string, Pipeline<any, any, any>>,
+  ) {}
+
+  /** Whether this inspector can act on runs of `pipeline`. */
+  handles(pipeline: string): boolean {
+    return this.pipelines.has(pipeline);
+  }
+
+  /** Whether this inspector is executing the run now. */
+  owns(runId: string): boolean {
+    return this.running.has(runId);
+  }
+
+  /** The message of the last action on a run (until the next one). */
+  noticeOf(runId: string): string | undefined {
+    return this.notices.get(runId);
+  }
+
+  /** Starts `pipeline.resume` of the run (with `rerun` if given); it goes on in the background. */
+  async resume(runId: string, rerun?: string[]): Promise<ActionOutcome> {
+    const stored = await this.store.getRun(runId);
+    if (stored === undefined) return this.note(runId, false, `Run '${runId}' is not in the store.`);
+    const pipeline = this.pipelines.get(stored.run.pipeline);
+    if (pipeline === undefined) return this.note(runId, false, `No pipeline named '${stored.run.pipeline}' was given to the inspector.`);
+    if (this.running.has(runId)) return this.note(runId, false, 'This inspector is running the run already.');
+    const controller = new AbortController();
+    const what = rerun === undefined ? 'Resume' : `Rerun of '${rerun.join("', '")}' and its dependents`;
+    const done = pipeline
+      .resume(runId, { store: this.store, signal: controller.signal, ...(rerun === undefined ? {} : { rerun }) })
+      .then(
+        (result) => {
+          this.note(runId, true, `${what} ended: ${result.stoppedEarly ? 'stopped again (INCOMPLETE)' : 'completed'}.`);
+        },
+        (error: unknown) => {
+          this.note(runId, false, `${what} failed: ${describeError(error)}`);
+        },
+      )
+      .finally(() => this.running.delete(runId));
+    this.running.set(runId, { controller, done });
+    return this.note(runId, true, `${what} started.`);
+  }
+
+  /** Cancels the run (see the class comment for runs of other processes). */
+  async cancel(runId: string): Promise<ActionOutcome> {
+    const own = this.running.get(runId);
+    if (own !== undefined) {
+      own.controller.abort(new Error('cancelled from the inspector'));
+      await own.done;
+      return this.note(runId, true, 'Cancelled: the run was aborted (resume continues it).');
+    }
+    const stored = await this.store.getRun(runId);
+    if (stored === undefined) return this.note(runId, false, `Run '${runId}' is not in the store.`);
+    const { run } = stored;
+    if (run.status !== 'running') return this.note(runId, false, `The run is ${run.status}, not running: nothing to cancel.`);
+    if (run.leaseUntil > Date.now()) {
+      return this.note(
+        runId,
+        false,
+        `The run is executing in another process (${run.owner}) that holds its lease: a store has no channel to stop it. ` +
+          'Cancel it there (its AbortSignal), or wait until its lease expires and cancel again.',
+      );
+    }
+    try {
+      const claimed = await this.store.claimRun(runId, newOwnerId(), CANCEL_LEASE_MS);
+      await this.store.setRunStatus(runId, claimed.epoch, 'aborted', {
+        leaseUntil: 0,
+        error: { name: 'PipelineAbortedError', code: 'fastroai:pipeline-aborted', message: `Cancelled from the inspector after the lease of ${run.owner} expired` },
+      });
+    } catch (error) {
+      return this.note(runId, false, `Cancel failed: ${describeError(error)}`);
+    }
+    return this.note(runId, true, `Cancelled: the lease of ${run.owner} had expired; the run is marked aborted (resume continues it).`);
+  }
+
+  /** Aborts the runs this inspector is executing and waits for them to be recorded as aborted. */
+  async close(): Promise<void> {
+    const runs = [...this.running.values()];
+    for (const run of runs) run.controller.abort(new Error('the inspector closed'));
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  private note(runId: string, ok: boolean, message: string): ActionOutcome {
+    this.notices.delete(runId);
+    this.notices.set(runId, message);
+    if (this.notices.size > MAX_NOTICES) this.notices.delete(this.notices.keys().next().value!);
+    return { ok, message };
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,13 @@
+import { pathSegments } from '../../src/inspector/path-segments';
+
+describe('pathSegments', () => {
+  it('decodes each segment of a path', () => {
+    expect(pathSegments('/')).toEqual([]);
+    expect(pathSegments('/runs/doc-1/events')).toEqual(['runs', 'doc-1', 'events']);
+    expect(pathSegments('/runs/a%3Ab')).toEqual(['runs', 'a:b']);
+  });
+
+  it('refuses dot segments, encoded or not, encoded slashes, backslashes, NUL and bad escapes', () => {
+    for (const path of ['/runs/..', '/./runs', '/runs/%2e%2e', '/runs/%2E', '/a%2fb', '/a%5cb', '/a%00b', '/a%zz']) expect([path, pathSegments(path)]).toEqual([path, undefined]);
+  });
+});
