@@ -1,4 +1,5 @@
 import { FastroAIError } from './fastroai-error';
+import { describeThrown } from './describe-thrown';
 import { hasMarker } from './has-marker';
 
 const marker = Symbol.for('fastroai.error.StoreUnavailableError');
@@ -12,7 +13,8 @@ export class StoreUnavailableError extends FastroAIError {
   readonly runId: string | undefined;
 
   constructor(storeName: string, runId: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    // Not `instanceof Error`: a native driver's error may come from another realm (jest, vm).
+    const reason = describeThrown(cause);
     super(`Run store ${storeName} is unavailable${runId === undefined ? '' : ` for run '${runId}'`}: ${reason}`, { cause });
     this.storeName = storeName;
     this.runId = runId;
