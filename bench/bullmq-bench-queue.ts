@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { deleteRedisKeys } from './delete-redis-keys';
 
 /** A queue of the benchmark's own. */
 export interface BenchQueue {
@@ -40,12 +41,7 @@ export async function openBenchQueue(redisPort = 6379): Promise<BenchQueue> {
 export async function deleteKeysUnder(prefix: string, redisPort = 6379): Promise<void> {
   const redis = new Redis({ host: '127.0.0.1', port: redisPort });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteRedisKeys(redis, prefix);
   } finally {
     await redis.quit();
   }

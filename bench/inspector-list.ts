@@ -21,6 +21,7 @@ import { encodeValue } from '../src/store/encode-value';
 import type { RunListQuery, RunRecord, RunStatus, RunStore } from '../src/store/run-store';
 import { formatNumber, formatTable } from './format-table';
 import { median, quantile } from './sample-stats';
+import { deleteRedisKeys } from './delete-redis-keys';
 
 const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = { host: '127.0.0.1', port: 6379 };
@@ -84,12 +85,7 @@ export function listBenchStores(): ListBenchStore[] {
       open: () => new RedisRunStore({ connection: REDIS, prefix, warnIfNotDurable: false }),
       cleanup: async () => {
         const admin = new Redis(REDIS);
-        let cursor = '0';
-        do {
-          const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) await admin.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
+        await deleteRedisKeys(admin, prefix);
         await admin.quit();
       },
     },

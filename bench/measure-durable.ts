@@ -20,6 +20,7 @@ import { buildLangGraph } from './langgraph-adapter';
 import { chainDag } from './random-dag';
 import { median } from './sample-stats';
 import type { StepRecord } from '../src/store/run-store';
+import { deleteRedisKeys } from './delete-redis-keys';
 
 const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = { host: '127.0.0.1', port: 6379 };
@@ -154,12 +155,7 @@ async function closeBackends(backends: Backends): Promise<void> {
   await backends.postgres.close();
   await backends.pool.query(`DROP SCHEMA IF EXISTS ${backends.schema} CASCADE`);
   await backends.pool.end();
-  let cursor = '0';
-  do {
-    const [next, keys] = await backends.redisClient.scan(cursor, 'MATCH', `${backends.prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await backends.redisClient.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteRedisKeys(backends.redisClient, backends.prefix);
   await backends.redisClient.quit();
   rmSync(backends.dir, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import { RedisRunStore } from '../src/redis';
 import { encodeValue } from '../src/store/encode-value';
 import type { RunRecord, StepRecord } from '../src/store/run-store';
 import { postgresBareWrites, redisBareWrites } from './bare-step-writes';
+import { deleteRedisKeys } from './delete-redis-keys';
 
 const ITERATIONS = { redis: 2_000, postgres: 500 };
 const BATCH = 1_000;
@@ -92,12 +93,7 @@ async function benchRedis(): Promise<void> {
     batchFloor.push(await microsOf(async () => bare.writeBatch(`batch-${round}`, batch)));
   }
   rows.push([`Redis: batch of ${BATCH}, per record, vs one EVALSHA of ${BATCH} HSET`, median(batchOurs) / BATCH, median(batchFloor) / BATCH]);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteRedisKeys(redis, prefix);
   await store.close();
   await redis.quit();
 }
