@@ -14,6 +14,7 @@ const config: Config = {
     '^fastroai/progress$': '<rootDir>/src/progress/index.ts',
     '^fastroai/redis$': '<rootDir>/src/redis/index.ts',
     '^fastroai/postgres$': '<rootDir>/src/postgres/index.ts',
+    '^fastroai/distributed$': '<rootDir>/src/distributed/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
 };
