@@ -9,11 +9,12 @@
  * - `blockFirst`: blocks the event loop for `blockMs`, then tries a `ctx.run` call and writes
  *   `<label> <stepId>:ctx.run-refused:<error name>` when it is refused; the second execution
  *   waits `lateMs` first, so the blocked worker would record first if nothing refused it;
- * - `slow`: waits that many ms (every execution), honouring the step's signal.
+ * - `slow`: waits that many ms (every execution), honouring the step's signal (an abort
+ *   writes `<label> <stepId>:aborted`).
  * `variant: 'rewired'` makes e depend on c instead of d (another fingerprint).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { Pipeline, step, type PipelineResult, type StepContext } from 'fastroai';
+import { Pipeline, PipelineConfig, step, type PipelineResult, type StepContext } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
 import { sleep } from '../../support/async-helpers';
 
@@ -33,6 +34,8 @@ export interface DistributedPipelineOptions {
   lateMs?: number;
   slow?: Record<string, number>;
   variant?: 'rewired';
+  /** The pipeline's runCostBudget (microcents). */
+  runCostBudget?: number;
 }
 
 /** How many ledger lines name `stepId` as an execution (refusal lines excluded). */
@@ -67,7 +70,14 @@ export function distributedPipeline(options: DistributedPipelineOptions): Pipeli
       await sleep(options.lateMs ?? 1_500, ctx.signal);
     }
     const slowMs = options.slow?.[ctx.stepId];
-    if (slowMs !== undefined) await sleep(slowMs, ctx.signal);
+    if (slowMs !== undefined) {
+      try {
+        await sleep(slowMs, ctx.signal);
+      } catch (aborted) {
+        appendFileSync(ledger, `${label} ${ctx.stepId}:aborted\n`);
+        throw aborted;
+      }
+    }
     return true;
   };
   return new Pipeline({
@@ -108,6 +118,7 @@ export function distributedPipeline(options: DistributedPipelineOptions): Pipeli
       }),
     },
     dependencies: { b: ['a'], c: ['a'], d: ['b', 'c'], e: [options.variant === 'rewired' ? 'c' : 'd'], f: ['e'] },
+    ...(options.runCostBudget === undefined ? {} : { config: new PipelineConfig({ runCostBudget: options.runCostBudget }) }),
   });
 }
 
