@@ -146,21 +146,22 @@ export class QueueRunner implements StepRunner {
       const traceparent = activeTraceParent();
       if (traceparent !== undefined) data.traceparent = traceparent;
       this.start()
-        .then(() =>
+        .then(() => (durable.epoch > 1 ? this.clearFinishedJob(waiting) : true))
+        .then((add) => {
+          if (!add || waiting.ended) return;
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
-          this.queue.add(task.stepId, data, {
-            jobId,
-            attempts: 1,
-            removeOnComplete: { age: 3_600 },
-            removeOnFail: { age: 24 * 3_600 },
-          }),
-        )
-        .then(
-          () => {
-            waiting.added = true;
-          },
-          (error: unknown) => this.fail(waiting, error),
-        );
+          return this.queue
+            .add(task.stepId, data, {
+              jobId,
+              attempts: 1,
+              removeOnComplete: { age: 3_600 },
+              removeOnFail: { age: 24 * 3_600 },
+            })
+            .then(() => {
+              waiting.added = true;
+            });
+        })
+        .catch((error: unknown) => this.fail(waiting, error));
     });
   }
 
@@ -182,6 +183,27 @@ export class QueueRunner implements StepRunner {
       this.timer.unref();
     })();
     return this.ready;
+  }
+
+  /**
+   * A resumed run (epoch > 1) may find its step's job finished already: kept by BullMQ after a
+   * caller that crashed, or cancelled, or whose worker refused it. With the step's record in the
+   * store, the step is settled from it (no job added: resolves false); without one (the job was
+   * cancelled, or failed), the old job is removed, so the step runs again. A job still waiting
+   * or running is left alone: adding it again adopts it.
+   */
+  private async clearFinishedJob(waiting: WaitingStep): Promise<boolean> {
+    const state = await this.queue.getJobState(waiting.jobId);
+    if (state !== 'completed' && state !== 'failed') return true;
+    const { task, durable } = waiting;
+    const found = await findStepRecords(durable.store, task.runId, [{ stepId: task.stepId, generation: durable.generation }]);
+    const record = found.get(recordKeyOf(task.stepId, durable.generation));
+    if (record !== undefined) {
+      this.settle(waiting, record);
+      return false;
+    }
+    await this.queue.remove(waiting.jobId);
+    return true;
   }
 
   /** Cancelling the run (its signal) ends the step here and asks the workers to abort it. */
@@ -342,7 +364,14 @@ export class QueueRunner implements StepRunner {
         ),
       );
     } else if (state === 'completed') {
-      // Completed jobs recorded first; one the store does not show was cancelled, or the store lost it.
+      // Completed jobs recorded first; one the store does not show was cancelled (an earlier caller's
+      // run was, while this resume adopted the job): it runs again. Otherwise the store lost the record.
+      const job: Job<StepJobData, StepJobResult> | undefined = await this.queue.getJob(waiting.jobId).catch(() => undefined);
+      if (job?.returnvalue?.outcome === 'cancelled') {
+        await this.queue.remove(waiting.jobId).catch(() => undefined);
+        await this.queue.add(waiting.task.stepId, job.data, { jobId: waiting.jobId, attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 24 * 3_600 } });
+        return;
+      }
       this.fail(waiting, new Error(`job '${waiting.jobId}' completed on the queue '${this.queueName}' but the store has no record of step '${waiting.task.stepId}'`));
     }
   }

@@ -26,8 +26,8 @@ function ledgerLines(): string[] {
   return existsSync(fixture.ledger) ? readFileSync(fixture.ledger, 'utf8').split('\n').filter((line) => line !== '') : [];
 }
 
-it("aborts the remote step's signal when the run's signal aborts; nothing is recorded for it", async () => {
-  await fixture.startWorker('w1', { slow: { d: 60_000 } });
+it("aborts the remote step's signal when the run's signal aborts; nothing is recorded for it, and a resume runs it again", async () => {
+  const workers = { w1: await fixture.startWorker('w1', { slow: { d: 60_000 } }) };
   const store = fixture.store();
   const controller = new AbortController();
   const run = distributedPipeline({ ledger: fixture.ledger, label: 'caller' }).execute(DISTRIBUTED_INPUT, undefined, {
@@ -50,4 +50,12 @@ it("aborts the remote step's signal when the run's signal aborts; nothing is rec
   expect(stored!.run.status).toBe('aborted');
   expect(stored!.steps.map((record) => record.stepId).sort()).toEqual(['a', 'b', 'c']);
   expect(executionsOf(fixture.ledger, 'e')).toBe(0);
+
+  // Resumed later, on another worker: the cancelled step's job (finished, nothing recorded) runs again.
+  await fixture.startWorker('w2');
+  await workers.w1.kill();
+  const resumed = await distributedPipeline({ ledger: fixture.ledger, label: 'resumer' }).resume('cancelled', { store, runner: fixture.runner() });
+  expect(resumed.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
+  expect(ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'))).toEqual(['w1 d', 'w1 d:aborted', 'w2 d']);
+  expect((await store.getRun('cancelled'))!.steps.find((record) => record.stepId === 'd')).toMatchObject({ generation: 1, workerId: 'w2' });
 });
