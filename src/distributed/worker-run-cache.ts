@@ -3,7 +3,7 @@ import { RunNotFoundError } from '../errors/run-not-found-error';
 import { toInputRecord } from '../pipeline/to-input-record';
 import { decodeValue } from '../store/decode-value';
 import type { RunRecord, RunStore, StepRecord } from '../store/run-store';
-import { recordKeyOf } from './find-step-records';
+import { findStepRecords, recordKeyOf } from './find-step-records';
 
 /** A run as a worker sees it: its record, its decoded input, and its step records so far. */
 export class WorkerRunView {
@@ -71,7 +71,7 @@ export class WorkerRunCache {
    */
   async read(runId: string, epoch: number, needed: readonly string[]): Promise<{ view: WorkerRunView; fresh: boolean }> {
     const cached = this.runs.get(runId);
-    if (cached !== undefined && cached.run.epoch >= epoch && cached.hasCompleted(needed)) {
+    if (cached !== undefined && cached.run.epoch >= epoch && (cached.hasCompleted(needed) || (await this.fillIn(cached, epoch, needed)))) {
       this.runs.delete(runId);
       this.runs.set(runId, cached);
       return { view: cached, fresh: false };
@@ -86,6 +86,19 @@ export class WorkerRunCache {
     this.runs.set(runId, view);
     if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value!);
     return { view, fresh: true };
+  }
+
+  /**
+   * Reads the records `view` misses one by one (the store's optional `getStepRecord`), when it
+   * can tell their generation: in a run's first epoch every record is generation 1 (later
+   * generations come from resumes). False when it cannot, or one is missing or not completed.
+   */
+  private async fillIn(view: WorkerRunView, epoch: number, needed: readonly string[]): Promise<boolean> {
+    const missing = needed.filter((id) => !view.hasCompleted([id]));
+    if (epoch !== 1 || view.run.epoch !== 1 || this.store.getStepRecord === undefined || missing.length > 16) return false;
+    const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
+    for (const record of found.values()) view.add(record);
+    return view.hasCompleted(needed);
   }
 
   /** A record this worker wrote or found. */
