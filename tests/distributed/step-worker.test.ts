@@ -3,7 +3,8 @@
  * (the caller's run fails naming both), and, once its event loop was blocked past its job lock,
  * its further `ctx.run` calls and its late record.
  */
-import { StepExecutionError } from 'fastroai';
+import { Pipeline, StepExecutionError, step } from 'fastroai';
+import { createStepWorker } from 'fastroai/distributed';
 import { DistributedFixture } from './support/distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
 import { killAll } from './support/processes';
@@ -49,6 +50,28 @@ describe('a worker with another version of the pipeline', () => {
     const stored = await store.getRun('mismatch');
     expect(stored!.run.status).toBe('failed');
     expect(stored!.run.error?.message).toContain("Worker 'w-old'");
+  });
+});
+
+describe('a worker without the pipeline', () => {
+  it("fails the job with an error naming the pipeline it lacks and the ones it has, and the caller's run fails with it", async () => {
+    const store = fixture.store();
+    const other = new Pipeline({ name: 'other-pipeline', steps: { x: step(() => 1) } });
+    const worker = createStepWorker({ pipelines: [other], store, connection: { host: '127.0.0.1', port: 6379 }, prefix: fixture.prefix, name: 'w-other' });
+    try {
+      await worker.waitUntilReady();
+      const error = await distributedPipeline({ ledger: fixture.ledger, label: 'caller' })
+        .execute(DISTRIBUTED_INPUT, undefined, { store, runner: fixture.runner(), runId: 'unknown-pipeline' })
+        .then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+      expect(StepExecutionError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toContain("Worker 'w-other' has no pipeline 'distributed-test' (it has 'other-pipeline')");
+      expect(executionsOf(fixture.ledger, 'a')).toBe(0);
+    } finally {
+      await worker.close();
+    }
   });
 });
 
