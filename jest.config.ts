@@ -15,6 +15,7 @@ const config: Config = {
     '^fastroai/redis$': '<rootDir>/src/redis/index.ts',
     '^fastroai/postgres$': '<rootDir>/src/postgres/index.ts',
     '^fastroai/inspector$': '<rootDir>/src/inspector/index.ts',
+    '^fastroai/distributed$': '<rootDir>/src/distributed/index.ts',
   },
   setupFiles: ['<rootDir>/tests/setup/reflect-metadata.ts'],
 };

@@ -44,6 +44,8 @@ export class DurableRun {
   readonly runId: string;
   readonly epoch: number;
   readonly spentMicrocents: number;
+  /** The store the run is recorded in. */
+  readonly store: RunStore;
   /** Shifts this process's timings (ms since it started the run) to the run's first start. */
   timingOffsetMs = 0;
   private readonly options: DurableRunOptions;
@@ -58,6 +60,7 @@ export class DurableRun {
     this.runId = options.runId;
     this.epoch = options.epoch;
     this.spentMicrocents = options.spentMicrocents;
+    this.store = options.store;
     this.generationOf = options.plan?.generationOf ?? new Int32Array(options.size).fill(1);
     this.wallStartedAt = Date.now();
   }
@@ -114,6 +117,16 @@ export class DurableRun {
     return Object.freeze(record);
   }
 
+  /** The generation step `index`'s record takes in this run. */
+  generationAt(index: number): number {
+    return this.generationOf[index];
+  }
+
+  /** An epoch-ms time (a record's) as ms since this process began the run (the step table's clock). */
+  msSinceBegan(epochMs: number): number {
+    return epochMs - this.wallStartedAt;
+  }
+
   record(index: number, record: StepRecord): void {
     this.recorder!.record(index, record);
   }
@@ -142,6 +155,7 @@ export class DurableRun {
       table.endMs[index] = record.endedAt - first;
       table.attempts[index] = record.attempts;
       if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
+      table.setWorkerId(index, record.workerId);
       restore(index);
     });
   }

@@ -5,6 +5,7 @@ import type { StepLike } from '../steps/base-step';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
 import type { StepUsage } from '../usage/step-usage';
+import type { RunStore, StepRecord } from '../store/run-store';
 import { CancelScope } from './cancel-scope';
 import { executeStep, retryOrFail } from './execute-step';
 import type { StepRunScope } from './step-run-scope';
@@ -28,12 +29,30 @@ export interface StepTask {
   signal?: AbortSignal;
   /** The run's spent total and budget, for `runCostBudget`. */
   runBudget?: RunBudget;
-  /** Attempts after the first (`attempt` ≥ 2), their retries, and retried model calls. */
+  /**
+   * Attempts after the first (`attempt` ≥ 2), their retries, and retried model calls; from a
+   * runner that reports starts itself (`StepRunner.reportsStepStarts`), the first attempt too.
+   * `workerId` names the process that runs the step (a remote runner's worker).
+   */
   onAttempt?: (
     event:
-      | { type: 'step.started'; attempt: number }
+      | { type: 'step.started'; attempt: number; workerId?: string }
       | { type: 'step.retrying' | 'call.retrying'; attempt: number; error: unknown; delaySeconds: number },
   ) => void;
+  /** Where the run is recorded (runs with a store): what a remote runner needs to find the run and key the step's record. */
+  durable?: StepTaskDurability;
+}
+
+/** A recorded run's facts about one step task: enough for a worker to read and record it in the store. */
+export interface StepTaskDurability {
+  store: RunStore;
+  pipeline: string;
+  /** The run's graph fingerprint (`fingerprintOf`): a worker with another graph refuses the task. */
+  fingerprint: string;
+  /** The generation the step's record takes in this run. */
+  generation: number;
+  /** The run's epoch as this caller holds it. */
+  epoch: number;
 }
 
 /** How a step task ended. Times are epoch ms (wall clock). */
@@ -48,6 +67,12 @@ export interface StepOutcome {
   attempts: number;
   startedAt: number;
   endedAt: number;
+  /**
+   * Set when the runner recorded the step in the run's store itself (a queue worker): the
+   * record as the store holds it. The run then writes nothing for the step, and takes its
+   * times and worker from the record.
+   */
+  recorded?: StepRecord;
 }
 
 /**

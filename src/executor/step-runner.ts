@@ -13,6 +13,11 @@ import { runStepTask, type StepOutcome, type StepTask } from './run-step-task';
 export interface StepRunner {
   /** Runs one step task to its end (its own retries and timeouts included). */
   runStep(task: StepTask): Promise<StepOutcome>;
+  /**
+   * True when the runner reports each step's first `step.started` itself (through
+   * `task.onAttempt`, when the step really starts somewhere), instead of the run at launch.
+   */
+  readonly reportsStepStarts?: boolean;
 }
 
 /** A runner that runs each task in this process, with the same executor as a run without one. */

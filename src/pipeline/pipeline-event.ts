@@ -15,6 +15,8 @@ export interface StepStartedEvent {
   stepId: string;
   level: number;
   attempt: number;
+  /** The worker process that runs the step (distributed runs, API.md §13). */
+  workerId?: string;
 }
 /** Attempt `attempt` of a step failed; the next starts after `delaySeconds`. */
 export interface StepRetryingEvent {
@@ -46,6 +48,8 @@ export interface StepCompletedEvent {
   durationMs: number;
   /** Recorded by an earlier run and restored by a resume (API.md §12): not executed again. */
   restored?: true;
+  /** The worker process that ran the step (distributed runs, API.md §13). */
+  workerId?: string;
 }
 /**
  * A step failed for good (its retries spent). `error` is a `StepExecutionError`; `usage` is

@@ -6,6 +6,8 @@ export interface StepTiming {
   startMs: number;
   endMs: number;
   attempts: number;
+  /** The worker process that ran the step (distributed runs, API.md §13). */
+  workerId?: string;
 }
 
 /** What a run produced. */

@@ -26,8 +26,9 @@ import { PipelineUsage } from '../usage/pipeline-usage';
 import { EMPTY_STEP_USAGE, type StepUsage } from '../usage/step-usage';
 import { defineLazyProperty } from './define-lazy-property';
 import type { DurableRun } from '../durable/durable-run';
+import { fingerprintOf } from '../durable/fingerprint-of';
 import type { PipelineDefinition } from './pipeline-definition';
-import type { PipelineEvent } from './pipeline-event';
+import type { PipelineEvent, StepCompletedEvent } from './pipeline-event';
 import type { PipelineResult } from './pipeline-result';
 import { disposeRunContainer, resolveStepInstances, type RunStepInstances } from './resolve-step-instances';
 import { attachRunGraph } from './run-graph-of';
@@ -180,15 +181,18 @@ export class PipelineRun implements StepRunScope {
 
   /* The protocol of a step's end: settle → record → admit → announce. */
 
-  stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
+  /** @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded) */
+  stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
     if (this.finished) return;
-    this.settle(index, usage, attempts);
+    this.settle(index, usage, attempts, recorded);
     this.table.outputs[index] = output;
     if (this.durable === undefined) this.admitCompleted(index);
+    else if (recorded !== undefined) this.stepRecorded(index, 'recorded', recorded);
     else this.recordStep(index, 'completed', output, usage, undefined);
   }
 
-  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number): void {
+  /** @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded) */
+  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
     if (this.finished) return;
     const id = this.graph.ids[index];
     const stepUsage = usage ?? NO_USAGE;
@@ -200,13 +204,14 @@ export class PipelineRun implements StepRunScope {
       this.abortRun(error);
       return;
     }
-    this.settle(index, usage, attempts);
+    this.settle(index, usage, attempts, recorded);
     if (this.durable === undefined) {
       this.announceFailure(index, error);
       return;
     }
     (this.pendingFailures ??= [])[index] = error;
-    this.recordStep(index, 'failed', undefined, usage, error);
+    if (recorded !== undefined) this.stepRecorded(index, 'recorded', recorded);
+    else this.recordStep(index, 'failed', undefined, usage, error);
   }
 
   /** The record of step `index` was written (or refused): go on with the value the store holds. */
@@ -250,14 +255,17 @@ export class PipelineRun implements StepRunScope {
     this.scheduler.complete(index, this.startQueue);
     const emit = this.emit;
     if (emit !== undefined) {
-      emit({
+      const event: StepCompletedEvent = {
         type: 'step.completed',
         stepId: this.graph.ids[index],
         level: this.graph.levelOf[index],
         output,
         usage: this.usageAt(index),
         durationMs: this.table.endMs[index] - this.table.startMs[index],
-      });
+      };
+      const workerId = this.table.workerIds?.[index];
+      if (workerId !== undefined) event.workerId = workerId;
+      emit(event);
       if (stopsRun) emit({ type: 'pipeline.stopped', conversationState: output as ConversationState<unknown> });
     }
     this.advance();
@@ -316,14 +324,22 @@ export class PipelineRun implements StepRunScope {
     durable.record(index, record);
   }
 
-  /** Records the end of a step's last attempt, as the run sees it. */
-  private settle(index: number, usage: StepUsage | undefined, attempts: number): void {
+  /**
+   * Records the end of a step's last attempt, as the run sees it; a step a runner recorded
+   * takes its times and worker from its record (when it really ran, where).
+   */
+  private settle(index: number, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
     const nowMs = performance.now() - this.startedAtMs;
     this.clockMs = nowMs;
     this.clockFresh = true;
     this.table.endMs[index] = nowMs;
     this.table.attempts[index] = attempts;
     if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
+    if (recorded !== undefined) {
+      this.table.startMs[index] = this.durable!.msSinceBegan(recorded.startedAt);
+      this.table.endMs[index] = this.durable!.msSinceBegan(recorded.endedAt);
+      this.table.setWorkerId(index, recorded.workerId);
+    }
   }
 
   private usageAt(index: number): StepUsage {
@@ -351,12 +367,14 @@ export class PipelineRun implements StepRunScope {
     this.clockFresh = false;
     this.table.startMs[index] = startMs;
     const emit = this.emit;
-    if (emit !== undefined) {
+    const runner = this.runner;
+    // A remote runner reports the start itself, when (and where) the step really starts.
+    if (emit !== undefined && (runner === undefined || runner.reportsStepStarts !== true)) {
       emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
       if (this.finished) return; // its handler cancelled the run
     }
-    if (this.runner === undefined) executeStep(this, index);
-    else this.runOnRunner(this.runner, index);
+    if (runner === undefined) executeStep(this, index);
+    else this.runOnRunner(runner, index);
   }
 
   /** Hands step `index` to the runner as data, and goes on with its outcome as with the executor's. */
@@ -376,10 +394,22 @@ export class PipelineRun implements StepRunScope {
       runBudget: this.runBudget,
       onAttempt: (event) => {
         if (this.finished) return;
-        if (event.type === 'step.started') this.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt });
-        else this.emit?.({ type: event.type, stepId, attempt: event.attempt, error: toError(event.error), delaySeconds: event.delaySeconds });
+        if (event.type !== 'step.started') {
+          this.emit?.({ type: event.type, stepId, attempt: event.attempt, error: toError(event.error), delaySeconds: event.delaySeconds });
+        } else if (event.workerId === undefined) this.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt });
+        else this.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt, workerId: event.workerId });
       },
     };
+    const durable = this.durable;
+    if (durable !== undefined) {
+      task.durable = {
+        store: durable.store,
+        pipeline: this.definition.name,
+        fingerprint: fingerprintOf(this.graph, this.definition.outputStep),
+        generation: durable.generationAt(index),
+        epoch: durable.epoch,
+      };
+    }
     let outcome: Promise<StepOutcome>;
     try {
       outcome = runner.runStep(task);
@@ -388,8 +418,8 @@ export class PipelineRun implements StepRunScope {
     }
     Promise.resolve(outcome).then(
       (ended) => {
-        if (ended.status === 'failed') this.stepFailed(index, ended.error, ended.usage, ended.attempts);
-        else this.stepCompleted(index, ended.output, ended.usage, ended.attempts);
+        if (ended.status === 'failed') this.stepFailed(index, ended.error, ended.usage, ended.attempts, ended.recorded);
+        else this.stepCompleted(index, ended.output, ended.usage, ended.attempts, ended.recorded);
       },
       (error: unknown) => this.stepFailed(index, error, undefined, 1),
     );
@@ -455,7 +485,7 @@ export class PipelineRun implements StepRunScope {
       if (restored[index] !== 1) continue;
       const output = this.table.outputs[index];
       if (output instanceof ConversationState && this.conversationState === undefined) this.conversationState = output;
-      this.emit?.({
+      const event: StepCompletedEvent = {
         type: 'step.completed',
         stepId: this.graph.ids[index],
         level: this.graph.levelOf[index],
@@ -463,7 +493,10 @@ export class PipelineRun implements StepRunScope {
         usage: this.usageAt(index),
         durationMs: this.table.endMs[index] - this.table.startMs[index],
         restored: true,
-      });
+      };
+      const workerId = this.table.workerIds?.[index];
+      if (workerId !== undefined) event.workerId = workerId;
+      this.emit?.(event);
     }
   }
 

@@ -19,6 +19,8 @@ export class RunStepTable {
   pendingUsages: (StepUsage | undefined)[] | undefined;
   /** Steps restored from a store's records (their timings are already relative to the run's first start). */
   restored: Uint8Array | undefined;
+  /** The worker that ran each step, by index (steps run by a remote runner's workers). */
+  workerIds: (string | undefined)[] | undefined;
 
   constructor(size: number) {
     // One buffer for the per-step numbers of the run: one allocation instead of three.
@@ -27,6 +29,10 @@ export class RunStepTable {
     this.endMs = new Float64Array(buffer, size * 8, size);
     this.attempts = new Int32Array(buffer, size * 16, size);
     this.outputs = new Array<unknown>(size);
+  }
+
+  setWorkerId(index: number, workerId: string | undefined): void {
+    if (workerId !== undefined) (this.workerIds ??= [])[index] = workerId;
   }
 
   setUsage(stepId: string, usage: StepUsage): void {
@@ -53,7 +59,10 @@ export class RunStepTable {
       const stepState = state[index];
       if (stepState !== StepState.Completed && stepState !== StepState.Failed) continue;
       const shift = restored !== undefined && restored[index] === 1 ? 0 : offsetMs;
-      timings[graph.ids[index]] = { startMs: this.startMs[index] + shift, endMs: this.endMs[index] + shift, attempts: this.attempts[index] };
+      const timing: StepTiming = { startMs: this.startMs[index] + shift, endMs: this.endMs[index] + shift, attempts: this.attempts[index] };
+      const workerId = this.workerIds?.[index];
+      if (workerId !== undefined) timing.workerId = workerId;
+      timings[graph.ids[index]] = timing;
     }
     return timings;
   }

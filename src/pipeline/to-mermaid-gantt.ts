@@ -61,6 +61,7 @@ export function toMermaidGantt(result: PipelineResult<unknown>): string {
     const notes = [formatMs(timing.endMs - timing.startMs)];
     if (timing.attempts > 1) notes.push(`${timing.attempts} attempts`);
     if (result.errors !== undefined && Object.hasOwn(result.errors, id)) notes.push('failed');
+    if (typeof timing.workerId === 'string') notes.push(`on ${escapeMermaidText(timing.workerId)}`);
     const tags = onPath.has(id) ? 'crit, ' : '';
     lines.push(`  ${escapeMermaidText(id)} ${notes.join(', ')} :${tags}t${index ?? ids.indexOf(id)}, ${startMs}, ${endMs}`);
   }

@@ -221,6 +221,16 @@ export class PostgresRunStore implements RunStore {
     return { run: runOfRow(found.rows[0]), steps: await this.stepsOf(runId) };
   }
 
+  async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
+    const found = await this.query<StepRow>(
+      runId,
+      `SELECT step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id
+       FROM ${this.schema}.steps WHERE run_id = $1 AND step_id = $2 AND generation = $3`,
+      [runId, stepId, generation],
+    );
+    return found.rows.length === 0 ? undefined : stepOfRow(found.rows[0]);
+  }
+
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
     const limit = runListLimitOf(query.limit);
     const values: unknown[] = [];

@@ -112,15 +112,16 @@ export class LiveView implements ProgressView {
 
   private stepLine(line: StepProgress, idWidth: number): string {
     const name = `  ${ICONS[line.state]} ${line.id.padEnd(idWidth)}  L${line.level}  `;
+    const worker = line.workerId === undefined ? '' : ` on ${line.workerId}`;
     switch (line.state) {
       case 'waiting':
         return `${name}waiting`;
       case 'running':
-        return `${name}running ${formatDuration(this.state.now() - line.startedAtMs)}${line.attempt > 1 ? ` (attempt ${line.attempt})` : ''}`;
+        return `${name}running${worker} ${formatDuration(this.state.now() - line.startedAtMs)}${line.attempt > 1 ? ` (attempt ${line.attempt})` : ''}`;
       case 'retrying':
         return `${name}${line.note}`;
       case 'done':
-        return `${name}done in ${formatDuration(line.durationMs)}${line.costMicrocents > 0 ? `  ${formatDollars(line.costMicrocents)}` : ''}`;
+        return `${name}done in ${formatDuration(line.durationMs)}${worker}${line.costMicrocents > 0 ? `  ${formatDollars(line.costMicrocents)}` : ''}`;
       case 'failed':
         return `${name}failed: ${line.note}`;
       case 'skipped':

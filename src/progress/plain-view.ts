@@ -31,14 +31,15 @@ export class PlainView implements ProgressView {
         this.log(`${state.pipeline}: ${plural(state.steps.size, 'step')} in ${plural(state.levelCount, 'level')}`);
         return;
       case 'step.started':
-        this.log(event.attempt === 1 ? `${event.stepId} started` : `${event.stepId} started (attempt ${event.attempt})`);
+        this.log(`${event.stepId} started${event.workerId === undefined ? '' : ` on ${event.workerId}`}${event.attempt === 1 ? '' : ` (attempt ${event.attempt})`}`);
         return;
       case 'step.retrying':
         this.log(`${event.stepId} ${state.steps.get(event.stepId)?.note ?? 'retrying'}`);
         return;
       case 'step.completed': {
         const cost = event.usage.costMicrocents > 0 ? `, ${formatDollars(event.usage.costMicrocents)}` : '';
-        this.log(`${event.stepId} done in ${formatDuration(event.durationMs)}${cost} [${count}, cost so far ${formatDollars(state.costMicrocents)}]`);
+        const worker = event.workerId === undefined ? '' : ` on ${event.workerId}`;
+        this.log(`${event.stepId} done in ${formatDuration(event.durationMs)}${worker}${cost} [${count}, cost so far ${formatDollars(state.costMicrocents)}]`);
         return;
       }
       case 'step.failed':

@@ -18,6 +18,8 @@ export interface StepProgress {
   costMicrocents: number;
   /** Why it is retrying, failed or skipped. */
   note: string;
+  /** The worker process running it (distributed runs). */
+  workerId?: string;
 }
 
 /** A `call.retrying` event (API.md §4), read structurally so this view also runs on streams without it. */
@@ -64,7 +66,7 @@ export class ProgressState {
         });
         return;
       case 'step.started':
-        this.update(event.stepId, { state: 'running', attempt: event.attempt, startedAtMs: this.now(), note: '' });
+        this.update(event.stepId, { state: 'running', attempt: event.attempt, startedAtMs: this.now(), note: '', workerId: event.workerId });
         return;
       case 'step.retrying':
         this.update(event.stepId, {
@@ -75,7 +77,7 @@ export class ProgressState {
       case 'step.completed': {
         this.finished += 1;
         this.costMicrocents += event.usage.costMicrocents;
-        this.update(event.stepId, { state: 'done', durationMs: event.durationMs, costMicrocents: event.usage.costMicrocents });
+        this.update(event.stepId, { state: 'done', durationMs: event.durationMs, costMicrocents: event.usage.costMicrocents, workerId: event.workerId });
         return;
       }
       case 'step.failed': {

@@ -196,6 +196,15 @@ export class SqliteRunStore implements RunStore {
     );
   }
 
+  async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
+    return this.call(runId, () => {
+      const row = this.statement('getStepRecord', `SELECT run_id, ${STEP_COLUMNS} FROM fastroai_steps WHERE run_id = ? AND step_id = ? AND generation = ?`).get(runId, stepId, generation) as
+        | StepRow
+        | undefined;
+      return row === undefined ? undefined : stepOfRow(row);
+    });
+  }
+
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
     const limit = runListLimitOf(query.limit);
     const after = query.cursor === undefined ? undefined : decodeRunListCursor(query.cursor);

@@ -115,6 +115,11 @@ export class MemoryRunStore implements RunStore {
     return { run: copyRunRecord(stored.run), steps: stored.steps.map((record) => copyStepRecord(record)) };
   }
 
+  async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
+    const found = this.runs.get(runId)?.steps.find((record) => record.stepId === stepId && record.generation === generation);
+    return found === undefined ? undefined : copyStepRecord(found);
+  }
+
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
     const limit = runListLimitOf(query.limit);
     const after = query.cursor === undefined ? undefined : decodeRunListCursor(query.cursor);

@@ -137,6 +137,12 @@ export interface RunStore {
   addRunCost(runId: string, microcents: number): Promise<number>;
   /** The run and its step records (every generation, in the order they were recorded). */
   getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined>;
+  /**
+   * Optional: one step record by its key, undefined when there is none (nor the run). A read
+   * narrower than `getRun` (O(1) rather than O(steps)) for distributed runs, whose caller and
+   * workers look up one record per step; stores without it are read with `getRun`.
+   */
+  getStepRecord?(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined>;
   /** Runs, newest first (`createdAt`, then `runId`), filtered, a page at a time. */
   listRuns(query?: RunListQuery): Promise<RunListPage>;
   /** Releases connections the store opened itself (not a pool or client it was given). */

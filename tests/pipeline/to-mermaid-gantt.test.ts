@@ -178,6 +178,16 @@ describe('toMermaidGantt', () => {
     expect(chart).toContain('  axisFormat %S.%L s');
   });
 
+  it('names the worker of each step that ran on one (distributed runs; ":" written as an entity code)', () => {
+    const chart = toMermaidGantt(
+      handMadeResult({
+        extract: { startMs: 0, endMs: 10, attempts: 1, workerId: 'host-a:41' },
+        classify: { startMs: 10, endMs: 30, attempts: 1, workerId: 'host-b:7' },
+      }),
+    );
+    expect(taskLines(chart)).toEqual(['  extract 10.0 ms, on host-a#58;41 :crit, t0, 0, 10', '  classify 20.0 ms, on host-b#58;7 :crit, t1, 10, 30']);
+  });
+
   it('draws an empty chart for a run with no timings', () => {
     expect(toMermaidGantt(handMadeResult({}))).toBe(
       ['gantt', '  title pipeline run (0.0 ms)', '  dateFormat x', '  axisFormat %L ms', '  todayMarker off'].join('\n'),

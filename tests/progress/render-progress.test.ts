@@ -154,6 +154,20 @@ describe('renderProgress off a terminal: plain lines', () => {
     expect(output.text()).toContain('chat finished in 0 ms, 0/1 steps, cost $0.000000, stopped early (INCOMPLETE)');
   });
 
+  it("names the worker of each step of a distributed run (API.md §13)", async () => {
+    const events = new Subject<PipelineEvent>();
+    const output = captureOutput();
+    const done = renderProgressWith(events, { output }, environment());
+    events.next({ type: 'pipeline.started', pipeline: 'docs', runId: 'r', levels: [['extract']] });
+    events.next({ type: 'step.started', stepId: 'extract', level: 0, attempt: 1, workerId: 'host-a:41' });
+    events.next({ type: 'step.completed', stepId: 'extract', level: 0, output: [], usage: new StepUsage(), durationMs: 12, workerId: 'host-a:41' });
+    events.next({ type: 'pipeline.completed', result: result() });
+    events.complete();
+    await done;
+    expect(output.text()).toContain('extract started on host-a:41\n');
+    expect(output.text()).toContain('extract done in 12 ms on host-a:41 [1/1');
+  });
+
   it('cuts plain lines to `width` when it is given', async () => {
     const events = new Subject<PipelineEvent>();
     const output = captureOutput();

@@ -407,6 +407,22 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
       });
     });
 
+    describe('getStepRecord (optional)', () => {
+      it('answers the record of (runId, stepId, generation) as getRun has it, or undefined', async () => {
+        if (store.getStepRecord === undefined) return; // optional: this store is read with getRun
+        await store.createRun(makeRunRecord('r1'));
+        await store.createRun(makeRunRecord('r2'));
+        await store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('a', 2, { workerId: 'w7', attempts: 3 })]);
+        await store.recordSteps('r2', 1, [makeStepRecord('b')]);
+        const stored = (await store.getRun('r1'))!.steps;
+        expect(await store.getStepRecord('r1', 'a', 2)).toEqual(stored[1]);
+        expect(await store.getStepRecord('r1', 'a', 1)).toEqual(stored[0]);
+        expect(await store.getStepRecord('r1', 'a', 3)).toBeUndefined();
+        expect(await store.getStepRecord('r1', 'b', 1)).toBeUndefined();
+        expect(await store.getStepRecord('missing', 'a', 1)).toBeUndefined();
+      });
+    });
+
     describe('listRuns', () => {
       const statuses: RunStatus[] = ['running', 'completed', 'failed', 'stopped', 'aborted'];
 

@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Pipeline } from '../pipeline/pipeline';
+import type { RunStore } from '../store/run-store';
+import type { Tracer } from '../tracing/tracer';
+import { loadBullmq } from './load-bullmq';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
+import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
+import type { StepJobData, StepJobResult } from './step-job-data';
+import { StepJobProcessor } from './step-job-processor';
+import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
+import { workerPipelinesOf } from './worker-pipeline';
+
+/** Options of {@link createStepWorker}. */
+export interface StepWorkerOptions {
+  /** The pipelines whose steps this worker runs (by name; the caller's graph must be the same). */
+  pipelines: Pipeline<any, any, any>[];
+  /** The store the callers record their runs in (shared across processes: SQLite file, Redis, PostgreSQL). */
+  store: RunStore;
+  /** The Redis of the queue: ioredis options, or a client to share. */
+  connection: RedisConnection;
+  /** @default 'fastroai-steps' */
+  queueName?: string;
+  /** BullMQ's key prefix. @default 'bull' */
+  prefix?: string;
+  /** Steps this worker runs at once. @default 1 (BullMQ's) */
+  concurrency?: number;
+  /**
+   * How long a job's lock lasts unless renewed (BullMQ renews it every half), in ms. A worker
+   * killed mid-step has its step picked up by another worker within `lockDuration + 2 ×
+   * stalledInterval`; a worker whose event loop blocks longer than this loses the step. Shorter
+   * recovers sooner; longer tolerates longer synchronous stretches in steps. @default 10_000
+   */
+  lockDuration?: number;
+  /** How often this worker looks for stalled jobs (of dead workers), in ms. @default 5_000 */
+  stalledInterval?: number;
+  /** How often a job may stall (its worker died) before it fails with WorkerLostError. @default 1 */
+  maxStalledCount?: number;
+  /** Builds the deps of a run's steps on this worker (`ctx.deps`, the `DEPS` token): the caller's are not sent. */
+  deps?: (run: { runId: string; pipeline: string }) => unknown | Promise<unknown>;
+  /** The worker's id on events, timings and records. @default `<hostname>:<pid>` */
+  name?: string;
+  /** Traces the steps this worker runs; with OpenTelemetry, a step's span is a child of the caller's `pipeline.<name>` span. */
+  tracer?: Tracer;
+}
+
+/** A running step worker. */
+export interface StepWorker {
+  /** Its `workerId`. */
+  readonly name: string;
+  /** Resolves once it is connected and takes jobs. */
+  waitUntilReady(): Promise<void>;
+  /** Stops taking jobs, waits for the running ones to end, and closes its connections (not a client it was given, nor the store). */
+  close(): Promise<void>;
+  /** Connection and job errors (a lost lock's refused completion included); without a listener they are printed with `console.warn`. */
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+
+/**
+ * Starts a worker process's share of distributed runs (API.md §13): takes step jobs from the
+ * queue (`QueueRunner` enqueues them), runs each with the same executor as an in-process run,
+ * and records its output in `store`. See {@link StepJobProcessor} for what it refuses and how
+ * records are fenced.
+ *
+ * @example
+ * const worker = createStepWorker({ pipelines: [pipeline], store: new SqliteRunStore({ path }), connection: { host: '127.0.0.1', port: 6379 } });
+ * process.on('SIGTERM', () => void worker.close());
+ */
+export function createStepWorker(options: StepWorkerOptions): StepWorker {
+  return new QueueStepWorker(options);
+}
+
+class QueueStepWorker extends EventEmitter implements StepWorker {
+  readonly name: string;
+  private readonly worker: Worker<StepJobData, StepJobResult>;
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly channels: { progress: string; cancel: string };
+  private readonly ready: Promise<void>;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: StepWorkerOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new TypeError('createStepWorker needs options { pipelines, store, connection }');
+    if (options.store === undefined) throw new TypeError('createStepWorker needs { store }: the store the callers record their runs in');
+    if (options.connection === undefined) throw new TypeError('createStepWorker needs { connection }: ioredis options or an ioredis client');
+    const pipelines = workerPipelinesOf(options.pipelines);
+    const { Worker: BullWorker } = loadBullmq('createStepWorker');
+    const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    const lockDuration = options.lockDuration ?? 10_000;
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.channels = queueChannels(prefix, queueName);
+    this.publisher = ownConnection(options.connection, 'createStepWorker');
+    this.subscriber = ownConnection(options.connection, 'createStepWorker');
+    this.publisher.on('error', () => undefined);
+    this.subscriber.on('error', () => undefined);
+    const processor = new StepJobProcessor({
+      workerId: this.name,
+      pipelines,
+      store: options.store,
+      lockDuration,
+      tracer: options.tracer,
+      deps: options.deps,
+      publish: (message) => this.publish(message),
+    });
+    this.worker = new BullWorker<StepJobData, StepJobResult>(queueName, (job, token, signal) => processor.process(job, token, signal), {
+      connection: bullConnection(options.connection),
+      prefix,
+      concurrency: options.concurrency ?? 1,
+      lockDuration,
+      stalledInterval: options.stalledInterval ?? 5_000,
+      maxStalledCount: options.maxStalledCount ?? 1,
+      name: this.name,
+    });
+    this.worker.on('error', (error) => this.report(error));
+    this.worker.on('locksRenewed', ({ jobIds }) => processor.locksRenewed(jobIds));
+    this.worker.on('lockRenewalFailed', (jobIds) => processor.lockRenewalFailed(jobIds));
+    this.subscriber.on('message', (_channel: string, text: string) => {
+      try {
+        const message = JSON.parse(text) as CancelStepMessage;
+        processor.cancel(message.jobId, message.reason);
+      } catch {
+        // not ours
+      }
+    });
+    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel)]).then(() => undefined);
+    this.ready.catch((error: unknown) => this.report(error));
+  }
+
+  waitUntilReady(): Promise<void> {
+    return this.ready;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.worker.close();
+      this.subscriber.disconnect();
+      this.publisher.disconnect();
+    })();
+    return this.closing;
+  }
+
+  private publish(message: StepProgressMessage): void {
+    this.publisher.publish(this.channels.progress, JSON.stringify(message)).catch(() => undefined);
+  }
+
+  private report(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (this.listenerCount('error') > 0) this.emit('error', failure);
+    else console.warn(`fastroai step worker '${this.name}': ${failure.message}`);
+  }
+}

@@ -1,0 +1,414 @@
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { WorkerLostError } from '../errors/worker-lost-error';
+import type { StepOutcome, StepTask, StepTaskDurability } from '../executor/run-step-task';
+import type { StepRunner } from '../executor/step-runner';
+import { decodeValue } from '../store/decode-value';
+import type { StepRecord } from '../store/run-store';
+import { StepUsage } from '../usage/step-usage';
+import { findStepRecords, recordKeyOf } from './find-step-records';
+import { loadBullmq } from './load-bullmq';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
+import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
+import type { StepJobData, StepJobResult } from './step-job-data';
+import { stepJobId } from './step-job-id';
+import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
+import { storedErrorToError } from './stored-error-to-error';
+import { activeTraceParent } from './trace-parent';
+
+/** Options of a {@link QueueRunner}. */
+export interface QueueRunnerOptions {
+  /** The Redis of the queue: ioredis options, or a client to share (the runner never closes a client it was given). */
+  connection: RedisConnection;
+  /** @default 'fastroai-steps' (workers must use the same) */
+  queueName?: string;
+  /** BullMQ's key prefix. @default 'bull' (workers must use the same) */
+  prefix?: string;
+  /**
+   * How often steps still waiting are looked up in the store (and their jobs in the queue), in
+   * ms: queue events only wake the caller up and can be lost, the store says when a step ended.
+   * @default 2000
+   */
+  reconcileIntervalMs?: number;
+}
+
+/** A step handed to the queue, until the store has its record (or its job failed). */
+interface WaitingStep {
+  readonly jobId: string;
+  readonly task: StepTask;
+  readonly durable: StepTaskDurability;
+  readonly enqueuedAt: number;
+  readonly resolve: (outcome: StepOutcome) => void;
+  /** The job is in the queue (added, or found there: adopted). */
+  added: boolean;
+  /** `step.started` was reported to the run. */
+  started: boolean;
+  ended: boolean;
+  /** A store read for it is in flight; `again`: read once more when it answers. */
+  reading: boolean;
+  again: boolean;
+  /** Removes the run signal's listener. */
+  unlisten?: () => void;
+}
+
+/** Job states checked per reconciliation round at most (a wide fan-out waits in the queue for a while). */
+const JOB_STATES_PER_ROUND = 200;
+
+/**
+ * Runs a run's steps on a BullMQ queue (API.md §13): the caller keeps the scheduler, each
+ * ready step becomes a job (`runId-stepId-generation`, see {@link stepJobId}, attempts 1: the
+ * executor retries) that any worker ({@link createStepWorker}) runs and records in the run's
+ * store. The runner learns that a step ended from the store: queue events (completed, failed)
+ * only wake it up, and it reconciles every `reconcileIntervalMs`, so lost events never hang a run.
+ * Workers' `step.started`, `step.retrying` and `call.retrying` reach the run's events through a
+ * Redis pub/sub channel; cancelling the run aborts the remote steps' signals.
+ *
+ * A store is required (the run's records are how steps travel). The caller's deps are not sent:
+ * workers build their own (`createStepWorker({ deps })`).
+ *
+ * @example
+ * const runner = new QueueRunner({ connection: { host: '127.0.0.1', port: 6379 } });
+ * const result = await pipeline.execute(input, undefined, { store, runner });
+ * await runner.close();
+ */
+export class QueueRunner implements StepRunner {
+  /** Workers report each step's start (with their `workerId`): the run does not at launch. */
+  readonly reportsStepStarts = true;
+  readonly queueName: string;
+  readonly prefix: string;
+  private readonly queue: Queue<StepJobData, StepJobResult>;
+  private readonly queueEvents: QueueEvents;
+  private readonly subscriber: Redis;
+  private readonly channels: { progress: string; cancel: string };
+  private readonly reconcileIntervalMs: number;
+  private readonly waiting = new Map<string, WaitingStep>();
+  private ready: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reconciling = false;
+  /** Where the last round's job-state checks stopped (round robin over waiting steps). */
+  private stateCursor = 0;
+  private closed = false;
+
+  constructor(options: QueueRunnerOptions) {
+    if (typeof options !== 'object' || options === null || options.connection === undefined) {
+      throw new TypeError('QueueRunner needs { connection }: ioredis options or an ioredis client');
+    }
+    const { Queue, QueueEvents } = loadBullmq('QueueRunner');
+    this.queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.reconcileIntervalMs = options.reconcileIntervalMs ?? 2_000;
+    const connection = bullConnection(options.connection);
+    this.queue = new Queue<StepJobData, StepJobResult>(this.queueName, { connection, prefix: this.prefix });
+    this.queueEvents = new QueueEvents(this.queueName, { connection, prefix: this.prefix });
+    this.subscriber = ownConnection(options.connection, 'QueueRunner');
+    this.channels = queueChannels(this.prefix, this.queueName);
+    // Connection trouble is retried by ioredis and BullMQ; steps then wait (or reconcile).
+    this.queue.on('error', () => undefined);
+    this.queueEvents.on('error', () => undefined);
+    this.subscriber.on('error', () => undefined);
+    this.queueEvents.on('completed', ({ jobId }) => this.wake(jobId));
+    this.queueEvents.on('failed', ({ jobId, failedReason }) => this.jobFailed(jobId, failedReason));
+    this.subscriber.on('message', (_channel: string, message: string) => this.progress(message));
+  }
+
+  runStep(task: StepTask): Promise<StepOutcome> {
+    const durable = task.durable;
+    if (durable === undefined) {
+      return Promise.reject(new PipelineValidationError(`QueueRunner needs a store: pass { store } to execute/run/resume (workers read and record steps there)`));
+    }
+    if (this.closed) return Promise.reject(new Error('QueueRunner is closed'));
+    const jobId = stepJobId(task.runId, task.stepId, durable.generation);
+    return new Promise<StepOutcome>((resolve) => {
+      const waiting: WaitingStep = {
+        jobId,
+        task,
+        durable,
+        enqueuedAt: Date.now(),
+        resolve,
+        added: false,
+        started: false,
+        ended: false,
+        reading: false,
+        again: false,
+      };
+      this.waiting.set(jobId, waiting);
+      this.listenForCancel(waiting);
+      if (waiting.ended) return;
+      const data: StepJobData = {
+        runId: task.runId,
+        stepId: task.stepId,
+        generation: durable.generation,
+        pipeline: durable.pipeline,
+        fingerprint: durable.fingerprint,
+        epoch: durable.epoch,
+      };
+      const traceparent = activeTraceParent();
+      if (traceparent !== undefined) data.traceparent = traceparent;
+      this.start()
+        .then(() => (durable.epoch > 1 ? this.clearFinishedJob(waiting) : true))
+        .then((add) => {
+          if (!add || waiting.ended) return;
+          // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
+          return this.queue
+            .add(task.stepId, data, {
+              jobId,
+              attempts: 1,
+              removeOnComplete: { age: 3_600 },
+              removeOnFail: { age: 24 * 3_600 },
+            })
+            .then(() => {
+              waiting.added = true;
+            });
+        })
+        .catch((error: unknown) => this.fail(waiting, error));
+    });
+  }
+
+  /** Stops waiting (steps still waiting fail), and closes the queue's connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const waiting of [...this.waiting.values()]) this.fail(waiting, new Error('QueueRunner was closed while the step was waiting'));
+    await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
+    this.subscriber.disconnect();
+  }
+
+  /** Connects once: the queue, its events, the progress channel, and the reconciliation timer. */
+  private start(): Promise<void> {
+    this.ready ??= (async () => {
+      await Promise.all([this.queue.waitUntilReady(), this.queueEvents.waitUntilReady(), this.subscriber.subscribe(this.channels.progress)]);
+      this.timer = setInterval(() => void this.reconcile(), this.reconcileIntervalMs);
+      this.timer.unref();
+    })();
+    return this.ready;
+  }
+
+  /**
+   * A resumed run (epoch > 1) may find its step's job finished already: kept by BullMQ after a
+   * caller that crashed, or cancelled, or whose worker refused it. With the step's record in the
+   * store, the step is settled from it (no job added: resolves false); without one (the job was
+   * cancelled, or failed), the old job is removed, so the step runs again. A job still waiting
+   * or running is left alone: adding it again adopts it.
+   */
+  private async clearFinishedJob(waiting: WaitingStep): Promise<boolean> {
+    const state = await this.queue.getJobState(waiting.jobId);
+    if (state !== 'completed' && state !== 'failed') return true;
+    const { task, durable } = waiting;
+    const found = await findStepRecords(durable.store, task.runId, [{ stepId: task.stepId, generation: durable.generation }]);
+    const record = found.get(recordKeyOf(task.stepId, durable.generation));
+    if (record !== undefined) {
+      this.settle(waiting, record);
+      return false;
+    }
+    await this.queue.remove(waiting.jobId);
+    return true;
+  }
+
+  /** Cancelling the run (its signal) ends the step here and asks the workers to abort it. */
+  private listenForCancel(waiting: WaitingStep): void {
+    const signal = waiting.task.signal;
+    if (signal === undefined) return;
+    const onAbort = () => {
+      const reason = signal.reason;
+      this.fail(waiting, reason);
+      const message: CancelStepMessage = { jobId: waiting.jobId, reason: reason instanceof Error ? reason.message : String(reason) };
+      this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
+      // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
+      this.queue.remove(waiting.jobId).catch(() => undefined);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    waiting.unlisten = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  /** A worker's progress message: reported to the step's run (the step is still waiting). */
+  private progress(text: string): void {
+    let message: StepProgressMessage;
+    try {
+      message = JSON.parse(text) as StepProgressMessage;
+    } catch {
+      return;
+    }
+    const waiting = this.waiting.get(message.jobId);
+    if (waiting === undefined || waiting.ended) return;
+    const onAttempt = waiting.task.onAttempt;
+    if (message.type === 'step.started') {
+      waiting.started = true;
+      onAttempt?.({ type: 'step.started', attempt: message.attempt, workerId: message.workerId });
+    } else {
+      onAttempt?.({ type: message.type, attempt: message.attempt, error: storedErrorToError(message.error), delaySeconds: message.delaySeconds });
+    }
+  }
+
+  /** A queue event says the job ended: read its record from the store. */
+  private wake(jobId: string): void {
+    const waiting = this.waiting.get(jobId);
+    if (waiting !== undefined) this.readRecord(waiting);
+  }
+
+  /** The job failed (a worker refused it, or it stalled too often): the step fails, unless the store has its record. */
+  private jobFailed(jobId: string, failedReason: string): void {
+    const waiting = this.waiting.get(jobId);
+    if (waiting === undefined) return;
+    this.readRecord(waiting, () => this.fail(waiting, this.jobFailure(waiting, failedReason)));
+  }
+
+  private jobFailure(waiting: WaitingStep, failedReason: string | undefined): Error {
+    const reason = failedReason ?? 'no reason given';
+    if (/stalled more than allowable limit/i.test(reason)) return new WorkerLostError(waiting.task.stepId, `its job '${waiting.jobId}' stalled too often (${reason})`);
+    return new Error(`job '${waiting.jobId}' failed on the queue '${this.queueName}': ${reason}`);
+  }
+
+  /** Reads the step's record; settles the step when the store has it, else calls `missing`. */
+  private readRecord(waiting: WaitingStep, missing?: () => void): void {
+    if (waiting.ended) return;
+    if (waiting.reading && missing === undefined) {
+      waiting.again = true;
+      return;
+    }
+    waiting.reading = true;
+    const { task, durable } = waiting;
+    findStepRecords(durable.store, task.runId, [{ stepId: task.stepId, generation: durable.generation }]).then(
+      (found) => {
+        waiting.reading = false;
+        const record = found.get(recordKeyOf(task.stepId, durable.generation));
+        if (record !== undefined) this.settle(waiting, record);
+        else if (missing !== undefined) missing();
+        else if (waiting.again) {
+          waiting.again = false;
+          this.readRecord(waiting);
+        }
+      },
+      (error: unknown) => {
+        waiting.reading = false;
+        this.fail(waiting, error);
+      },
+    );
+  }
+
+  /**
+   * Looks up every waiting step in the store (one read per run), and, for those without a
+   * record, their jobs in the queue (a bounded number per round): a failed job fails its step,
+   * a job the queue lost (Redis restarted without persistence) fails it with an error saying so.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling || this.waiting.size === 0) return;
+    this.reconciling = true;
+    try {
+      const due = [...this.waiting.values()].filter((waiting) => waiting.added && !waiting.ended && Date.now() - waiting.enqueuedAt >= this.reconcileIntervalMs);
+      if (due.length === 0) return;
+      // Job states first, then the store: a job that completes in between has its record by then.
+      const checked = this.nextForStateCheck(due);
+      const states = await Promise.all(checked.map((waiting) => this.queue.getJobState(waiting.jobId).catch(() => undefined)));
+      const byRun = new Map<string, WaitingStep[]>();
+      for (const waiting of due) {
+        const key = waiting.task.runId;
+        const list = byRun.get(key);
+        if (list === undefined) byRun.set(key, [waiting]);
+        else list.push(waiting);
+      }
+      const recorded = new Set<WaitingStep>();
+      await Promise.all(
+        [...byRun.values()].map(async (steps) => {
+          const { store } = steps[0].durable;
+          const keys = steps.map((waiting) => ({ stepId: waiting.task.stepId, generation: waiting.durable.generation }));
+          let found: Map<string, StepRecord>;
+          try {
+            found = await findStepRecords(store, steps[0].task.runId, keys);
+          } catch (error) {
+            for (const waiting of steps) this.fail(waiting, error);
+            return;
+          }
+          for (const waiting of steps) {
+            const record = found.get(recordKeyOf(waiting.task.stepId, waiting.durable.generation));
+            if (record === undefined) continue;
+            recorded.add(waiting);
+            this.settle(waiting, record);
+          }
+        }),
+      );
+      for (let i = 0; i < checked.length; i++) {
+        const waiting = checked[i];
+        if (waiting.ended || recorded.has(waiting)) continue;
+        await this.settleByJobState(waiting, states[i]);
+      }
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  /** Up to JOB_STATES_PER_ROUND of `due`, continuing where the last round stopped. */
+  private nextForStateCheck(due: WaitingStep[]): WaitingStep[] {
+    if (due.length <= JOB_STATES_PER_ROUND) return due;
+    const start = this.stateCursor % due.length;
+    this.stateCursor = start + JOB_STATES_PER_ROUND;
+    return [...due, ...due].slice(start, start + JOB_STATES_PER_ROUND);
+  }
+
+  /** A waiting step without a record, by its job's state (read before the store was). */
+  private async settleByJobState(waiting: WaitingStep, state: string | undefined): Promise<void> {
+    if (state === 'failed') {
+      const job: Job<StepJobData, StepJobResult> | undefined = await this.queue.getJob(waiting.jobId).catch(() => undefined);
+      this.fail(waiting, this.jobFailure(waiting, job?.failedReason));
+    } else if (state === 'unknown') {
+      this.fail(
+        waiting,
+        new Error(
+          `job '${waiting.jobId}' of step '${waiting.task.stepId}' (run '${waiting.task.runId}') is gone from the queue '${this.queueName}' and the store has no record of it: ` +
+            'the queue lost it (was Redis restarted without persistence? BullMQ needs appendonly yes)',
+        ),
+      );
+    } else if (state === 'completed') {
+      // Completed jobs recorded first; one the store does not show was cancelled (an earlier caller's
+      // run was, while this resume adopted the job): it runs again. Otherwise the store lost the record.
+      const job: Job<StepJobData, StepJobResult> | undefined = await this.queue.getJob(waiting.jobId).catch(() => undefined);
+      if (job?.returnvalue?.outcome === 'cancelled') {
+        await this.queue.remove(waiting.jobId).catch(() => undefined);
+        await this.queue.add(waiting.task.stepId, job.data, { jobId: waiting.jobId, attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 24 * 3_600 } });
+        return;
+      }
+      this.fail(waiting, new Error(`job '${waiting.jobId}' completed on the queue '${this.queueName}' but the store has no record of step '${waiting.task.stepId}'`));
+    }
+  }
+
+  /** The step ended as the store recorded it. */
+  private settle(waiting: WaitingStep, record: StepRecord): void {
+    if (waiting.ended) return;
+    let outcome: StepOutcome;
+    try {
+      outcome = {
+        status: record.status,
+        output: record.output === undefined ? undefined : decodeValue(record.output),
+        error: record.error === undefined ? undefined : storedErrorToError(record.error),
+        usage: record.usage.requestCount > 0 || record.usage.costMicrocents > 0 ? new StepUsage(record.usage) : undefined,
+        attempts: record.attempts,
+        startedAt: record.startedAt,
+        endedAt: record.endedAt,
+        recorded: record,
+      };
+    } catch (error) {
+      this.fail(waiting, error);
+      return;
+    }
+    // Its start message may have been lost (pub/sub is best effort): a step is always seen to start.
+    if (!waiting.started) waiting.task.onAttempt?.({ type: 'step.started', attempt: 1, workerId: record.workerId });
+    this.end(waiting, outcome);
+  }
+
+  private fail(waiting: WaitingStep, error: unknown): void {
+    this.end(waiting, { status: 'failed', error, usage: undefined, attempts: 1, startedAt: waiting.enqueuedAt, endedAt: Date.now() });
+  }
+
+  private end(waiting: WaitingStep, outcome: StepOutcome): void {
+    if (waiting.ended) return;
+    waiting.ended = true;
+    waiting.unlisten?.();
+    if (this.waiting.get(waiting.jobId) === waiting) this.waiting.delete(waiting.jobId);
+    waiting.resolve(outcome);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * What a step's BullMQ job carries: where to find the run and which step to run, never the
+ * outputs (the worker reads the run's input and its dependencies' outputs from the store).
+ */
+export interface StepJobData {
+  runId: string;
+  stepId: string;
+  /** The generation the step's record takes (the record's key with runId and stepId). */
+  generation: number;
+  /** The pipeline's name: the worker runs its own pipeline of that name. */
+  pipeline: string;
+  /** The caller's graph fingerprint: a worker whose pipeline has another one refuses the job. */
+  fingerprint: string;
+  /** The run's epoch when the step was enqueued (a worker with an older cached view reads the run again). */
+  epoch: number;
+  /** W3C trace context of the caller's `pipeline.<name>` span, when it had one. */
+  traceparent?: string;
+}
+
+/** What a worker's job returns (BullMQ keeps it; the caller reads the record from the store). */
+export interface StepJobResult {
+  /** `recorded`/`duplicate`: the step's record is in the store; `cancelled`: the run was cancelled, nothing recorded. */
+  outcome: 'recorded' | 'duplicate' | 'cancelled';
+  workerId: string;
+}

@@ -1,0 +1,219 @@
+import { context } from '@opentelemetry/api';
+import type { Job } from 'bullmq';
+import { callStore } from '../durable/call-store';
+import { usageFieldsOf } from '../durable/durable-run';
+import { describeFingerprintChange } from '../durable/fingerprint-of';
+import { StoreRunBudget } from '../durable/store-run-budget';
+import { storedErrorOf } from '../durable/stored-error-of';
+import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
+import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { StepExecutionError } from '../errors/step-execution-error';
+import { runStepTask, type StepOutcome } from '../executor/run-step-task';
+import { encodeValue } from '../store/encode-value';
+import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
+import { NOOP_TRACER } from '../tracing/noop-tracer';
+import type { Tracer } from '../tracing/tracer';
+import { EMPTY_STEP_USAGE } from '../usage/step-usage';
+import { JobLockWatch } from './job-lock-watch';
+import { LockFencedBudget } from './lock-fenced-budget';
+import { resolveStepInstance } from './resolve-step-instance';
+import type { StepJobData, StepJobResult } from './step-job-data';
+import type { StepProgressMessage } from './step-worker-message';
+import { contextOfTraceParent } from './trace-parent';
+import type { WorkerPipeline } from './worker-pipeline';
+import { WorkerRunCache } from './worker-run-cache';
+
+/** What a processor needs from its worker. */
+export interface StepJobProcessorOptions {
+  workerId: string;
+  pipelines: Map<string, WorkerPipeline>;
+  store: RunStore;
+  lockDuration: number;
+  tracer: Tracer | undefined;
+  deps: ((run: { runId: string; pipeline: string }) => unknown) | undefined;
+  /** Sends a progress message to the run's caller (best effort). */
+  publish: (message: StepProgressMessage) => void;
+}
+
+/** A job this worker runs right now. */
+interface ActiveJob {
+  readonly pipeline: string;
+  readonly controller: AbortController;
+  lock: JobLockWatch | undefined;
+  /** The caller cancelled it: nothing is recorded. */
+  cancelled: boolean;
+}
+
+/** How many times a record refused for a stale epoch (the run was claimed again) is written again at the new epoch. */
+const STALE_EPOCH_RETRIES = 3;
+
+/**
+ * Runs the step of one job, on a worker, as a run in one process would (API.md §13): refuses a
+ * job of a pipeline it does not have or whose graph differs; reads the run's input and the
+ * step's dependency outputs from the store; runs the step with the same executor (timeouts,
+ * retries, `runCostBudget` through `store.addRunCost`, hooks, DI with the worker's deps, the
+ * `step.<id>` span under the caller's trace); and records the step's output in the store itself.
+ *
+ * The record's fences:
+ * - first write wins per (runId, stepId, generation): a step recorded already (by a worker
+ *   that ran the job before, or that raced this one) is not run again, and a second record is
+ *   refused by the store;
+ * - the job lock: a worker that lost its lock (its event loop blocked past `lockDuration`)
+ *   has its step's signal aborted, its further `ctx.run` calls refused, and writes no record;
+ *   the lock is extended right before the record is written;
+ * - the epoch: a record is written at the run's epoch as the store holds it (read again when
+ *   the store answers `stale-epoch`): a caller that crashed and was replaced by a resume (a new
+ *   epoch) keeps the records of the steps that were in flight. The epoch fences callers (one
+ *   scheduler per run); workers are fenced by the generation and the job lock.
+ */
+export class StepJobProcessor {
+  private readonly cache: WorkerRunCache;
+  private readonly active = new Map<string, ActiveJob>();
+
+  constructor(private readonly options: StepJobProcessorOptions) {
+    this.cache = new WorkerRunCache(options.store);
+  }
+
+  /** BullMQ renewed these jobs' locks. */
+  locksRenewed(jobIds: readonly string[]): void {
+    for (const jobId of jobIds) this.active.get(jobId)?.lock?.renewed();
+  }
+
+  /** BullMQ could not renew these jobs' locks: they are lost. */
+  lockRenewalFailed(jobIds: readonly string[]): void {
+    for (const jobId of jobIds) this.active.get(jobId)?.lock?.lost('its job lock could not be renewed');
+  }
+
+  /** The caller cancelled the step of this job (its run was cancelled or failed fast). */
+  cancel(jobId: string, reason: string): void {
+    const job = this.active.get(jobId);
+    if (job === undefined) return;
+    job.cancelled = true;
+    job.controller.abort(new PipelineAbortedError(job.pipeline, reason));
+  }
+
+  async process(job: Job<StepJobData, StepJobResult>, token: string | undefined, signal?: AbortSignal): Promise<StepJobResult> {
+    const { workerId } = this.options;
+    const data = job.data;
+    const pipeline = this.pipelineOf(data);
+    const definition = pipeline.definition;
+    const index = definition.graph.indexOf.get(data.stepId)!;
+    const jobId = job.id!;
+    const active: ActiveJob = { pipeline: data.pipeline, controller: new AbortController(), lock: undefined, cancelled: false };
+    this.active.set(jobId, active);
+    const onBullAbort = () => this.cancel(jobId, String(signal?.reason ?? 'cancelled on the queue'));
+    signal?.addEventListener('abort', onBullAbort, { once: true });
+    const lock = new JobLockWatch(job, token ?? '', data.stepId, this.options.lockDuration, (error) => active.controller.abort(error));
+    active.lock = lock;
+    let dispose = () => undefined as void;
+    try {
+      const { view, fresh } = await this.cache.read(data.runId, data.epoch, pipeline.ancestorIdsOf(index));
+      if (view.has(data.stepId, data.generation)) return { outcome: 'duplicate', workerId }; // recorded already: not run again
+      if (fresh && view.run.status === 'aborted') return { outcome: 'cancelled', workerId };
+      const store = this.options.store;
+      const deps = this.options.deps === undefined ? undefined : await this.options.deps({ runId: data.runId, pipeline: data.pipeline });
+      const runCostBudget = definition.config.runCostBudget;
+      // With a run budget, the run's spent total as the store holds it now (other workers' charges included).
+      const spent = runCostBudget === null ? view.run.costMicrocents : await callStore(store, data.runId, () => store.addRunCost(data.runId, 0));
+      const budget = new StoreRunBudget(runCostBudget, spent, store, data.runId, (error) => active.controller.abort(error));
+      const tracer = definition.config.trace ? (this.options.tracer ?? NOOP_TRACER) : NOOP_TRACER;
+      const instance = resolveStepInstance(definition, index, deps, tracer);
+      dispose = instance.dispose;
+      const dependencyOutputs: Record<string, unknown> = {};
+      for (const id of pipeline.ancestorIdsOf(index)) dependencyOutputs[id] = view.outputOf(id);
+      this.options.publish({ jobId, type: 'step.started', attempt: 1, workerId });
+      const outcome = await context.with(contextOfTraceParent(data.traceparent), () =>
+        runStepTask({
+          runId: data.runId,
+          stepId: data.stepId,
+          step: instance.step,
+          config: definition.configs[index],
+          inputs: view.input,
+          dependencyOutputs,
+          deps,
+          tracer,
+          signal: active.controller.signal,
+          runBudget: new LockFencedBudget(budget, lock),
+          onAttempt: (event) => {
+            if (event.type === 'step.started') this.options.publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
+            else this.options.publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
+          },
+        }),
+      );
+      await budget.settled();
+      if (active.cancelled) return { outcome: 'cancelled', workerId };
+      if (lock.error !== undefined) throw lock.error;
+      const record = this.recordOf(data, outcome);
+      const answer = await this.write(data, record, lock);
+      return { outcome: answer, workerId };
+    } finally {
+      signal?.removeEventListener('abort', onBullAbort);
+      lock.stop();
+      this.active.delete(jobId);
+      dispose();
+    }
+  }
+
+  /** The worker's pipeline of the job. @throws PipelineValidationError when it has none of that name, or another graph */
+  private pipelineOf(data: StepJobData): WorkerPipeline {
+    const { workerId, pipelines } = this.options;
+    const pipeline = pipelines.get(data.pipeline);
+    const where = `step '${data.stepId}' of run '${data.runId}'`;
+    if (pipeline === undefined) {
+      throw new PipelineValidationError(
+        `Worker '${workerId}' has no pipeline '${data.pipeline}' (it has ${[...pipelines.keys()].map((name) => `'${name}'`).join(', ')}): it cannot run ${where}`,
+      );
+    }
+    if (pipeline.fingerprint !== data.fingerprint) {
+      const changes = describeFingerprintChange(data.fingerprint, pipeline.fingerprint);
+      throw new PipelineValidationError(
+        `Worker '${workerId}' has another version of pipeline '${data.pipeline}' than the caller (fingerprint ${pipeline.fingerprint} on the worker, ${data.fingerprint} on the caller): it cannot run ${where}; the worker's graph ${changes.join('; ')}`,
+      );
+    }
+    return pipeline;
+  }
+
+  /** The step's record, as a run in one process would write it (an output the store cannot hold fails the step). */
+  private recordOf(data: StepJobData, outcome: StepOutcome): StepRecord {
+    const usage = usageFieldsOf(outcome.usage ?? EMPTY_STEP_USAGE);
+    const record: StepRecord = {
+      stepId: data.stepId,
+      generation: data.generation,
+      status: outcome.status,
+      usage,
+      attempts: outcome.attempts,
+      startedAt: outcome.startedAt,
+      endedAt: outcome.endedAt,
+      workerId: this.options.workerId,
+    };
+    if (outcome.status === 'failed') {
+      record.error = storedErrorOf(outcome.error);
+      return record;
+    }
+    try {
+      record.output = encodeValue(outcome.output, { stepId: data.stepId });
+    } catch (notStorable) {
+      record.status = 'failed';
+      record.error = storedErrorOf(new StepExecutionError(data.stepId, notStorable));
+    }
+    return record;
+  }
+
+  /** Writes the record while holding the job's lock, at the run's current epoch. */
+  private async write(data: StepJobData, record: StepRecord, lock: JobLockWatch): Promise<'recorded' | 'duplicate'> {
+    const { store } = this.options;
+    let epoch = data.epoch;
+    for (let tries = 0; ; tries++) {
+      if (!(await lock.confirm())) throw lock.error;
+      const [answer]: RecordOutcome[] = await callStore(store, data.runId, () => store.recordSteps(data.runId, epoch, [record]));
+      if (answer === 'recorded') {
+        this.cache.remember(data.runId, record);
+        return answer;
+      }
+      if (answer === 'duplicate') return answer;
+      if (tries >= STALE_EPOCH_RETRIES) throw new Error(`the store refused the record of step '${data.stepId}' of run '${data.runId}' at epoch ${epoch} (stale) ${tries + 1} times`);
+      const stored = await callStore(store, data.runId, () => store.getRun(data.runId));
+      epoch = stored?.run.epoch ?? epoch;
+    }
+  }
+}

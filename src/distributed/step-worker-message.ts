@@ -1,0 +1,16 @@
+import type { StoredError } from '../store/run-store';
+
+/**
+ * A progress message from a worker to the caller of a run (Redis pub/sub, see QueueChannels):
+ * a step's attempt started, an attempt or a model call is retried. Best effort: the store,
+ * not these messages, says when a step ended.
+ */
+export type StepProgressMessage =
+  | { jobId: string; type: 'step.started'; attempt: number; workerId: string }
+  | { jobId: string; type: 'step.retrying' | 'call.retrying'; attempt: number; error: StoredError; delaySeconds: number };
+
+/** A caller's request to the workers: stop the step of this job (the run was cancelled or failed fast). */
+export interface CancelStepMessage {
+  jobId: string;
+  reason: string;
+}

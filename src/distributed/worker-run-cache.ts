@@ -1,0 +1,108 @@
+import { callStore, storeNameOf } from '../durable/call-store';
+import { RunNotFoundError } from '../errors/run-not-found-error';
+import { toInputRecord } from '../pipeline/to-input-record';
+import { decodeValue } from '../store/decode-value';
+import type { RunRecord, RunStore, StepRecord } from '../store/run-store';
+import { findStepRecords, recordKeyOf } from './find-step-records';
+
+/** A run as a worker sees it: its record, its decoded input, and its step records so far. */
+export class WorkerRunView {
+  readonly input: Record<string, unknown>;
+  /** Each step's latest record (highest generation). */
+  private readonly latest = new Map<string, StepRecord>();
+  private readonly keys = new Set<string>();
+  private readonly outputs = new Map<string, unknown>();
+
+  constructor(
+    readonly run: RunRecord,
+    records: readonly StepRecord[],
+  ) {
+    this.input = toInputRecord(decodeValue(run.input));
+    for (const record of records) this.add(record);
+  }
+
+  /** A record written since (records never change: first write wins). */
+  add(record: StepRecord): void {
+    this.keys.add(recordKeyOf(record.stepId, record.generation));
+    const current = this.latest.get(record.stepId);
+    if (current === undefined || record.generation > current.generation) {
+      this.latest.set(record.stepId, record);
+      this.outputs.delete(record.stepId);
+    }
+  }
+
+  has(stepId: string, generation: number): boolean {
+    return this.keys.has(recordKeyOf(stepId, generation));
+  }
+
+  /** True when every step of `stepIds` has a completed latest record. */
+  hasCompleted(stepIds: readonly string[]): boolean {
+    return stepIds.every((id) => this.latest.get(id)?.status === 'completed');
+  }
+
+  /** The decoded output of a step's latest record (decoded once per view). */
+  outputOf(stepId: string): unknown {
+    if (this.outputs.has(stepId)) return this.outputs.get(stepId);
+    const encoded = this.latest.get(stepId)?.output;
+    const output = encoded === undefined ? undefined : decodeValue(encoded);
+    this.outputs.set(stepId, output);
+    return output;
+  }
+}
+
+/**
+ * What a worker knows of the runs it runs steps of, so that a chain does not read the whole
+ * run from the store for each step (the store contract's only read is `getRun`, O(steps)):
+ * step records are immutable once written, so a view stays right; it is read again when a job
+ * comes from a newer epoch (a resume may have changed the input) or needs a dependency's record
+ * it does not hold (another worker wrote it). The least recently used runs are dropped past `maxRuns`.
+ */
+export class WorkerRunCache {
+  private readonly runs = new Map<string, WorkerRunView>();
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly maxRuns = 64,
+  ) {}
+
+  /**
+   * The run, with completed records of every step of `needed`, as of `epoch` or later.
+   * @throws RunNotFoundError naming the worker's store when the run is not in it
+   */
+  async read(runId: string, epoch: number, needed: readonly string[]): Promise<{ view: WorkerRunView; fresh: boolean }> {
+    const cached = this.runs.get(runId);
+    if (cached !== undefined && cached.run.epoch >= epoch && (cached.hasCompleted(needed) || (await this.fillIn(cached, epoch, needed)))) {
+      this.runs.delete(runId);
+      this.runs.set(runId, cached);
+      return { view: cached, fresh: false };
+    }
+    const stored = await callStore(this.store, runId, () => this.store.getRun(runId));
+    if (stored === undefined) {
+      // The caller created it: a worker that cannot find it has another store than the caller.
+      throw new RunNotFoundError(runId, storeNameOf(this.store));
+    }
+    const view = new WorkerRunView(stored.run, stored.steps);
+    this.runs.delete(runId);
+    this.runs.set(runId, view);
+    if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value!);
+    return { view, fresh: true };
+  }
+
+  /**
+   * Reads the records `view` misses one by one (the store's optional `getStepRecord`), when it
+   * can tell their generation: in a run's first epoch every record is generation 1 (later
+   * generations come from resumes). False when it cannot, or one is missing or not completed.
+   */
+  private async fillIn(view: WorkerRunView, epoch: number, needed: readonly string[]): Promise<boolean> {
+    const missing = needed.filter((id) => !view.hasCompleted([id]));
+    if (epoch !== 1 || view.run.epoch !== 1 || this.store.getStepRecord === undefined || missing.length > 16) return false;
+    const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
+    for (const record of found.values()) view.add(record);
+    return view.hasCompleted(needed);
+  }
+
+  /** A record this worker wrote or found. */
+  remember(runId: string, record: StepRecord): void {
+    this.runs.get(runId)?.add(record);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Cancelling a distributed run (issue 10): the caller's signal aborts the remote step's
+ * `ctx.signal` on its worker, the run rejects with PipelineAbortedError at once, and the
+ * cancelled step writes no record.
+ */
+import { PipelineAbortedError } from 'fastroai';
+import { DistributedFixture } from './support/distributed-fixture';
+import { DISTRIBUTED_INPUT, distributedPipeline, executionsOf } from './support/distributed-pipeline';
+import { killAll, waitUntil } from './support/processes';
+
+jest.setTimeout(120_000);
+
+let fixture: DistributedFixture;
+
+beforeEach(() => {
+  fixture = new DistributedFixture();
+});
+
+afterEach(async () => {
+  await killAll();
+  await fixture.dispose();
+});
+
+function ledgerLines(): string[] {
+  const { readFileSync, existsSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return existsSync(fixture.ledger) ? readFileSync(fixture.ledger, 'utf8').split('\n').filter((line) => line !== '') : [];
+}
+
+it("aborts the remote step's signal when the run's signal aborts; nothing is recorded for it, and a resume runs it again", async () => {
+  const workers = { w1: await fixture.startWorker('w1', { slow: { d: 60_000 } }) };
+  const store = fixture.store();
+  const controller = new AbortController();
+  const run = distributedPipeline({ ledger: fixture.ledger, label: 'caller' }).execute(DISTRIBUTED_INPUT, undefined, {
+    store,
+    runner: fixture.runner(),
+    runId: 'cancelled',
+    signal: controller.signal,
+  });
+  await waitUntil('d to start on the worker', () => executionsOf(fixture.ledger, 'd') === 1);
+  controller.abort(new Error('user pressed stop'));
+
+  const error = await run.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(PipelineAbortedError.isInstance(error)).toBe(true);
+  // The worker's step saw its signal abort (long before its 60 s sleep ended).
+  await waitUntil('the worker to abort d', () => ledgerLines().includes('w1 d:aborted'), 30_000);
+  const stored = await store.getRun('cancelled');
+  expect(stored!.run.status).toBe('aborted');
+  expect(stored!.steps.map((record) => record.stepId).sort()).toEqual(['a', 'b', 'c']);
+  expect(executionsOf(fixture.ledger, 'e')).toBe(0);
+
+  // Resumed later, on another worker: the cancelled step's job (finished, nothing recorded) runs again.
+  await fixture.startWorker('w2');
+  await workers.w1.kill();
+  const resumed = await distributedPipeline({ ledger: fixture.ledger, label: 'resumer' }).resume('cancelled', { store, runner: fixture.runner() });
+  expect(resumed.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
+  expect(ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'))).toEqual(['w1 d', 'w1 d:aborted', 'w2 d']);
+  expect((await store.getRun('cancelled'))!.steps.find((record) => record.stepId === 'd')).toMatchObject({ generation: 1, workerId: 'w2' });
+});
