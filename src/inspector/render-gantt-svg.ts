@@ -13,7 +13,8 @@ const TICKS = 5;
 /**
  * The Gantt chart of a run's recorded steps as an SVG: one bar per step record (its latest
  * generation), from `startedAt` to `endedAt` on a shared time axis, in start order; bars of the
- * critical path are classed `critical`. Steps without a record (not run yet, skipped) have no bar.
+ * critical path are classed `critical`; a bar's tooltip names the step, its time and, in a
+ * distributed run, the worker that ran it. Steps without a record (not run yet, skipped) have no bar.
  */
 export function renderGanttSvg(view: RunView): string {
   const rows = view.steps.filter((step) => step.timing !== undefined);
@@ -43,9 +44,11 @@ export function renderGanttSvg(view: RunView): string {
     const label = step.id.length > LABEL_CHARACTERS ? `${step.id.slice(0, LABEL_CHARACTERS - 1)}…` : step.id;
     const attempts = timing.attempts > 1 ? `, ${timing.attempts} attempts` : '';
     const critical = step.critical ? ' critical' : '';
+    const workerId = step.record?.workerId;
+    const worker = workerId === undefined || workerId === null ? '' : ` · worker ${escapeHtml(String(workerId))}`;
     parts.push(
       `<g class="bar state-${step.state}${critical}" data-step="${step.index}">` +
-        `<title>${escapeHtml(step.id)}: ${formatDuration(timing.endMs - timing.startMs)}${attempts}${step.critical ? ' (critical path)' : ''}</title>` +
+        `<title>${escapeHtml(step.id)}: ${formatDuration(timing.endMs - timing.startMs)}${attempts}${step.critical ? ' (critical path)' : ''}${worker}</title>` +
         `<text x="${LABEL_WIDTH - 6}" y="${rowY + BAR_HEIGHT}" text-anchor="end">${escapeHtml(label)}</text>` +
         `<rect x="${barX.toFixed(1)}" y="${rowY + 2}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT}" rx="2"/>` +
         '</g>',

@@ -50,6 +50,7 @@ export function renderRunBody(view: RunView, context: RunPageContext): string {
     `<dt>duration</dt><dd>${formatDuration(end - run.createdAt)}</dd>` +
     `<dt>cost</dt><dd>${formatDollars(run.costMicrocents)}</dd>` +
     `<dt>steps</dt><dd>${countStates(view.steps)}</dd>` +
+    renderWorkers(view) +
     `<dt>owner</dt><dd>${escapeHtml(run.owner)} (epoch ${escapeHtml(String(run.epoch))}${run.status === 'running' ? `, lease ${run.leaseUntil > context.nowMs ? 'live' : 'expired'}` : ''})${context.ownsRun ? ' — run by this inspector' : ''}</dd>` +
     (run.error === undefined ? '' : `<dt>error</dt><dd class="error">${renderError(run.error)}</dd>`) +
     '</dl>';
@@ -74,6 +75,15 @@ export function renderRunBody(view: RunView, context: RunPageContext): string {
     conversation +
     `<section class="steps-section"><h2>Steps</h2>${steps}</section>`
   );
+}
+
+/** The run-level workers line of a distributed run: each worker and how many steps it ran (nothing for an in-process run). */
+function renderWorkers(view: RunView): string {
+  if (view.workers.length === 0) return '';
+  const shares = view.workers.map(
+    (share) => `<span class="worker">${escapeHtml(share.workerId)}</span> (${share.steps} step${share.steps === 1 ? '' : 's'})`,
+  );
+  return `<dt>workers</dt><dd class="workers">${shares.join(', ')}</dd>`;
 }
 
 function countStates(steps: readonly StepView[]): string {
@@ -131,7 +141,7 @@ function renderStepDetail(step: StepView): string {
   const record = step.record;
   if (record === undefined) return '';
   const generation = step.generations > 1 ? ` · generation ${escapeHtml(String(record.generation))} of ${step.generations}` : '';
-  const worker = record.workerId === undefined ? '' : ` · worker ${escapeHtml(record.workerId)}`;
+  const worker = record.workerId === undefined || record.workerId === null ? '' : ` · worker <span class="worker">${escapeHtml(String(record.workerId))}</span>`;
   const output = record.output === undefined ? '' : `<h3>output</h3>${renderEncoded(record.output)}`;
   const error = record.error === undefined ? '' : `<h3>error</h3><p class="error">${renderError(record.error)}</p>`;
   return (

@@ -48,6 +48,18 @@ export interface RunView {
   readonly originMs: number;
   /** Sum of the latest records' cost (what the table's total shows). */
   readonly stepsCostMicrocents: number;
+  /**
+   * The workers that ran its steps (a distributed run, API.md §13: `record.workerId` of the
+   * latest records), in the order their first step started, with how many steps each ran;
+   * empty for an in-process run.
+   */
+  readonly workers: readonly WorkerShare[];
+}
+
+/** One worker of a distributed run and how many of the run's steps (latest records) it ran. */
+export interface WorkerShare {
+  readonly workerId: string;
+  readonly steps: number;
 }
 
 /** The graph shape a fingerprint holds (see `fingerprintOf`). */
@@ -123,6 +135,7 @@ export function buildRunView(run: RunRecord, records: readonly StepRecord[]): Ru
   let stepsCostMicrocents = 0;
   for (const record of latest.values()) stepsCostMicrocents += record.usage?.costMicrocents ?? 0;
   return {
+    workers: workersOf([...latest.values()]),
     run,
     steps,
     hasEdges: shape !== undefined,
@@ -130,6 +143,18 @@ export function buildRunView(run: RunRecord, records: readonly StepRecord[]): Ru
     originMs: origin,
     stepsCostMicrocents,
   };
+}
+
+/** The workers of the latest records, by their first step's start; a hand-written store's non-string ids as text. */
+function workersOf(records: StepRecord[]): WorkerShare[] {
+  const counts = new Map<string, number>();
+  const byStart = records.filter((record) => record.workerId !== undefined && record.workerId !== null);
+  byStart.sort((a, b) => a.startedAt - b.startedAt);
+  for (const record of byStart) {
+    const workerId = String(record.workerId);
+    counts.set(workerId, (counts.get(workerId) ?? 0) + 1);
+  }
+  return [...counts].map(([workerId, steps]) => ({ workerId, steps }));
 }
 
 const RECORD_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'incomplete']);
