@@ -64,7 +64,8 @@ export function renderRunBody(view: RunView, context: RunPageContext): string {
   const usage = big
     ? `<div class="scroll">${renderUsageTable(view, { rows: false })}</div>${renderLazy(`${base}/usage`, `Usage of each of the ${view.steps.length} steps`)}`
     : `<div class="scroll">${renderUsageTable(view)}</div>`;
-  const steps = big ? renderLazy(`${base}/steps`, `Outputs and errors of the ${view.steps.length} steps`) : renderStepDetails(view);
+  const steps =
+    big || hasBigOutputs(view) ? renderLazy(`${base}/steps`, `Outputs and errors of the ${view.steps.length} steps`) : renderStepDetails(view);
   return (
     summary +
     notice +
@@ -125,6 +126,24 @@ export const INLINE_STEPS = 200;
 /** Whether a run is big enough for its per-step sections to load when opened. */
 export function isBigRun(view: RunView): boolean {
   return view.steps.length > INLINE_STEPS;
+}
+
+/**
+ * Stored outputs (encoded text, all steps) over this many characters are shown when opened, like a
+ * big run's: each value is cut at `MAX_VALUE_CHARACTERS` when rendered, but a page of 200 such
+ * outputs would still be megabytes, sent again on every live update.
+ */
+export const INLINE_OUTPUT_CHARACTERS = 1_000_000;
+
+/** Whether the run's stored outputs are too big to put in the page (see {@link INLINE_OUTPUT_CHARACTERS}). */
+export function hasBigOutputs(view: RunView): boolean {
+  let characters = 0;
+  for (const step of view.steps) {
+    const output = step.record?.output;
+    if (typeof output === 'string') characters += output.length;
+    if (characters > INLINE_OUTPUT_CHARACTERS) return true;
+  }
+  return false;
 }
 
 /** A `<details>` whose body the page script fetches from `url` when it is first opened. */

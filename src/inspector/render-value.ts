@@ -6,6 +6,11 @@ const MAX_ENTRIES = 200;
 const MAX_NODES = 2_000;
 /** Characters of a string shown before it is cut. */
 const MAX_STRING = 10_000;
+/**
+ * Characters of strings (and keys) rendered per value in all: without it, a value of
+ * {@link MAX_NODES} long strings would make a page of 20 MB. What is over is cut with a note.
+ */
+export const MAX_VALUE_CHARACTERS = 100_000;
 
 /**
  * A decoded run value (`decodeValue`) as collapsible JSON: objects, arrays, maps and sets are
@@ -15,11 +20,17 @@ const MAX_STRING = 10_000;
  * `ConversationState`), and big values are cut with a note saying so.
  */
 export function renderValue(value: unknown): string {
-  const budget = { nodes: MAX_NODES };
+  const budget: Budget = { nodes: MAX_NODES, characters: MAX_VALUE_CHARACTERS };
   return `<div class="json">${renderNode(value, 0, budget, new Set())}</div>`;
 }
 
-function renderNode(value: unknown, depth: number, budget: { nodes: number }, seen: Set<object>): string {
+/** What is left to render of one value. */
+interface Budget {
+  nodes: number;
+  characters: number;
+}
+
+function renderNode(value: unknown, depth: number, budget: Budget, seen: Set<object>): string {
   budget.nodes -= 1;
   if (budget.nodes < 0) return '<span class="json-more">…</span>';
   if (value === null) return '<span class="json-null">null</span>';
@@ -27,7 +38,9 @@ function renderNode(value: unknown, depth: number, budget: { nodes: number }, se
     case 'undefined':
       return '<span class="json-null">undefined</span>';
     case 'string': {
-      const cut = value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} characters)` : value;
+      const room = Math.max(0, Math.min(MAX_STRING, budget.characters));
+      budget.characters -= Math.min(value.length, room);
+      const cut = value.length > room ? `${value.slice(0, room)}… (${value.length} characters)` : value;
       return `<span class="json-string">${escapeHtml(JSON.stringify(cut))}</span>`;
     }
     case 'number':
@@ -50,11 +63,18 @@ function renderNode(value: unknown, depth: number, budget: { nodes: number }, se
   seen.add(object);
   const { label, entries } = describeObject(object);
   const shown = entries.slice(0, MAX_ENTRIES);
-  const rows = shown.map(([key, child]) => `<li>${key === undefined ? '' : `<span class="json-key">${escapeHtml(key)}</span>: `}${renderNode(child, depth + 1, budget, seen)}</li>`);
+  const rows = shown.map(([key, child]) => `<li>${key === undefined ? '' : `<span class="json-key">${escapeHtml(keyWithin(key, budget))}</span>: `}${renderNode(child, depth + 1, budget, seen)}</li>`);
   if (entries.length > shown.length) rows.push(`<li class="json-more">… ${entries.length - shown.length} more</li>`);
   seen.delete(object);
   if (entries.length === 0) return `<span class="json-other">${escapeHtml(label)}</span>`;
   return `<details${depth === 0 ? ' open' : ''}><summary>${escapeHtml(label)}</summary><ul>${rows.join('')}</ul></details>`;
+}
+
+/** A key, cut like a string when it is long (a key can be as big as a value). */
+function keyWithin(key: string, budget: Budget): string {
+  const room = Math.max(0, Math.min(MAX_STRING, budget.characters));
+  budget.characters -= Math.min(key.length, room);
+  return key.length > room ? `${key.slice(0, room)}… (${key.length} characters)` : key;
 }
 
 /** How an object is labelled and which (key, value) entries it shows; keys undefined for list items. */

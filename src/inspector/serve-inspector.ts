@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pipeline } from '../pipeline/pipeline';
-import type { RunStatus, RunStore } from '../store/run-store';
+import type { RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { AccessGuard } from './access-guard';
 import { checkInspectorOptions } from './check-inspector-options';
 import { INSPECTOR_SCRIPT } from './assets/inspector-script';
@@ -49,6 +49,9 @@ const ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
   '/assets/inspector.css': { type: 'text/css; charset=utf-8', body: INSPECTOR_STYLE },
 };
 
+/** What `store.getRun` answers for a run it has. */
+type StoredRun = { run: RunRecord; steps: StepRecord[] };
+
 /** What `/runs/<id>/<part>` serves besides the page: the live stream and a big run's parts. */
 const RUN_PARTS: ReadonlySet<string> = new Set(['events', 'steps', 'usage']);
 
@@ -76,8 +79,11 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
   const closing = new AbortController();
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendText(response, 500, `Inspector error: ${(error as Error)?.message ?? String(error)}`);
-      else response.end();
+      // A store that fails (a dropped connection, a closed database) is a 503 that says so; the server goes on.
+      if (!response.headersSent) {
+        if (error instanceof StoreReadError) sendText(response, 503, error.message);
+        else sendText(response, 500, `Inspector error: ${messageOf(error)}`);
+      } else response.end();
     });
   });
 
@@ -121,7 +127,7 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
       if (segments.length === 2) return sendRunList(response, url);
       if (segments.length === 3) {
         if (!isRunId(segments[2])) return sendJson(response, 400, { error: 'Not a run id' });
-        const stored = await store.getRun(segments[2]);
+        const stored = await fromStore(() => store.getRun(segments[2]));
         return stored === undefined ? sendJson(response, 404, { error: 'No such run' }) : sendJson(response, 200, stored);
       }
     }
@@ -131,7 +137,7 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
   async function sendRunsPage(response: ServerResponse, url: URL): Promise<void> {
     const query = listQueryOf(url);
     if (typeof query === 'string') return sendText(response, 400, query);
-    const page = await store.listRuns(query);
+    const page = await fromStore(() => store.listRuns(query));
     const html = renderRunsPage({
       page,
       pipeline: query.pipeline,
@@ -146,13 +152,12 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
   async function sendRunList(response: ServerResponse, url: URL): Promise<void> {
     const query = listQueryOf(url);
     if (typeof query === 'string') return sendJson(response, 400, { error: query });
-    sendJson(response, 200, await store.listRuns(query));
+    sendJson(response, 200, await fromStore(() => store.listRuns(query)));
   }
 
-  /** The run's view and page context, or undefined when the store does not have it. */
-  async function lookAt(runId: string) {
-    const stored = await store.getRun(runId);
-    if (stored === undefined) return undefined;
+  /** What a run page needs besides the run's view, from what the store returned. */
+  function contextOf(stored: StoredRun): RunPageContext {
+    const runId = stored.run.runId;
     const notice = actions.noticeOf(runId);
     const ownsRun = actions.owns(runId);
     const context: RunPageContext = {
@@ -162,18 +167,18 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
       nowMs: Date.now(),
       signature: runSignatureOf(stored.run, stored.steps, `${notice ?? ''}\u0000${ownsRun}`),
     };
-    return { view: buildRunView(stored.run, stored.steps), context };
+    return context;
   }
 
   async function sendRunPage(response: ServerResponse, runId: string): Promise<void> {
-    const looked = await lookAt(runId);
-    if (looked === undefined) return sendHtml(response, 404, renderPage({ title: 'No such run', body: `<h1>No run '${escapeHtml(runId)}' in the store</h1>` }));
-    sendHtml(response, 200, renderRunPage(looked.view, looked.context));
+    const stored = await fromStore(() => store.getRun(runId));
+    if (stored === undefined) return sendHtml(response, 404, renderPage({ title: 'No such run', body: `<h1>No run '${escapeHtml(runId)}' in the store</h1>` }));
+    sendHtml(response, 200, renderRunPage(buildRunView(stored.run, stored.steps), contextOf(stored)));
   }
 
   /** A part of a big run's page, loaded when opened: every step's output and error, or the per-step usage rows. */
   async function sendRunPart(response: ServerResponse, runId: string, part: 'steps' | 'usage'): Promise<void> {
-    const stored = await store.getRun(runId);
+    const stored = await fromStore(() => store.getRun(runId));
     if (stored === undefined) return sendText(response, 404, 'No such run');
     const view = buildRunView(stored.run, stored.steps);
     sendHtml(response, 200, part === 'steps' ? renderStepDetails(view) : `<div class="scroll">${renderUsageTable(view)}</div>`);
@@ -184,10 +189,11 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
       request,
       response,
       async () => {
-        const looked = await lookAt(runId);
-        if (looked === undefined) return { signature: 'gone', data: undefined };
-        const { view, context } = looked;
-        return { signature: context.signature, data: JSON.stringify({ status: view.run.status, html: renderRunBody(view, context) }) };
+        const stored = await fromStore(() => store.getRun(runId));
+        if (stored === undefined) return { signature: 'gone', data: undefined };
+        const context = contextOf(stored);
+        // The view and the body only when something changed: most polls of a watched run find nothing new.
+        return { signature: context.signature, data: () => JSON.stringify({ status: stored.run.status, html: renderRunBody(buildRunView(stored.run, stored.steps), context) }) };
       },
       closing.signal,
       since,
@@ -203,7 +209,7 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
     if (form === undefined) return sendText(response, 413, 'Form too large');
     const refusal = csrf.check(request, form.get('csrf') ?? undefined);
     if (refusal !== undefined) return sendText(response, 403, `Action refused: ${refusal}`);
-    const stored = await store.getRun(runId);
+    const stored = await fromStore(() => store.getRun(runId));
     if (stored === undefined) return sendText(response, 404, 'No such run');
     if (!actions.handles(stored.run.pipeline)) return sendText(response, 409, `No pipeline named '${stored.run.pipeline}' was given to the inspector: actions are off for this run`);
     if (action === 'rerun') {
@@ -242,6 +248,28 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
       return closed;
     },
   };
+}
+
+/** A failed read of the run store, told as such (503), not as the inspector's own error. */
+class StoreReadError extends Error {
+  constructor(cause: unknown) {
+    super(`The run store failed to answer: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** The store's answer; its failure (a rejection, or a throw of a hand-written store) as a {@link StoreReadError}. */
+async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new StoreReadError(error);
+  }
+}
+
+/** An error's message, also for one from another realm (a native driver's) or a thrown non-error. */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 function listQueryOf(url: URL): { pipeline?: string; status?: RunStatus; cursor?: string; limit: number } | string {

@@ -8,8 +8,12 @@ const HEARTBEAT_MS = 15_000;
 /** One look at a run: a signature that changes when anything shown changes, and what to send then. */
 export interface RunSnapshot {
   signature: string;
-  /** The event's data (JSON); undefined when the run is gone. */
-  data: string | undefined;
+  /**
+   * Makes the event's data (JSON), called only when the signature changed (rendering a big run's
+   * page on every poll of every open tab would cost far more than reading it); undefined when the
+   * run is gone.
+   */
+  data: (() => string) | undefined;
 }
 
 /**
@@ -51,7 +55,7 @@ export function streamRunEvents(
       const snapshot = await look();
       if (ended) return;
       if (snapshot.signature !== last && snapshot.data !== undefined) {
-        response.write(`event: update\ndata: ${snapshot.data}\n\n`);
+        response.write(`event: update\ndata: ${snapshot.data()}\n\n`);
         last = snapshot.signature;
       }
     } catch (error) {

@@ -1,5 +1,5 @@
 import { ConversationState, ConversationStatus } from 'fastroai';
-import { renderValue } from '../../src/inspector/render-value';
+import { MAX_VALUE_CHARACTERS, renderValue } from '../../src/inspector/render-value';
 
 describe('renderValue', () => {
   it('renders strings as escaped text, never as markup', () => {
@@ -30,5 +30,15 @@ describe('renderValue', () => {
     const deep = renderValue(Array.from({ length: 100 }, () => Array.from({ length: 100 }, () => 1)));
     expect(deep.match(/json-number/g)!.length).toBeLessThan(2_000);
     expect(deep).toContain('json-more');
+  });
+
+  it('renders at most MAX_VALUE_CHARACTERS of a value made of many long strings, and notes what it cut', () => {
+    // 200 strings of 10,000 characters: 2 MB of text, under the node and per-string limits.
+    const html = renderValue(Array.from({ length: 200 }, (_, index) => `${index}`.padEnd(10_000, 'x')));
+    expect(html.length).toBeLessThan(MAX_VALUE_CHARACTERS + 50_000);
+    expect(html).toContain('&quot;9'.padEnd(10_000 + '&quot;'.length, 'x')); // the first strings whole
+    expect(html).toContain('… (10000 characters)&quot;</span>');
+    const keys = renderValue(Object.fromEntries(Array.from({ length: 200 }, (_, index) => [`${index}`.padEnd(10_000, 'k'), 1])));
+    expect(keys.length).toBeLessThan(MAX_VALUE_CHARACTERS + 50_000);
   });
 });

@@ -1,5 +1,11 @@
 import { ConversationState, ConversationStatus, MemoryRunStore, Pipeline, step } from 'fastroai';
 import { serveInspector, type Inspector } from 'fastroai/inspector';
+import { SqliteRunStore } from 'fastroai/sqlite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { POLL_INTERVAL_MS } from '../../src/inspector/stream-run-events';
 import { fakeRun, writeRuns } from './support/fake-runs';
 import { csrfTokenOf, httpRequestTo, postForm, waitFor } from './support/http-request';
 import { XSS_IMG, XSS_SCRIPT, bookingPipeline, chainPipeline, documentPipeline, hostilePipeline, type Mailbox } from './support/sample-pipelines';
@@ -325,5 +331,98 @@ describe('serveInspector live updates', () => {
     const data = JSON.parse(/event: update\ndata: (.*)\n/.exec(text)![1]) as { status: string; html: string };
     expect(data.status).toBe('completed');
     expect(data.html).toContain('<span class="badge status-completed" id="run-status">completed</span>');
+  });
+});
+
+describe('serveInspector under an adversarial store', () => {
+  it('answers 503 naming the failure when the store fails mid-request, tells a watching page, and goes on serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fastroai-inspector-broken-'));
+    try {
+      const store = new SqliteRunStore({ path: join(dir, 'runs.db') });
+      await documentPipeline({ store }).execute({}, undefined, { runId: 'doc-1' });
+      const inspector = await open({ store });
+      expect((await httpRequestTo(inspector.url, '/runs/doc-1')).status).toBe(200);
+      const stream = await fetch(new URL('/runs/doc-1/events?since=none', inspector.url));
+      const reader = stream.body!.getReader();
+      let text = '';
+      while (!text.includes('event: update')) text += new TextDecoder().decode((await reader.read()).value);
+      await store.close(); // the database goes away under the running inspector
+      for (const path of ['/', '/runs/doc-1', '/runs/doc-1/steps', '/runs/doc-1/usage', '/api/runs', '/api/runs/doc-1']) {
+        const response = await httpRequestTo(inspector.url, path);
+        expect([path, response.status]).toEqual([path, 503]);
+        expect(response.body).toMatch(/^The run store failed to answer: .+/);
+        expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+      }
+      while (!text.includes('event: problem')) text += new TextDecoder().decode((await reader.read()).value);
+      expect(JSON.parse(/event: problem\ndata: (.*)\n/.exec(text)![1]).message).toMatch(/^The run store failed to answer: /);
+      await reader.cancel();
+      expect((await httpRequestTo(inspector.url, '/assets/inspector.js')).status).toBe(200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 for a hand-written store that throws instead of rejecting', async () => {
+    const store = new MemoryRunStore();
+    store.getRun = () => {
+      throw new Error('connection reset');
+    };
+    const inspector = await open({ store });
+    const response = await httpRequestTo(inspector.url, '/runs/doc-1');
+    expect(response.status).toBe(503);
+    expect(response.body).toBe('The run store failed to answer: connection reset\n');
+  });
+
+  it('stops reading the store for a run page once its event stream is closed (a closed tab)', async () => {
+    const store = new MemoryRunStore();
+    await documentPipeline({ store }).execute({}, undefined, { runId: 'doc-1' });
+    let reads = 0;
+    const getRun = store.getRun.bind(store);
+    store.getRun = (runId) => {
+      reads += 1;
+      return getRun(runId);
+    };
+    const inspector = await open({ store });
+    const base = new URL(inspector.url);
+    const request = httpRequest({ host: base.hostname, port: base.port, path: '/runs/doc-1/events' });
+    request.on('error', () => undefined);
+    request.on('response', (response) => response.resume());
+    request.end();
+    await waitFor(() => reads >= 3, 10_000, 'the stream to poll the store');
+    request.destroy();
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS * 2)); // a poll in flight ends
+    const afterClose = reads;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS * 5));
+    expect(reads).toBe(afterClose);
+  });
+
+  it('shows a hand-written store’s non-string values as text (a number owner, a null worker id), no 500', async () => {
+    const store = new MemoryRunStore();
+    await store.createRun(fakeRun({ runId: 'odd-1', owner: 42 as unknown as string, pipeline: 7 as unknown as string }));
+    const claimed = await store.claimRun('odd-1', 'writer', 10_000);
+    await store.recordSteps('odd-1', claimed.epoch, [
+      { stepId: 'only', generation: 1, status: 'completed', output: '1', usage: {} as never, attempts: 1, startedAt: 1, endedAt: 2, workerId: 99 as unknown as string },
+    ]);
+    const inspector = await open({ store });
+    const { status, body } = await httpRequestTo(inspector.url, '/runs/odd-1');
+    expect(status).toBe(200);
+    expect(body).toContain('<dd class="workers"><span class="worker">99</span> (1 step)</dd>');
+    expect(body).toContain('<td class="worker">99</td>');
+    expect((await httpRequestTo(inspector.url, '/')).status).toBe(200);
+  });
+
+  it('shows huge outputs when opened, not in the page (nor in every live update)', async () => {
+    const store = new MemoryRunStore();
+    const big = 'x'.repeat(600_000);
+    await new Pipeline({ name: 'big', store, steps: { one: step(() => big), two: step(() => big), three: step(() => 'small') }, dependencies: { three: ['one', 'two'] } }).execute({}, undefined, { runId: 'big-1' });
+    const inspector = await open({ store });
+    const page = await httpRequestTo(inspector.url, '/runs/big-1');
+    expect(page.body.length).toBeLessThan(50_000);
+    expect(page.body).not.toContain('class="step-detail');
+    expect(page.body).toContain('<details class="lazy" data-detail="/runs/big-1/steps">');
+    expect(page.body.match(/<tr data-step=/g)).toHaveLength(3); // the usage rows stay in the page
+    const steps = await httpRequestTo(inspector.url, '/runs/big-1/steps');
+    expect(steps.body.match(/<details class="step-detail/g)).toHaveLength(3);
+    expect(steps.body).toContain('… (600000 characters)');
   });
 });
