@@ -47,7 +47,8 @@ export class AccessGuard {
       return {
         kind: 'login',
         setCookie: `${SESSION_COOKIE}=${this.session}; HttpOnly; SameSite=Strict; Path=/`,
-        location: `${url.pathname}${query === '' ? '' : `?${query}`}`,
+        // One leading slash: `/x/..//evil.example?token=…` resolves to the path `//evil.example`, which a browser reads as another host.
+        location: `/${url.pathname.replace(/^\/+/, '')}${query === '' ? '' : `?${query}`}`,
       };
     }
     return { kind: 'deny', status: 401, reason: 'This inspector needs its token: send "Authorization: Bearer <token>" or open it once with ?token=<token>.' };
