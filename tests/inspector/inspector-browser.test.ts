@@ -164,6 +164,22 @@ describe('the inspector in Chromium', () => {
     }
   });
 
+  it('says on a watched run page, as text, that the store failed, and keeps the page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fastroai-inspector-problem-'));
+    tempDirs.push(dir);
+    const store = new SqliteRunStore({ path: join(dir, 'runs.db') });
+    await documentPipeline({ store }).execute({}, undefined, { runId: 'doc-1' });
+    const inspector = await open({ store });
+    const { page } = await newPage();
+    await page.goto(`${inspector.url}runs/doc-1`);
+    expect(await page.locator('#live-problem').count()).toBe(0);
+    await store.close(); // the database goes away while the page watches the run
+    await page.waitForSelector('#live-problem', { timeout: 30_000 });
+    expect(await page.locator('#live-problem').textContent()).toMatch(/^Live updates paused: The run store failed to answer: ./);
+    expect(await page.locator('svg.dag g.node').count()).toBe(5);
+    await page.close();
+  });
+
   it('resumes a stopped conversation when Resume is clicked, and shows it complete', async () => {
     const store = new MemoryRunStore();
     const mailbox: Mailbox = {};

@@ -1,7 +1,7 @@
 /**
  * The inspector's page script, served as `/assets/inspector.js`: on a run page it listens to
  * the run's server-sent events and swaps in the body the server rendered (escaped there), keeping
- * the open/closed state of the step details; on a big run it loads the per-step parts
+ * the open/closed state of the step details, and says so (as text) while the store fails; on a big run it loads the per-step parts
  * (rendered and escaped by the server) when they are opened. Plain ES2017, no framework, no CDN.
  */
 export const INSPECTOR_SCRIPT = `'use strict';
@@ -34,9 +34,28 @@ export const INSPECTOR_SCRIPT = `'use strict';
   if (!eventsUrl || typeof EventSource === 'undefined') return;
   var live = document.getElementById('run-live');
   var source = new EventSource(eventsUrl);
+  /** Says on the page that the live updates cannot read the run (the store failed); as text: the message quotes the store. */
+  function showProblem(message) {
+    var note = document.getElementById('live-problem');
+    if (!note) {
+      note = document.createElement('p');
+      note.id = 'live-problem';
+      note.className = 'notice';
+      note.setAttribute('role', 'status');
+      live.parentNode.insertBefore(note, live);
+    }
+    note.textContent = 'Live updates paused: ' + message;
+  }
+  source.addEventListener('problem', function (event) {
+    var problem;
+    try { problem = JSON.parse(event.data); } catch (error) { return; }
+    showProblem(String(problem && problem.message));
+  });
   source.addEventListener('update', function (event) {
     var update;
     try { update = JSON.parse(event.data); } catch (error) { return; }
+    var note = document.getElementById('live-problem');
+    if (note) note.parentNode.removeChild(note);
     var open = {};
     live.querySelectorAll('details[open]').forEach(function (element) { if (keyOf(element)) open[keyOf(element)] = true; });
     var scrolls = [];
