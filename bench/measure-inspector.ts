@@ -7,6 +7,9 @@
  *   which a loaded machine does not inflate as much). The page holds the DAG (1,000 boxes), the
  *   Gantt chart (1,000 bars) and the totals; a run over 200 steps loads its per-step usage rows
  *   and outputs when they are opened.
+ * And what watching costs the server: a 1,000-step run open in 5 tabs (5 event streams polling
+ * the store every 300 ms), the inspector's CPU time per second, against what rendering the run's
+ * body on every poll (what the streams did before they rendered only on a change) would cost.
  *
  * Run: node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/measure-inspector.ts
  */
@@ -16,6 +19,9 @@ import { join } from 'node:path';
 import { MemoryRunStore, Pipeline, step, type RunStore } from 'fastroai';
 import { serveInspector } from 'fastroai/inspector';
 import { SqliteRunStore } from 'fastroai/sqlite';
+import { renderRunBody } from '../src/inspector/render-run-page';
+import { buildRunView } from '../src/inspector/run-view';
+import { POLL_INTERVAL_MS } from '../src/inspector/stream-run-events';
 import { launchChromium } from '../tests/inspector/support/launch-chromium';
 import { writeRuns } from '../tests/inspector/support/fake-runs';
 import { describeLoad, describeMachine } from './describe-machine';
@@ -125,6 +131,44 @@ async function measureRunPage(): Promise<string[]> {
   }
 }
 
+const WATCHING_TABS = 5;
+const WATCH_SECONDS = 5;
+
+async function measureWatchedRun(): Promise<string[]> {
+  const store = new MemoryRunStore();
+  await bigPipeline(RUN_STEPS, store).execute({}, undefined, { runId: 'big-1' });
+  const inspector = await serveInspector({ store, port: 0 });
+  const streams = Array.from({ length: WATCHING_TABS }, () => new AbortController());
+  try {
+    for (const stream of streams) {
+      const response = await fetch(`${inspector.url}runs/big-1/events?since=none`, { signal: stream.signal });
+      void response.body!.pipeTo(new WritableStream()).catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the first (full) update of each stream is sent
+    const before = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, WATCH_SECONDS * 1_000));
+    const used = process.cpuUsage(before);
+    const cpuMsPerSecond = (used.user + used.system) / 1_000 / WATCH_SECONDS;
+    const stored = (await store.getRun('big-1'))!;
+    const renders: number[] = [];
+    for (let index = 0; index < 20; index++) {
+      const start = performance.now();
+      renderRunBody(buildRunView(stored.run, stored.steps), { csrfToken: undefined, ownsRun: false, notice: undefined, nowMs: Date.now(), signature: 'x' });
+      renders.push(performance.now() - start);
+    }
+    const renderMs = percentile(renders, 0.5);
+    const pollsPerSecond = (WATCHING_TABS * 1_000) / POLL_INTERVAL_MS;
+    return [
+      `| inspector CPU time while ${WATCHING_TABS} tabs watch the unchanged run (${WATCH_SECONDS} s) | ${cpuMsPerSecond.toFixed(1)} ms per s |`,
+      `| one view + body render of the run (median of 20) | ${renderMs.toFixed(1)} ms |`,
+      `| the same ${pollsPerSecond.toFixed(1)} polls/s rendering each time (estimate: renders × polls) | +${(renderMs * pollsPerSecond).toFixed(0)} ms per s |`,
+    ];
+  } finally {
+    for (const stream of streams) stream.abort();
+    await inspector.close();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`Machine: ${describeMachine()}; load ${describeLoad()}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'fastroai-inspector-bench-'));
@@ -137,6 +181,9 @@ async function main(): Promise<void> {
     console.log(`\nA ${RUN_STEPS.toLocaleString('en-US')}-step run's page (ms; target ≤ 1000 in the browser):\n`);
     console.log('| what | median | max |\n|---|---:|---:|');
     for (const row of await measureRunPage()) console.log(row);
+    console.log(`\nWatching a ${RUN_STEPS.toLocaleString('en-US')}-step completed run (server side):\n`);
+    console.log('| what | value |\n|---|---:|');
+    for (const row of await measureWatchedRun()) console.log(row);
   } finally {
     await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
