@@ -119,7 +119,11 @@ export async function serveInspector(options: InspectorOptions): Promise<Inspect
     if (segments[0] === 'runs' && (segments.length === 2 || (segments.length === 3 && RUN_PARTS.has(segments[2])))) {
       const runId = segments[1];
       if (!isRunId(runId)) return sendText(response, 400, 'Not a run id');
-      if (segments[2] === 'events') return sendRunEvents(request, response, runId, url.searchParams.get('since') ?? undefined);
+      if (segments[2] === 'events') {
+        // A HEAD gets no stream (nothing would read it, and a kept-alive connection would keep it polling the store).
+        if (request.method === 'HEAD') return sendText(response, 200, '');
+        return sendRunEvents(request, response, runId, url.searchParams.get('since') ?? undefined);
+      }
       if (segments[2] === 'steps' || segments[2] === 'usage') return sendRunPart(response, runId, segments[2]);
       return sendRunPage(response, runId);
     }

@@ -396,6 +396,20 @@ describe('serveInspector under an adversarial store', () => {
     expect(reads).toBe(afterClose);
   });
 
+  it('opens no event stream for a HEAD request (nothing reads it; a kept-alive connection would keep it polling)', async () => {
+    const store = new MemoryRunStore();
+    await documentPipeline({ store }).execute({}, undefined, { runId: 'doc-1' });
+    let reads = 0;
+    const getRun = store.getRun.bind(store);
+    store.getRun = (runId) => {
+      reads += 1;
+      return getRun(runId);
+    };
+    const inspector = await open({ store });
+    expect((await httpRequestTo(inspector.url, '/runs/doc-1/events', { method: 'HEAD' })).status).toBe(200);
+    expect(reads).toBe(0);
+  });
+
   it('shows a hand-written store’s non-string values as text (a number owner, a null worker id), no 500', async () => {
     const store = new MemoryRunStore();
     await store.createRun(fakeRun({ runId: 'odd-1', owner: 42 as unknown as string, pipeline: 7 as unknown as string }));
