@@ -156,7 +156,7 @@ function storeOf(contender: string): string {
 }
 
 /** The notes under the table. */
-export function distributedNotes(results: DistributedResults, sampling: DistributedSampling, seconds: number): string[] {
+export function distributedNotes(results: DistributedResults, sampling: DistributedSampling, seconds: number, load?: { before: string; after: string }): string[] {
   const chainSamples = (row: ChainLatency) => row.samplesUs.map((us) => formatNumber(us / 1000)).join(', ');
   const each = (result: RecoveryResult) =>
     result.samples.map((sample) => `${formatNumber(sample.pickedUpAfterMs / 1000)} / ${formatNumber(sample.completedAfterMs / 1000)} s (${sample.starts} starts)`).join(', ');
@@ -167,7 +167,7 @@ export function distributedNotes(results: DistributedResults, sampling: Distribu
       .join(' — ')}.`,
     `- Throughput: the bare contender adds ${sampling.throughputJobs.toLocaleString('en-US')} jobs with \`addBulk\` and polls the completed count; ours runs one pipeline of ${sampling.throughputJobs.toLocaleString('en-US')} independent steps. From the first enqueue to the last completion, after a warm-up of ${sampling.throughputWarmupJobs} jobs / steps. Seconds: bare ${formatNumber(results.throughput.bare.seconds)}, ${results.throughput.ours.map((row) => `${storeOf(row.contender)} ${formatNumber(row.seconds)}`).join(', ')}.`,
     `- Recovery: two fresh workers per kill; a step that holds 3 s starts on one, which is killed (SIGKILL) 0.5 s later; time from the kill until the other worker starts the step (BullMQ's stalled-job check, both contenders), and until the step (our run) completed. Only ${sampling.recoveryKills} kill(s) per contender, each waiting out a lock of ${results.recovery.ours.lockDurationMs / 1000} s, to keep the bench short. Each kill, picked up / completed: bare ${each(results.recovery.bare)}; fastroai ${each(results.recovery.ours)}.`,
-    `- This part took ${formatNumber(seconds)} s.`,
+    `- This part took ${formatNumber(seconds)} s${load === undefined ? '' : `; load average ${load.before} when it started, ${load.after} when it ended`}.`,
   ];
 }
 
