@@ -6,8 +6,9 @@
  *   npm run bench -- --langgraph-10k   # also LangGraph.js on the 10,000-step DAGs (~1 min per run)
  *   npm run bench -- --quick           # fewer samples, for a smoke test
  *   npm run bench -- --no-durable      # without the "Durable runs" table (run stores, checkpointers, resume; ~1.5 min)
+ *   npm run bench -- --no-distributed  # without the "Distributed runs" table (worker processes on BullMQ; a few minutes)
  *
- * The durable rows need the local Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, `test`).
+ * The durable and distributed rows need the local Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, `test`).
  */
 import events from 'node:events';
 import { buildDurableRows, DURABLE_ALIGN_RIGHT, DURABLE_HEADER } from './build-durable-report';
@@ -15,6 +16,15 @@ import { buildReportRows, REPORT_ALIGN_RIGHT, REPORT_HEADER, type OverheadRow } 
 import { describeLoad, describeMachine } from './describe-machine';
 import { formatNumber, formatTable } from './format-table';
 import { measureDurable, type DurableResults } from './measure-durable';
+import {
+  buildDistributedRows,
+  DISTRIBUTED_ALIGN_RIGHT,
+  DISTRIBUTED_HEADER,
+  distributedNotes,
+  distributedSampling,
+  measureDistributed,
+  type DistributedResults,
+} from './measure-distributed';
 import { measureMakespan, type MakespanResult } from './measure-makespan';
 import { measureMemory } from './measure-memory';
 import { asyncNoOpStep, measureLangGraphOverhead, measureOverhead, type LangGraphOverhead, type OverheadCase } from './measure-overhead';
@@ -32,6 +42,7 @@ async function main(): Promise<void> {
   const quick = args.has('--quick');
   const langGraphAt10k = args.has('--langgraph-10k');
   const durable = !args.has('--no-durable');
+  const distributed = !args.has('--no-distributed');
   const scale = (count: number) => (quick ? Math.max(1, Math.ceil(count / 5)) : count);
   const startedMs = performance.now();
   const loadBefore = describeLoad();
@@ -105,6 +116,16 @@ async function main(): Promise<void> {
   }
   const durableSeconds = (performance.now() - durableStartedMs) / 1000;
 
+  let distributedResults: DistributedResults | undefined;
+  const distributedSettings = distributedSampling(quick, ['sqlite', 'postgres']);
+  const distributedLoad = { before: describeLoad(), after: '' };
+  const distributedStartedMs = performance.now();
+  if (distributed) {
+    distributedResults = await measureDistributed(distributedSettings, progress);
+    distributedLoad.after = describeLoad();
+  }
+  const distributedSeconds = (performance.now() - distributedStartedMs) / 1000;
+
   const table = formatTable(REPORT_HEADER, buildReportRows({ overheads, skewed, randoms, memory }), REPORT_ALIGN_RIGHT);
   const lines = [
     `Machine: ${describeMachine()}. Load average ${loadBefore} at the start, ${describeLoad()} at the end.`,
@@ -118,6 +139,16 @@ async function main(): Promise<void> {
     `- Whole bench: ${formatNumber((performance.now() - startedMs) / 1000)} s.`,
   ];
   if (durableResults !== undefined) lines.push('', ...durableLines(durableResults, durableSampling, durableLoad, durableSeconds));
+  if (distributedResults !== undefined) {
+    lines.push(
+      '',
+      '**Distributed runs**',
+      '',
+      formatTable(DISTRIBUTED_HEADER, buildDistributedRows(distributedResults), DISTRIBUTED_ALIGN_RIGHT),
+      '',
+      ...distributedNotes(distributedResults, distributedSettings, distributedSeconds, distributedLoad),
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

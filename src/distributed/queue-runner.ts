@@ -8,6 +8,7 @@ import { decodeValue } from '../store/decode-value';
 import type { StepRecord } from '../store/run-store';
 import { StepUsage } from '../usage/step-usage';
 import { findStepRecords, recordKeyOf } from './find-step-records';
+import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
@@ -140,7 +141,7 @@ export class QueueRunner implements StepRunner {
         stepId: task.stepId,
         generation: durable.generation,
         pipeline: durable.pipeline,
-        fingerprint: durable.fingerprint,
+        fingerprintDigest: fingerprintDigest(durable.fingerprint),
         epoch: durable.epoch,
       };
       const traceparent = activeTraceParent();

@@ -1,3 +1,5 @@
+import type { fingerprintDigest } from './fingerprint-digest';
+
 /**
  * What a step's BullMQ job carries: where to find the run and which step to run, never the
  * outputs (the worker reads the run's input and its dependencies' outputs from the store).
@@ -9,8 +11,11 @@ export interface StepJobData {
   generation: number;
   /** The pipeline's name: the worker runs its own pipeline of that name. */
   pipeline: string;
-  /** The caller's graph fingerprint: a worker whose pipeline has another one refuses the job. */
-  fingerprint: string;
+  /**
+   * The digest of the caller's graph fingerprint ({@link fingerprintDigest}; the fingerprint
+   * itself is O(steps) bytes): a worker whose pipeline has another one refuses the job.
+   */
+  fingerprintDigest: string;
   /** The run's epoch when the step was enqueued (a worker with an older cached view reads the run again). */
   epoch: number;
   /** W3C trace context of the caller's `pipeline.<name>` span, when it had one. */

@@ -95,7 +95,7 @@ export class StepJobProcessor {
   async process(job: Job<StepJobData, StepJobResult>, token: string | undefined, signal?: AbortSignal): Promise<StepJobResult> {
     const { workerId } = this.options;
     const data = job.data;
-    const pipeline = this.pipelineOf(data);
+    const pipeline = await this.pipelineOf(data);
     const definition = pipeline.definition;
     const index = definition.graph.indexOf.get(data.stepId)!;
     const jobId = job.id!;
@@ -155,7 +155,7 @@ export class StepJobProcessor {
   }
 
   /** The worker's pipeline of the job. @throws PipelineValidationError when it has none of that name, or another graph */
-  private pipelineOf(data: StepJobData): WorkerPipeline {
+  private async pipelineOf(data: StepJobData): Promise<WorkerPipeline> {
     const { workerId, pipelines } = this.options;
     const pipeline = pipelines.get(data.pipeline);
     const where = `step '${data.stepId}' of run '${data.runId}'`;
@@ -164,13 +164,26 @@ export class StepJobProcessor {
         `Worker '${workerId}' has no pipeline '${data.pipeline}' (it has ${[...pipelines.keys()].map((name) => `'${name}'`).join(', ')}): it cannot run ${where}`,
       );
     }
-    if (pipeline.fingerprint !== data.fingerprint) {
-      const changes = describeFingerprintChange(data.fingerprint, pipeline.fingerprint);
+    if (pipeline.fingerprintDigest !== data.fingerprintDigest) {
+      // The job carries a digest: what changed is told from the caller's fingerprint in the run's record.
+      const callers = await this.callerFingerprintOf(data);
+      const changes = callers === undefined ? [] : describeFingerprintChange(callers, pipeline.fingerprint);
       throw new PipelineValidationError(
-        `Worker '${workerId}' has another version of pipeline '${data.pipeline}' than the caller (fingerprint ${pipeline.fingerprint} on the worker, ${data.fingerprint} on the caller): it cannot run ${where}; the worker's graph ${changes.join('; ')}`,
+        `Worker '${workerId}' has another version of pipeline '${data.pipeline}' than the caller (fingerprint ${pipeline.fingerprint} on the worker, ${callers ?? `digest ${data.fingerprintDigest}`} on the caller): it cannot run ${where}` +
+          (changes.length === 0 ? '' : `; the worker's graph ${changes.join('; ')}`),
       );
     }
     return pipeline;
+  }
+
+  /** The caller's fingerprint, as the run's record holds it (undefined when the store cannot tell: only the error message misses it). */
+  private async callerFingerprintOf(data: StepJobData): Promise<string | undefined> {
+    try {
+      const stored = await this.options.store.getRun(data.runId);
+      return stored?.run.fingerprint;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The step's record, as a run in one process would write it (an output the store cannot hold fails the step). */

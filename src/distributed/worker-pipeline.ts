@@ -1,4 +1,5 @@
 import { fingerprintOf } from '../durable/fingerprint-of';
+import { fingerprintDigest } from './fingerprint-digest';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { definitionOf } from '../pipeline/definition-of';
 import type { Pipeline } from '../pipeline/pipeline';
@@ -8,11 +9,14 @@ import type { PipelineDefinition } from '../pipeline/pipeline-definition';
 export class WorkerPipeline {
   readonly definition: PipelineDefinition;
   readonly fingerprint: string;
+  /** What the caller's jobs carry to compare ({@link fingerprintDigest}). */
+  readonly fingerprintDigest: string;
   private readonly ancestors: (readonly string[] | undefined)[];
 
   constructor(pipeline: Pipeline<any, any, any>) {
     this.definition = definitionOf(pipeline);
     this.fingerprint = fingerprintOf(this.definition.graph, this.definition.outputStep);
+    this.fingerprintDigest = fingerprintDigest(this.fingerprint);
     this.ancestors = new Array(this.definition.graph.ids.length);
   }
 

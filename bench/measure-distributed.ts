@@ -1,0 +1,192 @@
+/**
+ * The "Distributed runs" rows of `npm run bench` (issue 10): fastroai's QueueRunner +
+ * createStepWorker in worker CHILD processes against bare BullMQ with the same worker processes,
+ * measured in the same run with the harnesses of bench/bare-bullmq-*.ts:
+ * - chain latency: a 200-step chain through 1 and 2 worker processes (ms per step);
+ * - throughput: independent no-op steps with 2 worker processes (jobs/s);
+ * - recovery: a worker killed with SIGKILL mid-step (s until another worker starts the step).
+ *
+ *   npx ts-node -T -r tsconfig-paths/register bench/measure-distributed.ts [--quick] [--no-postgres]
+ *
+ * Needs the local Redis (127.0.0.1:6379) and, for the PostgreSQL rows, PostgreSQL (127.0.0.1:5432, `test`).
+ */
+import { createBareBullmqChain, measureChainLatency, type ChainContender, type ChainLatency } from './bare-bullmq-chain';
+import { createBareBullmqRecovery, measureRecovery, type RecoveryContender, type RecoveryResult } from './bare-bullmq-recovery';
+import { createBareBullmqThroughput, measureThroughput, type Throughput, type ThroughputContender } from './bare-bullmq-throughput';
+import type { SharedStoreKind } from './distributed-bench-store';
+import { createFastroaiChain, createFastroaiRecovery, createFastroaiThroughput } from './fastroai-distributed-contenders';
+import { formatNumber, formatTable } from './format-table';
+
+/** How much to measure. */
+export interface DistributedSampling {
+  chainSteps: number;
+  chainSamples: number;
+  chainWarmupRuns: number;
+  throughputJobs: number;
+  throughputWarmupJobs: number;
+  /** Worker processes of the throughput row, and the jobs each runs at a time. */
+  throughputWorkers: number;
+  throughputConcurrency: number;
+  recoveryKills: number;
+  /** The shared stores of our rows (chain and throughput; recovery uses the first). */
+  stores: SharedStoreKind[];
+}
+
+export function distributedSampling(quick: boolean, stores: SharedStoreKind[]): DistributedSampling {
+  return {
+    chainSteps: 200,
+    chainSamples: quick ? 2 : 5,
+    chainWarmupRuns: 1,
+    throughputJobs: quick ? 2_000 : 10_000,
+    throughputWarmupJobs: quick ? 200 : 500,
+    throughputWorkers: 2,
+    throughputConcurrency: 8,
+    recoveryKills: quick ? 1 : 3,
+    stores,
+  };
+}
+
+/** Ours and bare BullMQ, side by side. */
+export interface DistributedResults {
+  chains: Array<{ workers: number; bare: ChainLatency; ours: ChainLatency[] }>;
+  throughput: { bare: Throughput; ours: Throughput[] };
+  recovery: { bare: RecoveryResult; ours: RecoveryResult };
+}
+
+/** Opens a contender, measures with it, and always closes it (its Redis keys and store go away). */
+async function measuredWith<C extends { close(): Promise<void> }, R>(open: () => C | Promise<C>, measure: (contender: C) => Promise<R>): Promise<R> {
+  const contender = await open();
+  try {
+    return await measure(contender);
+  } finally {
+    await contender.close();
+  }
+}
+
+/** Runs every distributed measurement, bare BullMQ first in each pair. */
+export async function measureDistributed(sampling: DistributedSampling, progress: (message: string) => void): Promise<DistributedResults> {
+  const chainOptions = (workers: number) => ({ steps: sampling.chainSteps, workers, samples: sampling.chainSamples, warmupRuns: sampling.chainWarmupRuns });
+  const chains: DistributedResults['chains'] = [];
+  for (const workers of [1, 2]) {
+    progress(`distributed chain: ${sampling.chainSteps} steps, ${workers} worker process(es), bare BullMQ`);
+    const bare = await measuredWith<ChainContender, ChainLatency>(() => createBareBullmqChain(), (contender) => measureChainLatency(contender, chainOptions(workers)));
+    const ours: ChainLatency[] = [];
+    for (const store of sampling.stores) {
+      progress(`distributed chain: ${sampling.chainSteps} steps, ${workers} worker process(es), fastroai (${store})`);
+      ours.push(await measuredWith(() => createFastroaiChain(store, sampling.chainSteps), (contender) => measureChainLatency(contender, chainOptions(workers))));
+    }
+    chains.push({ workers, bare, ours });
+  }
+
+  const throughputOptions = {
+    jobs: sampling.throughputJobs,
+    workers: sampling.throughputWorkers,
+    concurrency: sampling.throughputConcurrency,
+    warmupJobs: sampling.throughputWarmupJobs,
+  };
+  const throughputLabel = `${sampling.throughputJobs.toLocaleString('en-US')} no-op steps, ${sampling.throughputWorkers} worker processes × ${sampling.throughputConcurrency}`;
+  progress(`distributed throughput: ${throughputLabel}, bare BullMQ`);
+  const bareThroughput = await measuredWith<ThroughputContender, Throughput>(() => createBareBullmqThroughput(), (contender) => measureThroughput(contender, throughputOptions));
+  const oursThroughput: Throughput[] = [];
+  for (const store of sampling.stores) {
+    progress(`distributed throughput: ${throughputLabel}, fastroai (${store})`);
+    oursThroughput.push(
+      await measuredWith(
+        () => createFastroaiThroughput(store, [sampling.throughputWarmupJobs, sampling.throughputJobs]),
+        (contender) => measureThroughput(contender, throughputOptions),
+      ),
+    );
+  }
+
+  progress(`distributed recovery: ${sampling.recoveryKills} kill -9 mid-step, bare BullMQ`);
+  const bareRecovery = await measuredWith<RecoveryContender, RecoveryResult>(() => createBareBullmqRecovery(), (contender) => measureRecovery(contender, { samples: sampling.recoveryKills }));
+  progress(`distributed recovery: ${sampling.recoveryKills} kill -9 mid-step, fastroai (${sampling.stores[0]})`);
+  const oursRecovery = await measuredWith(() => createFastroaiRecovery(sampling.stores[0]), (contender) => measureRecovery(contender, { samples: sampling.recoveryKills }));
+
+  return { chains, throughput: { bare: bareThroughput, ours: oursThroughput }, recovery: { bare: bareRecovery, ours: oursRecovery } };
+}
+
+export const DISTRIBUTED_HEADER = ['measurement', 'fastroai (shared store)', 'fastroai', 'bare BullMQ', 'fastroai ÷ bare', 'target'];
+export const DISTRIBUTED_ALIGN_RIGHT = [false, false, true, true, true, false];
+
+/** The rows of the "Distributed runs" table. */
+export function buildDistributedRows(results: DistributedResults): string[][] {
+  const rows: string[][] = [];
+  const ms = (us: number) => `${formatNumber(us / 1000)} ms/step`;
+  for (const { workers, bare, ours } of results.chains) {
+    for (const row of ours) {
+      const ratio = row.perStepUs / bare.perStepUs;
+      rows.push([
+        `chain latency, ${row.steps} steps, ${workers} worker process${workers === 1 ? '' : 'es'}`,
+        storeOf(row.contender),
+        ms(row.perStepUs),
+        ms(bare.perStepUs),
+        `${formatNumber(ratio)}×${ratio <= 1.5 ? '' : ' (missed)'}`,
+        '≤ 1.5×',
+      ]);
+    }
+  }
+  const { bare, ours } = results.throughput;
+  for (const row of ours) {
+    const share = (100 * row.jobsPerSecond) / bare.jobsPerSecond;
+    rows.push([
+      `throughput, ${row.jobs.toLocaleString('en-US')} independent no-op steps, ${row.workers} worker processes × concurrency ${row.concurrency}`,
+      storeOf(row.contender),
+      `${formatNumber(row.jobsPerSecond)} steps/s`,
+      `${formatNumber(bare.jobsPerSecond)} jobs/s`,
+      `${formatNumber(share)} %${share >= 70 ? '' : ' (missed)'}`,
+      '≥ 70 %',
+    ]);
+  }
+  const recovery = results.recovery;
+  rows.push([
+    `recovery after kill -9 mid-step (lockDuration ${recovery.ours.lockDurationMs / 1000} s, stalledInterval ${recovery.ours.stalledIntervalMs / 1000} s): picked up by the other worker, median of ${recovery.ours.samples.length}`,
+    storeOf(recovery.ours.contender),
+    `${formatNumber(recovery.ours.medianPickedUpAfterMs / 1000)} s`,
+    `${formatNumber(recovery.bare.medianPickedUpAfterMs / 1000)} s`,
+    `${formatNumber(recovery.ours.medianPickedUpAfterMs / recovery.bare.medianPickedUpAfterMs)}×`,
+    `≤ ${(recovery.ours.lockDurationMs + 2 * recovery.ours.stalledIntervalMs) / 1000} s (lockDuration + 2 × stalledInterval)`,
+  ]);
+  return rows;
+}
+
+/** "fastroai (SQLite file)" → "SQLite file". */
+function storeOf(contender: string): string {
+  return /\((.*)\)/.exec(contender)?.[1] ?? contender;
+}
+
+/** The notes under the table. */
+export function distributedNotes(results: DistributedResults, sampling: DistributedSampling, seconds: number, load?: { before: string; after: string }): string[] {
+  const chainSamples = (row: ChainLatency) => row.samplesUs.map((us) => formatNumber(us / 1000)).join(', ');
+  const each = (result: RecoveryResult) =>
+    result.samples.map((sample) => `${formatNumber(sample.pickedUpAfterMs / 1000)} / ${formatNumber(sample.completedAfterMs / 1000)} s (${sample.starts} starts)`).join(', ');
+  return [
+    `- Worker processes are real child processes (\`node\` + ts-node, transpile-only), the same count and concurrency for both contenders; the caller is this process, on the local Redis under a private key prefix (deleted after). fastroai: one \`pipeline.execute\` per chain or batch with \`QueueRunner\` and a store the caller and each worker open on their own (a SQLite file in a temporary directory, WAL; a private PostgreSQL schema), workers from \`createStepWorker\` (default lock settings), no-op steps returning their index, each recorded by its worker. Bare BullMQ ${packageVersion('bullmq')}: a \`Worker\` with a no-op processor, nothing stored.`,
+    `- Chain latency: the bare chain adds each job when QueueEvents tells the previous one completed; ours runs a ${sampling.chainSteps}-step chain pipeline (the caller enqueues each step once the store has its dependency's record). ms/step = chain time ÷ steps, median of ${sampling.chainSamples} chains after ${sampling.chainWarmupRuns} warm-up chain(s). Samples (ms/step): ${results.chains
+      .map(({ workers, bare, ours }) => `${workers} worker(s): bare ${chainSamples(bare)}; ${ours.map((row) => `${storeOf(row.contender)} ${chainSamples(row)}`).join('; ')}`)
+      .join(' — ')}.`,
+    `- Throughput: the bare contender adds ${sampling.throughputJobs.toLocaleString('en-US')} jobs with \`addBulk\` and polls the completed count; ours runs one pipeline of ${sampling.throughputJobs.toLocaleString('en-US')} independent steps. From the first enqueue to the last completion, after a warm-up of ${sampling.throughputWarmupJobs} jobs / steps. Seconds: bare ${formatNumber(results.throughput.bare.seconds)}, ${results.throughput.ours.map((row) => `${storeOf(row.contender)} ${formatNumber(row.seconds)}`).join(', ')}.`,
+    `- Recovery: two fresh workers per kill; a step that holds 3 s starts on one, which is killed (SIGKILL) 0.5 s later; time from the kill until the other worker starts the step (BullMQ's stalled-job check, both contenders), and until the step (our run) completed. Only ${sampling.recoveryKills} kill(s) per contender, each waiting out a lock of ${results.recovery.ours.lockDurationMs / 1000} s, to keep the bench short. Each kill, picked up / completed: bare ${each(results.recovery.bare)}; fastroai ${each(results.recovery.ours)}.`,
+    `- This part took ${formatNumber(seconds)} s${load === undefined ? '' : `; load average ${load.before} when it started, ${load.after} when it ended`}.`,
+  ];
+}
+
+function packageVersion(name: string): string {
+  return (require(`${name}/package.json`) as { version: string }).version;
+}
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const sampling = distributedSampling(args.has('--quick'), args.has('--no-postgres') ? ['sqlite'] : ['sqlite', 'postgres']);
+  const started = performance.now();
+  const results = await measureDistributed(sampling, (message) => process.stderr.write(`${message}\n`));
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`${[formatTable(DISTRIBUTED_HEADER, buildDistributedRows(results), DISTRIBUTED_ALIGN_RIGHT), '', ...distributedNotes(results, sampling, seconds)].join('\n')}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
