@@ -16,6 +16,7 @@ import {
   CLAIM_RUN_SCRIPT,
   CREATE_RUN_SCRIPT,
   GET_RUN_SCRIPT,
+  GET_STEP_RECORD_SCRIPT,
   LIST_RUNS_SCRIPT,
   RECORD_STEPS_SCRIPT,
   RENEW_LEASE_SCRIPT,
@@ -97,7 +98,8 @@ function isRedisClient(connection: RedisOptions | Redis): connection is Redis {
  * `appendonly` once and warns when it is off (`warnIfNotDurable: false` to silence it).
  *
  * Each mutating method is one Lua script (EVALSHA), atomic on the server: `recordSteps` writes a
- * whole batch in one call, checking the fencing epoch once and first-writer-wins per record.
+ * whole batch in one call, checking the fencing epoch once and first-writer-wins per record;
+ * it also indexes each record by its key, so `getStepRecord` reads one record in one round trip.
  * `listRuns` reads sorted-set indexes (all runs, per pipeline, per status, per both), so a page
  * costs the same with 10 or 100,000 runs. A call that fails on the connection is retried
  * (`retries`), then rejects with `StoreUnavailableError` naming `redis:<prefix>` and the run.
@@ -178,7 +180,7 @@ export class RedisRunStore implements RunStore {
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
     const args = [String(epoch)];
     for (const record of records) args.push(`${record.generation}:${record.stepId}`, JSON.stringify(record));
-    const answer = (await this.script(runId, RECORD_STEPS_SCRIPT, [this.runKey(runId), this.stepsKey(runId), this.stepKeysKey(runId)], args)) as number | number[];
+    const answer = (await this.script(runId, RECORD_STEPS_SCRIPT, [this.runKey(runId), this.stepsKey(runId), this.stepIndexKey(runId)], args)) as number | number[];
     if (answer === -1) throw new RunNotFoundError(runId, this.name);
     if (answer === 0) return records.map(() => 'stale-epoch');
     return (answer as number[]).map((written) => (written === 1 ? 'recorded' : 'duplicate'));
@@ -205,6 +207,12 @@ export class RedisRunStore implements RunStore {
     const run = runOfHash(hash);
     if (run === undefined) return undefined;
     return { run, steps: steps.map((json) => JSON.parse(json) as StepRecord) };
+  }
+
+  /** One step record in one round trip (a hash lookup, then the list entry it points to), whatever the run's size. */
+  async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
+    const json = (await this.script(runId, GET_STEP_RECORD_SCRIPT, [this.stepsKey(runId), this.stepIndexKey(runId)], [`${generation}:${stepId}`])) as string | null;
+    return json === null ? undefined : (JSON.parse(json) as StepRecord);
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
@@ -282,7 +290,7 @@ export class RedisRunStore implements RunStore {
     return `${this.prefix}steps:${runId}`;
   }
 
-  private stepKeysKey(runId: string): string {
-    return `${this.prefix}stepkeys:${runId}`;
+  private stepIndexKey(runId: string): string {
+    return `${this.prefix}stepindex:${runId}`;
   }
 }

@@ -6,7 +6,8 @@
  * - `P run:<runId>`: hash of the run's fields (numbers as decimal strings, `error` as JSON), plus
  *   `_order`, its member in the listing indexes;
  * - `P steps:<runId>`: list of the step records' JSON, in the order they were recorded;
- * - `P stepkeys:<runId>`: set of `<generation>:<stepId>`, for first-writer-wins;
+ * - `P stepindex:<runId>`: hash of `<generation>:<stepId>` → the record's index in `steps`
+ *   (from 0), for first-writer-wins (HSETNX) and for reading one record (`getStepRecord`);
  * - `P runs`, `P runs:pipeline:<pipeline>`, `P runs:status:<status>`, `P runs:ps:<status>:<pipeline>`:
  *   sorted sets with score 0 whose members `<createdAt, 16 digits>:<runId>` sort by lexicographic
  *   order as `listRuns` pages them (read newest first with ZREVRANGEBYLEX).
@@ -51,24 +52,37 @@ return 1
 `;
 
 /**
- * KEYS: run, steps, stepkeys. ARGV: epoch, then `<generation>:<stepId>`/JSON pairs. Answers -1
+ * KEYS: run, steps, stepindex. ARGV: epoch, then `<generation>:<stepId>`/JSON pairs. Answers -1
  * when the run does not exist, 0 when the epoch is stale (nothing written), else one 1
- * (recorded) or 0 (duplicate) per record.
+ * (recorded) or 0 (duplicate) per record. A recorded one is appended to `steps` and its index
+ * there kept in `stepindex`.
  */
 export const RECORD_STEPS_SCRIPT = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return -1 end
 if tonumber(epoch) ~= tonumber(ARGV[1]) then return 0 end
+local count = redis.call('LLEN', KEYS[2])
 local outcomes = {}
 for i = 2, #ARGV, 2 do
-  if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
+  if redis.call('HSETNX', KEYS[3], ARGV[i], count) == 1 then
     redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    count = count + 1
     outcomes[#outcomes + 1] = 1
   else
     outcomes[#outcomes + 1] = 0
   end
 end
 return outcomes
+`;
+
+/**
+ * KEYS: steps, stepindex. ARGV: `<generation>:<stepId>`. Answers the record's JSON, or nil when
+ * there is none (nor the run): one hash read and one list read, whatever the run's size.
+ */
+export const GET_STEP_RECORD_SCRIPT = `
+local index = redis.call('HGET', KEYS[2], ARGV[1])
+if not index then return false end
+return redis.call('LINDEX', KEYS[1], index)
 `;
 
 /**

@@ -1,9 +1,11 @@
 /**
- * Cancelling a distributed run (issue 10): the caller's signal aborts the remote step's
- * `ctx.signal` on its worker, the run rejects with PipelineAbortedError at once, and the
- * cancelled step writes no record.
+ * Cancelling a distributed run (issue 10): the caller's signal, or unsubscribing from run(),
+ * aborts the remote step's `ctx.signal` on its worker, the run rejects with PipelineAbortedError
+ * at once, and the cancelled step writes no record.
  */
+import { Queue } from 'bullmq';
 import { PipelineAbortedError } from 'fastroai';
+import { stepJobId } from 'fastroai/distributed';
 import { DistributedFixture } from './support/distributed-fixture';
 import { DISTRIBUTED_INPUT, distributedPipeline, executionsOf } from './support/distributed-pipeline';
 import { killAll, waitUntil } from './support/processes';
@@ -58,4 +60,27 @@ it("aborts the remote step's signal when the run's signal aborts; nothing is rec
   expect(resumed.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
   expect(ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'))).toEqual(['w1 d', 'w1 d:aborted', 'w2 d']);
   expect((await store.getRun('cancelled'))!.steps.find((record) => record.stepId === 'd')).toMatchObject({ generation: 1, workerId: 'w2' });
+});
+
+it("aborts the remote step's signal when the caller unsubscribes from run(); nothing is recorded for it", async () => {
+  await fixture.startWorker('w1', { slow: { d: 60_000 } });
+  const store = fixture.store();
+  const runner = fixture.runner();
+  const subscription = distributedPipeline({ ledger: fixture.ledger, label: 'caller' })
+    .run(DISTRIBUTED_INPUT, undefined, { store, runner, runId: 'unsubscribed' })
+    .subscribe({ error: () => undefined });
+  await waitUntil('d to start on the worker', () => executionsOf(fixture.ledger, 'd') === 1);
+  subscription.unsubscribe();
+
+  await waitUntil('the worker to abort d', () => ledgerLines().includes('w1 d:aborted'), 30_000);
+  const queue = new Queue(runner.queueName, { connection: { host: '127.0.0.1', port: fixture.redisPort }, prefix: fixture.prefix });
+  try {
+    const jobId = stepJobId('unsubscribed', 'd', 1);
+    await waitUntil("d's job to end on the worker", async () => (await queue.getJobState(jobId)) === 'completed', 30_000);
+    expect((await queue.getJob(jobId))?.returnvalue).toMatchObject({ outcome: 'cancelled', workerId: 'w1' });
+  } finally {
+    await queue.close();
+  }
+  await waitUntil('the run to be stored as aborted', async () => (await store.getRun('unsubscribed'))?.run.status === 'aborted', 30_000);
+  expect((await store.getRun('unsubscribed'))!.steps.map((record) => record.stepId).sort()).toEqual(['a', 'b', 'c']);
 });

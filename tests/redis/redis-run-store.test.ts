@@ -93,11 +93,43 @@ describe('RedisRunStore', () => {
         'runs:pipeline:booking',
         'runs:ps:running:booking',
         'runs:status:running',
-        'stepkeys:a',
+        'stepindex:a',
         'steps:a',
       ].map((key) => prefix + key),
     );
     await store.close();
+  });
+
+  it('reads one step record in one call, right after duplicates and across batches and generations', async () => {
+    const client = new Redis(LOCAL_REDIS);
+    const realCall = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let calls = 0;
+    (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = (...args: unknown[]) => {
+      calls++;
+      return realCall(...args);
+    };
+    try {
+      const store = openStore({ connection: client });
+      await store.createRun(makeRunRecord('r1'));
+      const a = makeStepRecord('a', 1, { attempts: 1 });
+      const b = makeStepRecord('b', 1, { attempts: 2 });
+      // The second 'a' is a duplicate: it takes no place in the list, so 'b' and later records keep their index.
+      expect(await store.recordSteps('r1', 1, [a, makeStepRecord('a', 1, { attempts: 9 }), b])).toEqual(['recorded', 'duplicate', 'recorded']);
+      const a2 = makeStepRecord('a', 2, { attempts: 3 });
+      const c = makeStepRecord('c', 1, { attempts: 4 });
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('b', 1, { attempts: 8 }), a2, c])).toEqual(['duplicate', 'recorded', 'recorded']);
+      await store.getStepRecord('r1', 'x', 1); // the first use may load the script (EVALSHA, then EVAL)
+      calls = 0;
+      expect(await store.getStepRecord('r1', 'a', 1)).toEqual(a);
+      expect(calls).toBe(1);
+      expect(await store.getStepRecord('r1', 'b', 1)).toEqual(b);
+      expect(await store.getStepRecord('r1', 'a', 2)).toEqual(a2);
+      expect(await store.getStepRecord('r1', 'c', 1)).toEqual(c);
+      expect(await store.getStepRecord('r1', 'c', 2)).toBeUndefined();
+      expect((await store.getRun('r1'))?.steps).toEqual([a, b, a2, c]);
+    } finally {
+      await client.quit();
+    }
   });
 
   it('moves a run between the status indexes, so a filtered list sees its current status only', async () => {

@@ -1,0 +1,160 @@
+/**
+ * createStepWorker's defaults and resources (API.md §13), with a worker in this process and the
+ * local Redis under a unique prefix: the job id and BullMQ attempts, the lock and stalled-check
+ * periods, the default workerId, the retry events that reach the caller, and what close() releases.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { MemoryRunStore, Pipeline, step, type PipelineEvent, type StepContext } from 'fastroai';
+import { createStepWorker, queueChannels, QueueRunner, stepJobId, type StepWorker } from 'fastroai/distributed';
+import { createMockAgent } from 'fastroai/testing';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { deleteKeys } from './support/distributed-fixture';
+import { waitUntil } from './support/processes';
+
+jest.setTimeout(60_000);
+
+const CONNECTION = { host: '127.0.0.1', port: 6379 };
+const QUEUE_NAME = 'fastroai-steps';
+
+let prefix: string;
+let admin: Redis;
+let queue: Queue;
+const closables: Array<{ close(): Promise<void> }> = [];
+/** Lets a held step end (a worker's close waits for its running steps). */
+let release: () => void = () => undefined;
+
+beforeEach(() => {
+  prefix = `fastroai-worker-${randomUUID()}`;
+  admin = new Redis(CONNECTION);
+  queue = new Queue(QUEUE_NAME, { connection: CONNECTION, prefix });
+});
+
+afterEach(async () => {
+  release();
+  for (const closable of closables.splice(0).reverse()) await closable.close().catch(() => undefined);
+  await queue.close();
+  await deleteKeys(CONNECTION.port, `${prefix}:*`);
+  await admin.quit();
+});
+
+function startWorker(pipeline: Pipeline, store: MemoryRunStore): StepWorker {
+  const worker = createStepWorker({ pipelines: [pipeline], store, connection: CONNECTION, prefix });
+  closables.push(worker);
+  return worker;
+}
+
+function startRunner(): QueueRunner {
+  const runner = new QueueRunner({ connection: CONNECTION, prefix, reconcileIntervalMs: 500 });
+  closables.push(runner);
+  return runner;
+}
+
+it('runs each step as job runId-stepId-generation with BullMQ attempts 1, a 10 s lock, a 5 s stalled check, and names it <hostname>:<pid>', async () => {
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let holding = false;
+  const pipeline = new Pipeline({
+    name: 'defaults',
+    steps: {
+      first: step(async () => {
+        holding = true;
+        await held;
+        return 1;
+      }),
+      second: step((ctx: StepContext) => ctx.getDependency<number>('first') + 1),
+    },
+    dependencies: { second: ['first'] },
+  });
+  const store = new MemoryRunStore();
+  const worker = startWorker(pipeline, store);
+  await worker.waitUntilReady();
+  const events: PipelineEvent[] = [];
+  const running = pipeline.execute({}, undefined, { store, runner: startRunner(), runId: 'run-1', onEvent: (event) => events.push(event) });
+
+  await waitUntil('first to run on the worker', () => holding, 30_000);
+  const jobId = stepJobId('run-1', 'first', 1);
+  expect(jobId).toBe('run-1-first-1');
+  // While the step runs, its job holds a lock that lasts lockDuration (10 s) unless renewed,
+  // and the worker's stalled check runs every stalledInterval (5 s).
+  const lockMs = await admin.pttl(`${prefix}:${QUEUE_NAME}:${jobId}:lock`);
+  expect(lockMs).toBeGreaterThan(5_000);
+  expect(lockMs).toBeLessThanOrEqual(10_000);
+  const stalledCheckMs = await admin.pttl(`${prefix}:${QUEUE_NAME}:stalled-check`);
+  expect(stalledCheckMs).toBeGreaterThan(0);
+  expect(stalledCheckMs).toBeLessThanOrEqual(5_000);
+  release();
+  const result = await running;
+
+  expect(result.output).toBe(2);
+  const job = await queue.getJob(jobId);
+  expect(job?.opts.attempts).toBe(1);
+  expect(job?.attemptsMade).toBe(1);
+  expect(await queue.getJob(stepJobId('run-1', 'second', 1))).toBeDefined();
+
+  const workerId = `${hostname()}:${process.pid}`;
+  expect(worker.name).toBe(workerId);
+  const named = events.filter((event) => event.type === 'step.started' || event.type === 'step.completed');
+  expect(named).toHaveLength(4);
+  for (const event of named) expect(event).toMatchObject({ workerId });
+  expect(result.timings.first.workerId).toBe(workerId);
+  expect((await store.getRun('run-1'))!.steps.map((record) => record.workerId)).toEqual([workerId, workerId]);
+});
+
+/** Two steps: flaky fails its first attempt (retried), call's first model call fails (retried). */
+function retryingPipeline(): Pipeline {
+  let attempts = 0;
+  const agent = createMockAgent([new Error('503'), { output: 'ok' }]);
+  return new Pipeline({
+    name: 'retries',
+    steps: {
+      flaky: step({ retries: 1, retryDelay: 0 }, () => {
+        if (++attempts === 1) throw new Error('first attempt fails');
+        return 'fine';
+      }),
+      call: step({ retries: 1, retryDelay: 0 }, async (ctx: StepContext) => (await ctx.run(agent, 'hi')).output),
+    },
+    dependencies: { call: ['flaky'] },
+  });
+}
+
+/** `type:stepId:attempt` of the start and retry events. */
+function progressOf(events: PipelineEvent[]): string[] {
+  return events
+    .filter((event) => event.type === 'step.started' || event.type === 'step.retrying' || event.type === 'call.retrying')
+    .map((event) => `${event.type}:${(event as { stepId: string }).stepId}:${(event as { attempt: number }).attempt}`);
+}
+
+it("reports the worker's step.started, step.retrying and call.retrying to the caller's events, as an in-process run does", async () => {
+  const pipeline = retryingPipeline();
+  const store = new MemoryRunStore();
+  await startWorker(pipeline, store).waitUntilReady();
+  const events: PipelineEvent[] = [];
+  const result = await pipeline.execute({}, undefined, { store, runner: startRunner(), onEvent: (event) => events.push(event) });
+
+  expect(result.stepOutputs).toEqual({ flaky: 'fine', call: 'ok' });
+  expect(progressOf(events)).toEqual(['step.started:flaky:1', 'step.retrying:flaky:1', 'step.started:flaky:2', 'step.started:call:1', 'call.retrying:call:1']);
+  const inProcess: PipelineEvent[] = [];
+  await retryingPipeline().execute({}, undefined, { onEvent: (event) => inProcess.push(event) });
+  expect(progressOf(events)).toEqual(progressOf(inProcess));
+});
+
+it('releases its connections on close, as the runner does: no worker, queue events or subscriber left on Redis', async () => {
+  const pipeline = new Pipeline({ name: 'closing', steps: { only: step(() => 1) } });
+  const store = new MemoryRunStore();
+  const worker = startWorker(pipeline, store);
+  await worker.waitUntilReady();
+  const runner = startRunner();
+  await pipeline.execute({}, undefined, { store, runner });
+  const channels = queueChannels(prefix, QUEUE_NAME);
+  const subscribers = async () => (await admin.pubsub('NUMSUB', channels.progress, channels.cancel)) as [string, number, string, number];
+  expect((await queue.getWorkers()).length).toBe(1);
+  expect((await queue.getQueueEvents()).length).toBe(1);
+  expect(await subscribers()).toEqual([channels.progress, 1, channels.cancel, 1]);
+
+  await worker.close();
+  await runner.close();
+  expect(await queue.getWorkers()).toEqual([]);
+  expect(await queue.getQueueEvents()).toEqual([]);
+  expect(await subscribers()).toEqual([channels.progress, 0, channels.cancel, 0]);
+});
