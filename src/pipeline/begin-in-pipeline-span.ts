@@ -6,8 +6,10 @@ import type { PipelineResult } from './pipeline-result';
 export interface BeginningRun {
   readonly runId: string;
   readonly tracer: Tracer;
-  /** True once the run began or ended: `begin` then does nothing. */
-  readonly hasBegunOrEnded: boolean;
+  /** True once the run began: `begin` then does nothing. */
+  readonly started: boolean;
+  /** True once the run ended: `begin` then does nothing. */
+  readonly finished: boolean;
   /** Starts the scheduler: once, and not after the run ended. */
   begin(): void;
 }
@@ -37,7 +39,7 @@ export function beginInPipelineSpan(run: BeginningRun, pipeline: string, settled
     return;
   }
   const beginUntraced = (error?: unknown) => {
-    if (run.hasBegunOrEnded) return;
+    if (run.started || run.finished) return;
     reportHookFailure(tracer, `tracer span '${name}'`, error ?? new Error('the span settled without calling its function'));
     run.begin();
   };

@@ -1,55 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import type { DependencyContainer } from 'tsyringe';
-import type { StepConfig } from '../config/step-config';
 import { LocalRunBudget, type RunBudget } from '../context/run-budget';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
 import type { DurableRun } from '../durable/durable-run';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
-import { StepExecutionError, toError } from '../errors/step-execution-error';
+import { StepExecutionError } from '../errors/step-execution-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { CancelScope } from '../executor/cancel-scope';
 import { executeStep } from '../executor/execute-step';
-import type { StepRunScope } from '../executor/step-run-scope';
 import type { StepRunner } from '../executor/step-runner';
-import { isAncestor } from '../graph/is-ancestor';
 import type { StepGraph } from '../graph/step-graph';
-import { DependencyScheduler, StepState } from '../scheduler/dependency-scheduler';
+import { DependencyScheduler } from '../scheduler/dependency-scheduler';
 import { IndexQueue } from '../scheduler/index-queue';
-import type { StepLike } from '../steps/base-step';
 import type { RecordOutcome, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE, type StepUsage } from '../usage/step-usage';
+import { announceStepFailure, failureEndsRun } from './announce-step-failure';
 import { beginInPipelineSpan } from './begin-in-pipeline-span';
 import { buildPipelineResult } from './build-pipeline-result';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult } from './pipeline-result';
+import type { PipelineRunOptions } from './pipeline-run-options';
+import { PipelineStepScope } from './pipeline-step-scope';
 import { recordStep } from './record-step';
 import { disposeRunContainer, resolveStepInstances } from './resolve-step-instances';
 import { restoreRecordedSteps } from './restore-recorded-steps';
 import { runOnRunner } from './run-on-runner';
 import { RunStepTable } from './run-step-table';
 import { stepCompletedEvent, stepFailedEvent } from './step-end-events';
-import { SyncEndTrampoline } from './sync-end-trampoline';
 import { toInputRecord } from './to-input-record';
-
-const GO_ON = (): boolean => true;
-const STOP = (): boolean => false;
-
-/** Options of one run. */
-export interface PipelineRunOptions {
-  tracer?: Tracer;
-  signal?: AbortSignal;
-  runId?: string;
-  /** Receives every progress event; absent for `execute()` without `onEvent`. */
-  emit?: (event: PipelineEvent) => void;
-  /** Records the run in a store (created or claimed before the run starts; see `openDurableRun`). */
-  durable?: DurableRun;
-  /** Runs the steps elsewhere (API.md §13); absent: in this process, on the fastest path. */
-  runner?: StepRunner;
-}
 
 /**
  * One run of a pipeline: it starts, takes each step's end through this protocol, and finishes.
@@ -61,12 +43,9 @@ export interface PipelineRunOptions {
  *
  * Without a store step 2 is skipped and nothing is awaited: the in-memory path costs what it
  * did before stores existed. `execute()` and `run()` both go through here; `run()` passes `emit`.
- * The run's other jobs live beside it, and read the fields not marked `private`: a resume's
- * records (restore-recorded-steps.ts), the tracer's span (begin-in-pipeline-span.ts), a step
- * on a runner (run-on-runner.ts), synchronous ends (sync-end-trampoline.ts), a step's record
- * (record-step.ts), its events (step-end-events.ts) and the result (build-pipeline-result.ts).
+ * The run's other jobs are in the files beside it, which read the fields not marked `private`.
  */
-export class PipelineRun implements StepRunScope {
+export class PipelineRun {
   readonly runId: string;
   readonly definition: PipelineDefinition;
   readonly graph: StepGraph;
@@ -77,32 +56,30 @@ export class PipelineRun implements StepRunScope {
   readonly emit: ((event: PipelineEvent) => void) | undefined;
   readonly durable: DurableRun | undefined;
   readonly scheduler: DependencyScheduler;
+  /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
+  readonly startQueue: IndexQueue;
   readonly table: RunStepTable;
   /** Every attempt's scope and retry wait is a child: ending the run aborts them all, and no timer outlives it. */
   readonly cancelScope: CancelScope = CancelScope.root();
-  isAborted = false;
-  /** A step returned an INCOMPLETE conversation state: nothing new starts, and the run completes. */
+  /** What the executor sees of the run. */
+  readonly scope: PipelineStepScope;
   stoppedEarly = false;
   conversationState: ConversationState<unknown> | undefined;
-  /** Failures under `onError: 'continue'`, by step id, and the steps skipped because of them. */
   readonly errors: Record<string, Error> = {};
   readonly skipped: number[] = [];
+  drainedFailure: StepExecutionError | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly runner: StepRunner | undefined;
-  /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
-  private readonly startQueue: IndexQueue;
-  private readonly syncEnds: SyncEndTrampoline;
-  private steps: readonly StepLike[] = [];
   /** The run's DI child container (class steps only): disposed when the run ends. */
   private container: DependencyContainer | undefined;
-  /** A failure that ends the run once running steps drained (durable runs, `failFast: false`). */
-  private drainedFailure: StepExecutionError | undefined;
   private abortError: unknown;
   /** The last clock reading (ms since the run started), reusable while no step code ran since. */
   private clockMs = 0;
   private clockFresh = true;
-  private started = false;
-  private finished = false;
+  /** The scheduler started (once). */
+  started = false;
+  /** The run ended (completed, failed or cancelled): nothing more happens. */
+  finished = false;
   private startedAtMs = 0;
   /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
   private resolveRun: (result: PipelineResult<unknown>) => void = () => undefined;
@@ -128,10 +105,8 @@ export class PipelineRun implements StepRunScope {
     this.scheduler = new DependencyScheduler(definition.graph, definition.config.maxConcurrency);
     this.startQueue = new IndexQueue(size);
     this.table = new RunStepTable(size);
-    this.syncEnds = new SyncEndTrampoline(this, this.table);
+    this.scope = new PipelineStepScope(this);
   }
-
-  /* Starting. */
 
   /** Runs the pipeline to its end. Call once. */
   execute(): Promise<PipelineResult<unknown>> {
@@ -140,7 +115,7 @@ export class PipelineRun implements StepRunScope {
     if (signal?.aborted) return this.endBeforeStart(new PipelineAbortedError(this.definition.name, signal.reason));
     try {
       const instances = resolveStepInstances(this.definition, this.deps, this.tracer);
-      this.steps = instances.steps;
+      this.scope.steps = instances.steps;
       this.container = instances.container;
     } catch (error) {
       return this.endBeforeStart(error);
@@ -198,11 +173,10 @@ export class PipelineRun implements StepRunScope {
     const stepUsage = usage ?? EMPTY_STEP_USAGE;
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(this.graph.ids[index], thrown, stepUsage);
     const durable = this.durable;
-    if (this.failureEndsRun() && (durable === undefined || this.definition.config.failFast)) {
+    if (failureEndsRun(this) && (durable === undefined || this.definition.config.failFast)) {
       // Fail fast: the stream says which step failed, then errors with the same error.
       this.emit?.(stepFailedEvent(this.graph, index, error, stepUsage));
-      this.abortRun(error);
-      return;
+      return this.abortRun(error);
     }
     this.settle(index, usage, attempts, recorded);
     if (durable === undefined) return this.announceFailure(index, error);
@@ -267,37 +241,10 @@ export class PipelineRun implements StepRunScope {
     this.announceFailure(index, error);
   }
 
-  /**
-   * A step failed for good (settled, and recorded with a store). Under `onError: 'continue'`
-   * (or after an INCOMPLETE stop) its dependents are skipped and the rest goes on; under
-   * `'fail'` with a store, nothing new starts, running steps drain and are recorded, and the
-   * run rejects once they have.
-   */
+  /** A step failed for good (settled, and recorded with a store): skip its dependents, or drain the run. */
   private announceFailure(index: number, error: StepExecutionError): void {
-    const id = this.graph.ids[index];
-    if (this.failureEndsRun()) {
-      this.drainedFailure = error;
-      this.scheduler.stop();
-      this.emit?.(stepFailedEvent(this.graph, index, error, this.table.usageOf(id)));
-      this.scheduler.fail(index);
-    } else if (this.drainedFailure !== undefined) {
-      // A sibling failing while the run drains: recorded, and the run's error stays the first one.
-      this.scheduler.fail(index);
-    } else {
-      this.errors[id] = error;
-      this.emit?.(stepFailedEvent(this.graph, index, error, this.table.usageOf(id)));
-      for (const skippedIndex of this.scheduler.fail(index)) {
-        this.skipped.push(skippedIndex);
-        this.emit?.({ type: 'step.skipped', stepId: this.graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
-      }
-      this.scheduler.next(this.startQueue);
-    }
+    announceStepFailure(this, index, error);
     this.advance();
-  }
-
-  /** True while a failure ends the run: `onError: 'fail'`, no INCOMPLETE stop, no failure draining already. */
-  private failureEndsRun(): boolean {
-    return !this.stoppedEarly && this.drainedFailure === undefined && this.definition.config.onError === 'fail';
   }
 
   /** Reports completed levels, launches what the scheduler admitted, and finishes the run when nothing is left. */
@@ -327,7 +274,7 @@ export class PipelineRun implements StepRunScope {
       emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
       if (this.finished) return; // its handler cancelled the run
     }
-    if (runner === undefined) executeStep(this, index);
+    if (runner === undefined) executeStep(this.scope, index);
     else runOnRunner(this, runner, index);
   }
 
@@ -343,26 +290,21 @@ export class PipelineRun implements StepRunScope {
       return;
     }
     const result = buildPipelineResult(this);
-    if (this.durable === undefined) {
+    const completed = () => {
       this.emit?.({ type: 'pipeline.completed', result });
       this.resolveRun(result);
-      return;
-    }
+    };
+    if (this.durable === undefined) return completed();
     // Persist, then announce: the run's status is written before pipeline.completed.
-    this.durable.end(this.stoppedEarly ? 'stopped' : 'completed', undefined, true, this.stoppedEarly ? this.conversationState : undefined).then(
-      () => {
-        this.emit?.({ type: 'pipeline.completed', result });
-        this.resolveRun(result);
-      },
-      (error: unknown) => this.rejectRun(error),
-    );
+    const stopped = this.stoppedEarly;
+    this.durable.end(stopped ? 'stopped' : 'completed', undefined, true, stopped ? this.conversationState : undefined).then(completed, (error: unknown) => this.rejectRun(error));
   }
 
   /** Ends the run with `error`: running steps abort, nothing new starts, the run rejects (a store's failure, a lost lease). */
   abortRun(error: unknown): void {
     if (this.finished) return;
     this.finished = true;
-    this.isAborted = true;
+    this.scope.isAborted = true;
     this.abortError = error;
     this.scheduler.stop();
     this.cancelScope.abort(error);
@@ -380,61 +322,5 @@ export class PipelineRun implements StepRunScope {
     if (this.durable === undefined) return Promise.reject(error);
     const reject = () => Promise.reject(error);
     return this.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error).then(reject, reject);
-  }
-
-  /** True once the run ended (finished, failed or cancelled). */
-  get hasEnded(): boolean {
-    return this.finished;
-  }
-
-  get hasBegunOrEnded(): boolean {
-    return this.started || this.finished;
-  }
-
-  /* What the executor reads (StepRunScope) and a step's context sees (StepRunView). */
-
-  stepAt(index: number): StepLike {
-    return this.steps[index];
-  }
-
-  configAt(index: number): StepConfig {
-    return this.definition.configs[index];
-  }
-
-  stepIdAt(index: number): string {
-    return this.graph.ids[index];
-  }
-
-  isVisibleTo(stepId: string, index: number): boolean {
-    const other = this.graph.indexOf.get(stepId);
-    return other !== undefined && this.scheduler.state[other] === StepState.Completed && isAncestor(this.graph, other, index);
-  }
-
-  outputOf(stepId: string): unknown {
-    return this.table.outputs[this.graph.indexOf.get(stepId)!];
-  }
-
-  visibleIds(index: number): string[] {
-    return this.graph.ids.filter((id) => this.isVisibleTo(id, index));
-  }
-
-  attemptStarted(index: number, attempt: number): void {
-    this.emit?.({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt });
-  }
-
-  attemptRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
-    this.emit?.({ type: 'step.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
-  }
-
-  callRetrying(index: number, attempt: number, error: unknown, delaySeconds: number): void {
-    this.emit?.({ type: 'call.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
-  }
-
-  waitBeforeRetry(ms: number): Promise<boolean> {
-    return this.cancelScope.sleep(ms).then(GO_ON, STOP);
-  }
-
-  attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
-    this.syncEnds.push(index, ok, outcome, usage, attempt);
   }
 }

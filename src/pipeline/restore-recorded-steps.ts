@@ -13,7 +13,7 @@ export interface RestoringRun {
   readonly scheduler: DependencyScheduler;
   readonly emit: ((event: PipelineEvent) => void) | undefined;
   /** True once the run ended (an event handler may cancel it): nothing more is announced. */
-  readonly hasEnded: boolean;
+  readonly finished: boolean;
   abortRun(error: unknown): void;
 }
 
@@ -36,7 +36,7 @@ export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): Co
   const restored = table.restored;
   let conversationState: ConversationState<unknown> | undefined;
   if (restored === undefined) return undefined;
-  for (let index = 0; index < restored.length && !run.hasEnded; index++) {
+  for (let index = 0; index < restored.length && !run.finished; index++) {
     if (restored[index] !== 1) continue;
     const output = table.outputs[index];
     if (output instanceof ConversationState && conversationState === undefined) conversationState = output;

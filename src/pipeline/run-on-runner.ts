@@ -29,8 +29,9 @@ export interface RunnerHandOffHost {
   readonly emit: ((event: PipelineEvent) => void) | undefined;
   readonly durable: DurableRun | undefined;
   /** True once the run ended: a late report of an attempt is dropped. */
-  readonly hasEnded: boolean;
-  stepAt(index: number): StepLike;
+  readonly finished: boolean;
+  /** The run's step instances (what the executor sees of the run). */
+  readonly scope: { stepAt(index: number): StepLike };
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void;
   stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void;
 }
@@ -47,7 +48,7 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
   const task: StepTask = {
     runId: run.runId,
     stepId,
-    step: run.stepAt(index),
+    step: run.scope.stepAt(index),
     config: run.definition.configs[index],
     inputs: run.inputs,
     dependencyOutputs: visibleOutputs(graph, run.table.outputs, index),
@@ -56,7 +57,7 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
     signal: runnerSignal(run.cancelScope),
     runBudget: run.runBudget,
     onAttempt: (event) => {
-      if (run.hasEnded) return;
+      if (run.finished) return;
       if (event.type !== 'step.started') {
         run.emit?.({ type: event.type, stepId, attempt: event.attempt, error: toError(event.error), delaySeconds: event.delaySeconds });
       } else if (event.workerId === undefined) run.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt });

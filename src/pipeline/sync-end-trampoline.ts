@@ -15,13 +15,19 @@ const SETTLED: Promise<void> = Promise.resolve();
  * end in a ring, its outcome in the step table): no closure, object or promise chain per step.
  */
 export class SyncEndTrampoline {
-  private readonly run: StepRunScope;
+  private readonly run: Pick<StepRunScope, 'stepCompleted'>;
+  private readonly scope: StepRunScope;
   private readonly table: RunStepTable;
   private readonly ends: SyncEndRing;
 
-  /** @param run where each end goes: `stepCompleted`, or the retry-or-fail decision */
-  constructor(run: StepRunScope, table: RunStepTable) {
+  /**
+   * @param run where a completion goes (`stepCompleted`)
+   * @param scope what a failed attempt's retry-or-fail decision runs with ({@link retryOrFail})
+   * @param table where each end's outcome waits
+   */
+  constructor(run: Pick<StepRunScope, 'stepCompleted'>, scope: StepRunScope, table: RunStepTable) {
     this.run = run;
+    this.scope = scope;
     this.table = table;
     this.ends = new SyncEndRing(table.attempts.length);
   }
@@ -52,7 +58,7 @@ export class SyncEndTrampoline {
       this.run.stepCompleted(index, outcome, usage, table.attempts[index]);
     } else {
       table.outputs[index] = undefined;
-      retryOrFail(this.run, index, table.attempts[index], outcome, usage);
+      retryOrFail(this.scope, index, table.attempts[index], outcome, usage);
     }
   };
 }
