@@ -63,24 +63,27 @@ export class PipelineRun {
   readonly cancelScope: CancelScope = CancelScope.root();
   /** What the executor sees of the run. */
   readonly scope: PipelineStepScope;
+  /** The scheduler started (once). */
+  started = false;
+  /** The run ended (completed, failed or cancelled): nothing more happens. */
+  finished = false;
+  /** A step returned an INCOMPLETE conversation state: nothing new starts; the run completes. */
   stoppedEarly = false;
   conversationState: ConversationState<unknown> | undefined;
+  /** Failures that did not end the run (by step id), and the steps skipped because of them. */
   readonly errors: Record<string, Error> = {};
   readonly skipped: number[] = [];
+  /** A failure that ends the run once running steps drained (with a store, `failFast: false`). */
   drainedFailure: StepExecutionError | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly runner: StepRunner | undefined;
   /** The run's DI child container (class steps only): disposed when the run ends. */
   private container: DependencyContainer | undefined;
   private abortError: unknown;
+  private startedAtMs = 0;
   /** The last clock reading (ms since the run started), reusable while no step code ran since. */
   private clockMs = 0;
   private clockFresh = true;
-  /** The scheduler started (once). */
-  started = false;
-  /** The run ended (completed, failed or cancelled): nothing more happens. */
-  finished = false;
-  private startedAtMs = 0;
   /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
   private resolveRun: (result: PipelineResult<unknown>) => void = () => undefined;
   private rejectRun: (error: unknown) => void = () => undefined;
@@ -191,12 +194,15 @@ export class PipelineRun {
     if (outcome === 'stale-epoch') return this.abortRun(new RunLeaseLostError(this.runId, this.durable!.epoch));
     if (outcome !== 'duplicate') return record.status === 'failed' ? this.announceRecordedFailure(index) : this.admitCompleted(index);
     // Another writer recorded this step first (a retried batch, a racing worker): its record wins.
-    this.durable!.adoptRecorded(index, record).then((adopted) => {
-      if (this.finished) return;
-      if (adopted.status === 'failed') return this.announceRecordedFailure(index);
-      this.table.outputs[index] = adopted.output;
-      this.admitCompleted(index);
-    }, (error: unknown) => this.abortRun(error));
+    this.durable!.adoptRecorded(index, record).then(
+      (adopted) => {
+        if (this.finished) return;
+        if (adopted.status === 'failed') return this.announceRecordedFailure(index);
+        this.table.outputs[index] = adopted.output;
+        this.admitCompleted(index);
+      },
+      (error: unknown) => this.abortRun(error),
+    );
   }
 
   /** Settles a step's last attempt: when it ended (a runner's record: when and where it ran), attempts, usage. */
@@ -296,8 +302,10 @@ export class PipelineRun {
     };
     if (this.durable === undefined) return completed();
     // Persist, then announce: the run's status is written before pipeline.completed.
-    const stopped = this.stoppedEarly;
-    this.durable.end(stopped ? 'stopped' : 'completed', undefined, true, stopped ? this.conversationState : undefined).then(completed, (error: unknown) => this.rejectRun(error));
+    const status = this.stoppedEarly ? 'stopped' : 'completed';
+    this.durable
+      .end(status, undefined, true, this.stoppedEarly ? this.conversationState : undefined)
+      .then(completed, (error: unknown) => this.rejectRun(error));
   }
 
   /** Ends the run with `error`: running steps abort, nothing new starts, the run rejects (a store's failure, a lost lease). */
