@@ -1,6 +1,7 @@
+import type { StepExecutionError } from '../errors/step-execution-error';
 import type { StepGraph } from '../graph/step-graph';
 import { StepState } from '../scheduler/dependency-scheduler';
-import type { StepUsage } from '../usage/step-usage';
+import { EMPTY_STEP_USAGE, type StepUsage } from '../usage/step-usage';
 import type { StepTiming } from './pipeline-result';
 
 /**
@@ -17,6 +18,8 @@ export class RunStepTable {
   usages: Record<string, StepUsage> | undefined;
   /** Usage waiting with a synchronous end (see SyncEndRing), by index. */
   pendingUsages: (StepUsage | undefined)[] | undefined;
+  /** Failures waiting for their record, by index (runs with a store). */
+  pendingFailures: (StepExecutionError | undefined)[] | undefined;
   /** Steps restored from a store's records (their timings are already relative to the run's first start). */
   restored: Uint8Array | undefined;
   /** The worker that ran each step, by index (steps run by a remote runner's workers). */
@@ -37,6 +40,11 @@ export class RunStepTable {
 
   setUsage(stepId: string, usage: StepUsage): void {
     (this.usages ??= {})[stepId] = usage;
+  }
+
+  /** Step `stepId`'s usage: the empty (frozen, shared) usage when it made no `ctx.run` call. */
+  usageOf(stepId: string): StepUsage {
+    return this.usages?.[stepId] ?? EMPTY_STEP_USAGE;
   }
 
   /** Every completed step's output, by id. */

@@ -1,0 +1,46 @@
+import { ConversationState } from '../conversation/conversation-state';
+import type { DurableRun } from '../durable/durable-run';
+import type { StepGraph } from '../graph/step-graph';
+import type { DependencyScheduler } from '../scheduler/dependency-scheduler';
+import type { PipelineEvent } from './pipeline-event';
+import type { RunStepTable } from './run-step-table';
+import { stepCompletedEvent } from './step-end-events';
+
+/** What restoring a resumed run's recorded steps needs from the run. */
+export interface RestoringRun {
+  readonly graph: StepGraph;
+  readonly table: RunStepTable;
+  readonly scheduler: DependencyScheduler;
+  readonly emit: ((event: PipelineEvent) => void) | undefined;
+  /** True once the run ended (an event handler may cancel it): nothing more is announced. */
+  readonly finished: boolean;
+  abortRun(error: unknown): void;
+}
+
+/**
+ * Restores what an earlier run recorded (a resume): each restored step counts as completed
+ * for the scheduler, its output, usage and timings come from its record, and `step.completed`
+ * is emitted for it with `restored: true`, in declaration order (call it right after
+ * `pipeline.started`). Records that cannot be restored abort the run.
+ *
+ * @returns the first restored output that is a `ConversationState` (the run's, until a step returns a newer one)
+ */
+export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): ConversationState<unknown> | undefined {
+  try {
+    durable.restoreInto(run.table, (index) => run.scheduler.restore(index));
+  } catch (error) {
+    run.abortRun(error);
+    return undefined;
+  }
+  const { graph, table } = run;
+  const restored = table.restored;
+  let conversationState: ConversationState<unknown> | undefined;
+  if (restored === undefined) return undefined;
+  for (let index = 0; index < restored.length && !run.finished; index++) {
+    if (restored[index] !== 1) continue;
+    const output = table.outputs[index];
+    if (output instanceof ConversationState && conversationState === undefined) conversationState = output;
+    run.emit?.(stepCompletedEvent(graph, table, index, true));
+  }
+  return conversationState;
+}
