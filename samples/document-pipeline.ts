@@ -18,7 +18,7 @@
  * vLLM, Ollama, LM Studio, …). A document file may be given: `npm run demo -- invoice.txt`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { APICallError } from 'ai';
@@ -324,8 +324,9 @@ export async function main(options: DemoOptions = {}): Promise<PipelineResult<un
 /** Where the run is recorded, and the command that shows it in the run inspector. */
 function inspectHint(runsDb: string): string[] {
   const isDefault = resolve(runsDb) === resolve(DEFAULT_RUNS_DB);
-  const relativePath = relative(process.cwd(), runsDb);
-  const shown = [relativePath, resolve(runsDb)].filter(Boolean).sort((a, b) => a.length - b.length)[0];
+  // Relative when the file is under the working directory, else absolute (never `../…`).
+  const relativePath = relative(process.cwd(), resolve(runsDb));
+  const shown = relativePath !== '' && !relativePath.startsWith('..') && !isAbsolute(relativePath) ? relativePath : resolve(runsDb);
   const options = isDefault ? '' : ` --store sqlite:${shown}`;
   return [
     ...wrap(`This run is recorded in ${shown}. To look at it in the run inspector:`),

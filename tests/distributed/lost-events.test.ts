@@ -93,13 +93,14 @@ it('completes from the store when the events stream is trimmed before the caller
   queueEvents.on('completed', ({ jobId }) => {
     seen.push(jobId);
     if (jobId !== jobOf('b') || trimmed !== undefined) return;
-    // b completed, c (slower) runs. The caller stops here, inside the handling of b's event, so
+    // b completed, c (3 s slower: b's event is read long before c's exists, even on a loaded
+    // machine) runs. The caller stops here, inside the handling of b's event, so
     // its QueueEvents does not read the stream again until c's completion is in it and trimmed away.
     const entries = execFileSync(process.execPath, ['-e', TRIM_WHEN_COMPLETED, eventsKey, jobOf('c'), String(fixture.redisPort)], { cwd: REPO_ROOT, encoding: 'utf8' });
     trimmed = { entries: Number(entries), at: Date.now() };
   });
   const completedAt = new Map<string, number>();
-  const result = await distributedPipeline({ ledger: fixture.ledger, label: 'caller', slow: { c: 1_000 } }).execute(DISTRIBUTED_INPUT, undefined, {
+  const result = await distributedPipeline({ ledger: fixture.ledger, label: 'caller', slow: { c: 3_000 } }).execute(DISTRIBUTED_INPUT, undefined, {
     store,
     runner,
     runId,
