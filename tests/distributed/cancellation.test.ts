@@ -23,11 +23,6 @@ afterEach(async () => {
   await fixture.dispose();
 });
 
-function ledgerLines(): string[] {
-  const { readFileSync, existsSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
-  return existsSync(fixture.ledger) ? readFileSync(fixture.ledger, 'utf8').split('\n').filter((line) => line !== '') : [];
-}
-
 it("aborts the remote step's signal when the run's signal aborts; nothing is recorded for it, and a resume runs it again", async () => {
   const workers = { w1: await fixture.startWorker('w1', { slow: { d: 60_000 } }) };
   const store = fixture.store();
@@ -47,7 +42,7 @@ it("aborts the remote step's signal when the run's signal aborts; nothing is rec
   );
   expect(PipelineAbortedError.isInstance(error)).toBe(true);
   // The worker's step saw its signal abort (long before its 60 s sleep ended).
-  await waitUntil('the worker to abort d', () => ledgerLines().includes('w1 d:aborted'), 30_000);
+  await waitUntil('the worker to abort d', () => fixture.ledgerLines().includes('w1 d:aborted'), 30_000);
   const stored = await store.getRun('cancelled');
   expect(stored!.run.status).toBe('aborted');
   expect(stored!.steps.map((record) => record.stepId).sort()).toEqual(['a', 'b', 'c']);
@@ -58,7 +53,7 @@ it("aborts the remote step's signal when the run's signal aborts; nothing is rec
   await workers.w1.kill();
   const resumed = await distributedPipeline({ ledger: fixture.ledger, label: 'resumer' }).resume('cancelled', { store, runner: fixture.runner() });
   expect(resumed.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
-  expect(ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'))).toEqual(['w1 d', 'w1 d:aborted', 'w2 d']);
+  expect(fixture.ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'))).toEqual(['w1 d', 'w1 d:aborted', 'w2 d']);
   expect((await store.getRun('cancelled'))!.steps.find((record) => record.stepId === 'd')).toMatchObject({ generation: 1, workerId: 'w2' });
 });
 
@@ -72,7 +67,7 @@ it("aborts the remote step's signal when the caller unsubscribes from run(); not
   await waitUntil('d to start on the worker', () => executionsOf(fixture.ledger, 'd') === 1);
   subscription.unsubscribe();
 
-  await waitUntil('the worker to abort d', () => ledgerLines().includes('w1 d:aborted'), 30_000);
+  await waitUntil('the worker to abort d', () => fixture.ledgerLines().includes('w1 d:aborted'), 30_000);
   const queue = new Queue(runner.queueName, { connection: { host: '127.0.0.1', port: fixture.redisPort }, prefix: fixture.prefix });
   try {
     const jobId = stepJobId('unsubscribed', 'd', 1);

@@ -22,11 +22,6 @@ afterEach(async () => {
   await fixture.dispose();
 });
 
-function ledgerLines(): string[] {
-  const { readFileSync, existsSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
-  return existsSync(fixture.ledger) ? readFileSync(fixture.ledger, 'utf8').split('\n').filter((line) => line !== '') : [];
-}
-
 describe('a worker with another version of the pipeline', () => {
   it('fails the job with an error naming the worker, the pipeline and the change, and the caller\'s run fails with it (no hang)', async () => {
     await fixture.startWorker('w-old', { variant: 'rewired' });
@@ -87,7 +82,7 @@ describe('a worker whose event loop blocked past its job lock', () => {
       runId: 'blocked',
     });
 
-    const dLines = ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'));
+    const dLines = fixture.ledgerLines().filter((line) => line.split(' ')[1].startsWith('d'));
     const blocked = dLines[0].split(' ')[0];
     const other = blocked === 'w1' ? 'w2' : 'w1';
     // The blocked worker ran d first, its ctx.run after the block was refused (WorkerLostError),

@@ -25,12 +25,6 @@ afterEach(async () => {
   await fixture.dispose();
 });
 
-/** The ledger's lines, as `<label> <stepId>`. */
-function ledgerLines(): string[] {
-  const { readFileSync, existsSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
-  return existsSync(fixture.ledger) ? readFileSync(fixture.ledger, 'utf8').split('\n').filter((line) => line !== '') : [];
-}
-
 describe('a worker killed mid-step', () => {
   it('has its step picked up by another worker within lockDuration + 2 × stalledInterval; the run completes, each step recorded once, its dependents run once', async () => {
     const timing = { lockDuration: LOCK_DURATION_MS, stalledInterval: STALLED_INTERVAL_MS };
@@ -45,7 +39,7 @@ describe('a worker killed mid-step', () => {
     });
 
     await waitUntil('d to start on a worker', () => executionsOf(fixture.ledger, 'd') === 1);
-    const victim = ledgerLines().find((line) => line.endsWith(' d'))!.split(' ')[0] as 'w1' | 'w2';
+    const victim = fixture.ledgerLines().find((line) => line.endsWith(' d'))!.split(' ')[0] as 'w1' | 'w2';
     const survivor = victim === 'w1' ? 'w2' : 'w1';
     await workers[victim].kill();
     const killedAt = Date.now();
@@ -58,7 +52,7 @@ describe('a worker killed mid-step', () => {
     // the survivor's stalled check runs every stalledInterval; 5 s more for a loaded machine
     // (timers late, ledger polling). Without the stalled check it would take forever.
     expect(pickedUpMs).toBeLessThan(LOCK_DURATION_MS + 2 * STALLED_INTERVAL_MS + 5_000);
-    expect(ledgerLines().filter((line) => line.endsWith(' d'))).toEqual([`${victim} d`, `${survivor} d`]);
+    expect(fixture.ledgerLines().filter((line) => line.endsWith(' d'))).toEqual([`${victim} d`, `${survivor} d`]);
     for (const id of ['e', 'f']) expect(executionsOf(fixture.ledger, id)).toBe(1);
     const records = (await store.getRun('worker-killed'))!.steps;
     expect(records.map((record) => `${record.stepId}@${record.generation}`).sort()).toEqual(DISTRIBUTED_STEPS.map((id) => `${id}@1`));

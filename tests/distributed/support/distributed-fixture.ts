@@ -4,7 +4,7 @@
  * processes (./step-worker-child.ts). `dispose()` stops the workers and removes the keys and files.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteRunStore } from 'fastroai/sqlite';
@@ -23,6 +23,11 @@ export class DistributedFixture {
   private readonly closables: Array<{ close(): Promise<void> }> = [];
 
   constructor(readonly redisPort = 6379) {}
+
+  /** The ledger's lines, as `<label> <stepId>` (each written before a step's work). */
+  ledgerLines(): string[] {
+    return existsSync(this.ledger) ? readFileSync(this.ledger, 'utf8').split('\n').filter((line) => line !== '') : [];
+  }
 
   /** A store on the shared file (closed by dispose). */
   store(): SqliteRunStore {
