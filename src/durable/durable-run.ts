@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/clock';
 import { ConversationState } from '../conversation/conversation-state';
 import { EMPTY_STEP_USAGE, STEP_USAGE_COUNTERS, StepUsage, type StepUsageFields } from '../usage/step-usage';
 import type { StepExecutionError } from '../errors/step-execution-error';
@@ -33,6 +34,8 @@ export interface DurableRunOptions {
   plan?: ResumePlan;
   /** Step count (a new run: every step at generation 1). */
   size: number;
+  /** Where record times and lease renewals come from. */
+  clock: Clock;
 }
 
 /**
@@ -62,7 +65,7 @@ export class DurableRun {
     this.spentMicrocents = options.spentMicrocents;
     this.store = options.store;
     this.generationOf = options.plan?.generationOf ?? new Int32Array(options.size).fill(1);
-    this.wallStartedAt = Date.now();
+    this.wallStartedAt = options.clock.now();
   }
 
   /** The run's budget port: charges go to the store too (`addRunCost`), from the total it holds. */
@@ -73,10 +76,10 @@ export class DurableRun {
 
   /** Binds the run: record outcomes, a failing store and a lost lease go to it. */
   attach(host: DurableRunHost): void {
-    const { store, runId, owner, epoch, leaseMs, firstStartedAt } = this.options;
+    const { store, runId, owner, epoch, leaseMs, firstStartedAt, clock } = this.options;
     this.host = host;
     this.recorder = new RunRecorder(
-      { store, runId, owner, epoch, leaseMs, firstStartedAt, generationOf: this.generationOf },
+      { store, runId, owner, epoch, leaseMs, firstStartedAt, generationOf: this.generationOf, clock },
       { recorded: (index, outcome, record) => host.stepRecorded(index, outcome, record), storeFailed: (error) => host.abortRun(error) },
       (error) => host.abortRun(error),
     );
@@ -84,7 +87,7 @@ export class DurableRun {
 
   /** The run's steps start now (wall clock for records, offset for timings). */
   began(): void {
-    this.wallStartedAt = Date.now();
+    this.wallStartedAt = this.options.clock.now();
     this.timingOffsetMs = this.wallStartedAt - this.options.firstStartedAt;
   }
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock/clock';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition';
 import { decodeValue } from '../store/decode-value';
@@ -16,6 +17,8 @@ export interface DurableOptions {
   store: RunStore;
   /** How long the run's lease lasts unless renewed (ms). @default 30 s */
   leaseMs?: number;
+  /** Where the run's times and lease renewals come from. @default the system clock */
+  clock?: Clock;
 }
 
 /**
@@ -35,7 +38,8 @@ export async function createDurableRun(
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const encodedInput = encodeValue(input);
   const owner = newOwnerId();
-  const now = Date.now();
+  const clock = options.clock ?? systemClock;
+  const now = clock.now();
   await callStore(store, runId, () =>
     store.createRun({
       runId,
@@ -51,7 +55,7 @@ export async function createDurableRun(
       leaseUntil: now + leaseMs,
     }),
   );
-  return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length });
+  return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length, clock });
 }
 
 /**
@@ -102,6 +106,7 @@ export async function claimDurableRun(
       spentMicrocents: run.costMicrocents,
       plan,
       size: definition.graph.ids.length,
+      clock: options.clock ?? systemClock,
     });
     return { durable, input };
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/clock';
 import type { RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { callStore } from './call-store';
 import { LeaseKeeper } from './lease-keeper';
@@ -14,6 +15,8 @@ export interface RecordedRun {
   readonly firstStartedAt: number;
   /** By step index: the generation a step's record takes in this run. */
   readonly generationOf: Int32Array;
+  /** Where lease renewals are timed. */
+  readonly clock: Clock;
 }
 
 /**
@@ -31,7 +34,7 @@ export class RunRecorder {
     onLeaseLost: (error: Error) => void,
   ) {
     this.batcher = new RecordBatcher(run.store, run.runId, run.epoch, sink);
-    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, onLeaseLost);
+    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, onLeaseLost, run.clock);
     this.lease.start();
   }
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock/clock';
 import type { StepConfig } from '../config/step-config';
 import type { RunBudget } from '../context/run-budget';
 import { isIncomplete } from '../conversation/conversation-state';
@@ -39,6 +40,11 @@ export interface StepTask {
       | { type: 'step.started'; attempt: number; workerId?: string }
       | { type: 'step.retrying' | 'call.retrying'; attempt: number; error: unknown; delaySeconds: number },
   ) => void;
+  /**
+   * Where the step's timeouts, retry backoffs and outcome times come from: the run's clock for
+   * an in-process runner; not sent to another process. @default the system clock
+   */
+  clock?: Clock;
   /** Where the run is recorded (runs with a store): what a remote runner needs to find the run and key the step's record. */
   durable?: StepTaskDurability;
 }
@@ -94,7 +100,8 @@ class StepTaskScope implements StepRunScope {
   readonly runBudget: RunBudget | undefined;
   /** Follows the task's signal: its attempts' scopes and retry waits are children. */
   readonly cancelScope: CancelScope;
-  private readonly startedAt = Date.now();
+  private readonly clock: Clock;
+  private readonly startedAt: number;
   private ended = false;
 
   constructor(
@@ -105,7 +112,9 @@ class StepTaskScope implements StepRunScope {
     this.deps = task.deps;
     this.tracer = task.tracer ?? NOOP_TRACER;
     this.runBudget = task.runBudget;
-    this.cancelScope = CancelScope.root(task.signal);
+    this.clock = task.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.cancelScope = CancelScope.root(task.signal, this.clock);
   }
 
   get isAborted(): boolean {
@@ -174,6 +183,6 @@ class StepTaskScope implements StepRunScope {
     if (this.ended) return;
     this.ended = true;
     this.cancelScope.dispose();
-    this.resolve({ ...outcome, startedAt: this.startedAt, endedAt: Date.now() });
+    this.resolve({ ...outcome, startedAt: this.startedAt, endedAt: this.clock.now() });
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/clock';
 import type { DurableRun } from '../durable/durable-run';
 import type { StepRunner } from '../executor/step-runner';
 import type { Tracer } from '../tracing/tracer';
@@ -14,4 +15,6 @@ export interface PipelineRunOptions {
   durable?: DurableRun;
   /** Runs the steps elsewhere (API.md §13); absent: in this process, on the fastest path. */
   runner?: StepRunner;
+  /** Where the run reads time and sets timers (timeouts, backoffs, timings). @default the system clock */
+  clock?: Clock;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../clock/clock';
 import type { DependencyContainer } from 'tsyringe';
 import { LocalRunBudget, type RunBudget } from '../context/run-budget';
 import { ConversationState, ConversationStatus } from '../conversation/conversation-state';
@@ -59,8 +60,10 @@ export class PipelineRun {
   /** Steps the scheduler admitted, launched in order (the scheduler appends here: no array per step). */
   readonly startQueue: IndexQueue;
   readonly table: RunStepTable;
+  /** Where the run reads time and sets timers: its timings, and (through `cancelScope`) timeouts and backoffs. */
+  readonly clock: Clock;
   /** Every attempt's scope and retry wait is a child: ending the run aborts them all, and no timer outlives it. */
-  readonly cancelScope: CancelScope = CancelScope.root();
+  readonly cancelScope: CancelScope;
   /** What the executor sees of the run. */
   readonly scope: PipelineStepScope;
   /** The scheduler started (once). */
@@ -97,6 +100,8 @@ export class PipelineRun {
     this.tracer = definition.config.trace ? (options.tracer ?? NOOP_TRACER) : NOOP_TRACER;
     this.durable = options.durable;
     this.runner = options.runner;
+    this.clock = options.clock ?? systemClock;
+    this.cancelScope = CancelScope.root(undefined, this.clock);
     options.durable?.attach(this);
     this.runId = options.durable?.runId ?? options.runId ?? randomUUID();
     this.emit = options.emit;
@@ -146,7 +151,7 @@ export class PipelineRun {
   begin(): void {
     if (this.started || this.finished) return;
     this.started = true;
-    this.startedAtMs = performance.now();
+    this.startedAtMs = this.clock.monotonicMs();
     this.durable?.began();
     this.scheduler.start(this.startQueue);
     this.advance();
@@ -207,7 +212,7 @@ export class PipelineRun {
 
   /** Settles a step's last attempt: when it ended (a runner's record: when and where it ran), attempts, usage. */
   private settle(index: number, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
-    const nowMs = performance.now() - this.startedAtMs;
+    const nowMs = this.clock.monotonicMs() - this.startedAtMs;
     this.clockMs = nowMs;
     this.clockFresh = true;
     this.table.endMs[index] = nowMs;
@@ -270,7 +275,7 @@ export class PipelineRun {
   }
 
   private launch(index: number): void {
-    const startMs = this.clockFresh ? this.clockMs : performance.now() - this.startedAtMs;
+    const startMs = this.clockFresh ? this.clockMs : this.clock.monotonicMs() - this.startedAtMs;
     this.clockFresh = false;
     this.table.startMs[index] = startMs;
     const emit = this.emit;

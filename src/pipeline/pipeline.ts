@@ -26,7 +26,8 @@ import type { RunStore } from '../store/run-store';
 import type { StepRunner } from '../executor/step-runner';
 import { toInputRecord } from './to-input-record';
 import { reportHookFailure } from '../tracing/report-hook-failure';
-import { toExecuteOptions } from './to-execute-options';
+import { checkClock, toExecuteOptions } from './to-execute-options';
+import type { Clock } from '../clock/clock';
 
 /** Options of one run. */
 export interface ExecuteOptions {
@@ -47,6 +48,12 @@ export interface ExecuteOptions {
   leaseSeconds?: number;
   /** Runs the steps elsewhere, each as a task of plain data (API.md §13). @default this process */
   runner?: StepRunner;
+  /**
+   * Where the run reads time and sets timers: step timeouts, retry backoffs, the times it
+   * records, lease renewals. For tests (`createVirtualClock` in `fastroai/testing`); not part
+   * of the API contract. @default the system clock
+   */
+  clock?: Clock;
 }
 
 /** Options of {@link Pipeline.resume}. */
@@ -65,6 +72,8 @@ export interface ResumeOptions<Deps = unknown, Input = Record<string, unknown>> 
   leaseSeconds?: number;
   /** @default this process */
   runner?: StepRunner;
+  /** As {@link ExecuteOptions.clock}: for tests. @default the system clock */
+  clock?: Clock;
 }
 
 /** Options of a {@link Pipeline}. */
@@ -118,6 +127,7 @@ const RESUME_OPTION_KEYS: readonly string[] = optionKeysOf<ResumeOptions>({
   onEvent: true,
   leaseSeconds: true,
   runner: true,
+  clock: true,
 });
 
 /** Every key of {@link FromStepsOptions}. */
@@ -282,14 +292,17 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     }
     try {
       checkOptionKeys('resume() options', options, RESUME_OPTION_KEYS, (message) => new TypeError(message));
+      if (options.clock !== undefined) checkClock('resume() options.clock', options.clock);
     } catch (error) {
       return Promise.reject(error);
     }
     const emit = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
     return Promise.resolve()
-      .then(() => claimDurableRun(this.definition, runId, { store, input: options.input, rerun: options.rerun, leaseMs: leaseMsOf(options.leaseSeconds) }))
+      .then(() =>
+        claimDurableRun(this.definition, runId, { store, input: options.input, rerun: options.rerun, leaseMs: leaseMsOf(options.leaseSeconds), clock: options.clock }),
+      )
       .then(({ durable, input }) =>
-      new PipelineRun(this.definition, input, options.deps, { tracer: options.tracer, signal: options.signal, emit, durable, runner: options.runner }).execute(),
+      new PipelineRun(this.definition, input, options.deps, { tracer: options.tracer, signal: options.signal, emit, durable, runner: options.runner, clock: options.clock }).execute(),
     ) as Promise<PipelineResult<Output>>;
   }
 
@@ -297,7 +310,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   private openRecordedRun(input: Input, deps: Deps | undefined, options: PipelineRunOptions & ExecuteOptions, store: RunStore): Promise<PipelineRun> {
     const runId = options.runId ?? randomUUID();
     return Promise.resolve()
-      .then(() => createDurableRun(this.definition, toInputRecord(input), runId, { store, leaseMs: leaseMsOf(options.leaseSeconds) }))
+      .then(() => createDurableRun(this.definition, toInputRecord(input), runId, { store, leaseMs: leaseMsOf(options.leaseSeconds), clock: options.clock }))
       .then((durable) => new PipelineRun(this.definition, input, deps, { ...options, durable }));
   }
 

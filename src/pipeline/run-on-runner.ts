@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { Clock } from '../clock/clock';
 import type { RunBudget } from '../context/run-budget';
 import type { DurableRun } from '../durable/durable-run';
 import { fingerprintOf } from '../durable/fingerprint-of';
@@ -26,6 +27,8 @@ export interface RunnerHandOffHost {
   readonly tracer: Tracer;
   readonly runBudget: RunBudget;
   readonly cancelScope: CancelScope;
+  /** The run's clock: an in-process runner times the step on it. */
+  readonly clock: Clock;
   readonly emit: ((event: PipelineEvent) => void) | undefined;
   readonly durable: DurableRun | undefined;
   /** True once the run ended: a late report of an attempt is dropped. */
@@ -56,6 +59,7 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
     tracer: run.tracer,
     signal: runnerSignal(run.cancelScope),
     runBudget: run.runBudget,
+    clock: run.clock,
     onAttempt: (event) => {
       if (run.finished) return;
       if (event.type !== 'step.started') {

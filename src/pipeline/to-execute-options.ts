@@ -1,10 +1,11 @@
 import { checkOptionKeys } from '../config/check-option-keys';
 import { describeValue } from '../config/step-config';
+import type { Clock } from '../clock/clock';
 import type { Tracer } from '../tracing/tracer';
 import type { ExecuteOptions } from './pipeline';
 
 /** Every key of `ExecuteOptions` (API.md §4). */
-const EXECUTE_OPTION_KEYS: readonly string[] = ['tracer', 'signal', 'onEvent', 'runId', 'store', 'leaseSeconds', 'runner'];
+const EXECUTE_OPTION_KEYS: readonly string[] = ['tracer', 'signal', 'onEvent', 'runId', 'store', 'leaseSeconds', 'runner', 'clock'];
 
 const TRACER_METHODS = ['span', 'logMetric', 'logError'] as const;
 
@@ -18,7 +19,8 @@ const TRACER_METHODS = ['span', 'logMetric', 'logError'] as const;
  * @param tracerOrOptions the argument as given; `undefined` and `null` mean no options
  * @throws TypeError naming the option: an unknown key (with the nearest valid one), a tracer
  *   without `span`/`logMetric`/`logError` methods, a `signal` that is not an `AbortSignal`,
- *   an `onEvent` that is not a function, a `runId` that is not a non-empty string
+ *   an `onEvent` that is not a function, a `runId` that is not a non-empty string, a `clock`
+ *   that is not a {@link Clock}
  */
 export function toExecuteOptions(method: string, tracerOrOptions: unknown): ExecuteOptions {
   if (tracerOrOptions === undefined || tracerOrOptions === null) return {};
@@ -41,7 +43,25 @@ export function toExecuteOptions(method: string, tracerOrOptions: unknown): Exec
   if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
     throw new TypeError(`${method}() options.runId must be a non-empty string, got ${describeValue(options.runId)}`);
   }
+  if (options.clock !== undefined) checkClock(`${method}() options.clock`, options.clock);
   return options as ExecuteOptions;
+}
+
+const CLOCK_METHODS = ['now', 'monotonicMs', 'setTimeout', 'clearTimeout'] as const;
+
+/**
+ * Checks that `value` is a {@link Clock} (its four methods), so a bad `clock` option fails
+ * with a message naming it.
+ * @throws TypeError naming the option and the missing methods
+ */
+export function checkClock(what: string, value: unknown): void {
+  const missing =
+    typeof value === 'object' && value !== null
+      ? CLOCK_METHODS.filter((method) => typeof (value as Record<string, unknown>)[method] !== 'function')
+      : CLOCK_METHODS;
+  if (missing.length > 0) {
+    throw new TypeError(`${what} must be a Clock (now, monotonicMs, setTimeout and clearTimeout methods), got ${describeValue(value)}`);
+  }
 }
 
 function looksLikeTracer(value: object): boolean {
