@@ -111,22 +111,37 @@ describe('a run on a virtual clock (the clock option)', () => {
     expect((error as StepExecutionError).cause).toBeInstanceOf(StepTimeoutError);
   });
 
-  it('resumes on the virtual clock: the new records carry its times', async () => {
+  it('resumes on the virtual clock: its backoffs wait virtual time, its records carry its times', async () => {
     const store = new MemoryRunStore({ now: () => clock.now() });
-    let fail = true;
+    let failuresLeft = 2;
     const pipeline = new Pipeline({
       name: 'resumed',
-      steps: { first: step(() => 'a'), second: step(() => { if (fail) throw new Error('down'); return 'b'; }) },
+      steps: {
+        first: step(() => 'a'),
+        second: step(() => {
+          if (failuresLeft-- > 0) throw new Error('down');
+          return 'b';
+        }),
+      },
       dependencies: { second: ['first'] },
+      stepConfigs: { second: new StepConfig({ retries: 1, retryDelay: 5 }) },
       store,
     });
-    await expect(pipeline.execute({}, undefined, { clock, runId: 'resume-1' })).rejects.toThrow(StepExecutionError);
+    const failing = pipeline.execute({}, undefined, { clock, runId: 'resume-1' });
+    await clock.whenTimersPending(2); // the lease renewal, the backoff
+    clock.advance(5_000);
+    await expect(failing).rejects.toThrow(StepExecutionError);
     clock.advance(60_000);
-    fail = false;
-    const result = await pipeline.resume('resume-1', { clock });
-    expect(result.output).toBe('b');
-    const second = (await store.getRun('resume-1'))!.steps.filter((record) => record.stepId === 'second' && record.status === 'completed');
-    expect(second).toMatchObject([{ startedAt: START + 60_000, endedAt: START + 60_000 }]);
+    failuresLeft = 1;
+    const resumed = pipeline.resume('resume-1', { clock });
+    await clock.whenTimersPending(2);
+    clock.advance(5_000);
+    expect((await resumed).output).toBe('b');
+    const second = (await store.getRun('resume-1'))!.steps.filter((record) => record.stepId === 'second');
+    expect(second.map(({ status, startedAt, endedAt }) => ({ status, startedAt, endedAt }))).toEqual([
+      { status: 'failed', startedAt: START, endedAt: START + 5_000 },
+      { status: 'completed', startedAt: START + 65_000, endedAt: START + 70_000 },
+    ]);
   });
 
   it('refuses a clock option that is not a Clock, naming it', async () => {
