@@ -1,4 +1,4 @@
-import { MemoryRunStore, Pipeline, StepConfig, StepExecutionError, StepTimeoutError, step, type PipelineEvent, type StepContext } from 'fastroai';
+import { IN_PROCESS_RUNNER, MemoryRunStore, runStepTask, Pipeline, StepConfig, StepExecutionError, StepTimeoutError, step, type PipelineEvent, type StepContext } from 'fastroai';
 import { createVirtualClock, type VirtualClock } from 'fastroai/testing';
 import { flush, rejectionOf } from '../support/async-helpers';
 
@@ -142,6 +142,28 @@ describe('a run on a virtual clock (the clock option)', () => {
       { status: 'failed', startedAt: START, endedAt: START + 5_000 },
       { status: 'completed', startedAt: START + 65_000, endedAt: START + 70_000 },
     ]);
+  });
+
+  it("gives a runner's step task the run's clock: its backoff waits virtual time, its outcome has virtual times", async () => {
+    const pipeline = new Pipeline({ name: 'runner', steps: { flaky: failsOnce('done') }, stepConfigs: { flaky: new StepConfig({ retries: 1, retryDelay: 3 }) } });
+    const running = pipeline.execute({}, undefined, { clock, runner: IN_PROCESS_RUNNER });
+    await clock.whenTimersPending();
+    clock.advance(3_000);
+    expect((await running).output).toBe('done');
+
+    const outcome = runStepTask({
+      runId: 'r',
+      stepId: 'flaky',
+      step: failsOnce('again'),
+      config: new StepConfig({ retries: 1, retryDelay: 4 }),
+      inputs: {},
+      dependencyOutputs: {},
+      deps: undefined,
+      clock,
+    });
+    await clock.whenTimersPending();
+    clock.advance(4_000);
+    expect(await outcome).toMatchObject({ status: 'completed', output: 'again', attempts: 2, startedAt: START + 3_000, endedAt: START + 7_000 });
   });
 
   it('refuses a clock option that is not a Clock, naming it', async () => {

@@ -1,33 +1,11 @@
 import { getEventListeners } from 'node:events';
 import { CancelScope } from '../../src/executor/cancel-scope';
-import type { Clock } from '../../src/clock/clock';
+import { createVirtualClock } from 'fastroai/testing';
 
-/** A clock on virtual time: `advance` fires due timers in order. */
+/** A clock on virtual time (fastroai/testing's): `advance` fires due timers in order. */
 function virtualClock() {
-  let nowMs = 0;
-  let nextId = 0;
-  const timers = new Map<number, { at: number; callback: () => void }>();
-  const clock: Clock = {
-    now: () => 1_700_000_000_000 + nowMs,
-    monotonicMs: () => nowMs,
-    setTimeout: (callback, ms) => {
-      timers.set(++nextId, { at: nowMs + ms, callback });
-      return nextId;
-    },
-    clearTimeout: (handle) => void timers.delete(handle as number),
-  };
-  const advance = (ms: number) => {
-    const until = nowMs + ms;
-    for (;;) {
-      const due = [...timers.entries()].filter(([, timer]) => timer.at <= until).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (due === undefined) break;
-      timers.delete(due[0]);
-      nowMs = due[1].at;
-      due[1].callback();
-    }
-    nowMs = until;
-  };
-  return { clock, advance, pending: () => timers.size };
+  const clock = createVirtualClock();
+  return { clock, advance: (ms: number) => clock.advance(ms), pending: () => clock.pendingTimers };
 }
 
 describe('CancelScope', () => {
