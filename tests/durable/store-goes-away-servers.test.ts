@@ -11,36 +11,22 @@ import { FastroAIError, RunLeaseLostError, RunNotFoundError, StoreUnavailableErr
 import { PostgresRunStore } from 'fastroai/postgres';
 import { RedisRunStore } from 'fastroai/redis';
 import { Pool } from 'pg';
-import { deferred, rejectionOf, sleep, within } from '../support/async-helpers';
+import { rejectionOf, sleep, within } from '../support/async-helpers';
 import { createPrivateRedisServer, type PrivateRedisServer } from '../support/private-redis-server';
 import { POSTGRES_URL } from './support/store-specs';
-import { recordsOf, resumeOnceLeaseExpired, storeAwayChain as chain, type StepLedger } from './support/store-away-chain';
+import {
+  HANG_MS,
+  recordsOf,
+  resumeOnceLeaseExpired,
+  startRunInB,
+  storeAwayChain as chain,
+  type Outcome,
+  type RunInB,
+} from './support/store-away-chain';
 
 jest.setTimeout(90_000);
 
-/** Generous: only detects a hang (the stores' bounded retries take about a second). */
-const HANG_MS = 30_000;
-
 const EVERY_STEP_ONCE = ['a@1:completed', 'b@1:completed', 'c@1:completed'];
-
-/** How the run ended: its output, its rejection, or 'hung'. */
-type Outcome = { resolved: unknown } | { rejected: unknown } | 'hung';
-
-function outcomeOf(run: Promise<{ output: unknown }>): Promise<Outcome> {
-  return within<Outcome>(
-    run.then((result) => ({ resolved: result.output }), (error: unknown) => ({ rejected: error })),
-    HANG_MS,
-    'hung',
-  );
-}
-
-/** A run that b has started in (a recorded), and the controls to let b finish. */
-function startRun(store: RunStore, runId: string, ledger: StepLedger) {
-  const gate = deferred();
-  const bStarted = deferred();
-  const outcome = outcomeOf(chain(ledger, gate.promise, () => bStarted.resolve()).execute({}, undefined, { store, runId, leaseSeconds: 1 }));
-  return { outcome, bStarted: bStarted.promise, openGate: () => gate.resolve() };
-}
 
 /**
  * The checks every "store went away" run passes when the store kept its records: completed
@@ -48,7 +34,8 @@ function startRun(store: RunStore, runId: string, ledger: StepLedger) {
  * and the run, each step recorded at most once, and a resume completes with each step recorded
  * once and run at most twice.
  */
-async function expectCompletedOrResumable(outcome: Outcome, ledger: StepLedger, open: () => RunStore, storeName: string, runId: string): Promise<void> {
+async function expectCompletedOrResumable(run: RunInB, outcome: Outcome, open: () => RunStore, storeName: string): Promise<void> {
+  const { ledger, runId } = run;
   expect(outcome).not.toBe('hung');
   if (outcome === 'hung') return;
   if ('resolved' in outcome) {
@@ -122,10 +109,7 @@ describe('the store goes away (PostgreSQL)', () => {
 
   it('completes, or fails with StoreUnavailableError and resumes, when its connections are terminated once mid-run', async () => {
     const store = new PostgresRunStore({ pool, schema });
-    const ledger: StepLedger = {};
-    const runId = 'pg-terminated-once';
-    const run = startRun(store, runId, ledger);
-    await run.bStarted;
+    const run = await startRunInB(store, 'pg-terminated-once');
 
     await terminateBackends();
     run.openGate();
@@ -133,15 +117,12 @@ describe('the store goes away (PostgreSQL)', () => {
     await store.close();
     await endPool();
 
-    await expectCompletedOrResumable(outcome, ledger, openFresh, `postgres:${schema}`, runId);
+    await expectCompletedOrResumable(run, outcome, openFresh, `postgres:${schema}`);
   });
 
   it('completes, or fails with StoreUnavailableError and resumes, while its connections are terminated over and over', async () => {
     const store = new PostgresRunStore({ pool, schema });
-    const ledger: StepLedger = {};
-    const runId = 'pg-terminated-repeatedly';
-    const run = startRun(store, runId, ledger);
-    await run.bStarted;
+    const run = await startRunInB(store, 'pg-terminated-repeatedly');
 
     let settled = false;
     let terminations = 0;
@@ -160,7 +141,7 @@ describe('the store goes away (PostgreSQL)', () => {
     await endPool();
 
     expect(terminations).toBeGreaterThan(0);
-    await expectCompletedOrResumable(outcome, ledger, openFresh, `postgres:${schema}`, runId);
+    await expectCompletedOrResumable(run, outcome, openFresh, `postgres:${schema}`);
   });
 });
 
@@ -169,6 +150,8 @@ describe('the store goes away (Redis killed and restarted)', () => {
   let prefix: string;
 
   const openOn = (port: number) => () => new RedisRunStore({ connection: { host: '127.0.0.1', port }, prefix, warnIfNotDurable: false });
+  /** {@link expectCompletedOrResumable} on the Redis server as it is now. */
+  const expectRedisCompletedOrResumable = (run: RunInB, outcome: Outcome) => expectCompletedOrResumable(run, outcome, openOn(server!.port), `redis:${prefix}`);
 
   beforeEach(() => {
     prefix = `fastroai-away-${randomUUID()}:`;
@@ -187,10 +170,7 @@ describe('the store goes away (Redis killed and restarted)', () => {
 
     it('completes, or fails with StoreUnavailableError and resumes, when Redis is back before b settles', async () => {
       const store = openOn(server!.port)();
-      const ledger: StepLedger = {};
-      const runId = 'redis-back-before-b';
-      const run = startRun(store, runId, ledger);
-      await run.bStarted;
+      const run = await startRunInB(store, 'redis-back-before-b');
 
       await server!.kill();
       await server!.start();
@@ -198,15 +178,12 @@ describe('the store goes away (Redis killed and restarted)', () => {
       const outcome = await run.outcome;
       await store.close();
 
-      await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+      await expectRedisCompletedOrResumable(run, outcome);
     });
 
     it('completes, or fails with StoreUnavailableError and resumes, when b settles while Redis is down', async () => {
       const store = openOn(server!.port)();
-      const ledger: StepLedger = {};
-      const runId = 'redis-down-while-b';
-      const run = startRun(store, runId, ledger);
-      await run.bStarted;
+      const run = await startRunInB(store, 'redis-down-while-b');
 
       await server!.kill();
       run.openGate();
@@ -215,15 +192,12 @@ describe('the store goes away (Redis killed and restarted)', () => {
       const outcome = await run.outcome;
       await store.close();
 
-      await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+      await expectRedisCompletedOrResumable(run, outcome);
     });
 
     it('fails with StoreUnavailableError naming the store and the run, without hanging, when Redis stays down; a resume once it is back completes', async () => {
       const store = openOn(server!.port)();
-      const ledger: StepLedger = {};
-      const runId = 'redis-stays-down';
-      const run = startRun(store, runId, ledger);
-      await run.bStarted;
+      const run = await startRunInB(store, 'redis-stays-down');
 
       await server!.kill();
       run.openGate();
@@ -232,17 +206,14 @@ describe('the store goes away (Redis killed and restarted)', () => {
       await server!.start();
 
       expect(outcome).toHaveProperty('rejected');
-      await expectCompletedOrResumable(outcome, ledger, openOn(server!.port), `redis:${prefix}`, runId);
+      await expectRedisCompletedOrResumable(run, outcome);
     });
 
     // A run that ends on a failing store waits for a lease renewal it already sent before it
     // rejects: such a write landing later would move the lease a resume waits for.
     it('writes nothing to the store after the run rejected with StoreUnavailableError (the process and its store live on)', async () => {
       const store = openOn(server!.port)();
-      const ledger: StepLedger = {};
-      const runId = 'redis-late-write';
-      const run = startRun(store, runId, ledger);
-      await run.bStarted;
+      const run = await startRunInB(store, 'redis-late-write');
 
       await server!.kill();
       run.openGate();
@@ -252,10 +223,10 @@ describe('the store goes away (Redis killed and restarted)', () => {
 
       const reader = openOn(server!.port)();
       try {
-        const before = (await reader.getRun(runId))!.run;
+        const before = (await reader.getRun(run.runId))!.run;
         // Lets a write still in flight (ioredis reconnects, the store retries) land.
         await sleep(2500);
-        const after = (await reader.getRun(runId))!.run;
+        const after = (await reader.getRun(run.runId))!.run;
         expect(after).toEqual(before);
       } finally {
         await reader.close();
@@ -272,10 +243,7 @@ describe('the store goes away (Redis killed and restarted)', () => {
 
     it('fails with a FastroAIError naming the run, without hanging; the run cannot be resumed', async () => {
       const store = openOn(server!.port)();
-      const ledger: StepLedger = {};
-      const runId = 'redis-forgot';
-      const run = startRun(store, runId, ledger);
-      await run.bStarted;
+      const run = await startRunInB(store, 'redis-forgot');
 
       await server!.kill();
       await server!.start();
@@ -288,12 +256,12 @@ describe('the store goes away (Redis killed and restarted)', () => {
       const error = (outcome as { rejected: unknown }).rejected;
       expect(FastroAIError.isInstance(error)).toBe(true);
       expect([StoreUnavailableError, RunNotFoundError, RunLeaseLostError].some((kind) => kind.isInstance(error))).toBe(true);
-      expect((error as Error).message).toContain(`'${runId}'`);
-      expect(ledger.c).toBeUndefined();
+      expect((error as Error).message).toContain(`'${run.runId}'`);
+      expect(run.ledger.c).toBeUndefined();
 
       const resumer = openOn(server!.port)();
       try {
-        const resumeError = await within(rejectionOf(chain(ledger, Promise.resolve(), () => undefined).resume(runId, { store: resumer })), HANG_MS, 'hung' as const);
+        const resumeError = await within(rejectionOf(chain(run.ledger, Promise.resolve(), () => undefined).resume(run.runId, { store: resumer })), HANG_MS, 'hung' as const);
         expect(RunNotFoundError.isInstance(resumeError)).toBe(true);
       } finally {
         await resumer.close();

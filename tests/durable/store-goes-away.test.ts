@@ -11,16 +11,19 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StoreUnavailableError, type RunStore } from 'fastroai';
 import { SqliteRunStore } from 'fastroai/sqlite';
-import { deferred, rejectionOf, within } from '../support/async-helpers';
-import { recordsOf, resumeOnceLeaseExpired, storeAwayChain as chain } from './support/store-away-chain';
+import { recordsOf, resumeOnceLeaseExpired, startRunInB, storeAwayChain as chain, type Outcome } from './support/store-away-chain';
 
 jest.setTimeout(60_000);
 
-/** Generous: only detects a hang (the bounded retries take well under a second). */
-const HANG_MS = 30_000;
-
 /** Opens a fresh SqliteRunStore on `path` (for the shared helpers, which close it). */
 const openAt = (path: string) => () => new SqliteRunStore({ path });
+
+/** The run's rejection; 'hung' when it did not settle; fails the test when it resolved. */
+function rejectionIn(outcome: Outcome): unknown {
+  if (outcome === 'hung') return outcome;
+  if ('rejected' in outcome) return outcome.rejected;
+  throw new Error(`expected the run to reject, but it resolved with ${JSON.stringify(outcome.resolved)}`);
+}
 
 describe('the store goes away (SQLite)', () => {
   let dir: string;
@@ -35,18 +38,14 @@ describe('the store goes away (SQLite)', () => {
 
   it('fails with StoreUnavailableError when another connection holds the write lock past busy_timeout; a resume runs only what was not recorded', async () => {
     const store = new SqliteRunStore({ path, busyTimeoutMs: 50 });
-    const ledger: Record<string, number> = {};
-    const gate = deferred();
-    const bStarted = deferred();
     const runId = 'locked-out';
-    const running = rejectionOf(chain(ledger, gate.promise, () => bStarted.resolve()).execute({}, undefined, { store, runId, leaseSeconds: 1 }));
-    await bStarted.promise;
+    const { ledger, outcome, openGate } = await startRunInB(store, runId);
 
     // Another process's long write transaction: BEGIN EXCLUSIVE, held until the run gave up.
     const locker = new BetterSqlite3(path);
     locker.exec('BEGIN EXCLUSIVE');
-    gate.resolve();
-    const error = await within(running, HANG_MS, 'hung' as const);
+    openGate();
+    const error = rejectionIn(await outcome);
     locker.exec('ROLLBACK');
     locker.close();
     await store.close();
@@ -68,16 +67,12 @@ describe('the store goes away (SQLite)', () => {
 
   it('fails with StoreUnavailableError when the store is closed under the run; a resume runs only what was not recorded', async () => {
     const store: RunStore = new SqliteRunStore({ path });
-    const ledger: Record<string, number> = {};
-    const gate = deferred();
-    const bStarted = deferred();
     const runId = 'closed-under';
-    const running = rejectionOf(chain(ledger, gate.promise, () => bStarted.resolve()).execute({}, undefined, { store, runId, leaseSeconds: 1 }));
-    await bStarted.promise;
+    const { ledger, outcome, openGate } = await startRunInB(store, runId);
 
     await store.close();
-    gate.resolve();
-    const error = await within(running, HANG_MS, 'hung' as const);
+    openGate();
+    const error = rejectionIn(await outcome);
 
     expect(StoreUnavailableError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ storeName: `sqlite:${path}`, runId });
@@ -94,18 +89,12 @@ describe('the store goes away (SQLite)', () => {
   // every record silently (sqlite.org/howtocorrupt.html §2.4): the store checks the file first.
   it('fails with StoreUnavailableError, or keeps what it recorded, when the database file is deleted mid-run', async () => {
     const store = new SqliteRunStore({ path });
-    const ledger: Record<string, number> = {};
-    const gate = deferred();
-    const bStarted = deferred();
     const runId = 'file-deleted';
-    const running: Promise<{ resolved: unknown } | { rejected: unknown } | 'hung'> = chain(ledger, gate.promise, () => bStarted.resolve())
-      .execute({}, undefined, { store, runId, leaseSeconds: 1 })
-      .then((result) => ({ resolved: result.output }), (error: unknown) => ({ rejected: error }));
-    await bStarted.promise;
+    const run = await startRunInB(store, runId);
 
     for (const file of readdirSync(dir)) unlinkSync(join(dir, file));
-    gate.resolve();
-    const outcome = await within(running, HANG_MS, 'hung' as const);
+    run.openGate();
+    const outcome = await run.outcome;
     await store.close();
 
     expect(outcome).not.toBe('hung');
