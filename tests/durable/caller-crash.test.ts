@@ -5,7 +5,6 @@
  *
  * Parameterized over the stores of ./support/store-specs.ts (a real SQLite file today).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,14 +13,15 @@ import type { RunStore } from 'fastroai';
 import { CRASH_PIPELINE_INPUT, CRASH_PIPELINE_STEPS, STEP_COSTS_MICROCENTS, crashPipeline, summarize, type RunSummary } from './support/crash-pipeline';
 import type { ChildOptions } from './support/crash-resume-child';
 import { openStoreSpec, STORES_UNDER_TEST, type StoreUnderTest } from './support/store-specs';
+import { killAll, startChildProcess, waitUntil, type Child, type ChildMessage } from '../support/child-processes';
 
 // Child processes compile TypeScript on start (several seconds on a loaded machine).
 jest.setTimeout(120_000);
 
-const REPO_ROOT = join(__dirname, '..', '..');
 const CHILD_SCRIPT = join(__dirname, 'support', 'crash-resume-child.ts');
 
-interface ChildMessage {
+/** What a crash-resume child says. */
+interface CrashChildMessage extends ChildMessage {
   type: 'ready' | 'result' | 'error';
   summary?: RunSummary;
   name?: string;
@@ -29,61 +29,9 @@ interface ChildMessage {
   message?: string;
 }
 
-/** A running child: its process, the messages it sent so far, and its stderr. */
-interface Child {
-  process: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The first message of this type (also one already received); rejects if the child exits first. */
-  message(type: ChildMessage['type']): Promise<ChildMessage>;
-}
-
-const started: ChildProcess[] = [];
-
-function startChild(spec: string, options: ChildOptions): Child {
-  const child = fork(CHILD_SCRIPT, [spec, JSON.stringify(options)], {
-    cwd: REPO_ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-    serialization: 'advanced',
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  started.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const received: ChildMessage[] = [];
-  const waiting: Array<() => void> = [];
-  child.on('message', (message: ChildMessage) => {
-    received.push(message);
-    for (const wake of waiting.splice(0)) wake();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-      for (const wake of waiting.splice(0)) wake();
-    }),
-  );
-  const message = (type: ChildMessage['type']) =>
-    new Promise<ChildMessage>((resolve, reject) => {
-      const check = () => {
-        const found = received.find((candidate) => candidate.type === type);
-        if (found !== undefined) return resolve(found);
-        if (child.exitCode !== null || child.signalCode !== null) {
-          return reject(new Error(`child ${options.label} exited (${child.exitCode ?? child.signalCode}) before '${type}':\n${output}`));
-        }
-        waiting.push(check);
-      };
-      check();
-    });
-  return { process: child, exited, message };
-}
-
-/** Polls `condition` every 25 ms; fails after `timeoutMs` naming what it waited for. */
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** Starts a crash-resume child on the store of `spec` (killed by killAll after each test). */
+function startChild(spec: string, options: ChildOptions): Child<CrashChildMessage> {
+  return startChildProcess<CrashChildMessage>(CHILD_SCRIPT, [spec, JSON.stringify(options)], options.label);
 }
 
 /** How often each label executed each step, from the ledger file. */
@@ -108,18 +56,7 @@ async function recordedStepIds(store: RunStore, runId: string): Promise<string[]
   return ((await store.getRun(runId))?.steps ?? []).map((record) => record.stepId).sort();
 }
 
-afterEach(async () => {
-  const alive = started.splice(0).filter((child) => child.exitCode === null && child.signalCode === null);
-  await Promise.all(
-    alive.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-});
+afterEach(killAll);
 
 let reference: RunSummary;
 let scratch: string;

@@ -1,94 +1,14 @@
 /**
- * Child processes of the distributed tests (workers, callers), started with ts-node from the
- * repo root, talking over IPC; and the checks that wait on them. Every child started here is
- * killed by {@link killAll} (call it in afterEach).
+ * Child processes of the distributed tests (workers, callers): the shared helpers of
+ * ../../support/child-processes.ts, with scripts named relative to this folder. Every child
+ * started here is killed by {@link killAll} (call it in afterEach).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { startChildProcess, type Child } from '../../support/child-processes';
 
-const REPO_ROOT = join(__dirname, '..', '..', '..');
+export { killAll, waitUntil, type Child, type ChildMessage } from '../../support/child-processes';
 
-/** A message a child sent. */
-export interface ChildMessage {
-  type: string;
-  [key: string]: unknown;
-}
-
-/** A running child: its process, what it printed, and the messages it sent. */
-export interface Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-  /** The first message of this type (also one already received); rejects if the child exits first. */
-  message(type: string): Promise<ChildMessage>;
-  /** SIGKILL; resolves once it exited. */
-  kill(): Promise<void>;
-}
-
-const started: ChildProcess[] = [];
-
+/** Starts `script` of this folder with `args`. */
 export function startChild(script: string, args: string[], label: string): Child {
-  const child = fork(join(__dirname, script), args, {
-    cwd: REPO_ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-    serialization: 'advanced',
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  started.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const received: ChildMessage[] = [];
-  const waiting: Array<() => void> = [];
-  child.on('message', (message: ChildMessage) => {
-    received.push(message);
-    for (const wake of waiting.splice(0)) wake();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-      for (const wake of waiting.splice(0)) wake();
-    }),
-  );
-  const message = (type: string) =>
-    new Promise<ChildMessage>((resolve, reject) => {
-      const check = () => {
-        const found = received.find((candidate) => candidate.type === type);
-        if (found !== undefined) return resolve(found);
-        if (child.exitCode !== null || child.signalCode !== null) {
-          return reject(new Error(`child ${label} exited (${child.exitCode ?? child.signalCode}) before '${type}':\n${output}`));
-        }
-        waiting.push(check);
-      };
-      check();
-    });
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await exited;
-  };
-  return { process: child, exited, output: () => output, message, kill };
-}
-
-/** Kills every child still running (SIGKILL). */
-export async function killAll(): Promise<void> {
-  const alive = started.splice(0).filter((child) => child.exitCode === null && child.signalCode === null);
-  await Promise.all(
-    alive.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-}
-
-/** Polls `condition` every 20 ms; fails after `timeoutMs` naming what it waited for. */
-export async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return startChildProcess(join(__dirname, script), args, label);
 }
