@@ -6,22 +6,13 @@
 import { Queue } from 'bullmq';
 import { PipelineAbortedError } from 'fastroai';
 import { stepJobId } from 'fastroai/distributed';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, distributedPipeline, executionsOf } from './support/distributed-pipeline';
-import { killAll, waitUntil } from './support/processes';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(120_000);
 
-let fixture: DistributedFixture;
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await killAll();
-  await fixture.dispose();
-});
+const fixture = useDistributedFixture();
 
 it("aborts the remote step's signal when the run's signal aborts; nothing is recorded for it, and a resume runs it again", async () => {
   const workers = { w1: await fixture.startWorker('w1', { slow: { d: 60_000 } }) };

@@ -7,9 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { PipelineEvent } from 'fastroai';
 import { stepJobId } from 'fastroai/distributed';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
-import { killAll } from './support/processes';
 
 jest.setTimeout(120_000);
 
@@ -21,16 +20,7 @@ interface RunnerQueueEvents {
   on(event: 'completed', listener: (args: { jobId: string }) => void): void;
 }
 
-let fixture: DistributedFixture;
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await killAll();
-  await fixture.dispose();
-});
+const fixture = useDistributedFixture();
 
 it('completes from the store when the caller\'s QueueEvents connection is gone (every completion event lost)', async () => {
   await fixture.startWorker('w1');

@@ -4,22 +4,12 @@
  * and each step is recorded once, by the worker that ran it.
  */
 import { Pipeline, step, type PipelineEvent } from 'fastroai';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf, summarize } from './support/distributed-pipeline';
-import { killAll } from './support/processes';
 
 jest.setTimeout(120_000);
 
-let fixture: DistributedFixture;
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await fixture.dispose();
-  await killAll();
-});
+const fixture = useDistributedFixture({ closeWorkersFirst: true });
 
 describe('QueueRunner', () => {
   it('runs a run through two worker processes with the in-process result, and events, timings and records name each step\'s worker', async () => {

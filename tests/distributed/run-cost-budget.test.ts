@@ -4,22 +4,12 @@
  * `ctx.run` is refused once the run's budget is spent.
  */
 import { StepExecutionError } from 'fastroai';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, distributedPipeline, executionsOf } from './support/distributed-pipeline';
-import { killAll } from './support/processes';
 
 jest.setTimeout(120_000);
 
-let fixture: DistributedFixture;
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await killAll();
-  await fixture.dispose();
-});
+const fixture = useDistributedFixture();
 
 it("refuses e's model call on whichever worker once a (1,000) and b (20,000) spent the run's 21,000-microcent budget elsewhere", async () => {
   // a and b run on different workers (b is slow, so c and d land on the other one).

@@ -5,22 +5,12 @@
  */
 import { Pipeline, StepExecutionError, step } from 'fastroai';
 import { createStepWorker } from 'fastroai/distributed';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
-import { killAll } from './support/processes';
 
 jest.setTimeout(180_000);
 
-let fixture: DistributedFixture;
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await killAll();
-  await fixture.dispose();
-});
+const fixture = useDistributedFixture();
 
 describe('a worker with another version of the pipeline', () => {
   it('fails the job with an error naming the worker, the pipeline and the change, and the caller\'s run fails with it (no hang)', async () => {

@@ -7,16 +7,15 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryTracer } from 'fastroai';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline } from './support/distributed-pipeline';
-import { killAll } from './support/processes';
 import type { SpanSummary } from './support/step-worker-child';
 
 jest.setTimeout(120_000);
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-let fixture: DistributedFixture;
+const fixture = useDistributedFixture();
 
 beforeAll(() => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -25,15 +24,6 @@ beforeAll(() => {
 afterAll(async () => {
   context.disable();
   await provider.shutdown();
-});
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await killAll();
-  await fixture.dispose();
 });
 
 it("makes each worker's step.<id> span a child of the caller's pipeline span", async () => {

@@ -4,9 +4,9 @@
  * written before each step's work counts executions across processes.
  */
 import { type PipelineEvent } from 'fastroai';
-import { DistributedFixture } from './support/distributed-fixture';
+import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
-import { killAll, startChild, waitUntil } from './support/processes';
+import { startChild, waitUntil } from './support/processes';
 import type { CallerChildOptions } from './support/caller-child';
 
 jest.setTimeout(180_000);
@@ -14,16 +14,7 @@ jest.setTimeout(180_000);
 const LOCK_DURATION_MS = 1_000;
 const STALLED_INTERVAL_MS = 500;
 
-let fixture: DistributedFixture;
-
-beforeEach(() => {
-  fixture = new DistributedFixture();
-});
-
-afterEach(async () => {
-  await killAll();
-  await fixture.dispose();
-});
+const fixture = useDistributedFixture();
 
 describe('a worker killed mid-step', () => {
   it('has its step picked up by another worker within lockDuration + 2 × stalledInterval; the run completes, each step recorded once, its dependents run once', async () => {
