@@ -204,7 +204,7 @@ export class StepJobProcessor {
       return record;
     }
     try {
-      record.output = encodeValue(outcome.output, { stepId: data.stepId });
+      record.output = encodeValue(outcome.output, data.stepId);
     } catch (notStorable) {
       record.status = 'failed';
       record.error = storedErrorOf(new StepExecutionError(data.stepId, notStorable));

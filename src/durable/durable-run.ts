@@ -114,7 +114,7 @@ export class DurableRun {
       startedAt: Math.round(this.wallStartedAt + table.startMs[index]),
       endedAt: Math.round(this.wallStartedAt + table.endMs[index]),
     };
-    if (status === 'completed') record.output = encodeValue(output, { stepId });
+    if (status === 'completed') record.output = encodeValue(output, stepId);
     if (error !== undefined) record.error = Object.freeze(storedErrorOf(error));
     // Frozen: a store may keep it as it is instead of copying it (`copyStepRecord`).
     return Object.freeze(record);

@@ -1,7 +1,8 @@
 import type { ConversationState } from '../conversation/conversation-state';
+import type { StepGraph } from '../graph/step-graph';
 import { StepState } from '../scheduler/dependency-scheduler';
 import { PipelineUsage } from '../usage/pipeline-usage';
-import { defineLazyProperty } from './define-lazy-property';
+import { LazyProperty, setLazySource } from './lazy-property';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineResult } from './pipeline-result';
 import { attachRunGraph } from './run-graph-of';
@@ -25,6 +26,18 @@ export interface EndedRun {
   readonly durable: { readonly timingOffsetMs: number } | undefined;
 }
 
+/** What a result's lazy `stepOutputs` and `timings` are built from. */
+interface ResultSource {
+  readonly table: RunStepTable;
+  readonly graph: StepGraph;
+  readonly stepStates: Uint8Array;
+  /** Shifts this process's timings to the run's first start (a resume). */
+  readonly offsetMs: number;
+}
+
+const STEP_OUTPUTS = new LazyProperty('stepOutputs', (source: ResultSource) => source.table.collectStepOutputs(source.graph, source.stepStates));
+const TIMINGS = new LazyProperty('timings', (source: ResultSource) => source.table.collectTimings(source.graph, source.stepStates, source.offsetMs));
+
 /**
  * The result of a run that ended: its output (unless it stopped early or the output step did
  * not complete), usage, errors and skipped steps. `stepOutputs` and `timings` are built on first
@@ -46,9 +59,10 @@ export function buildPipelineResult(run: EndedRun): PipelineResult<unknown> {
     errors: run.errors,
     skipped: run.skipped.sort((a, b) => a - b).map((index) => graph.ids[index]),
   } as PipelineResult<unknown>;
-  const offsetMs = run.durable?.timingOffsetMs ?? 0;
-  defineLazyProperty(result, 'stepOutputs', () => table.collectStepOutputs(graph, stepStates));
-  defineLazyProperty(result, 'timings', () => table.collectTimings(graph, stepStates, offsetMs));
+  const source: ResultSource = { table, graph, stepStates, offsetMs: run.durable?.timingOffsetMs ?? 0 };
+  STEP_OUTPUTS.defineOn(result);
+  TIMINGS.defineOn(result);
+  setLazySource(result, source);
   attachRunGraph(result, definition); // for toMermaidGantt's critical path (non-enumerable)
   return result;
 }

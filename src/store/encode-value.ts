@@ -27,13 +27,17 @@ const FAST_CHECK_MAX_DEPTH = 256;
  * reached twice (not a cycle) is stored twice.
  *
  * @param value what to encode
- * @param owner the step whose output this is (absent for the run's input), for the error
+ * @param stepId the step whose output this is (absent for the run's input), for the error
  * @throws OutputNotStorableError for a class instance, a function, a symbol or a cycle, naming
  *   the JSON path (`$.entities[2] is an instance of Entity`)
  */
-export function encodeValue(value: unknown, owner?: { stepId?: string }): EncodedValue {
+export function encodeValue(value: unknown, stepId?: string): EncodedValue {
+  // The usual step output first: a string, a finite number or a boolean needs no walk.
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0))) {
+    return JSON.stringify(value);
+  }
   if (isPlainJson(value, 0)) return JSON.stringify(value);
-  const encoder = new TaggingEncoder(owner?.stepId);
+  const encoder = new TaggingEncoder(stepId);
   return JSON.stringify(encoder.encode(value));
 }
 

@@ -69,6 +69,18 @@ describe('encodeValue and decodeValue', () => {
       expect(Object.is(back[4], 0)).toBe(true);
     });
 
+    it('round-trips a step output that is a bare primitive, special numbers included', () => {
+      for (const value of ['text', '', 42, 2.5, true, false, null, 12345678901234]) {
+        expect(encodeValue(value)).toBe(JSON.stringify(value));
+        expect(roundTrip(value)).toBe(value);
+      }
+      expect(roundTrip(Number.NaN)).toBeNaN();
+      expect(roundTrip(Infinity)).toBe(Infinity);
+      expect(roundTrip(-Infinity)).toBe(-Infinity);
+      expect(Object.is(roundTrip(-0), -0)).toBe(true);
+      expect(() => encodeValue(Symbol('s'), 'extract')).toThrow(OutputNotStorableError);
+    });
+
     it('round-trips an Error with its name, message, code, stack and cause', () => {
       const cause = new TypeError('inner');
       const error = Object.assign(new Error('outer', { cause }), { code: 'E_OUTER' });
@@ -152,7 +164,7 @@ describe('encodeValue and decodeValue', () => {
   describe('values that cannot be stored', () => {
     function problemOf(value: unknown, stepId?: string): OutputNotStorableError {
       try {
-        encodeValue(value, { stepId });
+        encodeValue(value, stepId);
       } catch (error) {
         if (OutputNotStorableError.isInstance(error)) return error;
         throw error;
