@@ -11,6 +11,7 @@ import { bullConnection, ownConnection, type RedisConnection } from './redis-con
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobProcessor } from './step-job-processor';
 import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
+import { watchLockRenewals } from './watch-lock-renewals';
 import { workerPipelinesOf } from './worker-pipeline';
 
 /** Options of {@link createStepWorker}. */
@@ -38,7 +39,13 @@ export interface StepWorkerOptions {
   stalledInterval?: number;
   /** How often a job may stall (its worker died) before it fails with WorkerLostError. @default 1 */
   maxStalledCount?: number;
-  /** Builds the deps of a run's steps on this worker (`ctx.deps`, the `DEPS` token): the caller's are not sent. */
+  /**
+   * Builds the deps of a run's steps on this worker (`ctx.deps`, the `DEPS` token): the caller's
+   * are not sent. Called once per run on this worker: the steps of a run that this worker runs
+   * share them (kept with the run's cached view; the 64 most recently used runs are kept, an
+   * older one's deps are built again if another of its steps comes). A build that throws fails
+   * that step, and the run's next step builds them again.
+   */
   deps?: (run: { runId: string; pipeline: string }) => unknown | Promise<unknown>;
   /** The worker's id on events, timings and records. @default `<hostname>:<pid>` */
   name?: string;
@@ -93,7 +100,8 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     const lockDuration = options.lockDuration ?? 10_000;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.channels = queueChannels(prefix, queueName);
-    this.publisher = ownConnection(options.connection, 'createStepWorker');
+    // Auto-pipelined: the progress messages of the jobs running at once share round trips.
+    this.publisher = ownConnection(options.connection, 'createStepWorker', { enableAutoPipelining: true });
     this.subscriber = ownConnection(options.connection, 'createStepWorker');
     this.publisher.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
@@ -116,8 +124,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
       name: this.name,
     });
     this.worker.on('error', (error) => this.report(error));
-    this.worker.on('locksRenewed', ({ jobIds }) => processor.locksRenewed(jobIds));
-    this.worker.on('lockRenewalFailed', (jobIds) => processor.lockRenewalFailed(jobIds));
+    watchLockRenewals(this.worker, { renewed: (jobIds, sentAtMs) => processor.locksRenewed(jobIds, sentAtMs), failed: (jobIds) => processor.lockRenewalFailed(jobIds) });
     this.subscriber.on('message', (_channel: string, text: string) => {
       try {
         const message = JSON.parse(text) as CancelStepMessage;
@@ -143,8 +150,11 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     return this.closing;
   }
 
-  private publish(message: StepProgressMessage): void {
-    this.publisher.publish(this.channels.progress, JSON.stringify(message)).catch(() => undefined);
+  private publish(message: StepProgressMessage): Promise<void> {
+    return this.publisher.publish(this.channels.progress, JSON.stringify(message)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private report(error: unknown): void {

@@ -11,13 +11,14 @@ export function isRedisClient(connection: RedisConnection): connection is Redis 
 
 /**
  * A new connection of our own (pub/sub needs one to itself): a duplicate of a given client, or
- * a client from the options. `maxRetriesPerRequest: null`, as BullMQ requires: commands wait
- * for a reconnect instead of failing after 20 tries.
+ * a client from the options, with `overrides` on top (ours only: a given client is not changed).
+ * `maxRetriesPerRequest: null`, as BullMQ requires: commands wait for a reconnect instead of
+ * failing after 20 tries.
  */
-export function ownConnection(connection: RedisConnection, user: string): Redis {
-  if (isRedisClient(connection)) return connection.duplicate();
+export function ownConnection(connection: RedisConnection, user: string, overrides: Pick<RedisOptions, 'enableAutoPipelining'> = {}): Redis {
+  if (isRedisClient(connection)) return connection.duplicate(overrides);
   const { Redis: RedisClient } = loadIoredis(user);
-  return new RedisClient({ ...connection, maxRetriesPerRequest: null });
+  return new RedisClient({ ...connection, ...overrides, maxRetriesPerRequest: null });
 }
 
 /** The options BullMQ gets: a client as it is, options with `maxRetriesPerRequest: null`. */

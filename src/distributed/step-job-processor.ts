@@ -21,6 +21,7 @@ import type { StepJobData, StepJobResult } from './step-job-data';
 import type { StepProgressMessage } from './step-worker-message';
 import { contextOfTraceParent } from './trace-parent';
 import type { WorkerPipeline } from './worker-pipeline';
+import { WorkerRecordBatcher } from './worker-record-batcher';
 import { WorkerRunCache } from './worker-run-cache';
 
 /** What a processor needs from its worker. */
@@ -30,9 +31,10 @@ export interface StepJobProcessorOptions {
   store: RunStore;
   lockDuration: number;
   tracer: Tracer | undefined;
+  /** Builds a run's deps: called once per run on this worker (cached with the run's view). */
   deps: ((run: { runId: string; pipeline: string }) => unknown) | undefined;
-  /** Sends a progress message to the run's caller (best effort). */
-  publish: (message: StepProgressMessage) => void;
+  /** Sends a progress message to the run's caller (best effort): resolves once Redis answered (or failed). */
+  publish: (message: StepProgressMessage) => Promise<void>;
 }
 
 /** A job this worker runs right now. */
@@ -42,6 +44,8 @@ interface ActiveJob {
   lock: JobLockWatch | undefined;
   /** The caller cancelled it: nothing is recorded. */
   cancelled: boolean;
+  /** Its last progress message, answered: the job ends after it, so the caller sees its messages before its completion. */
+  published: Promise<void>;
 }
 
 /** How many times a record refused for a stale epoch (the run was claimed again) is written again at the new epoch. */
@@ -60,7 +64,11 @@ const STALE_EPOCH_RETRIES = 3;
  *   refused by the store;
  * - the job lock: a worker that lost its lock (its event loop blocked past `lockDuration`)
  *   has its step's signal aborted, its further `ctx.run` calls refused, and writes no record;
- *   the lock is extended right before the record is written;
+ *   right before the record is written the lock is known valid for at least half its duration
+ *   (extended in Redis when the step took longer: {@link JobLockWatch.confirm}), and checked
+ *   again right before its batch is sent;
+ * - group commit: the records of one run that this worker's jobs end in the same tick go to the
+ *   store in one `recordSteps` call ({@link WorkerRecordBatcher}), each job with its own answer;
  * - the epoch: a record is written at the run's epoch as the store holds it (read again when
  *   the store answers `stale-epoch`): a caller that crashed and was replaced by a resume (a new
  *   epoch) keeps the records of the steps that were in flight. The epoch fences callers (one
@@ -68,15 +76,17 @@ const STALE_EPOCH_RETRIES = 3;
  */
 export class StepJobProcessor {
   private readonly cache: WorkerRunCache;
+  private readonly batcher: WorkerRecordBatcher;
   private readonly active = new Map<string, ActiveJob>();
 
   constructor(private readonly options: StepJobProcessorOptions) {
     this.cache = new WorkerRunCache(options.store);
+    this.batcher = new WorkerRecordBatcher(options.store);
   }
 
-  /** BullMQ renewed these jobs' locks. */
-  locksRenewed(jobIds: readonly string[]): void {
-    for (const jobId of jobIds) this.active.get(jobId)?.lock?.renewed();
+  /** BullMQ renewed these jobs' locks with a request sent at `sentAtMs` (see {@link JobLockWatch.renewed}). */
+  locksRenewed(jobIds: readonly string[], sentAtMs: number): void {
+    for (const jobId of jobIds) this.active.get(jobId)?.lock?.renewed(sentAtMs);
   }
 
   /** BullMQ could not renew these jobs' locks: they are lost. */
@@ -99,7 +109,7 @@ export class StepJobProcessor {
     const definition = pipeline.definition;
     const index = definition.graph.indexOf.get(data.stepId)!;
     const jobId = job.id!;
-    const active: ActiveJob = { pipeline: data.pipeline, controller: new AbortController(), lock: undefined, cancelled: false };
+    const active: ActiveJob = { pipeline: data.pipeline, controller: new AbortController(), lock: undefined, cancelled: false, published: Promise.resolve() };
     this.active.set(jobId, active);
     const onBullAbort = () => this.cancel(jobId, String(signal?.reason ?? 'cancelled on the queue'));
     signal?.addEventListener('abort', onBullAbort, { once: true });
@@ -111,7 +121,8 @@ export class StepJobProcessor {
       if (view.has(data.stepId, data.generation)) return { outcome: 'duplicate', workerId }; // recorded already: not run again
       if (fresh && view.run.status === 'aborted') return { outcome: 'cancelled', workerId };
       const store = this.options.store;
-      const deps = this.options.deps === undefined ? undefined : await this.options.deps({ runId: data.runId, pipeline: data.pipeline });
+      const buildDeps = this.options.deps;
+      const deps = buildDeps === undefined ? undefined : await this.cache.depsOf(data.runId, () => buildDeps({ runId: data.runId, pipeline: data.pipeline }));
       const runCostBudget = definition.config.runCostBudget;
       // With a run budget, the run's spent total as the store holds it now (other workers' charges included).
       const spent = runCostBudget === null ? view.run.costMicrocents : await callStore(store, data.runId, () => store.addRunCost(data.runId, 0));
@@ -121,7 +132,7 @@ export class StepJobProcessor {
       dispose = instance.dispose;
       const dependencyOutputs: Record<string, unknown> = {};
       for (const id of pipeline.ancestorIdsOf(index)) dependencyOutputs[id] = view.outputOf(id);
-      this.options.publish({ jobId, type: 'step.started', attempt: 1, workerId });
+      active.published = this.options.publish({ jobId, type: 'step.started', attempt: 1, workerId });
       const outcome = await context.with(contextOfTraceParent(data.traceparent), () =>
         runStepTask({
           runId: data.runId,
@@ -135,8 +146,8 @@ export class StepJobProcessor {
           signal: active.controller.signal,
           runBudget: new LockFencedBudget(budget, lock),
           onAttempt: (event) => {
-            if (event.type === 'step.started') this.options.publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
-            else this.options.publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
+            if (event.type === 'step.started') active.published = this.options.publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
+            else active.published = this.options.publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
           },
         }),
       );
@@ -144,7 +155,8 @@ export class StepJobProcessor {
       if (active.cancelled) return { outcome: 'cancelled', workerId };
       if (lock.error !== undefined) throw lock.error;
       const record = this.recordOf(data, outcome);
-      const answer = await this.write(data, record, lock);
+      // The record and the last progress message's answer, in parallel (the publish was sent long before).
+      const [answer] = await Promise.all([this.write(data, record, lock), active.published]);
       return { outcome: answer, workerId };
     } finally {
       signal?.removeEventListener('abort', onBullAbort);
@@ -212,13 +224,13 @@ export class StepJobProcessor {
     return record;
   }
 
-  /** Writes the record while holding the job's lock, at the run's current epoch. */
+  /** Writes the record while holding the job's lock, at the run's current epoch, with the records of this tick. */
   private async write(data: StepJobData, record: StepRecord, lock: JobLockWatch): Promise<'recorded' | 'duplicate'> {
     const { store } = this.options;
     let epoch = data.epoch;
     for (let tries = 0; ; tries++) {
       if (!(await lock.confirm())) throw lock.error;
-      const [answer]: RecordOutcome[] = await callStore(store, data.runId, () => store.recordSteps(data.runId, epoch, [record]));
+      const answer: RecordOutcome = await this.batcher.record(data.runId, epoch, record, lock);
       if (answer === 'recorded') {
         this.cache.remember(data.runId, record);
         return answer;

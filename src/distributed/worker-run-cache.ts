@@ -55,10 +55,13 @@ export class WorkerRunView {
  * run from the store for each step (the store contract's only read is `getRun`, O(steps)):
  * step records are immutable once written, so a view stays right; it is read again when a job
  * comes from a newer epoch (a resume may have changed the input) or needs a dependency's record
- * it does not hold (another worker wrote it). The least recently used runs are dropped past `maxRuns`.
+ * it does not hold (another worker wrote it). It also keeps each run's deps (built once per run
+ * on this worker, kept across re-reads of its view). The least recently used runs are dropped
+ * past `maxRuns` (their views and deps alike).
  */
 export class WorkerRunCache {
   private readonly runs = new Map<string, WorkerRunView>();
+  private readonly deps = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: RunStore,
@@ -99,6 +102,26 @@ export class WorkerRunCache {
     const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
     for (const record of found.values()) view.add(record);
     return view.hasCompleted(needed);
+  }
+
+  /**
+   * The deps of run `runId`: `build()`'s, called once per run while the run stays cached (a
+   * build that fails is not kept: the next job of the run builds them again).
+   */
+  depsOf(runId: string, build: () => unknown): Promise<unknown> {
+    let deps = this.deps.get(runId);
+    if (deps === undefined) {
+      deps = new Promise<unknown>((resolve) => resolve(build()));
+      const built = deps;
+      built.catch(() => {
+        if (this.deps.get(runId) === built) this.deps.delete(runId);
+      });
+    } else {
+      this.deps.delete(runId);
+    }
+    this.deps.set(runId, deps);
+    if (this.deps.size > this.maxRuns) this.deps.delete(this.deps.keys().next().value!);
+    return deps;
   }
 
   /** A record this worker wrote or found. */

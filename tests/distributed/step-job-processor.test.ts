@@ -1,0 +1,138 @@
+/**
+ * A worker's per-run economies (issue 10), with StepJobProcessor on real BullMQ jobs (taken by a
+ * manual worker on the local Redis under a unique prefix) and a MemoryRunStore: the records of
+ * jobs of one run that end together go to the store in one `recordSteps` call, each job with its
+ * own answer (a record another worker wrote first comes back `duplicate`); a run's deps are built
+ * once per worker, however many of its steps the worker runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { MemoryRunStore, Pipeline, step, type StepContext, type StepRecord } from 'fastroai';
+import { stepJobId } from 'fastroai/distributed';
+import { Queue, Worker, type Job } from 'bullmq';
+import { StepJobProcessor } from '../../src/distributed/step-job-processor';
+import type { StepJobData, StepJobResult } from '../../src/distributed/step-job-data';
+import { workerPipelinesOf, type WorkerPipeline } from '../../src/distributed/worker-pipeline';
+import { encodeValue } from '../../src/store/encode-value';
+import { decodeValue } from '../../src/store/decode-value';
+import { deleteKeys } from './support/distributed-fixture';
+
+jest.setTimeout(30_000);
+
+const CONNECTION = { host: '127.0.0.1', port: 6379 };
+const QUEUE_NAME = 'processor';
+const STEP_IDS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'];
+
+let prefix: string;
+let queue: Queue<StepJobData, StepJobResult>;
+let taker: Worker<StepJobData, StepJobResult>;
+
+beforeEach(() => {
+  prefix = `fastroai-processor-${randomUUID()}`;
+  queue = new Queue(QUEUE_NAME, { connection: CONNECTION, prefix });
+  taker = new Worker(QUEUE_NAME, null, { connection: CONNECTION, prefix, lockDuration: 10_000 });
+  taker.on('error', () => undefined);
+});
+
+afterEach(async () => {
+  await taker.close();
+  await queue.close();
+  await deleteKeys(CONNECTION.port, `${prefix}:*`);
+});
+
+/** Eight independent steps, each returning its deps' `build` number. */
+function depsPipeline(): Pipeline {
+  const steps = Object.fromEntries(STEP_IDS.map((id) => [id, step((ctx: StepContext) => (ctx.deps as { build: number }).build)]));
+  return new Pipeline({ name: 'processor-test', steps, outputStep: 's8' });
+}
+
+/** The run as a caller creates it. */
+async function createRun(store: MemoryRunStore, pipeline: WorkerPipeline, runId: string): Promise<void> {
+  const now = Date.now();
+  await store.createRun({
+    runId,
+    pipeline: pipeline.definition.name,
+    fingerprint: pipeline.fingerprint,
+    input: encodeValue({}),
+    status: 'running',
+    createdAt: now,
+    updatedAt: now,
+    costMicrocents: 0,
+    owner: 'caller',
+    epoch: 1,
+    leaseUntil: now + 60_000,
+  });
+}
+
+/** Enqueues the steps' jobs of `runId` and takes them all (each with its own lock token). */
+async function takeJobs(pipeline: WorkerPipeline, runId: string, stepIds: string[]): Promise<Array<{ job: Job<StepJobData, StepJobResult>; token: string }>> {
+  await queue.addBulk(
+    stepIds.map((stepId) => ({
+      name: stepId,
+      data: { runId, stepId, generation: 1, pipeline: pipeline.definition.name, fingerprintDigest: pipeline.fingerprintDigest, epoch: 1 },
+      opts: { jobId: stepJobId(runId, stepId, 1) },
+    })),
+  );
+  const taken = [];
+  for (let i = 0; i < stepIds.length; i++) {
+    const token = `token-${i}`;
+    taken.push({ job: (await taker.getNextJob(token))!, token });
+  }
+  return taken;
+}
+
+/** A processor of this worker over `store`, building deps with `deps`. */
+function processorOf(pipeline: Pipeline, store: MemoryRunStore, deps: (run: { runId: string }) => unknown): StepJobProcessor {
+  return new StepJobProcessor({ workerId: 'w1', pipelines: workerPipelinesOf([pipeline]), store, lockDuration: 10_000, tracer: undefined, deps, publish: async () => undefined });
+}
+
+it('writes the records of jobs of one run that end together in one recordSteps call, each job with its own answer', async () => {
+  const pipeline = depsPipeline();
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-1');
+  const batches: string[][] = [];
+  const recordSteps = store.recordSteps.bind(store);
+  store.recordSteps = async (runId: string, epoch: number, records: StepRecord[]) => {
+    // Another worker raced this one on s3 and recorded it first.
+    if (batches.length === 0) await recordSteps(runId, epoch, [{ ...records.find((record) => record.stepId === 's3')!, workerId: 'w2' }]);
+    batches.push(records.map((record) => record.stepId));
+    return recordSteps(runId, epoch, records);
+  };
+  const processor = processorOf(pipeline, store, () => ({ build: 1 }));
+  const jobs = await takeJobs(workerPipeline, 'run-1', STEP_IDS);
+
+  const results = await Promise.all(jobs.map(({ job, token }) => processor.process(job, token)));
+
+  expect(batches).toEqual([STEP_IDS]);
+  expect(results.map((result) => result.outcome)).toEqual(STEP_IDS.map((id) => (id === 's3' ? 'duplicate' : 'recorded')));
+  const records = (await store.getRun('run-1'))!.steps;
+  expect(records).toHaveLength(STEP_IDS.length);
+  expect(records.find((record) => record.stepId === 's3')!.workerId).toBe('w2');
+  expect(records.filter((record) => record.workerId === 'w1')).toHaveLength(STEP_IDS.length - 1);
+});
+
+it("builds a run's deps once on a worker, for all of its steps there", async () => {
+  const pipeline = depsPipeline();
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-a');
+  await createRun(store, workerPipeline, 'run-b');
+  const builds: string[] = [];
+  const processor = processorOf(pipeline, store, ({ runId }) => {
+    builds.push(runId);
+    return { build: builds.length };
+  });
+
+  // Four steps of each run at once, then the other four one by one.
+  const first = [...(await takeJobs(workerPipeline, 'run-a', STEP_IDS.slice(0, 4))), ...(await takeJobs(workerPipeline, 'run-b', STEP_IDS.slice(0, 4)))];
+  await Promise.all(first.map(({ job, token }) => processor.process(job, token)));
+  for (const runId of ['run-a', 'run-b']) {
+    for (const { job, token } of await takeJobs(workerPipeline, runId, STEP_IDS.slice(4))) await processor.process(job, token);
+  }
+
+  expect(builds).toEqual(['run-a', 'run-b']);
+  for (const [runId, build] of [['run-a', 1], ['run-b', 2]] as const) {
+    const outputs = (await store.getRun(runId))!.steps.map((record) => decodeValue(record.output!));
+    expect(outputs).toEqual(STEP_IDS.map(() => build));
+  }
+});
