@@ -7,13 +7,16 @@ import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
 import type { StepRecord } from '../store/run-store';
 import { StepUsage } from '../usage/step-usage';
+import { AbortWatch } from './abort-watch';
 import { findStepRecords, recordKeyOf } from './find-step-records';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
+import { StepJobAdder } from './step-job-adder';
 import { stepJobId } from './step-job-id';
+import { StepRecordReader } from './step-record-reader';
 import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
 import { storedErrorToError } from './stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
@@ -84,6 +87,9 @@ export class QueueRunner implements StepRunner {
   private readonly channels: { progress: string; cancel: string };
   private readonly reconcileIntervalMs: number;
   private readonly waiting = new Map<string, WaitingStep>();
+  private readonly jobs: StepJobAdder;
+  private readonly records = new StepRecordReader();
+  private readonly cancels = new AbortWatch<WaitingStep>((waiting, reason) => this.cancel(waiting, reason));
   private ready: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reconciling = false;
@@ -101,6 +107,7 @@ export class QueueRunner implements StepRunner {
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 2_000;
     const connection = bullConnection(options.connection);
     this.queue = new Queue<StepJobData, StepJobResult>(this.queueName, { connection, prefix: this.prefix });
+    this.jobs = new StepJobAdder(this.queue);
     this.queueEvents = new QueueEvents(this.queueName, { connection, prefix: this.prefix });
     this.subscriber = ownConnection(options.connection, 'QueueRunner');
     this.channels = queueChannels(this.prefix, this.queueName);
@@ -151,16 +158,9 @@ export class QueueRunner implements StepRunner {
         .then((add) => {
           if (!add || waiting.ended) return;
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
-          return this.queue
-            .add(task.stepId, data, {
-              jobId,
-              attempts: 1,
-              removeOnComplete: { age: 3_600 },
-              removeOnFail: { age: 24 * 3_600 },
-            })
-            .then(() => {
-              waiting.added = true;
-            });
+          return this.jobs.add(task.stepId, data, jobId).then(() => {
+            waiting.added = true;
+          });
         })
         .catch((error: unknown) => this.fail(waiting, error));
     });
@@ -197,8 +197,7 @@ export class QueueRunner implements StepRunner {
     const state = await this.queue.getJobState(waiting.jobId);
     if (state !== 'completed' && state !== 'failed') return true;
     const { task, durable } = waiting;
-    const found = await findStepRecords(durable.store, task.runId, [{ stepId: task.stepId, generation: durable.generation }]);
-    const record = found.get(recordKeyOf(task.stepId, durable.generation));
+    const record = await this.records.read(durable.store, task.runId, { stepId: task.stepId, generation: durable.generation });
     if (record !== undefined) {
       this.settle(waiting, record);
       return false;
@@ -210,21 +209,17 @@ export class QueueRunner implements StepRunner {
   /** Cancelling the run (its signal) ends the step here and asks the workers to abort it. */
   private listenForCancel(waiting: WaitingStep): void {
     const signal = waiting.task.signal;
-    if (signal === undefined) return;
-    const onAbort = () => {
-      const reason = signal.reason;
-      this.fail(waiting, reason);
-      const message: CancelStepMessage = { jobId: waiting.jobId, reason: reason instanceof Error ? reason.message : String(reason) };
-      this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
-      // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
-      this.queue.remove(waiting.jobId).catch(() => undefined);
-    };
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    waiting.unlisten = () => signal.removeEventListener('abort', onAbort);
+    if (signal !== undefined) waiting.unlisten = this.cancels.watch(signal, waiting);
+  }
+
+  /** The step's run was cancelled: the step fails with the reason, its job is dropped, or removed, or its worker asked to abort it. */
+  private cancel(waiting: WaitingStep, reason: unknown): void {
+    this.fail(waiting, reason);
+    this.jobs.drop(waiting.jobId);
+    const message: CancelStepMessage = { jobId: waiting.jobId, reason: reason instanceof Error ? reason.message : String(reason) };
+    this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
+    // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
+    this.queue.remove(waiting.jobId).catch(() => undefined);
   }
 
   /** A worker's progress message: reported to the step's run (the step is still waiting). */
@@ -274,10 +269,9 @@ export class QueueRunner implements StepRunner {
     }
     waiting.reading = true;
     const { task, durable } = waiting;
-    findStepRecords(durable.store, task.runId, [{ stepId: task.stepId, generation: durable.generation }]).then(
-      (found) => {
+    this.records.read(durable.store, task.runId, { stepId: task.stepId, generation: durable.generation }).then(
+      (record) => {
         waiting.reading = false;
-        const record = found.get(recordKeyOf(task.stepId, durable.generation));
         if (record !== undefined) this.settle(waiting, record);
         else if (missing !== undefined) missing();
         else if (waiting.again) {
@@ -370,7 +364,7 @@ export class QueueRunner implements StepRunner {
       const job: Job<StepJobData, StepJobResult> | undefined = await this.queue.getJob(waiting.jobId).catch(() => undefined);
       if (job?.returnvalue?.outcome === 'cancelled') {
         await this.queue.remove(waiting.jobId).catch(() => undefined);
-        await this.queue.add(waiting.task.stepId, job.data, { jobId: waiting.jobId, attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 24 * 3_600 } });
+        await this.jobs.add(waiting.task.stepId, job.data, waiting.jobId);
         return;
       }
       this.fail(waiting, new Error(`job '${waiting.jobId}' completed on the queue '${this.queueName}' but the store has no record of step '${waiting.task.stepId}'`));

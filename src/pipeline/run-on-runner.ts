@@ -96,12 +96,14 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
 /** The outputs step `index` may read: its transitive dependencies', by id. */
 export function visibleOutputs(graph: StepGraph, outputs: readonly unknown[], index: number): Record<string, unknown> {
   const visible: Record<string, unknown> = {};
-  const seen = new Uint8Array(graph.ids.length);
+  if (graph.dependencies[index].length === 0) return visible;
+  // O(ancestors), not O(steps): a wide fan-out hands over thousands of steps without dependencies.
+  const seen = new Set<number>();
   const stack = [...graph.dependencies[index]];
   while (stack.length > 0) {
     const dependency = stack.pop()!;
-    if (seen[dependency] === 1) continue;
-    seen[dependency] = 1;
+    if (seen.has(dependency)) continue;
+    seen.add(dependency);
     visible[graph.ids[dependency]] = outputs[dependency];
     stack.push(...graph.dependencies[dependency]);
   }

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -229,6 +230,23 @@ export class PostgresRunStore implements RunStore {
       [runId, stepId, generation],
     );
     return found.rows.length === 0 ? undefined : stepOfRow(found.rows[0]);
+  }
+
+  /** @internal Many records of one run (`StepRecordsReader`): one query, one round trip. */
+  async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
+    if (keys.length === 0) return [];
+    const found = await this.query<StepRow>(
+      runId,
+      `SELECT s.step_id, s.generation, s.status, s.output, s.usage, s.error, s.attempts, s.started_at, s.ended_at, s.worker_id
+       FROM unnest($2::text[], $3::int[]) AS k(step_id, generation)
+       JOIN ${this.schema}.steps s ON s.run_id = $1 AND s.step_id = k.step_id AND s.generation = k.generation`,
+      [runId, keys.map((key) => key.stepId), keys.map((key) => key.generation)],
+    );
+    const byKey = new Map(found.rows.map((row) => [`${row.generation}:${row.step_id}`, row]));
+    return keys.map((key) => {
+      const row = byKey.get(`${key.generation}:${key.stepId}`);
+      return row === undefined ? undefined : stepOfRow(row);
+    });
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
+import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -17,6 +18,7 @@ import {
   CREATE_RUN_SCRIPT,
   GET_RUN_SCRIPT,
   GET_STEP_RECORD_SCRIPT,
+  GET_STEP_RECORDS_SCRIPT,
   LIST_RUNS_SCRIPT,
   RECORD_STEPS_SCRIPT,
   RENEW_LEASE_SCRIPT,
@@ -62,6 +64,9 @@ const OWN_CONNECTION_DEFAULTS: RedisOptions = {
   retryStrategy: (times: number) => Math.min(times * 100, 1000),
   commandTimeout: 10_000,
 };
+
+/** Records read by one `getStepRecords` script at most (Lua's `unpack` takes a few thousand values). */
+const STEP_RECORDS_PER_SCRIPT = 1_000;
 
 /** Server replies that say "try again later" rather than "this command is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|READONLY)\b/;
@@ -213,6 +218,17 @@ export class RedisRunStore implements RunStore {
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
     const json = (await this.script(runId, GET_STEP_RECORD_SCRIPT, [this.stepsKey(runId), this.stepIndexKey(runId)], [`${generation}:${stepId}`])) as string | null;
     return json === null ? undefined : (JSON.parse(json) as StepRecord);
+  }
+
+  /** @internal Many records of one run (`StepRecordsReader`): one script, one round trip (chunks of {@link STEP_RECORDS_PER_SCRIPT}). */
+  async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
+    const records: Array<StepRecord | undefined> = [];
+    for (let first = 0; first < keys.length; first += STEP_RECORDS_PER_SCRIPT) {
+      const fields = keys.slice(first, first + STEP_RECORDS_PER_SCRIPT).map((key) => `${key.generation}:${key.stepId}`);
+      const answer = (await this.script(runId, GET_STEP_RECORDS_SCRIPT, [this.stepsKey(runId), this.stepIndexKey(runId)], fields)) as Array<string | null>;
+      for (const json of answer) records.push(typeof json === 'string' ? (JSON.parse(json) as StepRecord) : undefined);
+    }
+    return records;
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {

@@ -86,6 +86,19 @@ return redis.call('LINDEX', KEYS[1], index)
 `;
 
 /**
+ * KEYS: steps, stepindex. ARGV: `<generation>:<stepId>` of each record wanted. Answers each
+ * record's JSON (false where there is none), in the order asked: one HMGET, then one LINDEX a record found.
+ */
+export const GET_STEP_RECORDS_SCRIPT = `
+local indexes = redis.call('HMGET', KEYS[2], unpack(ARGV))
+local records = {}
+for i, index in ipairs(indexes) do
+  if index then records[i] = redis.call('LINDEX', KEYS[1], index) else records[i] = false end
+end
+return records
+`;
+
+/**
  * KEYS: run. ARGV: prefix, epoch, status, updatedAt, the number n of fields to clear, n field
  * names, then field/value pairs to set. Moves the run between the listing indexes when its
  * status or pipeline changes. Answers 1, 0 when the epoch is stale (nothing changed), -1 when

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
+import type { StepRecordKey } from '../store/step-records-reader';
 import { RunExistsError } from '../errors/run-exists-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -203,6 +204,19 @@ export class SqliteRunStore implements RunStore {
         | undefined;
       return row === undefined ? undefined : stepOfRow(row);
     });
+  }
+
+  /** @internal Many records of one run (`StepRecordsReader`): one read transaction, one indexed lookup a key. */
+  async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
+    return this.call(runId, () =>
+      this.db.transaction(() => {
+        const select = this.statement('getStepRecord', `SELECT run_id, ${STEP_COLUMNS} FROM fastroai_steps WHERE run_id = ? AND step_id = ? AND generation = ?`);
+        return keys.map((key) => {
+          const row = select.get(runId, key.stepId, key.generation) as StepRow | undefined;
+          return row === undefined ? undefined : stepOfRow(row);
+        });
+      })(),
+    );
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {

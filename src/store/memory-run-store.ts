@@ -15,6 +15,7 @@ import type {
   StepRecord,
 } from './run-store';
 import { settableRunFieldsOf } from './settable-run-fields';
+import type { StepRecordKey } from './step-records-reader';
 
 /** Options of {@link MemoryRunStore}. */
 export interface MemoryRunStoreOptions {
@@ -118,6 +119,19 @@ export class MemoryRunStore implements RunStore {
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
     const found = this.runs.get(runId)?.steps.find((record) => record.stepId === stepId && record.generation === generation);
     return found === undefined ? undefined : copyStepRecord(found);
+  }
+
+  /** @internal Many records of one run (`StepRecordsReader`): one pass over the run's records. */
+  async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
+    const byKey = new Map<string, StepRecord>();
+    for (const record of this.runs.get(runId)?.steps ?? []) {
+      const key = `${record.generation}:${record.stepId}`;
+      if (!byKey.has(key)) byKey.set(key, record);
+    }
+    return keys.map((key) => {
+      const found = byKey.get(`${key.generation}:${key.stepId}`);
+      return found === undefined ? undefined : copyStepRecord(found);
+    });
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {

@@ -18,6 +18,7 @@ import {
   type StepRecord,
 } from 'fastroai';
 import { encodeValue } from '../../src/store/encode-value';
+import { readsStepRecords } from '../../src/store/step-records-reader';
 
 /** What a store's test file gives the suite. */
 export interface RunStoreUnderTest {
@@ -420,6 +421,40 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect(await store.getStepRecord('r1', 'a', 3)).toBeUndefined();
         expect(await store.getStepRecord('r1', 'b', 1)).toBeUndefined();
         expect(await store.getStepRecord('missing', 'a', 1)).toBeUndefined();
+      });
+    });
+
+    describe('getStepRecords (internal, every store of this package)', () => {
+      it('answers the records of many keys of one run in the order asked, as getRun has them, undefined where there is none', async () => {
+        expect(readsStepRecords(store)).toBe(true);
+        if (!readsStepRecords(store)) return;
+        await store.createRun(makeRunRecord('r1'));
+        await store.createRun(makeRunRecord('r2'));
+        await store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('a', 2, { workerId: 'w7', attempts: 3 }), makeStepRecord('c')]);
+        await store.recordSteps('r2', 1, [makeStepRecord('b')]);
+        const stored = (await store.getRun('r1'))!.steps;
+        const keys = [
+          { stepId: 'c', generation: 1 },
+          { stepId: 'b', generation: 1 },
+          { stepId: 'a', generation: 2 },
+          { stepId: 'a', generation: 3 },
+          { stepId: 'a', generation: 1 },
+        ];
+        expect(await store.getStepRecords('r1', keys)).toEqual([stored[2], undefined, stored[1], undefined, stored[0]]);
+        expect(await store.getStepRecords('missing', keys)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+        expect(await store.getStepRecords('r1', [])).toEqual([]);
+      });
+
+      it('reads 1,600 keys (more than one Redis script takes) in the order asked', async () => {
+        if (!readsStepRecords(store)) return;
+        await store.createRun(makeRunRecord('wide'));
+        const records = Array.from({ length: 1_500 }, (_, i) => makeStepRecord(`s${i}`));
+        await store.recordSteps('wide', 1, records);
+        const keys = Array.from({ length: 1_600 }, (_, i) => ({ stepId: `s${1_599 - i}`, generation: 1 }));
+        const found = await store.getStepRecords('wide', keys);
+        expect(found).toHaveLength(1_600);
+        expect(found.slice(0, 100).every((record) => record === undefined)).toBe(true);
+        expect(found.slice(100).map((record) => record?.stepId)).toEqual(keys.slice(100).map((key) => key.stepId));
       });
     });
 
