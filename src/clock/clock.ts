@@ -4,7 +4,10 @@ export type TimerHandle = unknown;
 /**
  * Where fastroai reads time and sets timers: wall-clock time for records, a monotonic reading
  * for durations, and timers for deadlines, backoffs and lease renewals. One provider, so tests
- * can run them on virtual time (`createVirtualClock` in `fastroai/testing`).
+ * can run them on virtual time (`createVirtualClock` in `fastroai/testing`). A run takes one as
+ * its `clock` option (`execute`, `run`, `resume`) and hands it to its cancel scopes (step
+ * timeouts, retry backoffs), its step table (timings), its records (wall-clock times) and its
+ * lease keeper; a store keeps its own `now` (`MemoryRunStore({ now })`).
  */
 export interface Clock {
   /** Wall-clock time, epoch milliseconds (records, leases). */

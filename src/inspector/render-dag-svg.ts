@@ -1,5 +1,6 @@
 import { escapeHtml } from './escape-html';
 import { layoutDag } from './layout-dag';
+import { svgHeader } from './svg-header';
 import type { RunView } from './run-view';
 
 const NODE_WIDTH = 150;
@@ -39,7 +40,7 @@ export function renderDagSvg(view: RunView): string {
     }
   }
   const parts: string[] = [
-    `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="DAG of the run">`,
+    svgHeader('dag', width, height, 'DAG of the run'),
     `<g class="edges" data-edges="${plain.length + critical.length}">`,
   ];
   if (plain.length > 0) parts.push(`<path class="edge" d="${plain.join('')}"/>`);

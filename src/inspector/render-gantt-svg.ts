@@ -1,6 +1,7 @@
 import { escapeHtml } from './escape-html';
 import { formatDuration } from './format-values';
 import type { RunView } from './run-view';
+import { svgHeader } from './svg-header';
 
 const LABEL_WIDTH = 170;
 const CHART_WIDTH = 720;
@@ -25,7 +26,7 @@ export function renderGanttSvg(view: RunView): string {
   const width = LABEL_WIDTH + CHART_WIDTH + 10;
   const height = AXIS_HEIGHT + rows.length * ROW_HEIGHT + 4;
   const parts: string[] = [
-    `<svg class="gantt" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Gantt chart of the run">`,
+    svgHeader('gantt', width, height, 'Gantt chart of the run'),
     '<g class="axis">',
   ];
   for (let tick = 0; tick <= TICKS; tick++) {

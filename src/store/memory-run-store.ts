@@ -29,10 +29,10 @@ export interface MemoryRunStoreOptions {
 interface StoredRun {
   run: RunRecord;
   steps: StepRecord[];
-  /** The step ids recorded at generation 1 (nearly every record), for first-writer-wins. */
-  firstGeneration: Set<string>;
-  /** `generation:stepId` of every record of a later generation. */
-  laterGenerations: Set<string>;
+  /** The records of generation 1 (nearly every record) by step id: first-writer-wins, and `getStepRecord` without a scan. */
+  firstGeneration: Map<string, StepRecord>;
+  /** The records of later generations, by `generation:stepId`. */
+  laterGenerations: Map<string, StepRecord>;
 }
 
 /**
@@ -55,7 +55,7 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<void> {
     if (this.runs.has(run.runId)) throw new RunExistsError(run.runId, this.name);
-    this.runs.set(run.runId, { run: copyRunRecord(run), steps: [], firstGeneration: new Set(), laterGenerations: new Set() });
+    this.runs.set(run.runId, { run: copyRunRecord(run), steps: [], firstGeneration: new Map(), laterGenerations: new Map() });
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
@@ -81,14 +81,15 @@ export class MemoryRunStore implements RunStore {
     if (stored.run.epoch !== epoch) return records.map(() => 'stale-epoch');
     const outcomes: RecordOutcome[] = [];
     for (const record of records) {
-      const keys = record.generation === 1 ? stored.firstGeneration : stored.laterGenerations;
-      const key = record.generation === 1 ? record.stepId : `${record.generation}:${record.stepId}`;
-      if (keys.has(key)) {
+      const index = record.generation === 1 ? stored.firstGeneration : stored.laterGenerations;
+      const key = recordKeyOf(record.stepId, record.generation);
+      if (index.has(key)) {
         outcomes.push('duplicate');
         continue;
       }
-      keys.add(key);
-      stored.steps.push(copyStepRecord(record, true));
+      const kept = copyStepRecord(record, true);
+      index.set(key, kept);
+      stored.steps.push(kept);
       outcomes.push('recorded');
     }
     return outcomes;
@@ -117,7 +118,9 @@ export class MemoryRunStore implements RunStore {
   }
 
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
-    const found = this.runs.get(runId)?.steps.find((record) => record.stepId === stepId && record.generation === generation);
+    const stored = this.runs.get(runId);
+    if (stored === undefined) return undefined;
+    const found = (generation === 1 ? stored.firstGeneration : stored.laterGenerations).get(recordKeyOf(stepId, generation));
     return found === undefined ? undefined : copyStepRecord(found);
   }
 
@@ -156,4 +159,9 @@ export class MemoryRunStore implements RunStore {
     if (stored === undefined) throw new RunNotFoundError(runId, this.name);
     return stored;
   }
+}
+
+/** A record's key in its generation's index: the step id for generation 1, `generation:stepId` after. */
+function recordKeyOf(stepId: string, generation: number): string {
+  return generation === 1 ? stepId : `${generation}:${stepId}`;
 }

@@ -422,6 +422,19 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect(await store.getStepRecord('r1', 'b', 1)).toBeUndefined();
         expect(await store.getStepRecord('missing', 'a', 1)).toBeUndefined();
       });
+
+      it('answers the first write of a (stepId, generation): a later duplicate changes nothing; ids with a colon keep apart', async () => {
+        if (store.getStepRecord === undefined) return;
+        await store.createRun(makeRunRecord('r1'));
+        await store.recordSteps('r1', 1, [makeStepRecord('a', 2, { attempts: 1 }), makeStepRecord('2:a', 1, { attempts: 5 })]);
+        expect(await store.recordSteps('r1', 1, [makeStepRecord('a', 2, { attempts: 9 })])).toEqual(['duplicate']);
+        expect(await store.getStepRecord('r1', 'a', 2)).toMatchObject({ stepId: 'a', generation: 2, attempts: 1 });
+        expect(await store.getStepRecord('r1', '2:a', 1)).toMatchObject({ stepId: '2:a', generation: 1, attempts: 5 });
+        expect(await store.getStepRecord('r1', 'a', 1)).toBeUndefined();
+        // A copy: changing what it answered changes nothing stored.
+        (await store.getStepRecord('r1', 'a', 2))!.attempts = 42;
+        expect((await store.getStepRecord('r1', 'a', 2))!.attempts).toBe(1);
+      });
     });
 
     describe('getStepRecords (internal, every store of this package)', () => {
