@@ -7,7 +7,6 @@ import type { DurableRun } from '../durable/durable-run';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StepExecutionError } from '../errors/step-execution-error';
-import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { CancelScope } from '../executor/cancel-scope';
 import { executeStep } from '../executor/execute-step';
 import type { StepRunner } from '../executor/step-runner';
@@ -20,16 +19,17 @@ import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE, type StepUsage } from '../usage/step-usage';
 import { announceStepFailure, failureEndsRun } from './announce-step-failure';
 import { beginInPipelineSpan } from './begin-in-pipeline-span';
-import { buildPipelineResult } from './build-pipeline-result';
+import { abortRunWith, finishRun, rejectBeforeStart } from './end-run';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult } from './pipeline-result';
 import type { PipelineRunOptions } from './pipeline-run-options';
 import { PipelineStepScope } from './pipeline-step-scope';
 import { recordStep } from './record-step';
-import { disposeRunContainer, resolveStepInstances } from './resolve-step-instances';
+import { resolveStepInstances } from './resolve-step-instances';
 import { restoreRecordedSteps } from './restore-recorded-steps';
 import { runOnRunner } from './run-on-runner';
+import { RunClock } from './run-clock';
 import { RunStepTable } from './run-step-table';
 import { stepCompletedEvent, stepFailedEvent } from './step-end-events';
 import { toInputRecord } from './to-input-record';
@@ -78,18 +78,16 @@ export class PipelineRun {
   readonly skipped: number[] = [];
   /** A failure that ends the run once running steps drained (with a store, `failFast: false`). */
   drainedFailure: StepExecutionError | undefined;
+  /** The run's DI child container (class steps only): disposed when the run ends. */
+  container: DependencyContainer | undefined;
+  abortError: unknown;
   private readonly signal: AbortSignal | undefined;
   private readonly runner: StepRunner | undefined;
-  /** The run's DI child container (class steps only): disposed when the run ends. */
-  private container: DependencyContainer | undefined;
-  private abortError: unknown;
-  private startedAtMs = 0;
-  /** The last clock reading (ms since the run started), reusable while no step code ran since. */
-  private clockMs = 0;
-  private clockFresh = true;
+  /** The step table's timing readings, on the run's clock. */
+  private readonly stepClock: RunClock;
   /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
-  private resolveRun: (result: PipelineResult<unknown>) => void = () => undefined;
-  private rejectRun: (error: unknown) => void = () => undefined;
+  resolveRun: (result: PipelineResult<unknown>) => void = () => undefined;
+  rejectRun: (error: unknown) => void = () => undefined;
 
   constructor(definition: PipelineDefinition, input: unknown, deps: unknown, options: PipelineRunOptions = {}) {
     const size = definition.graph.ids.length;
@@ -102,6 +100,7 @@ export class PipelineRun {
     this.runner = options.runner;
     this.clock = options.clock ?? systemClock;
     this.cancelScope = CancelScope.root(undefined, this.clock);
+    this.stepClock = new RunClock(this.clock);
     options.durable?.attach(this);
     this.runId = options.durable?.runId ?? options.runId ?? randomUUID();
     this.emit = options.emit;
@@ -120,13 +119,13 @@ export class PipelineRun {
   execute(): Promise<PipelineResult<unknown>> {
     if (this.finished) return Promise.reject(this.abortError); // cancelled before it started
     const signal = this.signal;
-    if (signal?.aborted) return this.endBeforeStart(new PipelineAbortedError(this.definition.name, signal.reason));
+    if (signal?.aborted) return rejectBeforeStart(this, new PipelineAbortedError(this.definition.name, signal.reason));
     try {
       const instances = resolveStepInstances(this.definition, this.deps, this.tracer);
       this.scope.steps = instances.steps;
       this.container = instances.container;
     } catch (error) {
-      return this.endBeforeStart(error);
+      return rejectBeforeStart(this, error);
     }
     const settled = new Promise<PipelineResult<unknown>>((resolve, reject) => {
       this.resolveRun = resolve;
@@ -151,7 +150,7 @@ export class PipelineRun {
   begin(): void {
     if (this.started || this.finished) return;
     this.started = true;
-    this.startedAtMs = this.clock.monotonicMs();
+    this.stepClock.begin();
     this.durable?.began();
     this.scheduler.start(this.startQueue);
     this.advance();
@@ -212,10 +211,7 @@ export class PipelineRun {
 
   /** Settles a step's last attempt: when it ended (a runner's record: when and where it ran), attempts, usage. */
   private settle(index: number, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
-    const nowMs = this.clock.monotonicMs() - this.startedAtMs;
-    this.clockMs = nowMs;
-    this.clockFresh = true;
-    this.table.endMs[index] = nowMs;
+    this.table.endMs[index] = this.stepClock.stepEnded();
     this.table.attempts[index] = attempts;
     if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
     if (recorded !== undefined) {
@@ -275,9 +271,7 @@ export class PipelineRun {
   }
 
   private launch(index: number): void {
-    const startMs = this.clockFresh ? this.clockMs : this.clock.monotonicMs() - this.startedAtMs;
-    this.clockFresh = false;
-    this.table.startMs[index] = startMs;
+    this.table.startMs[index] = this.stepClock.stepStarts();
     const emit = this.emit;
     const runner = this.runner;
     // A remote runner reports the start itself, when (and where) the step really starts.
@@ -289,51 +283,14 @@ export class PipelineRun {
     else runOnRunner(this, runner, index);
   }
 
-  /* Finishing. */
+  /* Ending (see end-run.ts). */
 
   private finish(): void {
-    this.finished = true;
-    if (this.container !== undefined) disposeRunContainer(this.container);
-    const failure = this.drainedFailure;
-    if (failure !== undefined) {
-      const reject = () => this.rejectRun(failure);
-      this.durable!.end('failed', failure).then(reject, reject);
-      return;
-    }
-    const result = buildPipelineResult(this);
-    const completed = () => {
-      this.emit?.({ type: 'pipeline.completed', result });
-      this.resolveRun(result);
-    };
-    if (this.durable === undefined) return completed();
-    // Persist, then announce: the run's status is written before pipeline.completed.
-    const status = this.stoppedEarly ? 'stopped' : 'completed';
-    this.durable
-      .end(status, undefined, true, this.stoppedEarly ? this.conversationState : undefined)
-      .then(completed, (error: unknown) => this.rejectRun(error));
+    finishRun(this);
   }
 
   /** Ends the run with `error`: running steps abort, nothing new starts, the run rejects (a store's failure, a lost lease). */
   abortRun(error: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.scope.isAborted = true;
-    this.abortError = error;
-    this.scheduler.stop();
-    this.cancelScope.abort(error);
-    if (this.container !== undefined) disposeRunContainer(this.container);
-    if (this.durable === undefined) return this.rejectRun(error);
-    // After a lost lease or a failing store, nothing more is written (it would be refused or fail).
-    const writable = !RunLeaseLostError.isInstance(error) && !StoreUnavailableError.isInstance(error);
-    const reject = () => this.rejectRun(error);
-    this.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error, writable).then(reject, reject);
-  }
-
-  /** Rejects before anything ran (a store's run record is still ended: aborted or failed). */
-  private endBeforeStart(error: unknown): Promise<PipelineResult<unknown>> {
-    this.finished = true;
-    if (this.durable === undefined) return Promise.reject(error);
-    const reject = () => Promise.reject(error);
-    return this.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error).then(reject, reject);
+    abortRunWith(this, error);
   }
 }

@@ -1,0 +1,81 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { ConversationState } from '../conversation/conversation-state';
+import type { DurableRun } from '../durable/durable-run';
+import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
+import { RunLeaseLostError } from '../errors/run-lease-lost-error';
+import type { StepExecutionError } from '../errors/step-execution-error';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import type { CancelScope } from '../executor/cancel-scope';
+import { buildPipelineResult, type EndedRun } from './build-pipeline-result';
+import type { PipelineEvent } from './pipeline-event';
+import type { PipelineResult } from './pipeline-result';
+import { disposeRunContainer } from './resolve-step-instances';
+
+/** What ending a run reads from it, and the end state it sets there. */
+export interface EndingRun extends EndedRun {
+  readonly durable: DurableRun | undefined;
+  readonly emit: ((event: PipelineEvent) => void) | undefined;
+  readonly scheduler: { readonly state: Uint8Array; stop(): void };
+  readonly cancelScope: CancelScope;
+  /** What the executor sees of the run: no retry starts once it is aborted. */
+  readonly scope: { isAborted: boolean };
+  readonly conversationState: ConversationState<unknown> | undefined;
+  /** A failure that ends the run once running steps drained (with a store, `failFast: false`). */
+  readonly drainedFailure: StepExecutionError | undefined;
+  /** The run's DI child container (class steps only): disposed when the run ends. */
+  readonly container: DependencyContainer | undefined;
+  /** The run ended: nothing more happens (set here). */
+  finished: boolean;
+  /** Why the run was aborted (set here), for an `execute` called after it. */
+  abortError: unknown;
+  resolveRun(result: PipelineResult<unknown>): void;
+  rejectRun(error: unknown): void;
+}
+
+/**
+ * Ends a run whose steps all settled: it resolves with its result (a store first writes the
+ * run's status, then `pipeline.completed` is emitted), or rejects with the failure it drained.
+ */
+export function finishRun(run: EndingRun): void {
+  run.finished = true;
+  if (run.container !== undefined) disposeRunContainer(run.container);
+  const failure = run.drainedFailure;
+  if (failure !== undefined) {
+    const reject = () => run.rejectRun(failure);
+    run.durable!.end('failed', failure).then(reject, reject);
+    return;
+  }
+  const result = buildPipelineResult(run);
+  const completed = () => {
+    run.emit?.({ type: 'pipeline.completed', result });
+    run.resolveRun(result);
+  };
+  if (run.durable === undefined) return completed();
+  // Persist, then announce: the run's status is written before pipeline.completed.
+  const status = run.stoppedEarly ? 'stopped' : 'completed';
+  run.durable.end(status, undefined, true, run.stoppedEarly ? run.conversationState : undefined).then(completed, (error: unknown) => run.rejectRun(error));
+}
+
+/** Ends a run with `error`: running steps abort, nothing new starts, the run rejects (a store's failure, a lost lease). */
+export function abortRunWith(run: EndingRun, error: unknown): void {
+  if (run.finished) return;
+  run.finished = true;
+  run.scope.isAborted = true;
+  run.abortError = error;
+  run.scheduler.stop();
+  run.cancelScope.abort(error);
+  if (run.container !== undefined) disposeRunContainer(run.container);
+  if (run.durable === undefined) return run.rejectRun(error);
+  // After a lost lease or a failing store, nothing more is written (it would be refused or fail).
+  const writable = !RunLeaseLostError.isInstance(error) && !StoreUnavailableError.isInstance(error);
+  const reject = () => run.rejectRun(error);
+  run.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error, writable).then(reject, reject);
+}
+
+/** Rejects a run before anything ran (a store's run record is still ended: aborted or failed). */
+export function rejectBeforeStart(run: Pick<EndingRun, 'durable' | 'finished'>, error: unknown): Promise<PipelineResult<unknown>> {
+  run.finished = true;
+  if (run.durable === undefined) return Promise.reject(error);
+  const reject = () => Promise.reject(error);
+  return run.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error).then(reject, reject);
+}

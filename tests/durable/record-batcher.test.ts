@@ -1,0 +1,72 @@
+import { MemoryRunStore, type RecordOutcome, type RunStore, type StepRecord } from 'fastroai';
+import { RecordBatcher } from '../../src/durable/record-batcher';
+import { makeRunRecord, makeStepRecord } from '../store/run-store-contract';
+import { deferred, flush, type Deferred } from '../support/async-helpers';
+
+/** A MemoryRunStore whose `recordSteps` answers only when the test releases it, one batch at a time. */
+function gatedStore() {
+  const inner = new MemoryRunStore();
+  const batches: string[][] = [];
+  const gates: Deferred[] = [];
+  const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+    recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
+      batches.push(records.map((record) => record.stepId));
+      const gate = deferred();
+      gates.push(gate);
+      await gate.promise;
+      return inner.recordSteps(runId, epoch, records);
+    },
+  });
+  return { inner, store, batches, release: () => gates.shift()!.resolve() };
+}
+
+describe('RecordBatcher', () => {
+  it('reports each record\'s outcome to its own step, batch after batch', async () => {
+    const { inner, store, batches, release } = gatedStore();
+    await inner.createRun(makeRunRecord('run-1'));
+    const reported: Array<[number, RecordOutcome, string]> = [];
+    const batcher = new RecordBatcher(store, 'run-1', 1, {
+      recorded: (index, outcome, record) => reported.push([index, outcome, record.stepId]),
+      storeFailed: (error) => {
+        throw error;
+      },
+    });
+
+    batcher.add(0, makeStepRecord('a'));
+    await flush();
+    // Added while the first batch is in flight: they go in the next one, together.
+    batcher.add(1, makeStepRecord('b'));
+    batcher.add(2, makeStepRecord('c'));
+    release();
+    await flush();
+    batcher.add(3, makeStepRecord('d'));
+    batcher.add(4, makeStepRecord('a')); // the same (stepId, generation) again: refused
+    release();
+    await flush();
+    release();
+    await flush();
+
+    expect(batches).toEqual([['a'], ['b', 'c'], ['d', 'a']]);
+    expect(reported).toEqual([
+      [0, 'recorded', 'a'],
+      [1, 'recorded', 'b'],
+      [2, 'recorded', 'c'],
+      [3, 'recorded', 'd'],
+      [4, 'duplicate', 'a'],
+    ]);
+  });
+
+  it('reports nothing once stopped; the batch in flight is still written', async () => {
+    const { inner, store, release } = gatedStore();
+    await inner.createRun(makeRunRecord('run-2'));
+    const reported: number[] = [];
+    const batcher = new RecordBatcher(store, 'run-2', 1, { recorded: (index) => reported.push(index), storeFailed: () => undefined });
+    batcher.add(7, makeStepRecord('x'));
+    await flush();
+    batcher.stop();
+    release();
+    await flush();
+    expect(reported).toEqual([]);
+    expect((await inner.getRun('run-2'))?.steps.map((record) => record.stepId)).toEqual(['x']);
+  });
+});
