@@ -33,6 +33,7 @@ export interface QueueRunnerOptions {
   /**
    * How often steps still waiting are looked up in the store (and their jobs in the queue), in
    * ms: queue events only wake the caller up and can be lost, the store says when a step ended.
+   * Steps are also read sooner when no completion event came for a while (250 ms, doubling up to this interval).
    * @default 2000
    */
   reconcileIntervalMs?: number;
