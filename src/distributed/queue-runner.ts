@@ -1,14 +1,13 @@
-import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { WorkerLostError } from '../errors/worker-lost-error';
-import type { StepOutcome, StepTask, StepTaskDurability } from '../executor/run-step-task';
+import type { StepOutcome, StepTask } from '../executor/run-step-task';
 import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
 import type { StepRecord } from '../store/run-store';
 import { StepUsage } from '../usage/step-usage';
 import { AbortWatch } from './abort-watch';
-import { findStepRecords, recordKeyOf } from './find-step-records';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
@@ -16,10 +15,12 @@ import { bullConnection, ownConnection, type RedisConnection } from './redis-con
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobAdder } from './step-job-adder';
 import { stepJobId } from './step-job-id';
+import { StepReconciler } from './step-reconciler';
 import { StepRecordReader } from './step-record-reader';
 import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
 import { storedErrorToError } from './stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
+import type { WaitingStep } from './waiting-step';
 
 /** Options of a {@link QueueRunner}. */
 export interface QueueRunnerOptions {
@@ -32,39 +33,21 @@ export interface QueueRunnerOptions {
   /**
    * How often steps still waiting are looked up in the store (and their jobs in the queue), in
    * ms: queue events only wake the caller up and can be lost, the store says when a step ended.
+   * Steps are also read sooner when no completion event came for a while (250 ms, doubling up to this interval).
    * @default 2000
    */
   reconcileIntervalMs?: number;
 }
-
-/** A step handed to the queue, until the store has its record (or its job failed). */
-interface WaitingStep {
-  readonly jobId: string;
-  readonly task: StepTask;
-  readonly durable: StepTaskDurability;
-  readonly enqueuedAt: number;
-  readonly resolve: (outcome: StepOutcome) => void;
-  /** The job is in the queue (added, or found there: adopted). */
-  added: boolean;
-  /** `step.started` was reported to the run. */
-  started: boolean;
-  ended: boolean;
-  /** A store read for it is in flight; `again`: read once more when it answers. */
-  reading: boolean;
-  again: boolean;
-  /** Removes the run signal's listener. */
-  unlisten?: () => void;
-}
-
-/** Job states checked per reconciliation round at most (a wide fan-out waits in the queue for a while). */
-const JOB_STATES_PER_ROUND = 200;
 
 /**
  * Runs a run's steps on a BullMQ queue (API.md §13): the caller keeps the scheduler, each
  * ready step becomes a job (`runId-stepId-generation`, see {@link stepJobId}, attempts 1: the
  * executor retries) that any worker ({@link createStepWorker}) runs and records in the run's
  * store. The runner learns that a step ended from the store: queue events (completed, failed)
- * only wake it up, and it reconciles every `reconcileIntervalMs`, so lost events never hang a run.
+ * only wake it up, and it reconciles ({@link StepReconciler}: every `reconcileIntervalMs`, and
+ * sooner when no event came for a while), so lost events never hang a run. The steps ready in
+ * one tick are added in bulk ({@link StepJobAdder}), the records woken in one tick read in one
+ * call per run ({@link StepRecordReader}).
  * Workers' `step.started`, `step.retrying` and `call.retrying` reach the run's events through a
  * Redis pub/sub channel; cancelling the run aborts the remote steps' signals.
  *
@@ -90,11 +73,8 @@ export class QueueRunner implements StepRunner {
   private readonly jobs: StepJobAdder;
   private readonly records = new StepRecordReader();
   private readonly cancels = new AbortWatch<WaitingStep>((waiting, reason) => this.cancel(waiting, reason));
+  private readonly reconciler: StepReconciler;
   private ready: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private reconciling = false;
-  /** Where the last round's job-state checks stopped (round robin over waiting steps). */
-  private stateCursor = 0;
   private closed = false;
 
   constructor(options: QueueRunnerOptions) {
@@ -108,6 +88,18 @@ export class QueueRunner implements StepRunner {
     const connection = bullConnection(options.connection);
     this.queue = new Queue<StepJobData, StepJobResult>(this.queueName, { connection, prefix: this.prefix });
     this.jobs = new StepJobAdder(this.queue);
+    this.reconciler = new StepReconciler(
+      {
+        queue: this.queue,
+        jobs: this.jobs,
+        queueName: this.queueName,
+        waitingSteps: () => this.waiting.values(),
+        settle: (waiting, record) => this.settle(waiting, record),
+        fail: (waiting, error) => this.fail(waiting, error),
+        jobFailure: (waiting, failedReason) => this.jobFailure(waiting, failedReason),
+      },
+      this.reconcileIntervalMs,
+    );
     this.queueEvents = new QueueEvents(this.queueName, { connection, prefix: this.prefix });
     this.subscriber = ownConnection(options.connection, 'QueueRunner');
     this.channels = queueChannels(this.prefix, this.queueName);
@@ -170,7 +162,7 @@ export class QueueRunner implements StepRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.reconciler.stop();
     for (const waiting of [...this.waiting.values()]) this.fail(waiting, new Error('QueueRunner was closed while the step was waiting'));
     await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
     this.subscriber.disconnect();
@@ -180,8 +172,7 @@ export class QueueRunner implements StepRunner {
   private start(): Promise<void> {
     this.ready ??= (async () => {
       await Promise.all([this.queue.waitUntilReady(), this.queueEvents.waitUntilReady(), this.subscriber.subscribe(this.channels.progress)]);
-      this.timer = setInterval(() => void this.reconcile(), this.reconcileIntervalMs);
-      this.timer.unref();
+      this.reconciler.start();
     })();
     return this.ready;
   }
@@ -243,12 +234,14 @@ export class QueueRunner implements StepRunner {
 
   /** A queue event says the job ended: read its record from the store. */
   private wake(jobId: string): void {
+    this.reconciler.heard();
     const waiting = this.waiting.get(jobId);
     if (waiting !== undefined) this.readRecord(waiting);
   }
 
   /** The job failed (a worker refused it, or it stalled too often): the step fails, unless the store has its record. */
   private jobFailed(jobId: string, failedReason: string): void {
+    this.reconciler.heard();
     const waiting = this.waiting.get(jobId);
     if (waiting === undefined) return;
     this.readRecord(waiting, () => this.fail(waiting, this.jobFailure(waiting, failedReason)));
@@ -284,91 +277,6 @@ export class QueueRunner implements StepRunner {
         this.fail(waiting, error);
       },
     );
-  }
-
-  /**
-   * Looks up every waiting step in the store (one read per run), and, for those without a
-   * record, their jobs in the queue (a bounded number per round): a failed job fails its step,
-   * a job the queue lost (Redis restarted without persistence) fails it with an error saying so.
-   */
-  private async reconcile(): Promise<void> {
-    if (this.reconciling || this.waiting.size === 0) return;
-    this.reconciling = true;
-    try {
-      const due = [...this.waiting.values()].filter((waiting) => waiting.added && !waiting.ended && Date.now() - waiting.enqueuedAt >= this.reconcileIntervalMs);
-      if (due.length === 0) return;
-      // Job states first, then the store: a job that completes in between has its record by then.
-      const checked = this.nextForStateCheck(due);
-      const states = await Promise.all(checked.map((waiting) => this.queue.getJobState(waiting.jobId).catch(() => undefined)));
-      const byRun = new Map<string, WaitingStep[]>();
-      for (const waiting of due) {
-        const key = waiting.task.runId;
-        const list = byRun.get(key);
-        if (list === undefined) byRun.set(key, [waiting]);
-        else list.push(waiting);
-      }
-      const recorded = new Set<WaitingStep>();
-      await Promise.all(
-        [...byRun.values()].map(async (steps) => {
-          const { store } = steps[0].durable;
-          const keys = steps.map((waiting) => ({ stepId: waiting.task.stepId, generation: waiting.durable.generation }));
-          let found: Map<string, StepRecord>;
-          try {
-            found = await findStepRecords(store, steps[0].task.runId, keys);
-          } catch (error) {
-            for (const waiting of steps) this.fail(waiting, error);
-            return;
-          }
-          for (const waiting of steps) {
-            const record = found.get(recordKeyOf(waiting.task.stepId, waiting.durable.generation));
-            if (record === undefined) continue;
-            recorded.add(waiting);
-            this.settle(waiting, record);
-          }
-        }),
-      );
-      for (let i = 0; i < checked.length; i++) {
-        const waiting = checked[i];
-        if (waiting.ended || recorded.has(waiting)) continue;
-        await this.settleByJobState(waiting, states[i]);
-      }
-    } finally {
-      this.reconciling = false;
-    }
-  }
-
-  /** Up to JOB_STATES_PER_ROUND of `due`, continuing where the last round stopped. */
-  private nextForStateCheck(due: WaitingStep[]): WaitingStep[] {
-    if (due.length <= JOB_STATES_PER_ROUND) return due;
-    const start = this.stateCursor % due.length;
-    this.stateCursor = start + JOB_STATES_PER_ROUND;
-    return [...due, ...due].slice(start, start + JOB_STATES_PER_ROUND);
-  }
-
-  /** A waiting step without a record, by its job's state (read before the store was). */
-  private async settleByJobState(waiting: WaitingStep, state: string | undefined): Promise<void> {
-    if (state === 'failed') {
-      const job: Job<StepJobData, StepJobResult> | undefined = await this.queue.getJob(waiting.jobId).catch(() => undefined);
-      this.fail(waiting, this.jobFailure(waiting, job?.failedReason));
-    } else if (state === 'unknown') {
-      this.fail(
-        waiting,
-        new Error(
-          `job '${waiting.jobId}' of step '${waiting.task.stepId}' (run '${waiting.task.runId}') is gone from the queue '${this.queueName}' and the store has no record of it: ` +
-            'the queue lost it (was Redis restarted without persistence? BullMQ needs appendonly yes)',
-        ),
-      );
-    } else if (state === 'completed') {
-      // Completed jobs recorded first; one the store does not show was cancelled (an earlier caller's
-      // run was, while this resume adopted the job): it runs again. Otherwise the store lost the record.
-      const job: Job<StepJobData, StepJobResult> | undefined = await this.queue.getJob(waiting.jobId).catch(() => undefined);
-      if (job?.returnvalue?.outcome === 'cancelled') {
-        await this.queue.remove(waiting.jobId).catch(() => undefined);
-        await this.jobs.add(waiting.task.stepId, job.data, waiting.jobId);
-        return;
-      }
-      this.fail(waiting, new Error(`job '${waiting.jobId}' completed on the queue '${this.queueName}' but the store has no record of step '${waiting.task.stepId}'`));
-    }
   }
 
   /** The step ended as the store recorded it. */

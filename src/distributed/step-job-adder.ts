@@ -28,7 +28,7 @@ interface PendingJob {
  * ready steps) go in one `queue.addBulk` per {@link JOBS_PER_BULK}, one Redis round trip
  * instead of one per step. Each job keeps its id (`runId-stepId-generation`): BullMQ's add
  * script, the same in a bulk, adopts a job whose id is in the queue already instead of adding
- * it again. A bulk fails as a whole when one of its jobs does; its jobs are then added one by
+ * it again (a single job is added with `queue.add`). A bulk fails as a whole when one of its jobs does; its jobs are then added one by
  * one (those added already are adopted), so only the jobs whose add fails reject.
  */
 export class StepJobAdder {
@@ -69,13 +69,15 @@ export class StepJobAdder {
   }
 
   private async addChunk(chunk: PendingJob[]): Promise<void> {
+    if (chunk.length === 1) {
+      // One job (a chain's next step): a plain add, no pipeline around it.
+      const [job] = chunk;
+      await this.queue.add(job.name, job.data, { ...STEP_JOB_OPTIONS, jobId: job.jobId }).then(() => job.resolve(), job.reject);
+      return;
+    }
     try {
       await this.queue.addBulk(chunk.map((job) => ({ name: job.name, data: job.data, opts: { ...STEP_JOB_OPTIONS, jobId: job.jobId } })));
-    } catch (error) {
-      if (chunk.length === 1) {
-        chunk[0].reject(error);
-        return;
-      }
+    } catch {
       await Promise.all(chunk.map((job) => this.queue.add(job.name, job.data, { ...STEP_JOB_OPTIONS, jobId: job.jobId }).then(() => job.resolve(), job.reject)));
       return;
     }

@@ -8,49 +8,71 @@ interface PendingRead {
   readonly reject: (error: unknown) => void;
 }
 
+/** The reads of one run: those waiting for the next call, and whether a call is in flight or scheduled. */
+interface RunReads {
+  pending: PendingRead[];
+  inFlight: boolean;
+  scheduled: boolean;
+}
+
 /**
- * Reads step records in batches: the records asked for in the same tick (the steps a burst of
- * completion events woke up) are read with one {@link findStepRecords} per run, instead of one
- * store call each.
+ * Reads step records in batches, one {@link findStepRecords} call per run at a time: the records
+ * asked for in the same tick (the steps a burst of completion events woke up) go in one call, and
+ * those asked for while a call of their run is in flight go together in the next one, sent when
+ * it answers. A chain (one read at a time) waits for nothing more than a tick; a wide fan-out's
+ * reads group themselves by the store's round trip (one query for many completions).
  */
 export class StepRecordReader {
-  /** Pending reads by store, then by run. */
-  private pending = new Map<RunStore, Map<string, PendingRead[]>>();
-  private scheduled = false;
+  /** The reads by store, then by run. */
+  private readonly runs = new Map<RunStore, Map<string, RunReads>>();
 
-  /** The step's record, read with the others asked for in this tick; undefined when the store has none. */
+  /** The step's record, read with the others of its run asked for meanwhile; undefined when the store has none. */
   read(store: RunStore, runId: string, key: StepRecordKey): Promise<StepRecord | undefined> {
     return new Promise<StepRecord | undefined>((resolve, reject) => {
-      let runs = this.pending.get(store);
-      if (runs === undefined) this.pending.set(store, (runs = new Map()));
-      let reads = runs.get(runId);
-      if (reads === undefined) runs.set(runId, (reads = []));
-      reads.push({ key, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+      let ofStore = this.runs.get(store);
+      if (ofStore === undefined) this.runs.set(store, (ofStore = new Map()));
+      let reads = ofStore.get(runId);
+      if (reads === undefined) ofStore.set(runId, (reads = { pending: [], inFlight: false, scheduled: false }));
+      reads.pending.push({ key, resolve, reject });
+      if (reads.inFlight || reads.scheduled) return;
+      reads.scheduled = true;
+      const scheduled = reads;
+      setImmediate(() => this.send(store, runId, scheduled));
     });
   }
 
-  private flush(): void {
-    const pending = this.pending;
-    this.pending = new Map();
-    this.scheduled = false;
-    for (const [store, runs] of pending) {
-      for (const [runId, reads] of runs) {
-        findStepRecords(
-          store,
-          runId,
-          reads.map((read) => read.key),
-        ).then(
-          (found) => {
-            for (const read of reads) read.resolve(found.get(recordKeyOf(read.key.stepId, read.key.generation)));
-          },
-          (error: unknown) => {
-            for (const read of reads) read.reject(error);
-          },
-        );
-      }
-    }
+  /** Sends the run's pending reads in one call; when it answers, the reads asked for meanwhile go. */
+  private send(store: RunStore, runId: string, reads: RunReads): void {
+    reads.scheduled = false;
+    const batch = reads.pending;
+    reads.pending = [];
+    reads.inFlight = true;
+    const done = () => {
+      reads.inFlight = false;
+      if (reads.pending.length > 0) this.send(store, runId, reads);
+      else this.forget(store, runId, reads);
+    };
+    findStepRecords(
+      store,
+      runId,
+      batch.map((read) => read.key),
+    ).then(
+      (found) => {
+        for (const read of batch) read.resolve(found.get(recordKeyOf(read.key.stepId, read.key.generation)));
+        done();
+      },
+      (error: unknown) => {
+        for (const read of batch) read.reject(error);
+        done();
+      },
+    );
+  }
+
+  /** A run with nothing to read goes (a caller serves many runs over its life). */
+  private forget(store: RunStore, runId: string, reads: RunReads): void {
+    const ofStore = this.runs.get(store);
+    if (ofStore?.get(runId) !== reads) return;
+    ofStore.delete(runId);
+    if (ofStore.size === 0) this.runs.delete(store);
   }
 }

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { PipelineEvent } from 'fastroai';
 import { stepJobId } from 'fastroai/distributed';
+import type { StepReconciler } from '../../src/distributed/step-reconciler';
 import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
 
@@ -23,7 +24,8 @@ interface RunnerQueueEvents {
 const fixture = useDistributedFixture();
 
 it('completes from the store when the caller\'s QueueEvents connection is gone (every completion event lost)', async () => {
-  await fixture.startWorker('w1');
+  // a holds 1 s once started: its completion event comes long after the caller closed its events connection.
+  await fixture.startWorker('w1', { slow: { a: 1_000 } });
   const store = fixture.store();
   const runner = fixture.runner(300);
   const queueEvents = (runner as unknown as { queueEvents: RunnerQueueEvents }).queueEvents;
@@ -47,6 +49,32 @@ it('completes from the store when the caller\'s QueueEvents connection is gone (
   expect(result.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
   for (const id of DISTRIBUTED_STEPS) expect(executionsOf(fixture.ledger, id)).toBe(1);
   expect(events.filter((event) => event.type === 'step.completed')).toHaveLength(DISTRIBUTED_STEPS.length);
+});
+
+it('settles steps whose completion events were all lost in quiet rounds, without waiting for the regular reconciliation', async () => {
+  await fixture.startWorker('w1', { slow: { a: 1_000 } });
+  const store = fixture.store();
+  // A regular round only after a minute: every step below is settled by a quiet round (no event heard for a while).
+  const runner = fixture.runner(60_000);
+  const queueEvents = (runner as unknown as { queueEvents: RunnerQueueEvents }).queueEvents;
+  let closing: Promise<void> | undefined;
+  const completed: string[] = [];
+  const result = await distributedPipeline({ ledger: fixture.ledger, label: 'caller' }).execute(DISTRIBUTED_INPUT, undefined, {
+    store,
+    runner,
+    runId: 'quiet-rounds',
+    onEvent: (event) => {
+      if (event.type === 'step.started' && closing === undefined) closing = queueEvents.close();
+      if (event.type === 'step.completed') completed.push(event.stepId);
+    },
+  });
+  await closing;
+
+  expect(result.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
+  expect(completed.sort()).toEqual([...DISTRIBUTED_STEPS]);
+  const counts = (runner as unknown as { reconciler: StepReconciler }).reconciler.counts;
+  expect(counts.rounds).toBe(0);
+  expect(counts.quietSettled).toBe(DISTRIBUTED_STEPS.length);
 });
 
 /**

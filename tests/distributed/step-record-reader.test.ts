@@ -53,3 +53,31 @@ it('rejects every read of a batch whose store call failed, and only those', asyn
   expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
   expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/the store is broken/);
 });
+
+it('sends the reads asked for while a read of their run is in flight together, when it answers', async () => {
+  const store = await storeWithSteps();
+  const read = store.getStepRecords.bind(store);
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const calls: number[] = [];
+  store.getStepRecords = async (runId, keys) => {
+    calls.push(keys.length);
+    await gate;
+    return read(runId, keys);
+  };
+  const reader = new StepRecordReader();
+  const first = reader.read(store, 'r1', { stepId: 'r1-a', generation: 1 });
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(calls).toEqual([1]);
+  // Asked in three ticks while the first call waits: one call when it answers.
+  const later: Array<Promise<unknown>> = [];
+  for (const id of ['b', 'c', 'missing']) {
+    later.push(reader.read(store, 'r1', { stepId: `r1-${id}`, generation: 1 }));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(calls).toEqual([1]);
+  open();
+  expect((await first as { stepId: string }).stepId).toBe('r1-a');
+  expect((await Promise.all(later)).map((record) => (record as { stepId: string } | undefined)?.stepId)).toEqual(['r1-b', 'r1-c', undefined]);
+  expect(calls).toEqual([1, 3]);
+});
