@@ -143,6 +143,7 @@ export class QueueRunner implements StepRunner {
         fingerprintDigest: fingerprintDigest(durable.fingerprint),
         epoch: durable.epoch,
       };
+      if (task.onAttempt === undefined) data.progress = false;
       const traceparent = activeTraceParent();
       if (traceparent !== undefined) data.traceparent = traceparent;
       this.start()

@@ -18,6 +18,11 @@ export interface StepJobData {
   fingerprintDigest: string;
   /** The run's epoch when the step was enqueued (a worker with an older cached view reads the run again). */
   epoch: number;
+  /**
+   * False when the caller's run has no event listener (no `onEvent`, not `run()`): the worker
+   * sends no progress messages (`step.started`, retries) for the step. @default true
+   */
+  progress?: false;
   /** W3C trace context of the caller's `pipeline.<name>` span, when it had one. */
   traceparent?: string;
 }

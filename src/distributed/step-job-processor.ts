@@ -132,7 +132,9 @@ export class StepJobProcessor {
       dispose = instance.dispose;
       const dependencyOutputs: Record<string, unknown> = {};
       for (const id of pipeline.ancestorIdsOf(index)) dependencyOutputs[id] = view.outputOf(id);
-      active.published = this.options.publish({ jobId, type: 'step.started', attempt: 1, workerId });
+      // A run without listeners (data.progress false) gets no progress messages.
+      const publish = data.progress === false ? undefined : this.options.publish;
+      if (publish !== undefined) active.published = publish({ jobId, type: 'step.started', attempt: 1, workerId });
       const outcome = await context.with(contextOfTraceParent(data.traceparent), () =>
         runStepTask({
           runId: data.runId,
@@ -146,8 +148,9 @@ export class StepJobProcessor {
           signal: active.controller.signal,
           runBudget: new LockFencedBudget(budget, lock),
           onAttempt: (event) => {
-            if (event.type === 'step.started') active.published = this.options.publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
-            else active.published = this.options.publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
+            if (publish === undefined) return;
+            if (event.type === 'step.started') active.published = publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
+            else active.published = publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
           },
         }),
       );

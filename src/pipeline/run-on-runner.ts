@@ -60,7 +60,8 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
     signal: runnerSignal(run.cancelScope),
     runBudget: run.runBudget,
     clock: run.clock,
-    onAttempt: (event) => {
+    // No listener, no progress: a remote runner need not send any.
+    onAttempt: run.emit === undefined ? undefined : (event) => {
       if (run.finished) return;
       if (event.type !== 'step.started') {
         run.emit?.({ type: event.type, stepId, attempt: event.attempt, error: toError(event.error), delaySeconds: event.delaySeconds });

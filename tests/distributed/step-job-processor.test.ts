@@ -11,6 +11,7 @@ import { stepJobId } from 'fastroai/distributed';
 import { Queue, Worker, type Job } from 'bullmq';
 import { StepJobProcessor } from '../../src/distributed/step-job-processor';
 import type { StepJobData, StepJobResult } from '../../src/distributed/step-job-data';
+import type { StepProgressMessage } from '../../src/distributed/step-worker-message';
 import { workerPipelinesOf, type WorkerPipeline } from '../../src/distributed/worker-pipeline';
 import { encodeValue } from '../../src/store/encode-value';
 import { decodeValue } from '../../src/store/decode-value';
@@ -64,11 +65,16 @@ async function createRun(store: MemoryRunStore, pipeline: WorkerPipeline, runId:
 }
 
 /** Enqueues the steps' jobs of `runId` and takes them all (each with its own lock token). */
-async function takeJobs(pipeline: WorkerPipeline, runId: string, stepIds: string[]): Promise<Array<{ job: Job<StepJobData, StepJobResult>; token: string }>> {
+async function takeJobs(
+  pipeline: WorkerPipeline,
+  runId: string,
+  stepIds: string[],
+  extra: Partial<StepJobData> = {},
+): Promise<Array<{ job: Job<StepJobData, StepJobResult>; token: string }>> {
   await queue.addBulk(
     stepIds.map((stepId) => ({
       name: stepId,
-      data: { runId, stepId, generation: 1, pipeline: pipeline.definition.name, fingerprintDigest: pipeline.fingerprintDigest, epoch: 1 },
+      data: { runId, stepId, generation: 1, pipeline: pipeline.definition.name, fingerprintDigest: pipeline.fingerprintDigest, epoch: 1, ...extra },
       opts: { jobId: stepJobId(runId, stepId, 1) },
     })),
   );
@@ -81,8 +87,13 @@ async function takeJobs(pipeline: WorkerPipeline, runId: string, stepIds: string
 }
 
 /** A processor of this worker over `store`, building deps with `deps`. */
-function processorOf(pipeline: Pipeline, store: MemoryRunStore, deps: (run: { runId: string }) => unknown): StepJobProcessor {
-  return new StepJobProcessor({ workerId: 'w1', pipelines: workerPipelinesOf([pipeline]), store, lockDuration: 10_000, tracer: undefined, deps, publish: async () => undefined });
+function processorOf(
+  pipeline: Pipeline,
+  store: MemoryRunStore,
+  deps: (run: { runId: string }) => unknown,
+  publish: (message: StepProgressMessage) => Promise<void> = async () => undefined,
+): StepJobProcessor {
+  return new StepJobProcessor({ workerId: 'w1', pipelines: workerPipelinesOf([pipeline]), store, lockDuration: 10_000, tracer: undefined, deps, publish });
 }
 
 it('writes the records of jobs of one run that end together in one recordSteps call, each job with its own answer', async () => {
@@ -135,4 +146,23 @@ it("builds a run's deps once on a worker, for all of its steps there", async () 
     const outputs = (await store.getRun(runId))!.steps.map((record) => decodeValue(record.output!));
     expect(outputs).toEqual(STEP_IDS.map(() => build));
   }
+});
+
+it('sends progress messages only for runs with a listener (jobs without progress: false)', async () => {
+  const pipeline = depsPipeline();
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-quiet');
+  await createRun(store, workerPipeline, 'run-watched');
+  const published: StepProgressMessage[] = [];
+  const processor = processorOf(pipeline, store, () => ({ build: 1 }), async (message) => {
+    published.push(message);
+  });
+
+  const quiet = await takeJobs(workerPipeline, 'run-quiet', ['s1', 's2'], { progress: false });
+  const watched = await takeJobs(workerPipeline, 'run-watched', ['s1']);
+  const results = await Promise.all([...quiet, ...watched].map(({ job, token }) => processor.process(job, token)));
+
+  expect(results.map((result) => result.outcome)).toEqual(['recorded', 'recorded', 'recorded']);
+  expect(published).toEqual([{ jobId: stepJobId('run-watched', 's1', 1), type: 'step.started', attempt: 1, workerId: 'w1' }]);
 });
