@@ -92,6 +92,11 @@ export class SqliteRunStore implements RunStore {
   private readonly statements = new Map<string, Statement>();
   /** The database file as opened (device and inode); undefined for an in-memory database. */
   private readonly file: { path: string; dev: number; ino: number } | undefined;
+  /**
+   * Runs its argument in a transaction: `read` a deferred one, `write` a `BEGIN IMMEDIATE` one.
+   * Made once: better-sqlite3's `db.transaction(fn)` builds four wrappers per call.
+   */
+  private readonly transactions: { read: (work: () => unknown) => unknown; write: (work: () => unknown) => unknown };
 
   constructor(options: SqliteRunStoreOptions) {
     const BetterSqlite3 = loadBetterSqlite3();
@@ -106,6 +111,8 @@ export class SqliteRunStore implements RunStore {
     };
     this.db = openDatabase(BetterSqlite3, options, this.name);
     this.file = identifyFile(options.path);
+    const inTransaction = this.db.transaction((work: () => unknown) => work());
+    this.transactions = { read: inTransaction, write: inTransaction.immediate };
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -190,10 +197,10 @@ export class SqliteRunStore implements RunStore {
 
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
     return this.call(runId, () =>
-      this.db.transaction(() => {
+      this.inReadTransaction(() => {
         const row = this.statement('getRun', 'SELECT * FROM fastroai_runs WHERE run_id = ?').get(runId) as RunRow | undefined;
         return row === undefined ? undefined : { run: runOfRow(row), steps: this.stepsOf(runId) };
-      })(),
+      }),
     );
   }
 
@@ -209,13 +216,13 @@ export class SqliteRunStore implements RunStore {
   /** @internal Many records of one run (`StepRecordsReader`): one read transaction, one indexed lookup a key. */
   async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
     return this.call(runId, () =>
-      this.db.transaction(() => {
+      this.inReadTransaction(() => {
         const select = this.statement('getStepRecord', `SELECT run_id, ${STEP_COLUMNS} FROM fastroai_steps WHERE run_id = ? AND step_id = ? AND generation = ?`);
         return keys.map((key) => {
           const row = select.get(runId, key.stepId, key.generation) as StepRow | undefined;
           return row === undefined ? undefined : stepOfRow(row);
         });
-      })(),
+      }),
     );
   }
 
@@ -271,7 +278,12 @@ export class SqliteRunStore implements RunStore {
 
   /** Runs `work` in a `BEGIN IMMEDIATE` transaction: it holds the write lock from its first read. */
   private immediate<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    return this.transactions.write(work) as T;
+  }
+
+  /** Runs `work` in a (deferred) read transaction: its reads see one snapshot. */
+  private inReadTransaction<T>(work: () => T): T {
+    return this.transactions.read(work) as T;
   }
 
   /**
