@@ -376,38 +376,28 @@ describe('serveInspector under an adversarial store', () => {
   it('stops reading the store for a run page once its event stream is closed (a closed tab)', async () => {
     const store = new MemoryRunStore();
     await documentPipeline({ store }).execute({}, undefined, { runId: 'doc-1' });
-    let reads = 0;
-    const getRun = store.getRun.bind(store);
-    store.getRun = (runId) => {
-      reads += 1;
-      return getRun(runId);
-    };
+    const counted = countGetRunCalls(store);
     const inspector = await open({ store });
     const base = new URL(inspector.url);
     const request = httpRequest({ host: base.hostname, port: base.port, path: '/runs/doc-1/events' });
     request.on('error', () => undefined);
     request.on('response', (response) => response.resume());
     request.end();
-    await waitFor(() => reads >= 3, 10_000, 'the stream to poll the store');
+    await waitFor(() => counted.reads >= 3, 10_000, 'the stream to poll the store');
     request.destroy();
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS * 2)); // a poll in flight ends
-    const afterClose = reads;
+    const afterClose = counted.reads;
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS * 5));
-    expect(reads).toBe(afterClose);
+    expect(counted.reads).toBe(afterClose);
   });
 
   it('opens no event stream for a HEAD request (nothing reads it; a kept-alive connection would keep it polling)', async () => {
     const store = new MemoryRunStore();
     await documentPipeline({ store }).execute({}, undefined, { runId: 'doc-1' });
-    let reads = 0;
-    const getRun = store.getRun.bind(store);
-    store.getRun = (runId) => {
-      reads += 1;
-      return getRun(runId);
-    };
+    const counted = countGetRunCalls(store);
     const inspector = await open({ store });
     expect((await httpRequestTo(inspector.url, '/runs/doc-1/events', { method: 'HEAD' })).status).toBe(200);
-    expect(reads).toBe(0);
+    expect(counted.reads).toBe(0);
   });
 
   it('shows a hand-written store’s non-string values as text (a number owner, a null worker id), no 500', async () => {
@@ -440,3 +430,14 @@ describe('serveInspector under an adversarial store', () => {
     expect(steps.body).toContain('… (600000 characters)');
   });
 });
+
+/** Counts the store's `getRun` calls from now on. */
+function countGetRunCalls(store: MemoryRunStore): { reads: number } {
+  const counted = { reads: 0 };
+  const getRun = store.getRun.bind(store);
+  store.getRun = (runId) => {
+    counted.reads += 1;
+    return getRun(runId);
+  };
+  return counted;
+}
