@@ -13,6 +13,8 @@ import { settableRunFieldsOf } from '../store/settable-run-fields';
 import { runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
 import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
 import { createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
+import type { PgStatement } from './named-statement';
+import { perStepStatementsOf, type PerStepStatements } from './per-step-statements';
 
 /** Options of {@link PostgresRunStore}. */
 export interface PostgresRunStoreOptions {
@@ -39,6 +41,14 @@ export interface PostgresRunStoreOptions {
    * @default 3
    */
   retries?: number;
+  /**
+   * Whether the statements a run sends per step (`recordSteps`, step reads, `renewLease`,
+   * `addRunCost`) are named prepared statements, parsed and planned once per connection. Turn it
+   * off behind a pooler that cannot keep them across transactions (PgBouncer in transaction mode
+   * before 1.21, or with `max_prepared_statements = 0`).
+   * @default true
+   */
+  preparedStatements?: boolean;
 }
 
 /** SQLSTATEs that say "try again" (connection lost, server shutting down, serialization) rather than "this statement is wrong". */
@@ -65,7 +75,8 @@ function ignoreIdleClientError(): void {
  * by an advisory lock). Every method is one statement: `recordSteps` writes a whole batch with
  * one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`, in the same statement as the
  * `SELECT … FOR UPDATE` that checks the fencing epoch; `claimRun`, `setRunStatus`,
- * `renewLease` and `addRunCost` are single `UPDATE`s. Encoded values are TEXT (the codec's
+ * `renewLease` and `addRunCost` are single `UPDATE`s. The statements sent per step are named
+ * prepared statements (`preparedStatements`), parsed and planned once per connection. Encoded values are TEXT (the codec's
  * JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on
  * (`created_at`, `run_id`). A call that fails on the connection (a terminated backend, a
  * restart) is retried (`retries`), then rejects with `StoreUnavailableError` naming
@@ -85,6 +96,7 @@ export class PostgresRunStore implements RunStore {
   private readonly schema: string;
   private readonly now: () => number;
   private readonly retryPolicy: TransientRetryPolicy;
+  private readonly statements: PerStepStatements;
   private tablesReady: Promise<void> | undefined;
 
   /**
@@ -99,6 +111,7 @@ export class PostgresRunStore implements RunStore {
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) throw new FastroAIError(`Expected PostgresRunStore retries to be an integer from 0 up, got ${String(retries)}`);
     this.retryPolicy = { storeName: this.name, retries, delayMs: (retry) => 100 * retry, isTransient: isTransientPgError };
+    this.statements = perStepStatementsOf(this.schema, options.preparedStatements ?? true);
     if (options.pool !== undefined && options.connectionString !== undefined) {
       throw new FastroAIError('PostgresRunStore takes a pool or a connectionString, not both');
     }
@@ -149,11 +162,7 @@ export class PostgresRunStore implements RunStore {
   }
 
   async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
-    const renewed = await this.query(
-      runId,
-      `UPDATE ${this.schema}.runs SET lease_until = $4 WHERE run_id = $1 AND owner = $2 AND epoch = $3`,
-      [runId, owner, epoch, this.now() + leaseMs],
-    );
+    const renewed = await this.query(runId, this.statements.renewLease, [runId, owner, epoch, this.now() + leaseMs]);
     return renewed.rowCount === 1;
   }
 
@@ -166,23 +175,11 @@ export class PostgresRunStore implements RunStore {
       ];
       row.forEach((value, index) => columns[index].push(value));
     }
-    // One statement: lock the run's row, check the epoch, insert the batch (first writer wins), in order.
-    const answer = await this.query<{ epoch: string; step_id: string | null; generation: number | null }>(
+    const answer = await this.query<{ epoch: string; step_id: string | null; generation: number | null }>(runId, this.statements.recordSteps, [
       runId,
-      `WITH run AS (SELECT epoch FROM ${this.schema}.runs WHERE run_id = $1 FOR UPDATE),
-       written AS (
-         INSERT INTO ${this.schema}.steps (run_id, step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id)
-         SELECT $1, r.step_id, r.generation, r.status, r.output, r.usage, r.error, r.attempts, r.started_at, r.ended_at, r.worker_id
-         FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::text[])
-           WITH ORDINALITY AS r(step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id, ord)
-         WHERE (SELECT epoch FROM run) = $2
-         ORDER BY r.ord
-         ON CONFLICT DO NOTHING
-         RETURNING step_id, generation
-       )
-       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true`,
-      [runId, epoch, ...columns],
-    );
+      epoch,
+      ...columns,
+    ]);
     if (answer.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     if (Number(answer.rows[0].epoch) !== epoch) return records.map(() => 'stale-epoch');
     const written = new Set(answer.rows.filter((row) => row.step_id !== null).map((row) => `${row.generation}:${row.step_id}`));
@@ -207,11 +204,7 @@ export class PostgresRunStore implements RunStore {
 
   async addRunCost(runId: string, microcents: number): Promise<number> {
     if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
-    const total = await this.query<{ cost_microcents: string }>(
-      runId,
-      `UPDATE ${this.schema}.runs SET cost_microcents = cost_microcents + $2 WHERE run_id = $1 RETURNING cost_microcents`,
-      [runId, microcents],
-    );
+    const total = await this.query<{ cost_microcents: string }>(runId, this.statements.addRunCost, [runId, microcents]);
     if (total.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     return Number(total.rows[0].cost_microcents);
   }
@@ -223,25 +216,18 @@ export class PostgresRunStore implements RunStore {
   }
 
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
-    const found = await this.query<StepRow>(
-      runId,
-      `SELECT step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id
-       FROM ${this.schema}.steps WHERE run_id = $1 AND step_id = $2 AND generation = $3`,
-      [runId, stepId, generation],
-    );
+    const found = await this.query<StepRow>(runId, this.statements.getStepRecord, [runId, stepId, generation]);
     return found.rows.length === 0 ? undefined : stepOfRow(found.rows[0]);
   }
 
   /** @internal Many records of one run (`StepRecordsReader`): one query, one round trip. */
   async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
     if (keys.length === 0) return [];
-    const found = await this.query<StepRow>(
+    const found = await this.query<StepRow>(runId, this.statements.getStepRecords, [
       runId,
-      `SELECT s.step_id, s.generation, s.status, s.output, s.usage, s.error, s.attempts, s.started_at, s.ended_at, s.worker_id
-       FROM unnest($2::text[], $3::int[]) AS k(step_id, generation)
-       JOIN ${this.schema}.steps s ON s.run_id = $1 AND s.step_id = k.step_id AND s.generation = k.generation`,
-      [runId, keys.map((key) => key.stepId), keys.map((key) => key.generation)],
-    );
+      keys.map((key) => key.stepId),
+      keys.map((key) => key.generation),
+    ]);
     const byKey = new Map(found.rows.map((row) => [`${row.generation}:${row.step_id}`, row]));
     return keys.map((key) => {
       const row = byKey.get(`${key.generation}:${key.stepId}`);
@@ -289,25 +275,20 @@ export class PostgresRunStore implements RunStore {
   }
 
   private async stepsOf(runId: string): Promise<StepRecord[]> {
-    const found = await this.query<StepRow>(
-      runId,
-      `SELECT step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id
-       FROM ${this.schema}.steps WHERE run_id = $1 ORDER BY seq`,
-      [runId],
-    );
+    const found = await this.query<StepRow>(runId, this.statements.stepsOf, [runId]);
     return found.rows.map(stepOfRow);
   }
 
   /** One statement, once the tables exist, with bounded retries; `onRetryResult` reads the result of a retry. */
   private async query<Row extends QueryResultRow = QueryResultRow>(
     runId: string | undefined,
-    sql: string,
+    statement: string | PgStatement,
     values: unknown[],
     onRetryResult?: (result: QueryResult<Row>) => Promise<QueryResult<Row>>,
   ): Promise<QueryResult<Row>> {
     await this.ensureTables(runId);
     return retryTransient(this.retryPolicy, runId, async (attemptNumber) => {
-      const result = await this.pool.query<Row>(sql, values);
+      const result = await (typeof statement === 'string' ? this.pool.query<Row>(statement, values) : this.pool.query<Row>({ ...statement, values }));
       return attemptNumber > 1 && onRetryResult !== undefined ? onRetryResult(result) : result;
     });
   }

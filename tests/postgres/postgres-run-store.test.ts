@@ -208,3 +208,73 @@ describe('PostgresRunStore', () => {
     expect(error).toMatchObject({ storeName: `postgres:${schema}`, runId: 'r1' });
   }, 30_000);
 });
+
+describe('PostgresRunStore prepared statements', () => {
+  const schemas: string[] = [];
+  const pools: Pool[] = [];
+
+  /** A pool of one connection: what the store prepared there is what `pg_prepared_statements` lists. */
+  function onePool(): Pool {
+    const pool = new Pool({ connectionString: CONNECTION_STRING, max: 1 });
+    pool.on('error', () => {});
+    pools.push(pool);
+    return pool;
+  }
+
+  function storeOn(pool: Pool, options: Partial<PostgresRunStoreOptions> = {}): PostgresRunStore {
+    const schema = uniqueSchema();
+    schemas.push(schema);
+    return new PostgresRunStore({ pool, schema, ...options });
+  }
+
+  async function preparedOn(pool: Pool): Promise<string[]> {
+    const { rows } = await pool.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'fastroai\\_%' ORDER BY name`);
+    return rows.map((row) => row.name);
+  }
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.end()));
+    await Promise.all(schemas.splice(0).map(dropSchema));
+  });
+
+  it('prepares the per-step statements once per connection, and none with preparedStatements: false', async () => {
+    const pool = onePool();
+    const store = storeOn(pool);
+    await store.createRun(makeRunRecord('r1'));
+    await store.recordSteps('r1', 1, [makeStepRecord('a')]);
+    await store.getStepRecord('r1', 'a', 1);
+    const prepared = await preparedOn(pool);
+    expect(prepared).toHaveLength(2);
+    await store.recordSteps('r1', 1, [makeStepRecord('b')]);
+    expect(await preparedOn(pool)).toEqual(prepared);
+
+    const plainPool = onePool();
+    const plain = storeOn(plainPool, { preparedStatements: false });
+    await plain.createRun(makeRunRecord('r1'));
+    await plain.recordSteps('r1', 1, [makeStepRecord('a')]);
+    expect(await preparedOn(plainPool)).toEqual([]);
+  });
+
+  it('names the statements of stores of two schemas that share a connection apart', async () => {
+    const pool = onePool();
+    const [first, second] = [storeOn(pool), storeOn(pool)];
+    await first.createRun(makeRunRecord('r1'));
+    await second.createRun(makeRunRecord('r1'));
+    expect(await first.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    expect(await second.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    expect(await first.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['duplicate']);
+    expect(await preparedOn(pool)).toHaveLength(2);
+  });
+
+  it('goes on with statements prepared before its schema was dropped and created again', async () => {
+    const pool = onePool();
+    const store = storeOn(pool);
+    await store.createRun(makeRunRecord('r1'));
+    expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    await dropSchema(schemas[0]);
+    const again = new PostgresRunStore({ pool, schema: schemas[0] });
+    await again.createRun(makeRunRecord('r1'));
+    expect(await again.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    expect((await again.getRun('r1'))?.steps.map((step) => step.stepId)).toEqual(['a']);
+  });
+});
