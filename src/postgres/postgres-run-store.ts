@@ -74,7 +74,7 @@ function ignoreIdleClientError(): void {
  * It creates its schema and tables on first use (once per store, serialized across processes
  * by an advisory lock). Every method is one statement: `recordSteps` writes a whole batch with
  * one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`, in the same statement as the
- * `SELECT … FOR UPDATE` that checks the fencing epoch; `claimRun`, `setRunStatus`,
+ * `SELECT … FOR SHARE` that checks the fencing epoch; `claimRun`, `setRunStatus`,
  * `renewLease` and `addRunCost` are single `UPDATE`s. The statements sent per step are named
  * prepared statements (`preparedStatements`), parsed and planned once per connection. Encoded values are TEXT (the codec's
  * JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on

@@ -278,3 +278,103 @@ describe('PostgresRunStore prepared statements', () => {
     expect((await again.getRun('r1'))?.steps.map((step) => step.stepId)).toEqual(['a']);
   });
 });
+
+describe('PostgresRunStore fencing (API.md §12: a record of a stale epoch is never accepted once a claim committed)', () => {
+  const LEASE_MS = 30_000;
+  let schema: string;
+  let applicationName: string;
+  let stores: PostgresRunStore[];
+  let pools: Pool[];
+
+  /** A store on a pool of its own, named so that its backends can be watched in pg_stat_activity. */
+  function openStore(options: Partial<PostgresRunStoreOptions> = {}): PostgresRunStore {
+    const pool = new Pool({ connectionString: CONNECTION_STRING, application_name: applicationName });
+    pool.on('error', () => {});
+    pools.push(pool);
+    const store = new PostgresRunStore({ pool, schema, ...options });
+    stores.push(store);
+    return store;
+  }
+
+  /** Makes every insert into `steps` sleep: a recordSteps holds the run's row while a claim comes in. */
+  async function holdInserts(seconds: number): Promise<void> {
+    await admin.query(`CREATE FUNCTION "${schema}".hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(${seconds}); RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER hold BEFORE INSERT ON "${schema}".steps FOR EACH ROW EXECUTE FUNCTION "${schema}".hold()`);
+  }
+
+  /** The store's backends that wait on `waitEvent` (`PgSleep`: inside the held insert) or on a lock (`Lock`). */
+  async function backendsWaitingOn(waitEvent: 'PgSleep' | 'Lock'): Promise<number> {
+    const column = waitEvent === 'Lock' ? 'wait_event_type' : 'wait_event';
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND ${column} = $2`, [applicationName, waitEvent]);
+    return rows[0].n as number;
+  }
+
+  async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
+    for (let tries = 0; tries < 250; tries++) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  }
+
+  beforeEach(() => {
+    schema = uniqueSchema();
+    applicationName = `fastroai-test-${schema}`;
+    stores = [];
+    pools = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await Promise.all(pools.map((pool) => pool.end()));
+    await dropSchema(schema);
+  });
+
+  it('makes a claim that comes while a recordSteps holds the run wait for its commit: the claim sees what it recorded', async () => {
+    const writer = openStore();
+    // The claimer's clock is past the writer's lease.
+    const claimer = openStore({ now: () => makeRunRecord('r1').leaseUntil + 1 });
+    await writer.createRun(makeRunRecord('r1'));
+    // Each store checks its tables on first use, and CREATE INDEX IF NOT EXISTS locks the table
+    // (a claim would wait on that instead of on the run's row): before the inserts are held.
+    await claimer.getRun('r1');
+    await holdInserts(0.5);
+    const recording = writer.recordSteps('r1', 1, [makeStepRecord('a')]);
+    await eventually(async () => (await backendsWaitingOn('PgSleep')) === 1, 'the recordSteps is inside its insert');
+    // Without a lock that conflicts with the claim's UPDATE, the claim commits now, without 'a',
+    // and 'a' is accepted after it, under the stale epoch 1.
+    const claimed = await claimer.claimRun('r1', 'host:2:second', LEASE_MS);
+    expect(await recording).toEqual(['recorded']);
+    expect(claimed.epoch).toBe(2);
+    expect(claimed.steps.map((record) => record.stepId)).toEqual(['a']);
+  }, 20_000);
+
+  it('makes a recordSteps that comes while a claim holds the run wait for it, then refuses its stale epoch', async () => {
+    const writer = openStore();
+    await writer.createRun(makeRunRecord('r1'));
+    const claim = await admin.connect();
+    try {
+      await claim.query('BEGIN');
+      await claim.query(`UPDATE "${schema}".runs SET epoch = epoch + 1, owner = 'host:2:second' WHERE run_id = 'r1'`);
+      const recording = writer.recordSteps('r1', 1, [makeStepRecord('a')]);
+      await eventually(async () => (await backendsWaitingOn('Lock')) === 1, "the recordSteps waits for the claim's lock");
+      await claim.query('COMMIT');
+      expect(await recording).toEqual(['stale-epoch']);
+    } finally {
+      await claim.query('ROLLBACK').catch(() => {});
+      claim.release();
+    }
+    expect((await writer.getRun('r1'))?.steps).toEqual([]);
+  }, 20_000);
+
+  it('lets two writers of one run (two workers) record at the same time: neither waits for the other', async () => {
+    const [first, second] = [openStore(), openStore()];
+    await first.createRun(makeRunRecord('r1'));
+    await second.getRun('r1'); // checks its tables, as above
+    await holdInserts(0.5);
+    const recordings = [first.recordSteps('r1', 1, [makeStepRecord('a')]), second.recordSteps('r1', 1, [makeStepRecord('b')])];
+    // Under FOR UPDATE the second waits on a lock until the first has committed: never two at once.
+    await eventually(async () => (await backendsWaitingOn('PgSleep')) === 2, 'both recordSteps are inside their inserts at once');
+    expect(await Promise.all(recordings)).toEqual([['recorded'], ['recorded']]);
+  }, 20_000);
+});
