@@ -223,6 +223,9 @@ export class PostgresRunStore implements RunStore {
   /** @internal Many records of one run (`StepRecordsReader`): one query, one round trip. */
   async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
     if (keys.length === 0) return [];
+    // One key (a chain's step, read by the caller and by a worker): the plain lookup by primary
+    // key, cheaper than the join over `unnest` (.scratch measurement, same run: 690 → 500 µs).
+    if (keys.length === 1) return [await this.getStepRecord(runId, keys[0].stepId, keys[0].generation)];
     const found = await this.query<StepRow>(runId, this.statements.getStepRecords, [
       runId,
       keys.map((key) => key.stepId),

@@ -456,6 +456,9 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect(await store.getStepRecords('r1', keys)).toEqual([stored[2], undefined, stored[1], undefined, stored[0]]);
         expect(await store.getStepRecords('missing', keys)).toEqual([undefined, undefined, undefined, undefined, undefined]);
         expect(await store.getStepRecords('r1', [])).toEqual([]);
+        // One key alone (a chain's step): a store may read it another way.
+        expect(await store.getStepRecords('r1', [{ stepId: 'a', generation: 2 }])).toEqual([stored[1]]);
+        expect(await store.getStepRecords('r1', [{ stepId: 'b', generation: 1 }])).toEqual([undefined]);
       });
 
       it('reads 1,600 keys (more than one Redis script takes) in the order asked', async () => {
