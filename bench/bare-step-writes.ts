@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Redis } from 'ioredis';
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
+import { namedStatementOf } from '../src/postgres/named-statement';
 import { rowOfStep } from '../src/sqlite/sqlite-rows';
 import { SQLITE_SCHEMA } from '../src/sqlite/sqlite-schema';
 import type { StepRecord } from '../src/store/run-store';
@@ -69,21 +70,23 @@ export function redisBareWrites(redis: Redis, key: string): BareStepWrites & { l
 
 /**
  * Bare PostgreSQL writes into `table` (created `LIKE` the store's steps table by the caller):
- * one `INSERT … ON CONFLICT DO NOTHING` per record, or one multi-row INSERT per batch.
+ * one `INSERT … ON CONFLICT DO NOTHING` per record, or one multi-row INSERT per batch, each a
+ * named prepared statement (parsed and planned once per connection), as the store's own writes
+ * are, and as the SQLite floor's prepared statement and the Redis floor's EVALSHA are.
  */
 export function postgresBareWrites(pool: Pool, table: string): BareStepWrites {
   const valuesOf = (runId: string, record: StepRecord): unknown[] => [
     runId, record.stepId, record.generation, record.status, record.output ?? null, JSON.stringify(record.usage),
     record.error === undefined ? null : JSON.stringify(record.error), record.attempts, record.startedAt, record.endedAt, null,
   ];
-  const insertOf = (runId: string, records: readonly StepRecord[]): [string, unknown[]] => {
+  const insertOf = (runId: string, records: readonly StepRecord[]): QueryConfig => {
     const values: unknown[] = [];
     const tuples = records.map((record) => `(${valuesOf(runId, record).map((value) => `$${values.push(value)}`).join(', ')})`);
-    return [`INSERT INTO ${table} (${STEP_COLUMNS}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, values];
+    return { ...namedStatementOf(`INSERT INTO ${table} (${STEP_COLUMNS}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`), values };
   };
   return {
-    writeOne: (runId, record) => pool.query(...insertOf(runId, [record])),
-    writeBatch: (runId, records) => pool.query(...insertOf(runId, records)),
+    writeOne: (runId, record) => pool.query(insertOf(runId, [record])),
+    writeBatch: (runId, records) => pool.query(insertOf(runId, records)),
     close: () => undefined,
   };
 }
