@@ -40,8 +40,11 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
        written AS (
          INSERT INTO ${schema}.steps (run_id, ${STEP_COLUMNS})
          SELECT $1, r.step_id, r.generation, r.status, r.output, r.usage, r.error, r.attempts, r.started_at, r.ended_at, r.worker_id
-         FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::text[])
-           WITH ORDINALITY AS r(step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id, ord)
+         FROM ROWS FROM (
+           unnest($3::text[]), unnest($4::int[]), unnest($5::text[]),
+           json_array_elements_text($6::json), json_array_elements_text($7::json), json_array_elements_text($8::json),
+           unnest($9::int[]), unnest($10::bigint[]), unnest($11::bigint[]), unnest($12::text[])
+         ) WITH ORDINALITY AS r(step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id, ord)
          WHERE (SELECT epoch FROM run) = $2
          ORDER BY r.ord
          ON CONFLICT DO NOTHING

@@ -64,6 +64,9 @@ function isTransientPgError(error: unknown): boolean {
   return true;
 }
 
+/** The columns of `recordSteps` sent as JSON arrays (output, usage, error), by index. */
+const JSON_COLUMNS = new Set([3, 4, 5]);
+
 function ignoreIdleClientError(): void {
   // An idle client whose connection dropped: the pool discards it, and the next query gets a new one.
 }
@@ -175,10 +178,14 @@ export class PostgresRunStore implements RunStore {
       ];
       row.forEach((value, index) => columns[index].push(value));
     }
+    // The encoded columns (output, usage, error) go as one JSON array each, not as text[]: pg
+    // escapes an array literal element by element, about 13× slower than JSON.stringify (1,000
+    // outputs of 1 KB: 41 vs 3 ms, .scratch measurement), and their text is JSON already.
+    const values = columns.map((column, index) => (JSON_COLUMNS.has(index) ? JSON.stringify(column) : column));
     const answer = await this.query<{ epoch: string; step_id: string | null; generation: number | null }>(runId, this.statements.recordSteps, [
       runId,
       epoch,
-      ...columns,
+      ...values,
     ]);
     if (answer.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     if (Number(answer.rows[0].epoch) !== epoch) return records.map(() => 'stale-epoch');

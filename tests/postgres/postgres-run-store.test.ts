@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from 'fastroai';
+import { encodeValue } from '../../src/store/encode-value';
 import { PostgresRunStore, type PostgresRunStoreOptions } from 'fastroai/postgres';
 import { Pool } from 'pg';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
@@ -110,6 +111,18 @@ describe('PostgresRunStore', () => {
       { column_name: 'created_at', data_type: 'bigint' },
       { column_name: 'input', data_type: 'text' },
     ]);
+  });
+
+  it('keeps the encoded text of every record of a batch byte for byte: quotes, backslashes, non-BMP characters, escapes, no output', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r1'));
+    const texts = ['"quoted" \\ back\\slash', 'line\nbreak\ttab', '🦜 naïve 中文', encodeValue('lone \ud800 surrogate'), encodeValue({ a: '\u0000', b: '"\\' }), '{}', ' ', ''];
+    const records = [
+      ...texts.map((output, index) => makeStepRecord(`s${index}`, 1, { output })),
+      makeStepRecord('failed', 1, { status: 'failed', output: undefined, error: { name: 'Error', code: 'STEP_EXECUTION', message: 'a "bad" \\ day 🦜' } }),
+    ];
+    expect(await store.recordSteps('r1', 1, records)).toEqual(records.map(() => 'recorded'));
+    expect((await store.getRun('r1'))?.steps).toEqual(records);
   });
 
   it('orders ties on createdAt by runId bytewise (run_id is COLLATE "C")', async () => {
