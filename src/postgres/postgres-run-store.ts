@@ -79,7 +79,10 @@ function ignoreIdleClientError(): void {
  * one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`, in the same statement as the
  * `SELECT … FOR SHARE` that checks the fencing epoch; `claimRun`, `setRunStatus`,
  * `renewLease` and `addRunCost` are single `UPDATE`s. The statements sent per step are named
- * prepared statements (`preparedStatements`), parsed and planned once per connection. Encoded values are TEXT (the codec's
+ * prepared statements (`preparedStatements`), parsed and planned once per connection. Each
+ * `recordSteps` commits, and a commit waits for PostgreSQL's WAL flush: that is most of what a
+ * step costs (a server with `synchronous_commit = off` acknowledges sooner, and may lose the last
+ * acknowledged records if it crashes). Encoded values are TEXT (the codec's
  * JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on
  * (`created_at`, `run_id`). A call that fails on the connection (a terminated backend, a
  * restart) is retried (`retries`), then rejects with `StoreUnavailableError` naming
