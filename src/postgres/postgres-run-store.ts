@@ -12,7 +12,7 @@ import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, R
 import { settableRunFieldsOf } from '../store/settable-run-fields';
 import { runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
 import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
-import { createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
+import { STORE_RELATIONS, createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
 import type { PgStatement } from './named-statement';
 import { perStepStatementsOf, type PerStepStatements } from './per-step-statements';
 
@@ -322,6 +322,7 @@ export class PostgresRunStore implements RunStore {
   }
 
   private async createTables(): Promise<void> {
+    if (await this.tablesExist()) return;
     const client: PoolClient = await this.pool.connect();
     let failure: unknown;
     try {
@@ -337,5 +338,14 @@ export class PostgresRunStore implements RunStore {
     } finally {
       client.release(failure instanceof Error ? failure : undefined);
     }
+  }
+
+  /** Whether every table and index of the store is there already (a catalog read: no lock on the tables). */
+  private async tablesExist(): Promise<boolean> {
+    const found = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM unnest($1::text[]) AS relation WHERE to_regclass($2 || '.' || relation) IS NOT NULL`,
+      [STORE_RELATIONS, this.schema],
+    );
+    return found.rows[0].n === STORE_RELATIONS.length;
   }
 }

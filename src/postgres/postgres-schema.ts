@@ -14,6 +14,16 @@ export function quotedSchemaOf(schema: string): string {
 }
 
 /**
+ * The tables and indexes {@link createTablesSqlOf} creates: when all of them exist, a store
+ * skips its DDL, as `CREATE INDEX IF NOT EXISTS` locks its table (SHARE) even when the index
+ * exists, so a store opened mid-run (a new worker) would wait behind the writes in flight and
+ * hold up the next ones.
+ */
+export const STORE_RELATIONS: readonly string[] = [
+  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order',
+];
+
+/**
  * The statements that create the store's tables in `schema` (quoted), each idempotent.
  * Encoded values are TEXT (the codec's JSON, byte for byte); times (epoch ms) and money
  * (microcents) are BIGINT. `run_id` sorts bytewise (`COLLATE "C"`), as `listRuns` orders ties.

@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from 'fastroai';
 import { encodeValue } from '../../src/store/encode-value';
 import { PostgresRunStore, type PostgresRunStoreOptions } from 'fastroai/postgres';
+import { STORE_RELATIONS, createTablesSqlOf } from '../../src/postgres/postgres-schema';
 import { Pool } from 'pg';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
 import { freePort } from '../support/private-redis-server';
@@ -389,5 +390,55 @@ describe('PostgresRunStore fencing (API.md §12: a record of a stale epoch is ne
     // Under FOR UPDATE the second waits on a lock until the first has committed: never two at once.
     await eventually(async () => (await backendsWaitingOn('PgSleep')) === 2, 'both recordSteps are inside their inserts at once');
     expect(await Promise.all(recordings)).toEqual([['recorded'], ['recorded']]);
+  }, 20_000);
+});
+
+describe('PostgresRunStore opened beside writes in flight', () => {
+  let schema: string;
+  const pools: Pool[] = [];
+
+  beforeEach(() => {
+    schema = uniqueSchema();
+  });
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.end()));
+    await dropSchema(schema);
+  });
+
+  it('names in STORE_RELATIONS every table and index its DDL creates (else an existing schema would never get a new one)', () => {
+    const created = createTablesSqlOf('"s"').flatMap((statement) => /CREATE (?:TABLE|INDEX) IF NOT EXISTS (?:"s"\.)?(\w+)/.exec(statement)?.[1] ?? []);
+    expect([...created].sort()).toEqual([...STORE_RELATIONS].sort());
+  });
+
+  it('does not wait for a transaction that is writing steps: a store whose tables exist runs no DDL', async () => {
+    const first = new PostgresRunStore({ connectionString: CONNECTION_STRING, schema });
+    await first.createRun(makeRunRecord('r1'));
+    await first.close();
+    const writer = await admin.connect();
+    const pool = new Pool({ connectionString: CONNECTION_STRING, application_name: `fastroai-test-${schema}` });
+    pool.on('error', () => {});
+    pools.push(pool);
+    try {
+      // What a recordSteps in flight holds: a ROW EXCLUSIVE lock on steps, which CREATE INDEX (SHARE) waits for.
+      await writer.query('BEGIN');
+      await writer.query(`LOCK TABLE "${schema}".steps IN ROW EXCLUSIVE MODE`);
+      const second = new PostgresRunStore({ pool, schema });
+      let answered = false;
+      const reading = second.getRun('r1').then((run) => {
+        answered = true;
+        return run;
+      });
+      for (let tries = 0; !answered; tries++) {
+        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [`fastroai-test-${schema}`]);
+        expect(rows[0].n).toBe(0);
+        expect(tries).toBeLessThan(500);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect((await reading)?.run.runId).toBe('r1');
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
   }, 20_000);
 });
