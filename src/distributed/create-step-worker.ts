@@ -6,11 +6,11 @@ import type { Pipeline } from '../pipeline/pipeline';
 import type { RunStore } from '../store/run-store';
 import type { Tracer } from '../tracing/tracer';
 import { loadBullmq } from './load-bullmq';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobProcessor } from './step-job-processor';
-import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
+import type { CancelStepMessage, StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { watchLockRenewals } from './watch-lock-renewals';
 import { workerPipelinesOf } from './worker-pipeline';
 
@@ -84,7 +84,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
   private readonly worker: Worker<StepJobData, StepJobResult>;
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
-  private readonly channels: { progress: string; cancel: string };
+  private readonly channels: QueueChannels;
   private readonly ready: Promise<void>;
   private closing: Promise<void> | undefined;
 
@@ -100,7 +100,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     const lockDuration = options.lockDuration ?? 10_000;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.channels = queueChannels(prefix, queueName);
-    // Auto-pipelined: the progress messages of the jobs running at once share round trips.
+    // Auto-pipelined: the progress and wake-up messages of the jobs running at once share round trips.
     this.publisher = ownConnection(options.connection, 'createStepWorker', { enableAutoPipelining: true });
     this.subscriber = ownConnection(options.connection, 'createStepWorker');
     this.publisher.on('error', () => undefined);
@@ -112,7 +112,8 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
       lockDuration,
       tracer: options.tracer,
       deps: options.deps,
-      publish: (message) => this.publish(message),
+      publish: (message) => this.publish(this.channels.progress, message),
+      ended: (message) => void this.publish(this.channels.ended, message),
     });
     this.worker = new BullWorker<StepJobData, StepJobResult>(queueName, (job, token, signal) => processor.process(job, token, signal), {
       connection: bullConnection(options.connection),
@@ -124,6 +125,10 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
       name: this.name,
     });
     this.worker.on('error', (error) => this.report(error));
+    // A job that failed (refused: another graph, no such pipeline) wakes its caller up, which fails the step.
+    this.worker.on('failed', (job, error) => {
+      if (job?.id !== undefined) void this.publish(this.channels.ended, { failed: job.id, reason: error.message });
+    });
     watchLockRenewals(this.worker, { renewed: (jobIds, sentAtMs) => processor.locksRenewed(jobIds, sentAtMs), failed: (jobIds) => processor.lockRenewalFailed(jobIds) });
     this.subscriber.on('message', (_channel: string, text: string) => {
       try {
@@ -150,8 +155,8 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     return this.closing;
   }
 
-  private publish(message: StepProgressMessage): Promise<void> {
-    return this.publisher.publish(this.channels.progress, JSON.stringify(message)).then(
+  private publish(channel: string, message: StepProgressMessage | StepsEndedMessage): Promise<void> {
+    return this.publisher.publish(channel, JSON.stringify(message)).then(
       () => undefined,
       () => undefined,
     );

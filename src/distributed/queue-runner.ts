@@ -1,4 +1,4 @@
-import type { Queue, QueueEvents } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { WorkerLostError } from '../errors/worker-lost-error';
@@ -10,14 +10,14 @@ import { StepUsage } from '../usage/step-usage';
 import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels } from './queue-channels';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobAdder } from './step-job-adder';
 import { stepJobId } from './step-job-id';
 import { StepReconciler } from './step-reconciler';
 import { StepRecordReader } from './step-record-reader';
-import type { CancelStepMessage, StepProgressMessage } from './step-worker-message';
+import type { CancelStepMessage, StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { storedErrorToError } from './stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
 import type { WaitingStep } from './waiting-step';
@@ -32,8 +32,8 @@ export interface QueueRunnerOptions {
   prefix?: string;
   /**
    * How often steps still waiting are looked up in the store (and their jobs in the queue), in
-   * ms: queue events only wake the caller up and can be lost, the store says when a step ended.
-   * Steps are also read sooner when no completion event came for a while (250 ms, doubling up to this interval).
+   * ms: the workers' messages only wake the caller up and can be lost, the store says when a step ended.
+   * Steps are also read sooner when no wake-up came for a while (250 ms, doubling up to this interval).
    * @default 2000
    */
   reconcileIntervalMs?: number;
@@ -43,9 +43,10 @@ export interface QueueRunnerOptions {
  * Runs a run's steps on a BullMQ queue (API.md §13): the caller keeps the scheduler, each
  * ready step becomes a job (`runId-stepId-generation`, see {@link stepJobId}, attempts 1: the
  * executor retries) that any worker ({@link createStepWorker}) runs and records in the run's
- * store. The runner learns that a step ended from the store: queue events (completed, failed)
+ * store. The runner learns that a step ended from the store: the workers' wake-up messages
+ * (Redis pub/sub, one per batch of records, and one per failed job: see {@link queueChannels})
  * only wake it up, and it reconciles ({@link StepReconciler}: every `reconcileIntervalMs`, and
- * sooner when no event came for a while), so lost events never hang a run. The steps ready in
+ * sooner when no wake-up came for a while), so lost messages never hang a run. The steps ready in
  * one tick are added in bulk ({@link StepJobAdder}), the records woken in one tick read in one
  * call per run ({@link StepRecordReader}).
  * Workers' `step.started`, `step.retrying` and `call.retrying` reach the run's events through a
@@ -65,9 +66,8 @@ export class QueueRunner implements StepRunner {
   readonly queueName: string;
   readonly prefix: string;
   private readonly queue: Queue<StepJobData, StepJobResult>;
-  private readonly queueEvents: QueueEvents;
   private readonly subscriber: Redis;
-  private readonly channels: { progress: string; cancel: string };
+  private readonly channels: QueueChannels;
   private readonly reconcileIntervalMs: number;
   private readonly waiting = new Map<string, WaitingStep>();
   private readonly jobs: StepJobAdder;
@@ -81,7 +81,7 @@ export class QueueRunner implements StepRunner {
     if (typeof options !== 'object' || options === null || options.connection === undefined) {
       throw new TypeError('QueueRunner needs { connection }: ioredis options or an ioredis client');
     }
-    const { Queue, QueueEvents } = loadBullmq('QueueRunner');
+    const { Queue } = loadBullmq('QueueRunner');
     this.queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 2_000;
@@ -100,16 +100,15 @@ export class QueueRunner implements StepRunner {
       },
       this.reconcileIntervalMs,
     );
-    this.queueEvents = new QueueEvents(this.queueName, { connection, prefix: this.prefix });
     this.subscriber = ownConnection(options.connection, 'QueueRunner');
     this.channels = queueChannels(this.prefix, this.queueName);
     // Connection trouble is retried by ioredis and BullMQ; steps then wait (or reconcile).
     this.queue.on('error', () => undefined);
-    this.queueEvents.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
-    this.queueEvents.on('completed', ({ jobId }) => this.wake(jobId));
-    this.queueEvents.on('failed', ({ jobId, failedReason }) => this.jobFailed(jobId, failedReason));
-    this.subscriber.on('message', (_channel: string, message: string) => this.progress(message));
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channels.ended) this.ended(message);
+      else if (channel === this.channels.progress) this.progress(message);
+    });
   }
 
   runStep(task: StepTask): Promise<StepOutcome> {
@@ -165,14 +164,14 @@ export class QueueRunner implements StepRunner {
     this.closed = true;
     this.reconciler.stop();
     for (const waiting of [...this.waiting.values()]) this.fail(waiting, new Error('QueueRunner was closed while the step was waiting'));
-    await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
+    await this.queue.close().catch(() => undefined);
     this.subscriber.disconnect();
   }
 
-  /** Connects once: the queue, its events, the progress channel, and the reconciliation timer. */
+  /** Connects once: the queue, the workers' channels (progress, wake-ups), and the reconciliation timer. */
   private start(): Promise<void> {
     this.ready ??= (async () => {
-      await Promise.all([this.queue.waitUntilReady(), this.queueEvents.waitUntilReady(), this.subscriber.subscribe(this.channels.progress)]);
+      await Promise.all([this.queue.waitUntilReady(), this.subscriber.subscribe(this.channels.progress, this.channels.ended)]);
       this.reconciler.start();
     })();
     return this.ready;
@@ -233,11 +232,23 @@ export class QueueRunner implements StepRunner {
     }
   }
 
-  /** A queue event says the job ended: read its record from the store. */
-  private wake(jobId: string): void {
-    this.reconciler.heard();
-    const waiting = this.waiting.get(jobId);
-    if (waiting !== undefined) this.readRecord(waiting);
+  /** A worker's wake-up: the records of these jobs are in the store (read them), or a job failed. */
+  private ended(text: string): void {
+    let message: StepsEndedMessage;
+    try {
+      message = JSON.parse(text) as StepsEndedMessage;
+    } catch {
+      return;
+    }
+    if ('recorded' in message && Array.isArray(message.recorded)) {
+      this.reconciler.heard();
+      for (const jobId of message.recorded) {
+        const waiting = this.waiting.get(jobId);
+        if (waiting !== undefined) this.readRecord(waiting);
+      }
+    } else if ('failed' in message && typeof message.failed === 'string') {
+      this.jobFailed(message.failed, String(message.reason));
+    }
   }
 
   /** The job failed (a worker refused it, or it stalled too often): the step fails, unless the store has its record. */

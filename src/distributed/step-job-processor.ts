@@ -18,7 +18,8 @@ import { JobLockWatch } from './job-lock-watch';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
 import type { StepJobData, StepJobResult } from './step-job-data';
-import type { StepProgressMessage } from './step-worker-message';
+import { stepJobId } from './step-job-id';
+import type { StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { contextOfTraceParent } from './trace-parent';
 import type { WorkerPipeline } from './worker-pipeline';
 import { WorkerRecordBatcher } from './worker-record-batcher';
@@ -35,6 +36,8 @@ export interface StepJobProcessorOptions {
   deps: ((run: { runId: string; pipeline: string }) => unknown) | undefined;
   /** Sends a progress message to the run's caller (best effort): resolves once Redis answered (or failed). */
   publish: (message: StepProgressMessage) => Promise<void>;
+  /** Wakes the callers up (best effort, not awaited): these jobs' records are in the store. */
+  ended: (message: StepsEndedMessage) => void;
 }
 
 /** A job this worker runs right now. */
@@ -68,7 +71,8 @@ const STALE_EPOCH_RETRIES = 3;
  *   (extended in Redis when the step took longer: {@link JobLockWatch.confirm}), and checked
  *   again right before its batch is sent;
  * - group commit: the records of one run that this worker's jobs end in the same tick go to the
- *   store in one `recordSteps` call ({@link WorkerRecordBatcher}), each job with its own answer;
+ *   store in one `recordSteps` call ({@link WorkerRecordBatcher}), each job with its own answer,
+ *   and their job ids to the callers in one wake-up message (`ended`), once the store has them;
  * - the epoch: a record is written at the run's epoch as the store holds it (read again when
  *   the store answers `stale-epoch`): a caller that crashed and was replaced by a resume (a new
  *   epoch) keeps the records of the steps that were in flight. The epoch fences callers (one
@@ -81,7 +85,9 @@ export class StepJobProcessor {
 
   constructor(private readonly options: StepJobProcessorOptions) {
     this.cache = new WorkerRunCache(options.store);
-    this.batcher = new WorkerRecordBatcher(options.store);
+    this.batcher = new WorkerRecordBatcher(options.store, (runId, records) =>
+      options.ended({ recorded: records.map((record) => stepJobId(runId, record.stepId, record.generation)) }),
+    );
   }
 
   /** BullMQ renewed these jobs' locks with a request sent at `sentAtMs` (see {@link JobLockWatch.renewed}). */
@@ -118,7 +124,11 @@ export class StepJobProcessor {
     let dispose = () => undefined as void;
     try {
       const { view, fresh } = await this.cache.read(data.runId, data.epoch, pipeline.ancestorIdsOf(index));
-      if (view.has(data.stepId, data.generation)) return { outcome: 'duplicate', workerId }; // recorded already: not run again
+      if (view.has(data.stepId, data.generation)) {
+        // Recorded already (by a worker that ran the job before, or raced this one): not run again.
+        this.options.ended({ recorded: [jobId] });
+        return { outcome: 'duplicate', workerId };
+      }
       if (fresh && view.run.status === 'aborted') return { outcome: 'cancelled', workerId };
       const store = this.options.store;
       const buildDeps = this.options.deps;

@@ -8,7 +8,7 @@ import type { WaitingStep } from './waiting-step';
 /** Job states checked per reconciliation round at most (a wide fan-out waits in the queue for a while). */
 const JOB_STATES_PER_ROUND = 200;
 
-/** The first wait, in ms, of the quiet rounds (no completion event heard for that long while steps wait); doubled after each round that found nothing. */
+/** The first wait, in ms, of the quiet rounds (no wake-up heard for that long while steps wait); doubled after each round that found nothing. */
 export const QUIET_FIRST_MS = 250;
 
 /** What the reconciler reads and settles: the runner's queue and waiting steps. */
@@ -23,27 +23,27 @@ export interface ReconcilerHost {
   jobFailure(waiting: WaitingStep, failedReason: string | undefined): Error;
 }
 
-/** How many steps the rounds settled from the store (their completion event was lost, or not heard yet). */
+/** How many steps the rounds settled from the store (their wake-up was lost, or not heard yet). */
 export interface ReconcileCounts {
   /** Regular rounds (every `intervalMs`) and steps they settled. */
   rounds: number;
   settled: number;
-  /** Quiet rounds (no completion event heard for a while) and steps they settled. */
+  /** Quiet rounds (no wake-up heard for a while) and steps they settled. */
   quietRounds: number;
   quietSettled: number;
 }
 
 /**
- * Settles waiting steps whose completion event was lost (QueueEvents is best effort: its stream
- * is trimmed at about 10,000 events, which a wide fan-out's added/waiting/active/completed
- * events overrun, and events are missed while it reconnects), from the store:
+ * Settles waiting steps whose wake-up was lost (the workers' messages are Redis pub/sub, best
+ * effort: missed while the caller's subscriber reconnects, never sent by a worker that died
+ * between its record and its message; a job that stalled too often sends none), from the store:
  * - every `intervalMs`, a round over the steps waiting that long: their records (one read per
  *   run), and for those without one their jobs' states (a bounded number per round): a failed
  *   job fails its step, a job the queue lost (Redis restarted without persistence) too;
- * - when no completion event was heard for {@link QUIET_FIRST_MS} while steps wait, a quiet
+ * - when no wake-up was heard for {@link QUIET_FIRST_MS} while steps wait, a quiet
  *   round reads every waiting step's record (the end of a fan-out whose last events were lost
  *   then waits a quarter second, not `intervalMs`); the wait doubles after a round that found
- *   nothing, up to `intervalMs`, and starts over with the next event heard. Trade-off: a step
+ *   nothing, up to `intervalMs`, and starts over with the next wake-up heard. Trade-off: a step
  *   that runs long is read a few more times (after 0.25, 0.75, 1.75 s, … of quiet).
  */
 export class StepReconciler {
@@ -75,7 +75,7 @@ export class StepReconciler {
     this.timer = undefined;
   }
 
-  /** A completion (or failure) event was heard: the events flow, quiet rounds wait again. */
+  /** A wake-up (records written, or a job failed) was heard: they flow, quiet rounds wait again. */
   heard(): void {
     this.lastHeardAt = Date.now();
     this.quietMs = QUIET_FIRST_MS;
@@ -101,7 +101,7 @@ export class StepReconciler {
     }
   }
 
-  /** Every waiting step's record (quiet: no event heard for a while); nothing found doubles the next wait. */
+  /** Every waiting step's record (quiet: no wake-up heard for a while); nothing found doubles the next wait. */
   private async quietRound(): Promise<void> {
     const added = [...this.host.waitingSteps()].filter((waiting) => waiting.added && !waiting.ended);
     if (added.length === 0) return;

@@ -1,13 +1,21 @@
 import type { StoredError } from '../store/run-store';
 
 /**
- * A progress message from a worker to the caller of a run (Redis pub/sub, see QueueChannels):
+ * A progress message from a worker to the caller of a run (Redis pub/sub, see queueChannels):
  * a step's attempt started, an attempt or a model call is retried. Best effort: the store,
  * not these messages, says when a step ended.
  */
 export type StepProgressMessage =
   | { jobId: string; type: 'step.started'; attempt: number; workerId: string }
   | { jobId: string; type: 'step.retrying' | 'call.retrying'; attempt: number; error: StoredError; delaySeconds: number };
+
+/**
+ * A worker's wake-up for the callers (Redis pub/sub, see queueChannels): the jobs whose
+ * steps' records are in the store now (`recorded`: one message per batch of records), or a job
+ * that failed on the queue (refused by the worker, or stalled too often). Best effort: the
+ * caller reads the records from the store, and reconciles when a message is lost.
+ */
+export type StepsEndedMessage = { recorded: string[] } | { failed: string; reason: string };
 
 /** A caller's request to the workers: stop the step of this job (the run was cancelled or failed fast). */
 export interface CancelStepMessage {

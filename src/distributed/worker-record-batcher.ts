@@ -31,12 +31,17 @@ interface RunQueue {
  * src/durable/record-batcher.ts, does the same for a run in one process). Each job gets its own
  * record's answer (`recorded`, `duplicate`, `stale-epoch`). Right before a batch is sent, each
  * record's job lock is checked: a record whose lock was lost is left out and its job gets the
- * lock's error.
+ * lock's error. Once the store answered a batch, `written` is told its records that are in the
+ * store now (`recorded` or `duplicate`), before their jobs get their answers: one wake-up
+ * message per batch for the callers, sent before the jobs complete on the queue.
  */
 export class WorkerRecordBatcher {
   private readonly queues = new Map<string, RunQueue>();
 
-  constructor(private readonly store: RunStore) {}
+  constructor(
+    private readonly store: RunStore,
+    private readonly written: (runId: string, records: StepRecord[]) => void = () => undefined,
+  ) {}
 
   /**
    * Writes `record` of run `runId` at `epoch` with the next batch of that run.
@@ -86,6 +91,8 @@ export class WorkerRecordBatcher {
           const error = new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${batch.length} records`);
           for (const pending of batch) pending.reject(error);
         } else {
+          const inStore = batch.filter((_, i) => outcomes[i] !== 'stale-epoch').map((pending) => pending.record);
+          if (inStore.length > 0) this.written(queue.runId, inStore);
           for (let i = 0; i < batch.length; i++) batch[i].resolve(outcomes[i]);
         }
         this.flushed(key, queue);

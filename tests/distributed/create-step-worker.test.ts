@@ -139,7 +139,7 @@ it("reports the worker's step.started, step.retrying and call.retrying to the ca
   expect(progressOf(events)).toEqual(progressOf(inProcess));
 });
 
-it('releases its connections on close, as the runner does: no worker, queue events or subscriber left on Redis', async () => {
+it('releases its connections on close, as the runner does: no worker or subscriber left on Redis', async () => {
   const pipeline = new Pipeline({ name: 'closing', steps: { only: step(() => 1) } });
   const store = new MemoryRunStore();
   const worker = startWorker(pipeline, store);
@@ -147,14 +147,14 @@ it('releases its connections on close, as the runner does: no worker, queue even
   const runner = startRunner();
   await pipeline.execute({}, undefined, { store, runner });
   const channels = queueChannels(prefix, QUEUE_NAME);
-  const subscribers = async () => (await admin.pubsub('NUMSUB', channels.progress, channels.cancel)) as [string, number, string, number];
+  const subscribers = async () => (await admin.pubsub('NUMSUB', channels.progress, channels.ended, channels.cancel)) as unknown[];
   expect((await queue.getWorkers()).length).toBe(1);
-  expect((await queue.getQueueEvents()).length).toBe(1);
-  expect(await subscribers()).toEqual([channels.progress, 1, channels.cancel, 1]);
+  // The runner listens to the workers' channels, not to BullMQ's events stream.
+  expect(await queue.getQueueEvents()).toEqual([]);
+  expect(await subscribers()).toEqual([channels.progress, 1, channels.ended, 1, channels.cancel, 1]);
 
   await worker.close();
   await runner.close();
   expect(await queue.getWorkers()).toEqual([]);
-  expect(await queue.getQueueEvents()).toEqual([]);
-  expect(await subscribers()).toEqual([channels.progress, 0, channels.cancel, 0]);
+  expect(await subscribers()).toEqual([channels.progress, 0, channels.ended, 0, channels.cancel, 0]);
 });

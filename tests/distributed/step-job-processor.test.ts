@@ -2,8 +2,9 @@
  * A worker's per-run economies (issue 10), with StepJobProcessor on real BullMQ jobs (taken by a
  * manual worker on the local Redis under a unique prefix) and a MemoryRunStore: the records of
  * jobs of one run that end together go to the store in one `recordSteps` call, each job with its
- * own answer (a record another worker wrote first comes back `duplicate`); a run's deps are built
- * once per worker, however many of its steps the worker runs.
+ * own answer (a record another worker wrote first comes back `duplicate`), and their job ids to
+ * the callers in one wake-up message once the store has them; a run's deps are built once per
+ * worker, however many of its steps the worker runs.
  */
 import { randomUUID } from 'node:crypto';
 import { MemoryRunStore, Pipeline, step, type StepContext, type StepRecord } from 'fastroai';
@@ -11,7 +12,7 @@ import { stepJobId } from 'fastroai/distributed';
 import { Queue, Worker, type Job } from 'bullmq';
 import { StepJobProcessor } from '../../src/distributed/step-job-processor';
 import type { StepJobData, StepJobResult } from '../../src/distributed/step-job-data';
-import type { StepProgressMessage } from '../../src/distributed/step-worker-message';
+import type { StepProgressMessage, StepsEndedMessage } from '../../src/distributed/step-worker-message';
 import { workerPipelinesOf, type WorkerPipeline } from '../../src/distributed/worker-pipeline';
 import { encodeValue } from '../../src/store/encode-value';
 import { decodeValue } from '../../src/store/decode-value';
@@ -92,11 +93,12 @@ function processorOf(
   store: MemoryRunStore,
   deps: (run: { runId: string }) => unknown,
   publish: (message: StepProgressMessage) => Promise<void> = async () => undefined,
+  ended: (message: StepsEndedMessage) => void = () => undefined,
 ): StepJobProcessor {
-  return new StepJobProcessor({ workerId: 'w1', pipelines: workerPipelinesOf([pipeline]), store, lockDuration: 10_000, tracer: undefined, deps, publish });
+  return new StepJobProcessor({ workerId: 'w1', pipelines: workerPipelinesOf([pipeline]), store, lockDuration: 10_000, tracer: undefined, deps, publish, ended });
 }
 
-it('writes the records of jobs of one run that end together in one recordSteps call, each job with its own answer', async () => {
+it('writes the records of jobs of one run that end together in one recordSteps call, each job with its own answer, and wakes the callers once for them', async () => {
   const pipeline = depsPipeline();
   const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
   const store = new MemoryRunStore();
@@ -109,12 +111,15 @@ it('writes the records of jobs of one run that end together in one recordSteps c
     batches.push(records.map((record) => record.stepId));
     return recordSteps(runId, epoch, records);
   };
-  const processor = processorOf(pipeline, store, () => ({ build: 1 }));
+  const wakeUps: StepsEndedMessage[] = [];
+  const processor = processorOf(pipeline, store, () => ({ build: 1 }), undefined, (message) => wakeUps.push(message));
   const jobs = await takeJobs(workerPipeline, 'run-1', STEP_IDS);
 
   const results = await Promise.all(jobs.map(({ job, token }) => processor.process(job, token)));
 
   expect(batches).toEqual([STEP_IDS]);
+  // One wake-up for the batch, naming every job whose record is in the store (s3's duplicate too).
+  expect(wakeUps).toEqual([{ recorded: STEP_IDS.map((id) => stepJobId('run-1', id, 1)) }]);
   expect(results.map((result) => result.outcome)).toEqual(STEP_IDS.map((id) => (id === 's3' ? 'duplicate' : 'recorded')));
   const records = (await store.getRun('run-1'))!.steps;
   expect(records).toHaveLength(STEP_IDS.length);

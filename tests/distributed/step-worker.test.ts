@@ -5,6 +5,7 @@
  */
 import { Pipeline, StepExecutionError, step } from 'fastroai';
 import { createStepWorker } from 'fastroai/distributed';
+import type { StepReconciler } from '../../src/distributed/step-reconciler';
 import { useDistributedFixture } from './support/use-distributed-fixture';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
 
@@ -39,14 +40,16 @@ describe('a worker with another version of the pipeline', () => {
 });
 
 describe('a worker without the pipeline', () => {
-  it("fails the job with an error naming the pipeline it lacks and the ones it has, and the caller's run fails with it", async () => {
+  it("fails the job with an error naming the pipeline it lacks and the ones it has, and the caller's run fails with it, woken by the worker", async () => {
     const store = fixture.store();
     const other = new Pipeline({ name: 'other-pipeline', steps: { x: step(() => 1) } });
     const worker = createStepWorker({ pipelines: [other], store, connection: { host: '127.0.0.1', port: 6379 }, prefix: fixture.prefix, name: 'w-other' });
     try {
       await worker.waitUntilReady();
+      // A regular reconciliation round (which reads failed jobs' states) only after a minute: the worker's wake-up tells the caller.
+      const runner = fixture.runner(60_000);
       const error = await distributedPipeline({ ledger: fixture.ledger, label: 'caller' })
-        .execute(DISTRIBUTED_INPUT, undefined, { store, runner: fixture.runner(), runId: 'unknown-pipeline' })
+        .execute(DISTRIBUTED_INPUT, undefined, { store, runner, runId: 'unknown-pipeline' })
         .then(
           () => undefined,
           (thrown: unknown) => thrown,
@@ -54,6 +57,7 @@ describe('a worker without the pipeline', () => {
       expect(StepExecutionError.isInstance(error)).toBe(true);
       expect((error as Error).message).toContain("Worker 'w-other' has no pipeline 'distributed-test' (it has 'other-pipeline')");
       expect(executionsOf(fixture.ledger, 'a')).toBe(0);
+      expect((runner as unknown as { reconciler: StepReconciler }).reconciler.counts.rounds).toBe(0);
     } finally {
       await worker.close();
     }
