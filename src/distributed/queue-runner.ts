@@ -17,7 +17,7 @@ import { StepJobAdder } from './step-job-adder';
 import { stepJobId } from './step-job-id';
 import { StepReconciler } from './step-reconciler';
 import { StepRecordReader } from './step-record-reader';
-import type { CancelStepMessage, StepProgressMessage, StepsEndedMessage } from './step-worker-message';
+import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
 import { storedErrorToError } from './stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
 import type { WaitingStep } from './waiting-step';
@@ -215,12 +215,8 @@ export class QueueRunner implements StepRunner {
 
   /** A worker's progress message: reported to the step's run (the step is still waiting). */
   private progress(text: string): void {
-    let message: StepProgressMessage;
-    try {
-      message = JSON.parse(text) as StepProgressMessage;
-    } catch {
-      return;
-    }
+    const message = parseChannelMessage<StepProgressMessage>(text);
+    if (message === undefined) return;
     const waiting = this.waiting.get(message.jobId);
     if (waiting === undefined || waiting.ended) return;
     const onAttempt = waiting.task.onAttempt;
@@ -234,12 +230,8 @@ export class QueueRunner implements StepRunner {
 
   /** A worker's wake-up: the records of these jobs are in the store (read them), or a job failed. */
   private ended(text: string): void {
-    let message: StepsEndedMessage;
-    try {
-      message = JSON.parse(text) as StepsEndedMessage;
-    } catch {
-      return;
-    }
+    const message = parseChannelMessage<StepsEndedMessage>(text);
+    if (message === undefined) return;
     if ('recorded' in message && Array.isArray(message.recorded)) {
       this.reconciler.heard();
       for (const jobId of message.recorded) {

@@ -22,3 +22,17 @@ export interface CancelStepMessage {
   jobId: string;
   reason: string;
 }
+
+/**
+ * A message from a queue channel, or undefined when it is not a JSON object: anyone who can
+ * reach Redis can publish there, and a listener that threw on `null` would throw inside
+ * ioredis's reply handling.
+ */
+export function parseChannelMessage<T extends object>(text: string): T | undefined {
+  try {
+    const message: unknown = JSON.parse(text);
+    return typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}

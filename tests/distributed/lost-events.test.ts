@@ -154,3 +154,32 @@ it("completes from the store when a wake-up is published while the caller is not
   // Settled by reconciliation (every 300 ms): a generous bound, that only tells it from a hang.
   expect(completedAt.get('c')! - lost!.at).toBeLessThan(10_000);
 });
+
+it("ignores what others publish on its channels (null, numbers, arrays, fields of the wrong type, not JSON) and completes", async () => {
+  await fixture.startWorker('w1', { slow: { a: 500 } });
+  const store = fixture.store();
+  const runner = fixture.runner(300);
+  const { ended, progress } = queueChannels(fixture.prefix, runner.queueName);
+  const publisher = new Redis({ host: '127.0.0.1', port: fixture.redisPort });
+  const junk = ['null', '42', '"text"', '[1,2]', '{"recorded":"not a list"}', '{"failed":7}', '{"jobId":null}', 'not json'];
+  let published = 0;
+  try {
+    const result = await distributedPipeline({ ledger: fixture.ledger, label: 'caller' }).execute(DISTRIBUTED_INPUT, undefined, {
+      store,
+      runner,
+      runId: 'junk-messages',
+      onEvent: (event) => {
+        // Once a (started) is heard, the runner is subscribed to both channels.
+        if (event.type === 'step.started' && event.stepId === 'a' && published === 0) {
+          for (const text of junk) for (const channel of [ended, progress]) void publisher.publish(channel, text).then((receivers) => (published += receivers));
+        }
+      },
+    });
+    expect(result.output).toMatchObject({ final: expect.stringMatching(/^lisbon\/b:\d+\|6,2023!e:\d+$/) });
+  } finally {
+    publisher.disconnect();
+  }
+  // Every junk message reached the runner's subscriber (and the worker's none: it listens on cancel only).
+  expect(published).toBe(junk.length * 2);
+  for (const id of DISTRIBUTED_STEPS) expect(executionsOf(fixture.ledger, id)).toBe(1);
+});
