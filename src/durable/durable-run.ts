@@ -105,19 +105,20 @@ export class DurableRun {
   ): StepRecord {
     const stepId = this.host!.graph.ids[index];
     const incomplete = status === 'completed' && output instanceof ConversationState && output.status === 'incomplete';
+    // Not frozen (a freeze costs more than the copy a store keeps, see copyStepRecord); the
+    // run never changes a record once built.
     const record: StepRecord = {
       stepId,
       generation: this.generationOf[index],
       status: incomplete ? 'incomplete' : status,
-      usage: Object.freeze(usageFieldsOf(usage)),
+      usage: usageFieldsOf(usage),
       attempts: table.attempts[index],
       startedAt: Math.round(this.wallStartedAt + table.startMs[index]),
       endedAt: Math.round(this.wallStartedAt + table.endMs[index]),
     };
     if (status === 'completed') record.output = encodeValue(output, stepId);
-    if (error !== undefined) record.error = Object.freeze(storedErrorOf(error));
-    // Frozen: a store may keep it as it is instead of copying it (`copyStepRecord`).
-    return Object.freeze(record);
+    if (error !== undefined) record.error = storedErrorOf(error);
+    return record;
   }
 
   /** The generation step `index`'s record takes in this run. */
@@ -183,7 +184,10 @@ export class DurableRun {
   }
 }
 
-/** A usage as plain fields (the stored form); one shared object for a step that made no call (stores copy what they keep). */
+/**
+ * A usage as plain fields (the stored form). A step that made no call gets one shared, frozen
+ * object: a store may keep it as it is (`copyStepRecord`), and copies any other usage it keeps.
+ */
 export function usageFieldsOf(usage: StepUsage): StepUsageFields {
   if (usage === EMPTY_STEP_USAGE) return (noUsageFields ??= Object.freeze(copyFields(usage)));
   return copyFields(usage);

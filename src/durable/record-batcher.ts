@@ -19,6 +19,9 @@ export class RecordBatcher {
   /** Pending records and their step indices, side by side (no object per record). */
   private indices: number[] = [];
   private records: StepRecord[] = [];
+  /** The batch the store is writing (one at a time); its index array is reused for the batch after next. */
+  private sentIndices: number[] = [];
+  private sentRecords: StepRecord[] = [];
   private flushing = false;
   private stopped = false;
 
@@ -42,38 +45,43 @@ export class RecordBatcher {
     this.stopped = true;
   }
 
-  /** Sends what is pending as one batch; reports each record's outcome once the store answered. */
+  /**
+   * Sends what is pending as one batch; reports each record's outcome once the store answered.
+   * The store call and its two answers are functions made once per batcher: none per batch.
+   */
   private readonly flush = (): void => {
     if (this.flushing || this.records.length === 0) return;
     const indices = this.indices;
-    const records = this.records;
-    this.indices = [];
+    this.indices = this.sentIndices;
+    this.sentIndices = indices;
+    this.sentRecords = this.records;
     this.records = [];
     this.flushing = true;
-    callStoreThen(
-      this.store,
-      this.runId,
-      () => this.store.recordSteps(this.runId, this.epoch, records),
-      (outcomes) => this.answered(indices, records, outcomes),
-      (error: unknown) => this.failed(error),
-    );
+    callStoreThen(this.store, this.runId, this.send, this.answered, this.failed);
   };
 
-  private answered(indices: number[], records: StepRecord[], outcomes: RecordOutcome[]): void {
-    this.flushing = false;
+  private readonly send = (): Promise<RecordOutcome[]> => this.store.recordSteps(this.runId, this.epoch, this.sentRecords);
+
+  private readonly answered = (outcomes: RecordOutcome[]): void => {
+    const indices = this.sentIndices;
+    const records = this.sentRecords;
     if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
       this.failed(new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${records.length} records`));
       return;
     }
     if (this.stopped) return;
+    // Still flushing while the sink hears the outcomes: records its steps add meanwhile (their
+    // dependents ended at once) wait in the pending batch, sent right after.
     for (let i = 0; i < records.length; i++) this.sink.recorded(indices[i], outcomes[i], records[i]);
+    indices.length = 0;
+    this.flushing = false;
     if (this.records.length > 0) this.flush();
-  }
+  };
 
-  private failed(error: unknown): void {
+  private readonly failed = (error: unknown): void => {
     this.flushing = false;
     if (!this.stopped) this.sink.storeFailed(error);
-  }
+  };
 }
 
 /** A settled promise to queue microtasks on. */

@@ -13,12 +13,11 @@ export function copyRunRecord(run: RunRecord): RunRecord {
  * one, not spread: a spread of a record whose shape varies (or of a frozen usage) leaves V8's
  * fast path, and this runs once per step of every recorded run.
  *
- * @param shareFrozenUsage keep a frozen record or usage as it is (nobody can change it; the
- *   engine freezes the records it writes): for what a store keeps. A record handed to a reader
- *   is a copy of its own, which it may change.
+ * @param shareFrozenUsage keep a frozen usage as it is (nobody can change it; the engine
+ *   writes one shared frozen usage for every step that made no call): for what a store keeps.
+ *   A record handed to a reader is a copy of its own, which it may change.
  */
 export function copyStepRecord(record: StepRecord, shareFrozenUsage = false): StepRecord {
-  if (shareFrozenUsage && isDeeplyFrozen(record)) return record;
   const copy: StepRecord = {
     stepId: record.stepId,
     generation: record.generation,
@@ -55,7 +54,3 @@ function copyError(error: StoredError): StoredError {
   return error.code === undefined ? { name: error.name, message: error.message } : { name: error.name, code: error.code, message: error.message };
 }
 
-/** True for a step record that nobody can change: it, its usage and its error are frozen. */
-function isDeeplyFrozen(record: StepRecord): boolean {
-  return Object.isFrozen(record) && Object.isFrozen(record.usage) && (record.error === undefined || Object.isFrozen(record.error));
-}
