@@ -1,4 +1,5 @@
 import type { StepUsageFields } from '../usage/step-usage';
+import { HandedOverStepRecord } from './handed-over-step-record';
 import type { RunRecord, StepRecord, StoredError } from './run-store';
 
 /** A copy of a run record that shares nothing mutable with it (encoded values are strings). */
@@ -13,11 +14,13 @@ export function copyRunRecord(run: RunRecord): RunRecord {
  * one, not spread: a spread of a record whose shape varies (or of a frozen usage) leaves V8's
  * fast path, and this runs once per step of every recorded run.
  *
- * @param shareFrozenUsage keep a frozen usage as it is (nobody can change it; the engine
- *   writes one shared frozen usage for every step that made no call): for what a store keeps.
- *   A record handed to a reader is a copy of its own, which it may change.
+ * @param shareFrozenUsage for what a store keeps: keep a record the engine handed over as it
+ *   is (see HandedOverStepRecord), and a frozen usage (nobody can change it; the engine writes
+ *   one shared frozen usage for every step that made no call). A record handed to a reader is
+ *   a copy of its own, which it may change.
  */
 export function copyStepRecord(record: StepRecord, shareFrozenUsage = false): StepRecord {
+  if (shareFrozenUsage && record instanceof HandedOverStepRecord) return record;
   const copy: StepRecord = {
     stepId: record.stepId,
     generation: record.generation,
