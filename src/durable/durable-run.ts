@@ -5,6 +5,7 @@ import type { StepExecutionError } from '../errors/step-execution-error';
 import type { RunStepTable } from '../pipeline/run-step-table';
 import { decodeValue } from '../store/decode-value';
 import { encodeValue } from '../store/encode-value';
+import { HandedOverStepRecord } from '../store/handed-over-step-record';
 import type { RecordOutcome, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { callStore } from './call-store';
 import type { ResumePlan } from './plan-resume';
@@ -105,19 +106,19 @@ export class DurableRun {
   ): StepRecord {
     const stepId = this.host!.graph.ids[index];
     const incomplete = status === 'completed' && output instanceof ConversationState && output.status === 'incomplete';
-    const record: StepRecord = {
+    // Handed over: the run never changes it, so a store may keep it as it is (see HandedOverStepRecord).
+    const record = new HandedOverStepRecord(
       stepId,
-      generation: this.generationOf[index],
-      status: incomplete ? 'incomplete' : status,
-      usage: Object.freeze(usageFieldsOf(usage)),
-      attempts: table.attempts[index],
-      startedAt: Math.round(this.wallStartedAt + table.startMs[index]),
-      endedAt: Math.round(this.wallStartedAt + table.endMs[index]),
-    };
+      this.generationOf[index],
+      incomplete ? 'incomplete' : status,
+      usageFieldsOf(usage),
+      table.attempts[index],
+      Math.round(this.wallStartedAt + table.startMs[index]),
+      Math.round(this.wallStartedAt + table.endMs[index]),
+    );
     if (status === 'completed') record.output = encodeValue(output, stepId);
-    if (error !== undefined) record.error = Object.freeze(storedErrorOf(error));
-    // Frozen: a store may keep it as it is instead of copying it (`copyStepRecord`).
-    return Object.freeze(record);
+    if (error !== undefined) record.error = storedErrorOf(error);
+    return record;
   }
 
   /** The generation step `index`'s record takes in this run. */
@@ -130,8 +131,9 @@ export class DurableRun {
     return epochMs - this.wallStartedAt;
   }
 
-  record(index: number, record: StepRecord): void {
-    this.recorder!.record(index, record);
+  /** Queues step `index`'s record (`runningSteps`: see RecordBatcher.add). */
+  record(index: number, record: StepRecord, runningSteps?: number): void {
+    this.recorder!.record(index, record, runningSteps);
   }
 
   /** The value another writer recorded first for step `index` (same generation). */
@@ -183,7 +185,10 @@ export class DurableRun {
   }
 }
 
-/** A usage as plain fields (the stored form); one shared object for a step that made no call (stores copy what they keep). */
+/**
+ * A usage as plain fields (the stored form). A step that made no call gets one shared, frozen
+ * object: a store may keep it as it is (`copyStepRecord`), and copies any other usage it keeps.
+ */
 export function usageFieldsOf(usage: StepUsage): StepUsageFields {
   if (usage === EMPTY_STEP_USAGE) return (noUsageFields ??= Object.freeze(copyFields(usage)));
   return copyFields(usage);

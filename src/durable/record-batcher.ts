@@ -19,6 +19,9 @@ export class RecordBatcher {
   /** Pending records and their step indices, side by side (no object per record). */
   private indices: number[] = [];
   private records: StepRecord[] = [];
+  /** The batch the store is writing (one at a time). */
+  private sentIndices: number[] = [];
+  private sentRecords: StepRecord[] = [];
   private flushing = false;
   private stopped = false;
 
@@ -29,12 +32,22 @@ export class RecordBatcher {
     private readonly sink: RecordSink,
   ) {}
 
-  /** Queues the record of step `index` for the next batch. */
-  add(index: number, record: StepRecord): void {
+  /**
+   * Queues the record of step `index` for the next batch, sent a microtask later (with the
+   * records of the steps that end meanwhile), or at once when no other step can end in this
+   * tick: every step the run's scheduler counts as running (`runningSteps`, the steps that ran
+   * and wait for their record included) is one whose record is pending here. That is each step
+   * of a chain: one microtask less per step.
+   *
+   * @param runningSteps the run's running steps; unknown (the default): never at once
+   */
+  add(index: number, record: StepRecord, runningSteps = Infinity): void {
     this.indices.push(index);
     this.records.push(record);
+    if (this.flushing) return;
+    if (runningSteps === this.records.length) this.flush();
     // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, cheaper.
-    if (!this.flushing && this.records.length === 1) SETTLED.then(this.flush);
+    else if (this.records.length === 1) SETTLED.then(this.flush);
   }
 
   /** Reports nothing more (the run ended). */
@@ -42,39 +55,47 @@ export class RecordBatcher {
     this.stopped = true;
   }
 
-  /** Sends what is pending as one batch; reports each record's outcome once the store answered. */
+  /**
+   * Sends what is pending as one batch; reports each record's outcome once the store answered.
+   * The store call and its two answers are functions made once per batcher: none per batch.
+   */
   private readonly flush = (): void => {
     if (this.flushing || this.records.length === 0) return;
-    const indices = this.indices;
-    const records = this.records;
+    this.sentIndices = this.indices;
+    this.sentRecords = this.records;
     this.indices = [];
     this.records = [];
     this.flushing = true;
-    callStoreThen(
-      this.store,
-      this.runId,
-      () => this.store.recordSteps(this.runId, this.epoch, records),
-      (outcomes) => this.answered(indices, records, outcomes),
-      (error: unknown) => this.failed(error),
-    );
+    callStoreThen(this.store, this.runId, this.send, this.answered, this.failed);
   };
 
-  private answered(indices: number[], records: StepRecord[], outcomes: RecordOutcome[]): void {
-    this.flushing = false;
+  private readonly send = (): Promise<RecordOutcome[]> => this.store.recordSteps(this.runId, this.epoch, this.sentRecords);
+
+  private readonly answered = (outcomes: RecordOutcome[]): void => {
+    const indices = this.sentIndices;
+    const records = this.sentRecords;
     if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
       this.failed(new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${records.length} records`));
       return;
     }
     if (this.stopped) return;
+    // Still flushing while the sink hears the outcomes: a record added meanwhile waits in the
+    // pending batch, sent right after.
     for (let i = 0; i < records.length; i++) this.sink.recorded(indices[i], outcomes[i], records[i]);
+    this.sentIndices = NO_INDICES;
+    this.sentRecords = NO_RECORDS;
+    this.flushing = false;
     if (this.records.length > 0) this.flush();
-  }
+  };
 
-  private failed(error: unknown): void {
+  private readonly failed = (error: unknown): void => {
     this.flushing = false;
     if (!this.stopped) this.sink.storeFailed(error);
-  }
+  };
 }
+
+const NO_INDICES: number[] = [];
+const NO_RECORDS: StepRecord[] = [];
 
 /** A settled promise to queue microtasks on. */
 const SETTLED: Promise<void> = Promise.resolve();

@@ -1,4 +1,5 @@
 import type { StepUsageFields } from '../usage/step-usage';
+import { HandedOverStepRecord } from './handed-over-step-record';
 import type { RunRecord, StepRecord, StoredError } from './run-store';
 
 /** A copy of a run record that shares nothing mutable with it (encoded values are strings). */
@@ -13,12 +14,13 @@ export function copyRunRecord(run: RunRecord): RunRecord {
  * one, not spread: a spread of a record whose shape varies (or of a frozen usage) leaves V8's
  * fast path, and this runs once per step of every recorded run.
  *
- * @param shareFrozenUsage keep a frozen record or usage as it is (nobody can change it; the
- *   engine freezes the records it writes): for what a store keeps. A record handed to a reader
- *   is a copy of its own, which it may change.
+ * @param shareFrozenUsage for what a store keeps: keep a record the engine handed over as it
+ *   is (see HandedOverStepRecord), and a frozen usage (nobody can change it; the engine writes
+ *   one shared frozen usage for every step that made no call). A record handed to a reader is
+ *   a copy of its own, which it may change.
  */
 export function copyStepRecord(record: StepRecord, shareFrozenUsage = false): StepRecord {
-  if (shareFrozenUsage && isDeeplyFrozen(record)) return record;
+  if (shareFrozenUsage && record instanceof HandedOverStepRecord) return record;
   const copy: StepRecord = {
     stepId: record.stepId,
     generation: record.generation,
@@ -55,7 +57,3 @@ function copyError(error: StoredError): StoredError {
   return error.code === undefined ? { name: error.name, message: error.message } : { name: error.name, code: error.code, message: error.message };
 }
 
-/** True for a step record that nobody can change: it, its usage and its error are frozen. */
-function isDeeplyFrozen(record: StepRecord): boolean {
-  return Object.isFrozen(record) && Object.isFrozen(record.usage) && (record.error === undefined || Object.isFrozen(record.error));
-}

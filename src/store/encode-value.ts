@@ -32,10 +32,12 @@ const FAST_CHECK_MAX_DEPTH = 256;
  *   the JSON path (`$.entities[2] is an instance of Entity`)
  */
 export function encodeValue(value: unknown, stepId?: string): EncodedValue {
-  // The usual step output first: a string, a finite number or a boolean needs no walk.
-  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0))) {
-    return JSON.stringify(value);
-  }
+  // The usual step output first: a string, a finite number or a boolean needs no walk. JSON
+  // writes a finite number as `String` does (ECMA-262 SerializeJSONProperty), without the
+  // serializer's setup.
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (isPlainJson(value, 0)) return JSON.stringify(value);
   const encoder = new TaggingEncoder(stepId);
   return JSON.stringify(encoder.encode(value));

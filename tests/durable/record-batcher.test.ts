@@ -56,6 +56,25 @@ describe('RecordBatcher', () => {
     ]);
   });
 
+  it('sends a record at once when every running step waits for its record, else a microtask later with the others', async () => {
+    const { inner, store, batches, release } = gatedStore();
+    await inner.createRun(makeRunRecord('run-3'));
+    const batcher = new RecordBatcher(store, 'run-3', 1, { recorded: () => undefined, storeFailed: () => undefined });
+    // One running step (a chain): nothing else can end in this tick, so no microtask to wait for.
+    batcher.add(0, makeStepRecord('a'), 1);
+    expect(batches).toEqual([['a']]);
+    release();
+    await flush();
+    // Three running steps: the two others may still end in this tick and join the batch.
+    batcher.add(1, makeStepRecord('b'), 3);
+    batcher.add(2, makeStepRecord('c'), 3);
+    expect(batches).toEqual([['a']]);
+    batcher.add(3, makeStepRecord('d'), 3);
+    expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
+    release();
+    await flush();
+  });
+
   it('reports nothing once stopped; the batch in flight is still written', async () => {
     const { inner, store, release } = gatedStore();
     await inner.createRun(makeRunRecord('run-2'));

@@ -17,6 +17,7 @@ import {
   type PipelineEvent,
   type RunStore,
   type StepContext,
+  type StepRecord,
 } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
 import { deferred, flush, rejectionOf, sleep } from '../support/async-helpers';
@@ -152,6 +153,35 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     const result = await new Pipeline({ name: 'fan', steps, dependencies }).execute({}, undefined, { store });
     expect(result.output).toBe('done');
     expect(batches).toEqual([1, 100, 1]);
+  });
+
+  it('writes records with the fields of their status only, and the store keeps what it was given', async () => {
+    const inner = new MemoryRunStore();
+    const written: StepRecord[] = [];
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: (runId: string, epoch: number, records: StepRecord[]) => {
+        written.push(...records);
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const pipeline = new Pipeline({
+      name: 'fields',
+      outputStep: 'ok',
+      steps: {
+        ok: step(() => 'fine'),
+        bad: step(() => {
+          throw new Error('broken');
+        }),
+      },
+    });
+    const result = await rejectionOf(pipeline.execute({}, undefined, { store, runId: 'fields-1' }));
+    expect(StepExecutionError.isInstance(result)).toBe(true);
+    const keysOf = (stepId: string) => Object.keys(written.find((record) => record.stepId === stepId)!).sort();
+    const common = ['attempts', 'endedAt', 'generation', 'startedAt', 'status', 'stepId', 'usage'];
+    expect(keysOf('ok')).toEqual([...common, 'output'].sort());
+    expect(keysOf('bad')).toEqual([...common, 'error'].sort());
+    const stored = await inner.getRun('fields-1');
+    expect(stored?.steps.map((record) => ({ ...record }))).toStrictEqual(written.map((record) => ({ ...record })));
   });
 
   it('refuses an execute with a runId that exists, and a second owner while the lease is live', async () => {

@@ -70,7 +70,7 @@ describe('encodeValue and decodeValue', () => {
     });
 
     it('round-trips a step output that is a bare primitive, special numbers included', () => {
-      for (const value of ['text', '', 42, 2.5, true, false, null, 12345678901234]) {
+      for (const value of ['text', '', 'a "quoted"\n line', 42, 2.5, -3.25, 0.1 + 0.2, 1e21, -1.5e-7, Number.MAX_VALUE, Number.MIN_VALUE, true, false, null, 12345678901234]) {
         expect(encodeValue(value)).toBe(JSON.stringify(value));
         expect(roundTrip(value)).toBe(value);
       }

@@ -1,0 +1,26 @@
+import type { StepUsageFields } from '../usage/step-usage';
+import type { EncodedValue, StepRecord, StepRecordStatus, StoredError } from './run-store';
+
+/**
+ * A step record the engine built and handed to its store: the run reads it afterwards, never
+ * changes it, and shares none of its parts (usage, error) with anything that does. So a store
+ * may keep it as it is instead of a copy (`copyStepRecord`): one object less per recorded step
+ * than a copy, and no `Object.freeze`, which costs more than the copy. Internal: only the engine
+ * makes one. A store that hands the records it is given to another store must not change them.
+ */
+export class HandedOverStepRecord implements StepRecord {
+  /* Declared, not defined: absent unless set (a record of a failed step has no `output` key). */
+  declare output?: EncodedValue;
+  declare error?: StoredError;
+  declare workerId?: string;
+
+  constructor(
+    readonly stepId: string,
+    readonly generation: number,
+    readonly status: StepRecordStatus,
+    readonly usage: StepUsageFields,
+    readonly attempts: number,
+    readonly startedAt: number,
+    readonly endedAt: number,
+  ) {}
+}
