@@ -251,7 +251,7 @@ describe('bad input: huge fan-in', () => {
     expect(Object.keys(result.stepOutputs)).toHaveLength(9_999);
   }, 60_000);
 
-  it('builds a fan-in of 10,000 with a 10,000-entry Available list in its getDependency error', async () => {
+  it('builds a fan-in of 10,000; its getDependency error lists the first 50 ids of Available and counts the rest', async () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => `s${i}`);
     const steps: Record<string, BaseStep<any, unknown>> = {};
     for (const id of ids) steps[id] = ok();
@@ -265,7 +265,7 @@ describe('bad input: huge fan-in', () => {
     });
     await new Pipeline({ name: 'fan-in', steps, dependencies: { sink: ids } }).execute({});
     expect(message.startsWith("Step 'unknown' not a dependency of 'sink' or hasn't completed. Available: ['s0', 's1', ")).toBe(true);
-    expect(message.endsWith("'s9999']")).toBe(true);
+    expect(message.endsWith("'s49', … 9950 more]")).toBe(true);
   }, 60_000);
 });
 
