@@ -100,8 +100,11 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     const lockDuration = options.lockDuration ?? 10_000;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.channels = queueChannels(prefix, queueName);
-    // Auto-pipelined: the progress and wake-up messages of the jobs running at once share round trips.
-    this.publisher = ownConnection(options.connection, 'createStepWorker', { enableAutoPipelining: true });
+    // Not auto-pipelined (even when the given client is): ioredis would hold each message until
+    // the next turn of the event loop, and a chain waits for every wake-up (1-worker chain of 200
+    // steps: 3.8 → 3.1 ms a step, A/B on this machine). Messages still go out without waiting for
+    // each other's replies.
+    this.publisher = ownConnection(options.connection, 'createStepWorker', { enableAutoPipelining: false });
     this.subscriber = ownConnection(options.connection, 'createStepWorker');
     this.publisher.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
