@@ -18,6 +18,8 @@ export interface DurableRunHost {
   readonly graph: { readonly ids: readonly string[] };
   stepRecorded(index: number, outcome: RecordOutcome, record: StepRecord): void;
   abortRun(error: unknown): void;
+  /** Steps running now, those that ran and wait for their record included (see RecordBatcher.add). */
+  runningSteps(): number;
 }
 
 /** How a durable run was opened: a new run (created) or an earlier one (claimed). */
@@ -81,7 +83,11 @@ export class DurableRun {
     this.host = host;
     this.recorder = new RunRecorder(
       { store, runId, owner, epoch, leaseMs, firstStartedAt, generationOf: this.generationOf, clock },
-      { recorded: (index, outcome, record) => host.stepRecorded(index, outcome, record), storeFailed: (error) => host.abortRun(error) },
+      {
+        recorded: (index, outcome, record) => host.stepRecorded(index, outcome, record),
+        storeFailed: (error) => host.abortRun(error),
+        runningSteps: () => host.runningSteps(),
+      },
       (error) => host.abortRun(error),
     );
   }
@@ -131,9 +137,8 @@ export class DurableRun {
     return epochMs - this.wallStartedAt;
   }
 
-  /** Queues step `index`'s record (`runningSteps`: see RecordBatcher.add). */
-  record(index: number, record: StepRecord, runningSteps?: number): void {
-    this.recorder!.record(index, record, runningSteps);
+  record(index: number, record: StepRecord): void {
+    this.recorder!.record(index, record);
   }
 
   /** The value another writer recorded first for step `index` (same generation). */

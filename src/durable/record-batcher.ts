@@ -7,6 +7,11 @@ export interface RecordSink {
   recorded(index: number, outcome: RecordOutcome, record: StepRecord): void;
   /** The store failed for good (after `callStore`'s retries): the run cannot go on. */
   storeFailed(error: unknown): void;
+  /**
+   * The run's running steps, those that ran and wait for their record included (see
+   * {@link RecordBatcher.add}); without it, a record always waits a microtask for others.
+   */
+  runningSteps?(): number;
 }
 
 /**
@@ -35,17 +40,14 @@ export class RecordBatcher {
   /**
    * Queues the record of step `index` for the next batch, sent a microtask later (with the
    * records of the steps that end meanwhile), or at once when no other step can end in this
-   * tick: every step the run's scheduler counts as running (`runningSteps`, the steps that ran
-   * and wait for their record included) is one whose record is pending here. That is each step
-   * of a chain: one microtask less per step.
-   *
-   * @param runningSteps the run's running steps; unknown (the default): never at once
+   * tick: every step the run counts as running (the sink's `runningSteps`) is one whose record
+   * is pending here. That is each step of a chain: one microtask less per step.
    */
-  add(index: number, record: StepRecord, runningSteps = Infinity): void {
+  add(index: number, record: StepRecord): void {
     this.indices.push(index);
     this.records.push(record);
     if (this.flushing) return;
-    if (runningSteps === this.records.length) this.flush();
+    if (this.sink.runningSteps?.() === this.records.length) this.flush();
     // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, cheaper.
     else if (this.records.length === 1) SETTLED.then(this.flush);
   }

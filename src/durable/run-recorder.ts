@@ -43,9 +43,9 @@ export class RunRecorder {
     return this.run.generationOf[index];
   }
 
-  /** Queues step `index`'s record; its outcome comes to the sink once the store acknowledged it (`runningSteps`: see RecordBatcher.add). */
-  record(index: number, record: StepRecord, runningSteps?: number): void {
-    this.batcher.add(index, record, runningSteps);
+  /** Queues step `index`'s record; its outcome comes to the sink once the store acknowledged it. */
+  record(index: number, record: StepRecord): void {
+    this.batcher.add(index, record);
   }
 
   /**

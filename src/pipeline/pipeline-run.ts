@@ -171,7 +171,7 @@ export class PipelineRun {
     const durable = this.durable;
     if (durable === undefined) this.admitCompleted(index);
     else if (recorded !== undefined) this.stepRecorded(index, 'recorded', recorded);
-    else recordStep(durable, this.graph, this.table, index, 'completed', output, usage ?? EMPTY_STEP_USAGE, undefined, this.scheduler.runningCount);
+    else recordStep(durable, this.graph, this.table, index, 'completed', output, usage ?? EMPTY_STEP_USAGE, undefined);
   }
 
   /** @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded) */
@@ -189,7 +189,12 @@ export class PipelineRun {
     if (durable === undefined) return this.announceFailure(index, error);
     (this.table.pendingFailures ??= [])[index] = error;
     if (recorded !== undefined) this.stepRecorded(index, 'recorded', recorded);
-    else recordStep(durable, this.graph, this.table, index, 'failed', undefined, stepUsage, error, this.scheduler.runningCount);
+    else recordStep(durable, this.graph, this.table, index, 'failed', undefined, stepUsage, error);
+  }
+
+  /** Steps running now, those waiting for their record included (the durable run batches by it). */
+  runningSteps(): number {
+    return this.scheduler.runningCount;
   }
 
   /** The record of step `index` was written (or refused): go on with the value the store holds. */

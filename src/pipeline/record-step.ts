@@ -11,7 +11,6 @@ import type { RunStepTable } from './run-step-table';
  * half-recorded, and the failure waits for its record in `table.pendingFailures`.
  *
  * @param error the step's failure (`status: 'failed'`), waiting in `table.pendingFailures` already
- * @param runningSteps the scheduler's running steps, this one included (see RecordBatcher.add)
  */
 export function recordStep(
   durable: DurableRun,
@@ -22,7 +21,6 @@ export function recordStep(
   output: unknown,
   usage: StepUsage,
   error: StepExecutionError | undefined,
-  runningSteps: number,
 ): void {
   let record: StepRecord;
   try {
@@ -33,5 +31,5 @@ export function recordStep(
     (table.pendingFailures ??= [])[index] = failure;
     record = durable.stepRecord(index, 'failed', undefined, usage, failure, table);
   }
-  durable.record(index, record, runningSteps);
+  durable.record(index, record);
 }

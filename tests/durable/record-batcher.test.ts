@@ -59,17 +59,19 @@ describe('RecordBatcher', () => {
   it('sends a record at once when every running step waits for its record, else a microtask later with the others', async () => {
     const { inner, store, batches, release } = gatedStore();
     await inner.createRun(makeRunRecord('run-3'));
-    const batcher = new RecordBatcher(store, 'run-3', 1, { recorded: () => undefined, storeFailed: () => undefined });
+    let running = 1;
+    const batcher = new RecordBatcher(store, 'run-3', 1, { recorded: () => undefined, storeFailed: () => undefined, runningSteps: () => running });
     // One running step (a chain): nothing else can end in this tick, so no microtask to wait for.
-    batcher.add(0, makeStepRecord('a'), 1);
+    batcher.add(0, makeStepRecord('a'));
     expect(batches).toEqual([['a']]);
     release();
     await flush();
     // Three running steps: the two others may still end in this tick and join the batch.
-    batcher.add(1, makeStepRecord('b'), 3);
-    batcher.add(2, makeStepRecord('c'), 3);
+    running = 3;
+    batcher.add(1, makeStepRecord('b'));
+    batcher.add(2, makeStepRecord('c'));
     expect(batches).toEqual([['a']]);
-    batcher.add(3, makeStepRecord('d'), 3);
+    batcher.add(3, makeStepRecord('d'));
     expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
     release();
     await flush();
