@@ -10,7 +10,7 @@ import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels }
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobProcessor } from './step-job-processor';
-import type { CancelStepMessage, StepProgressMessage, StepsEndedMessage } from './step-worker-message';
+import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
 import { watchLockRenewals } from './watch-lock-renewals';
 import { workerPipelinesOf } from './worker-pipeline';
 
@@ -134,12 +134,8 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     });
     watchLockRenewals(this.worker, { renewed: (jobIds, sentAtMs) => processor.locksRenewed(jobIds, sentAtMs), failed: (jobIds) => processor.lockRenewalFailed(jobIds) });
     this.subscriber.on('message', (_channel: string, text: string) => {
-      try {
-        const message = JSON.parse(text) as CancelStepMessage;
-        processor.cancel(message.jobId, message.reason);
-      } catch {
-        // not ours
-      }
+      const message = parseChannelMessage<CancelStepMessage>(text);
+      if (message !== undefined) processor.cancel(message.jobId, message.reason);
     });
     this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel)]).then(() => undefined);
     this.ready.catch((error: unknown) => this.report(error));

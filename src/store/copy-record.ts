@@ -14,18 +14,18 @@ export function copyRunRecord(run: RunRecord): RunRecord {
  * one, not spread: a spread of a record whose shape varies (or of a frozen usage) leaves V8's
  * fast path, and this runs once per step of every recorded run.
  *
- * @param shareFrozenUsage for what a store keeps: keep a record the engine handed over as it
+ * @param toKeep for what a store keeps: keep a record the engine handed over as it
  *   is (see HandedOverStepRecord), and a frozen usage (nobody can change it; the engine writes
  *   one shared frozen usage for every step that made no call). A record handed to a reader is
  *   a copy of its own, which it may change.
  */
-export function copyStepRecord(record: StepRecord, shareFrozenUsage = false): StepRecord {
-  if (shareFrozenUsage && record instanceof HandedOverStepRecord) return record;
+export function copyStepRecord(record: StepRecord, toKeep = false): StepRecord {
+  if (toKeep && record instanceof HandedOverStepRecord) return record;
   const copy: StepRecord = {
     stepId: record.stepId,
     generation: record.generation,
     status: record.status,
-    usage: shareFrozenUsage && Object.isFrozen(record.usage) ? record.usage : copyUsage(record.usage),
+    usage: toKeep && Object.isFrozen(record.usage) ? record.usage : copyUsage(record.usage),
     attempts: record.attempts,
     startedAt: record.startedAt,
     endedAt: record.endedAt,
