@@ -34,34 +34,51 @@ export interface ChainLatency {
   perStepUs: number;
   /** Each sample's µs per step. */
   samplesUs: number[];
+  /** The median of this contender's time ÷ the first contender's, per round (1 for the first). */
+  ratioToFirst: number;
 }
 
-/** Options of {@link measureChainLatency}. */
 export interface ChainLatencyOptions {
   /** @default 200 */
   steps?: number;
   workers: number;
-  /** Timed chains. @default 5 */
+  /** Timed chains of each contender. @default 5 */
   samples?: number;
   /** Untimed chains first (connections, scripts loaded, JIT). @default 1 */
   warmupRuns?: number;
 }
 
-/** Starts the contender's workers, runs warm-up chains, then times `samples` chains. */
-export async function measureChainLatency(contender: ChainContender, options: ChainLatencyOptions): Promise<ChainLatency> {
+/**
+ * Times chains of several contenders side by side: each starts its workers (all stay up, idle
+ * workers block on Redis and cost nothing), warms up, then each round times one chain of every
+ * contender, in an order that rotates from round to round, so drift in the machine's load hits
+ * them alike. A contender's ratio to the first is the median of the per-round ratios.
+ */
+export async function measureChainLatencies(contenders: ChainContender[], options: ChainLatencyOptions): Promise<ChainLatency[]> {
   const steps = options.steps ?? 200;
-  const workers = await contender.startWorkers(options.workers);
+  const started: WorkerProcesses[] = [];
   try {
-    for (let i = 0; i < (options.warmupRuns ?? 1); i++) await contender.runChain(steps);
-    const samplesUs: number[] = [];
-    for (let i = 0; i < (options.samples ?? 5); i++) {
-      const started = performance.now();
-      await contender.runChain(steps);
-      samplesUs.push(((performance.now() - started) * 1000) / steps);
+    for (const contender of contenders) started.push(await contender.startWorkers(options.workers));
+    for (const contender of contenders) for (let i = 0; i < (options.warmupRuns ?? 1); i++) await contender.runChain(steps);
+    const samplesUs: number[][] = contenders.map(() => []);
+    for (let round = 0; round < (options.samples ?? 5); round++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const which = (round + k) % contenders.length;
+        const startedMs = performance.now();
+        await contenders[which].runChain(steps);
+        samplesUs[which].push(((performance.now() - startedMs) * 1000) / steps);
+      }
     }
-    return { contender: contender.name, workers: options.workers, steps, perStepUs: median(samplesUs), samplesUs };
+    return contenders.map((contender, which) => ({
+      contender: contender.name,
+      workers: options.workers,
+      steps,
+      perStepUs: median(samplesUs[which]),
+      samplesUs: samplesUs[which],
+      ratioToFirst: median(samplesUs[which].map((us, round) => us / samplesUs[0][round])),
+    }));
   } finally {
-    await workers.stop();
+    await Promise.all(started.map((workers) => workers.stop()));
   }
 }
 
@@ -110,7 +127,7 @@ async function main(): Promise<void> {
     const contender = await createBareBullmqChain();
     try {
       process.stderr.write(`bare BullMQ chain: ${steps} steps, ${workers} worker process(es)\n`);
-      rows.push(await measureChainLatency(contender, { steps, workers, samples }));
+      rows.push(...(await measureChainLatencies([contender], { steps, workers, samples })));
     } finally {
       await contender.close();
     }

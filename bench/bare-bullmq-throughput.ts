@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { openBenchQueue } from './bullmq-bench-queue';
 import { formatNumber, formatTable } from './format-table';
+import { median } from './sample-stats';
 import { startWorkerProcesses, type WorkerProcesses } from './worker-processes';
 
 /** Something that runs independent jobs through worker processes: bare BullMQ, or ours. */
@@ -30,11 +31,15 @@ export interface Throughput {
   workers: number;
   concurrency: number;
   jobs: number;
+  /** The median of the rounds' seconds, and the jobs/s it makes. */
   seconds: number;
   jobsPerSecond: number;
+  /** The median of the first contender's time ÷ this one's, per round (1 for the first). */
+  shareOfFirst: number;
+  roundSeconds: number[];
 }
 
-/** Options of {@link measureThroughput}. */
+/** Options of {@link measureThroughputs}. */
 export interface ThroughputOptions {
   /** @default 10_000 */
   jobs?: number;
@@ -44,22 +49,45 @@ export interface ThroughputOptions {
   concurrency?: number;
   /** Untimed jobs first (connections, scripts, JIT). @default 500 */
   warmupJobs?: number;
+  /** Timed batches of `jobs` per contender. @default 1 */
+  rounds?: number;
 }
 
-/** Starts the contender's workers, warms them up, then times `jobs` jobs. */
-export async function measureThroughput(contender: ThroughputContender, options: ThroughputOptions = {}): Promise<Throughput> {
+/**
+ * Times several contenders side by side: each starts its workers (all stay up; idle workers block
+ * on Redis and cost nothing) and warms up, then each round times `jobs` jobs of every contender,
+ * in an order that rotates from round to round, so drift in the machine's load hits them alike.
+ * A contender's share of the first is the median of the per-round shares; its jobs/s, the median.
+ */
+export async function measureThroughputs(contenders: ThroughputContender[], options: ThroughputOptions = {}): Promise<Throughput[]> {
   const jobs = options.jobs ?? 10_000;
   const workers = options.workers ?? 2;
   const concurrency = options.concurrency ?? 8;
-  const processes = await contender.startWorkers(workers, concurrency);
+  const started: WorkerProcesses[] = [];
   try {
-    if ((options.warmupJobs ?? 500) > 0) await contender.runJobs(options.warmupJobs ?? 500);
-    const started = performance.now();
-    await contender.runJobs(jobs);
-    const seconds = (performance.now() - started) / 1000;
-    return { contender: contender.name, workers, concurrency, jobs, seconds, jobsPerSecond: jobs / seconds };
+    for (const contender of contenders) started.push(await contender.startWorkers(workers, concurrency));
+    for (const contender of contenders) if ((options.warmupJobs ?? 500) > 0) await contender.runJobs(options.warmupJobs ?? 500);
+    const seconds: number[][] = contenders.map(() => []);
+    for (let round = 0; round < (options.rounds ?? 1); round++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const which = (round + k) % contenders.length;
+        const startedMs = performance.now();
+        await contenders[which].runJobs(jobs);
+        seconds[which].push((performance.now() - startedMs) / 1000);
+      }
+    }
+    return contenders.map((contender, which) => ({
+      contender: contender.name,
+      workers,
+      concurrency,
+      jobs,
+      seconds: median(seconds[which]),
+      jobsPerSecond: jobs / median(seconds[which]),
+      shareOfFirst: median(seconds[which].map((s, round) => seconds[0][round] / s)),
+      roundSeconds: seconds[which],
+    }));
   } finally {
-    await processes.stop();
+    await Promise.all(started.map((processes) => processes.stop()));
   }
 }
 
@@ -118,7 +146,7 @@ async function main(): Promise<void> {
     const contender = await createBareBullmqThroughput();
     try {
       process.stderr.write(`bare BullMQ throughput: ${jobs} no-op jobs, 2 worker processes, concurrency ${concurrency}\n`);
-      rows.push(await measureThroughput(contender, { jobs, workers: 2, concurrency }));
+      rows.push(...(await measureThroughputs([contender], { jobs, workers: 2, concurrency })));
     } finally {
       await contender.close();
     }

@@ -1,8 +1,8 @@
 /**
  * Ours in the distributed harnesses: `QueueRunner` in this process (the caller keeps the
  * scheduler) and `createStepWorker` in worker CHILD processes (bench/fastroai-step-worker.ts),
- * sharing a store the caller and each worker open on their own (a SQLite file, or a PostgreSQL
- * schema), as the {@link ChainContender}, {@link ThroughputContender} and {@link RecoveryContender}
+ * sharing a store the caller and each worker open on their own (a SQLite file, a Redis key
+ * prefix, or a PostgreSQL schema), as the {@link ChainContender}, {@link ThroughputContender} and {@link RecoveryContender}
  * the bare BullMQ rows are measured with.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,7 +30,7 @@ class DistributedCaller {
     storeKind: SharedStoreKind,
     private readonly redisPort: number,
   ) {
-    this.shared = freshSharedStore(storeKind);
+    this.shared = freshSharedStore(storeKind, redisPort);
     this.store = openSharedStore(this.shared.spec);
     this.runner = new QueueRunner({ connection: { host: '127.0.0.1', port: redisPort }, prefix: this.prefix, queueName: QUEUE_NAME });
   }
@@ -62,7 +62,7 @@ class DistributedCaller {
 
 /** The label of a contender: `fastroai (SQLite file)`. */
 function contenderName(storeKind: SharedStoreKind): string {
-  return `fastroai (${storeKind === 'sqlite' ? 'SQLite file' : 'PostgreSQL'})`;
+  return `fastroai (${storeKind === 'sqlite' ? 'SQLite file' : storeKind === 'postgres' ? 'PostgreSQL' : 'Redis'})`;
 }
 
 /** A chain of `steps` steps, one `execute` per chain. */

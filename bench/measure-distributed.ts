@@ -10,9 +10,9 @@
  *
  * Needs the local Redis (127.0.0.1:6379) and, for the PostgreSQL rows, PostgreSQL (127.0.0.1:5432, `test`).
  */
-import { createBareBullmqChain, measureChainLatency, type ChainContender, type ChainLatency } from './bare-bullmq-chain';
+import { createBareBullmqChain, measureChainLatencies, type ChainContender, type ChainLatency } from './bare-bullmq-chain';
 import { createBareBullmqRecovery, measureRecovery, type RecoveryContender, type RecoveryResult } from './bare-bullmq-recovery';
-import { createBareBullmqThroughput, measureThroughput, type Throughput, type ThroughputContender } from './bare-bullmq-throughput';
+import { createBareBullmqThroughput, measureThroughputs, type Throughput, type ThroughputContender } from './bare-bullmq-throughput';
 import type { SharedStoreKind } from './distributed-bench-store';
 import { createFastroaiChain, createFastroaiRecovery, createFastroaiThroughput } from './fastroai-distributed-contenders';
 import { formatNumber, formatTable } from './format-table';
@@ -27,6 +27,8 @@ export interface DistributedSampling {
   /** Worker processes of the throughput row, and the jobs each runs at a time. */
   throughputWorkers: number;
   throughputConcurrency: number;
+  /** Timed batches of each throughput contender, taken in rotating order. */
+  throughputRounds: number;
   recoveryKills: number;
   /** The shared stores of our rows (chain and throughput; recovery uses the first). */
   stores: SharedStoreKind[];
@@ -41,6 +43,7 @@ export function distributedSampling(quick: boolean, stores: SharedStoreKind[]): 
     throughputWarmupJobs: quick ? 200 : 500,
     throughputWorkers: 2,
     throughputConcurrency: 8,
+    throughputRounds: quick ? 1 : 3,
     recoveryKills: quick ? 1 : 3,
     stores,
   };
@@ -53,28 +56,27 @@ export interface DistributedResults {
   recovery: { bare: RecoveryResult; ours: RecoveryResult };
 }
 
-/** Opens a contender, measures with it, and always closes it (its Redis keys and store go away). */
-async function measuredWith<C extends { close(): Promise<void> }, R>(open: () => C | Promise<C>, measure: (contender: C) => Promise<R>): Promise<R> {
-  const contender = await open();
+/** Opens the contenders, measures them together, and always closes them (their Redis keys and stores go away). */
+async function measuredWith<C extends { close(): Promise<void> }, R>(open: Array<() => C | Promise<C>>, measure: (contenders: C[]) => Promise<R>): Promise<R> {
+  const contenders: C[] = [];
   try {
-    return await measure(contender);
+    for (const opener of open) contenders.push(await opener());
+    return await measure(contenders);
   } finally {
-    await contender.close();
+    await Promise.all(contenders.map((contender) => contender.close()));
   }
 }
 
-/** Runs every distributed measurement, bare BullMQ first in each pair. */
+/** Runs every distributed measurement: bare BullMQ and ours side by side, in rounds (chains and throughput). */
 export async function measureDistributed(sampling: DistributedSampling, progress: (message: string) => void): Promise<DistributedResults> {
   const chainOptions = (workers: number) => ({ steps: sampling.chainSteps, workers, samples: sampling.chainSamples, warmupRuns: sampling.chainWarmupRuns });
   const chains: DistributedResults['chains'] = [];
   for (const workers of [1, 2]) {
-    progress(`distributed chain: ${sampling.chainSteps} steps, ${workers} worker process(es), bare BullMQ`);
-    const bare = await measuredWith<ChainContender, ChainLatency>(() => createBareBullmqChain(), (contender) => measureChainLatency(contender, chainOptions(workers)));
-    const ours: ChainLatency[] = [];
-    for (const store of sampling.stores) {
-      progress(`distributed chain: ${sampling.chainSteps} steps, ${workers} worker process(es), fastroai (${store})`);
-      ours.push(await measuredWith(() => createFastroaiChain(store, sampling.chainSteps), (contender) => measureChainLatency(contender, chainOptions(workers))));
-    }
+    progress(`distributed chain: ${sampling.chainSteps} steps, ${workers} worker process(es) each, bare BullMQ and fastroai (${sampling.stores.join(', ')}), ${sampling.chainSamples} rounds`);
+    const [bare, ...ours] = await measuredWith<ChainContender, ChainLatency[]>(
+      [() => createBareBullmqChain(), ...sampling.stores.map((store) => () => createFastroaiChain(store, sampling.chainSteps))],
+      (contenders) => measureChainLatencies(contenders, chainOptions(workers)),
+    );
     chains.push({ workers, bare, ours });
   }
 
@@ -83,25 +85,22 @@ export async function measureDistributed(sampling: DistributedSampling, progress
     workers: sampling.throughputWorkers,
     concurrency: sampling.throughputConcurrency,
     warmupJobs: sampling.throughputWarmupJobs,
+    rounds: sampling.throughputRounds,
   };
-  const throughputLabel = `${sampling.throughputJobs.toLocaleString('en-US')} no-op steps, ${sampling.throughputWorkers} worker processes × ${sampling.throughputConcurrency}`;
-  progress(`distributed throughput: ${throughputLabel}, bare BullMQ`);
-  const bareThroughput = await measuredWith<ThroughputContender, Throughput>(() => createBareBullmqThroughput(), (contender) => measureThroughput(contender, throughputOptions));
-  const oursThroughput: Throughput[] = [];
-  for (const store of sampling.stores) {
-    progress(`distributed throughput: ${throughputLabel}, fastroai (${store})`);
-    oursThroughput.push(
-      await measuredWith(
-        () => createFastroaiThroughput(store, [sampling.throughputWarmupJobs, sampling.throughputJobs]),
-        (contender) => measureThroughput(contender, throughputOptions),
-      ),
-    );
-  }
+  progress(
+    `distributed throughput: ${sampling.throughputJobs.toLocaleString('en-US')} no-op steps, ${sampling.throughputWorkers} worker processes × ${sampling.throughputConcurrency} each, bare BullMQ and fastroai (${sampling.stores.join(', ')}), ${sampling.throughputRounds} rounds`,
+  );
+  const [bareThroughput, ...oursThroughput] = await measuredWith<ThroughputContender, Throughput[]>(
+    [() => createBareBullmqThroughput(), ...sampling.stores.map((store) => () => createFastroaiThroughput(store, [sampling.throughputWarmupJobs, sampling.throughputJobs]))],
+    (contenders) => measureThroughputs(contenders, throughputOptions),
+  );
 
   progress(`distributed recovery: ${sampling.recoveryKills} kill -9 mid-step, bare BullMQ`);
-  const bareRecovery = await measuredWith<RecoveryContender, RecoveryResult>(() => createBareBullmqRecovery(), (contender) => measureRecovery(contender, { samples: sampling.recoveryKills }));
+  const bareRecovery = await measuredWith<RecoveryContender, RecoveryResult>([() => createBareBullmqRecovery()], ([contender]) =>
+    measureRecovery(contender, { samples: sampling.recoveryKills }),
+  );
   progress(`distributed recovery: ${sampling.recoveryKills} kill -9 mid-step, fastroai (${sampling.stores[0]})`);
-  const oursRecovery = await measuredWith(() => createFastroaiRecovery(sampling.stores[0]), (contender) => measureRecovery(contender, { samples: sampling.recoveryKills }));
+  const oursRecovery = await measuredWith([() => createFastroaiRecovery(sampling.stores[0])], ([contender]) => measureRecovery(contender, { samples: sampling.recoveryKills }));
 
   return { chains, throughput: { bare: bareThroughput, ours: oursThroughput }, recovery: { bare: bareRecovery, ours: oursRecovery } };
 }
@@ -115,7 +114,7 @@ export function buildDistributedRows(results: DistributedResults): string[][] {
   const ms = (us: number) => `${formatNumber(us / 1000)} ms/step`;
   for (const { workers, bare, ours } of results.chains) {
     for (const row of ours) {
-      const ratio = row.perStepUs / bare.perStepUs;
+      const ratio = row.ratioToFirst;
       rows.push([
         `chain latency, ${row.steps} steps, ${workers} worker process${workers === 1 ? '' : 'es'}`,
         storeOf(row.contender),
@@ -128,7 +127,7 @@ export function buildDistributedRows(results: DistributedResults): string[][] {
   }
   const { bare, ours } = results.throughput;
   for (const row of ours) {
-    const share = (100 * row.jobsPerSecond) / bare.jobsPerSecond;
+    const share = 100 * row.shareOfFirst;
     rows.push([
       `throughput, ${row.jobs.toLocaleString('en-US')} independent no-op steps, ${row.workers} worker processes × concurrency ${row.concurrency}`,
       storeOf(row.contender),
@@ -157,15 +156,16 @@ function storeOf(contender: string): string {
 
 /** The notes under the table. */
 export function distributedNotes(results: DistributedResults, sampling: DistributedSampling, seconds: number, load?: { before: string; after: string }): string[] {
+  const roundSeconds = (row: Throughput) => row.roundSeconds.map(formatNumber).join(', ');
   const chainSamples = (row: ChainLatency) => row.samplesUs.map((us) => formatNumber(us / 1000)).join(', ');
   const each = (result: RecoveryResult) =>
     result.samples.map((sample) => `${formatNumber(sample.pickedUpAfterMs / 1000)} / ${formatNumber(sample.completedAfterMs / 1000)} s (${sample.starts} starts)`).join(', ');
   return [
-    `- Worker processes are real child processes (\`node\` + ts-node, transpile-only), the same count and concurrency for both contenders; the caller is this process, on the local Redis under a private key prefix (deleted after). fastroai: one \`pipeline.execute\` per chain or batch with \`QueueRunner\` and a store the caller and each worker open on their own (a SQLite file in a temporary directory, WAL; a private PostgreSQL schema), workers from \`createStepWorker\` (default lock settings), no-op steps returning their index, each recorded by its worker. Bare BullMQ ${packageVersion('bullmq')}: a \`Worker\` with a no-op processor, nothing stored.`,
-    `- Chain latency: the bare chain adds each job when QueueEvents tells the previous one completed; ours runs a ${sampling.chainSteps}-step chain pipeline (the caller enqueues each step once the store has its dependency's record). ms/step = chain time ÷ steps, median of ${sampling.chainSamples} chains after ${sampling.chainWarmupRuns} warm-up chain(s). Samples (ms/step): ${results.chains
+    `- Worker processes are real child processes (\`node\` + ts-node, transpile-only), the same count and concurrency for both contenders; the caller is this process, on the local Redis under a private key prefix (deleted after). fastroai: one \`pipeline.execute\` per chain or batch with \`QueueRunner\` and a store the caller and each worker open on their own (a SQLite file in a temporary directory, WAL; a private key prefix on the Redis BullMQ uses, as workers on several machines would share it; a private PostgreSQL schema), workers from \`createStepWorker\` (default lock settings), no-op steps returning their index, each recorded by its worker. Bare BullMQ ${packageVersion('bullmq')}: a \`Worker\` with a no-op processor, nothing stored.`,
+    `- Chain latency: the bare chain adds each job when QueueEvents tells the previous one completed; ours runs a ${sampling.chainSteps}-step chain pipeline (the caller enqueues each step once the store has its dependency's record). All contenders' workers are up together (idle workers block on Redis); each round times one chain of every contender, in an order that rotates from round to round. ms/step = chain time ÷ steps, median of ${sampling.chainSamples} rounds after ${sampling.chainWarmupRuns} warm-up chain(s) each; "fastroai ÷ bare" is the median of the per-round ratios. Samples, in round order (ms/step): ${results.chains
       .map(({ workers, bare, ours }) => `${workers} worker(s): bare ${chainSamples(bare)}; ${ours.map((row) => `${storeOf(row.contender)} ${chainSamples(row)}`).join('; ')}`)
       .join(' — ')}.`,
-    `- Throughput: the bare contender adds ${sampling.throughputJobs.toLocaleString('en-US')} jobs with \`addBulk\` and polls the completed count; ours runs one pipeline of ${sampling.throughputJobs.toLocaleString('en-US')} independent steps. From the first enqueue to the last completion, after a warm-up of ${sampling.throughputWarmupJobs} jobs / steps. Seconds: bare ${formatNumber(results.throughput.bare.seconds)}, ${results.throughput.ours.map((row) => `${storeOf(row.contender)} ${formatNumber(row.seconds)}`).join(', ')}.`,
+    `- Throughput: the bare contender adds ${sampling.throughputJobs.toLocaleString('en-US')} jobs with \`addBulk\` and polls the completed count; ours runs one pipeline of ${sampling.throughputJobs.toLocaleString('en-US')} independent steps. From the first enqueue to the last completion, after a warm-up of ${sampling.throughputWarmupJobs} jobs / steps each; all contenders' workers up together, ${sampling.throughputRounds} round(s) in rotating order, the median round shown and the share as the median of the per-round shares. Seconds per round: bare ${roundSeconds(results.throughput.bare)}; ${results.throughput.ours.map((row) => `${storeOf(row.contender)} ${roundSeconds(row)}`).join('; ')}.`,
     `- Recovery: two fresh workers per kill; a step that holds 3 s starts on one, which is killed (SIGKILL) 0.5 s later; time from the kill until the other worker starts the step (BullMQ's stalled-job check, both contenders), and until the step (our run) completed. Only ${sampling.recoveryKills} kill(s) per contender, each waiting out a lock of ${results.recovery.ours.lockDurationMs / 1000} s, to keep the bench short. Each kill, picked up / completed: bare ${each(results.recovery.bare)}; fastroai ${each(results.recovery.ours)}.`,
     `- This part took ${formatNumber(seconds)} s${load === undefined ? '' : `; load average ${load.before} when it started, ${load.after} when it ended`}.`,
   ];
@@ -177,7 +177,7 @@ function packageVersion(name: string): string {
 
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
-  const sampling = distributedSampling(args.has('--quick'), args.has('--no-postgres') ? ['sqlite'] : ['sqlite', 'postgres']);
+  const sampling = distributedSampling(args.has('--quick'), args.has('--no-postgres') ? ['sqlite', 'redis'] : ['sqlite', 'redis', 'postgres']);
   const started = performance.now();
   const results = await measureDistributed(sampling, (message) => process.stderr.write(`${message}\n`));
   const seconds = (performance.now() - started) / 1000;

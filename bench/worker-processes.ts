@@ -7,6 +7,8 @@
  *   {"event":"started","jobId":"…","pid":…}       when a job that asks for it (`report`) starts
  *
  * Anything else on stdout is ignored; stderr is kept for the error message of a worker that dies.
+ * `BENCH_WORKER_NODE_ARGS` (space-separated) adds options to each worker's `node`, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile the workers of a measurement.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
@@ -44,13 +46,16 @@ export interface StartWorkerOptions {
 
 const ROOT = join(__dirname, '..');
 
+/** Options for each worker's `node` (BENCH_WORKER_NODE_ARGS; NODE_OPTIONS does not take `--cpu-prof`). */
+const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+
 /** Starts `count` worker processes and waits until each has printed `ready`. */
 export async function startWorkerProcesses(options: StartWorkerOptions): Promise<WorkerProcesses> {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const children: ChildProcess[] = [];
   for (let i = 0; i < options.count; i++) {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', options.script], {
+    const child = spawn(process.execPath, [...WORKER_NODE_ARGS, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', options.script], {
       cwd: ROOT,
       env: { ...process.env, ...options.env, BENCH_WORKER_INDEX: String(i) },
       stdio: ['ignore', 'pipe', 'pipe'],
