@@ -5,6 +5,8 @@ import { definitionOf } from '../pipeline/definition-of';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition';
 
+const NO_ANCESTORS: readonly string[] = Object.freeze([]);
+
 /** A pipeline as a worker runs it: its definition, fingerprint, and each step's transitive dependencies. */
 export class WorkerPipeline {
   readonly definition: PipelineDefinition;
@@ -12,6 +14,8 @@ export class WorkerPipeline {
   /** What the caller's jobs carry to compare ({@link fingerprintDigest}). */
   readonly fingerprintDigest: string;
   private readonly ancestors: (readonly string[] | undefined)[];
+  /** Marks of the steps visited by one `ancestorIdsOf` walk (cleared after it): no array per step. */
+  private visited: Uint8Array | undefined;
 
   constructor(pipeline: Pipeline<any, any, any>) {
     this.definition = definitionOf(pipeline);
@@ -25,16 +29,19 @@ export class WorkerPipeline {
     const cached = this.ancestors[index];
     if (cached !== undefined) return cached;
     const graph = this.definition.graph;
-    const seen = new Uint8Array(graph.ids.length);
+    if (graph.dependencies[index].length === 0) return (this.ancestors[index] = NO_ANCESTORS);
+    const seen = (this.visited ??= new Uint8Array(graph.ids.length));
     const stack = [...graph.dependencies[index]];
-    const ids: string[] = [];
+    const visited: number[] = [];
     while (stack.length > 0) {
       const dependency = stack.pop()!;
       if (seen[dependency] === 1) continue;
       seen[dependency] = 1;
-      ids.push(graph.ids[dependency]);
+      visited.push(dependency);
       stack.push(...graph.dependencies[dependency]);
     }
+    for (const dependency of visited) seen[dependency] = 0;
+    const ids = visited.map((dependency) => graph.ids[dependency]);
     this.ancestors[index] = ids;
     return ids;
   }
