@@ -8,7 +8,8 @@ import { storedErrorOf } from '../durable/stored-error-of';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { StepExecutionError } from '../errors/step-execution-error';
-import { runStepTask, type StepOutcome } from '../executor/run-step-task';
+import { CancelScope } from '../executor/cancel-scope';
+import { runStepTaskIn, type StepOutcome } from '../executor/run-step-task';
 import { encodeValue } from '../store/encode-value';
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
@@ -43,7 +44,8 @@ export interface StepJobProcessorOptions {
 /** A job this worker runs right now. */
 interface ActiveJob {
   readonly pipeline: string;
-  readonly controller: AbortController;
+  /** Aborts the step (cancelled by the caller, lock lost, run budget spent): its ctx.signal, timers and calls. */
+  readonly scope: CancelScope;
   lock: JobLockWatch | undefined;
   /** The caller cancelled it: nothing is recorded. */
   cancelled: boolean;
@@ -105,7 +107,7 @@ export class StepJobProcessor {
     const job = this.active.get(jobId);
     if (job === undefined) return;
     job.cancelled = true;
-    job.controller.abort(new PipelineAbortedError(job.pipeline, reason));
+    job.scope.abort(new PipelineAbortedError(job.pipeline, reason));
   }
 
   async process(job: Job<StepJobData, StepJobResult>, token: string | undefined, signal?: AbortSignal): Promise<StepJobResult> {
@@ -115,11 +117,11 @@ export class StepJobProcessor {
     const definition = pipeline.definition;
     const index = definition.graph.indexOf.get(data.stepId)!;
     const jobId = job.id!;
-    const active: ActiveJob = { pipeline: data.pipeline, controller: new AbortController(), lock: undefined, cancelled: false, published: Promise.resolve() };
+    const active: ActiveJob = { pipeline: data.pipeline, scope: CancelScope.root(), lock: undefined, cancelled: false, published: Promise.resolve() };
     this.active.set(jobId, active);
     const onBullAbort = () => this.cancel(jobId, String(signal?.reason ?? 'cancelled on the queue'));
     signal?.addEventListener('abort', onBullAbort, { once: true });
-    const lock = new JobLockWatch(job, token ?? '', data.stepId, this.options.lockDuration, (error) => active.controller.abort(error));
+    const lock = new JobLockWatch(job, token ?? '', data.stepId, this.options.lockDuration, (error) => active.scope.abort(error));
     active.lock = lock;
     let dispose = () => undefined as void;
     try {
@@ -136,7 +138,7 @@ export class StepJobProcessor {
       const runCostBudget = definition.config.runCostBudget;
       // With a run budget, the run's spent total as the store holds it now (other workers' charges included).
       const spent = runCostBudget === null ? view.run.costMicrocents : await callStore(store, data.runId, () => store.addRunCost(data.runId, 0));
-      const budget = new StoreRunBudget(runCostBudget, spent, store, data.runId, (error) => active.controller.abort(error));
+      const budget = new StoreRunBudget(runCostBudget, spent, store, data.runId, (error) => active.scope.abort(error));
       const tracer = definition.config.trace ? (this.options.tracer ?? NOOP_TRACER) : NOOP_TRACER;
       const instance = resolveStepInstance(definition, index, deps, tracer);
       dispose = instance.dispose;
@@ -146,23 +148,25 @@ export class StepJobProcessor {
       const publish = data.progress === false ? undefined : this.options.publish;
       if (publish !== undefined) active.published = publish({ jobId, type: 'step.started', attempt: 1, workerId });
       const outcome = await context.with(contextOfTraceParent(data.traceparent), () =>
-        runStepTask({
-          runId: data.runId,
-          stepId: data.stepId,
-          step: instance.step,
-          config: definition.configs[index],
-          inputs: view.input,
-          dependencyOutputs,
-          deps,
-          tracer,
-          signal: active.controller.signal,
-          runBudget: new LockFencedBudget(budget, lock),
-          onAttempt: (event) => {
-            if (publish === undefined) return;
-            if (event.type === 'step.started') active.published = publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
-            else active.published = publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
+        runStepTaskIn(
+          {
+            runId: data.runId,
+            stepId: data.stepId,
+            step: instance.step,
+            config: definition.configs[index],
+            inputs: view.input,
+            dependencyOutputs,
+            deps,
+            tracer,
+            runBudget: new LockFencedBudget(budget, lock),
+            onAttempt: (event) => {
+              if (publish === undefined) return;
+              if (event.type === 'step.started') active.published = publish({ jobId, type: 'step.started', attempt: event.attempt, workerId });
+              else active.published = publish({ jobId, type: event.type, attempt: event.attempt, error: storedErrorOf(event.error), delaySeconds: event.delaySeconds });
+            },
           },
-        }),
+          active.scope,
+        ),
       );
       await budget.settled();
       if (active.cancelled) return { outcome: 'cancelled', workerId };

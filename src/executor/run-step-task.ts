@@ -87,8 +87,17 @@ export interface StepOutcome {
  * a run in one process drives the same executor through its own scope.
  */
 export function runStepTask(task: StepTask): Promise<StepOutcome> {
+  return runStepTaskIn(task, CancelScope.root(task.signal, task.clock ?? systemClock));
+}
+
+/**
+ * {@link runStepTask} under a cancel scope the caller holds and aborts itself (`scope.abort`):
+ * a queue worker's job, without an AbortController and a listener per job. `task.signal` is
+ * not read; `scope` is disposed when the task ends.
+ */
+export function runStepTaskIn(task: StepTask, scope: CancelScope): Promise<StepOutcome> {
   return new Promise<StepOutcome>((resolve) => {
-    executeStep(new StepTaskScope(task, resolve), 0);
+    executeStep(new StepTaskScope(task, scope, resolve), 0);
   });
 }
 
@@ -98,7 +107,7 @@ class StepTaskScope implements StepRunScope {
   readonly deps: unknown;
   readonly tracer: Tracer;
   readonly runBudget: RunBudget | undefined;
-  /** Follows the task's signal: its attempts' scopes and retry waits are children. */
+  /** Follows the task's signal (or the caller's scope): its attempts' scopes and retry waits are children. */
   readonly cancelScope: CancelScope;
   private readonly clock: Clock;
   private readonly startedAt: number;
@@ -106,6 +115,7 @@ class StepTaskScope implements StepRunScope {
 
   constructor(
     private readonly task: StepTask,
+    cancelScope: CancelScope,
     private readonly resolve: (outcome: StepOutcome) => void,
   ) {
     this.inputs = task.inputs;
@@ -114,7 +124,7 @@ class StepTaskScope implements StepRunScope {
     this.runBudget = task.runBudget;
     this.clock = task.clock ?? systemClock;
     this.startedAt = this.clock.now();
-    this.cancelScope = CancelScope.root(task.signal, this.clock);
+    this.cancelScope = cancelScope;
   }
 
   get isAborted(): boolean {
