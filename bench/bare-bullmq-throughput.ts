@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { openBenchQueue } from './bullmq-bench-queue';
 import { formatNumber, formatTable } from './format-table';
+import { ownCpuMs, processCpuMs, processesCpuMs } from './process-cpu';
 import { median } from './sample-stats';
 import { startWorkerProcesses, type WorkerProcesses } from './worker-processes';
 
@@ -37,6 +38,7 @@ export interface Throughput {
   /** The median of the first contender's time ÷ this one's, per round (1 for the first). */
   shareOfFirst: number;
   roundSeconds: number[];
+  cpuPerStepUs: CpuPerStep;
 }
 
 /** Options of {@link measureThroughputs}. */
@@ -51,6 +53,15 @@ export interface ThroughputOptions {
   warmupJobs?: number;
   /** Timed batches of `jobs` per contender. @default 1 */
   rounds?: number;
+  /** The Redis server's process id, to count its CPU per step (when it runs on this machine). */
+  redisPid?: number;
+}
+
+/** CPU per step (µs, median of the rounds), by process; undefined where it could not be read. */
+export interface CpuPerStep {
+  workers: number | undefined;
+  caller: number;
+  redis: number | undefined;
 }
 
 /**
@@ -68,14 +79,22 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
     for (const contender of contenders) started.push(await contender.startWorkers(workers, concurrency));
     for (const contender of contenders) if ((options.warmupJobs ?? 500) > 0) await contender.runJobs(options.warmupJobs ?? 500);
     const seconds: number[][] = contenders.map(() => []);
+    const cpu = contenders.map(() => ({ workers: [] as number[], caller: [] as number[], redis: [] as number[] }));
+    const pidsOf = (which: number) => started[which].children.map((child) => child.pid);
     for (let round = 0; round < (options.rounds ?? 1); round++) {
       for (let k = 0; k < contenders.length; k++) {
         const which = (round + k) % contenders.length;
+        const before = { workers: processesCpuMs(pidsOf(which)), caller: ownCpuMs(), redis: processCpuMs(options.redisPid) };
         const startedMs = performance.now();
         await contenders[which].runJobs(jobs);
         seconds[which].push((performance.now() - startedMs) / 1000);
+        const perStep = (after: number | undefined, from: number | undefined) => (after === undefined || from === undefined ? NaN : ((after - from) * 1000) / jobs);
+        cpu[which].workers.push(perStep(processesCpuMs(pidsOf(which)), before.workers));
+        cpu[which].caller.push(perStep(ownCpuMs(), before.caller));
+        cpu[which].redis.push(perStep(processCpuMs(options.redisPid), before.redis));
       }
     }
+    const medianOrUndefined = (values: number[]) => (values.some(Number.isNaN) ? undefined : median(values));
     return contenders.map((contender, which) => ({
       contender: contender.name,
       workers,
@@ -85,6 +104,7 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
       jobsPerSecond: jobs / median(seconds[which]),
       shareOfFirst: median(seconds[which].map((s, round) => seconds[0][round] / s)),
       roundSeconds: seconds[which],
+      cpuPerStepUs: { workers: medianOrUndefined(cpu[which].workers), caller: median(cpu[which].caller), redis: medianOrUndefined(cpu[which].redis) },
     }));
   } finally {
     await Promise.all(started.map((processes) => processes.stop()));
