@@ -53,6 +53,9 @@ interface ActiveJob {
   published: Promise<void>;
 }
 
+/** How many job ids cancelled before they started a worker remembers (the oldest are forgotten). */
+const CANCELLED_BEFORE_START_KEPT = 10_000;
+
 /** How many times a record refused for a stale epoch (the run was claimed again) is written again at the new epoch. */
 const STALE_EPOCH_RETRIES = 3;
 
@@ -84,6 +87,8 @@ export class StepJobProcessor {
   private readonly cache: WorkerRunCache;
   private readonly batcher: WorkerRecordBatcher;
   private readonly active = new Map<string, ActiveJob>();
+  /** Jobs cancelled while this worker did not run them, oldest first (most never come here: another worker runs them, or they were removed). */
+  private readonly cancelledBeforeStart = new Set<string>();
 
   constructor(private readonly options: StepJobProcessorOptions) {
     this.cache = new WorkerRunCache(options.store);
@@ -102,10 +107,18 @@ export class StepJobProcessor {
     for (const jobId of jobIds) this.active.get(jobId)?.lock?.lost('its job lock could not be renewed');
   }
 
-  /** The caller cancelled the step of this job (its run was cancelled or failed fast). */
+  /**
+   * The caller cancelled the step of this job (its run was cancelled or failed fast). A job this
+   * worker does not run (yet) is remembered: the caller removes a cancelled job from the queue
+   * too, but a worker may take it between the message and the removal, and must then not run it.
+   */
   cancel(jobId: string, reason: string): void {
     const job = this.active.get(jobId);
-    if (job === undefined) return;
+    if (job === undefined) {
+      this.cancelledBeforeStart.add(jobId);
+      if (this.cancelledBeforeStart.size > CANCELLED_BEFORE_START_KEPT) this.cancelledBeforeStart.delete(this.cancelledBeforeStart.values().next().value!);
+      return;
+    }
     job.cancelled = true;
     job.scope.abort(new PipelineAbortedError(job.pipeline, reason));
   }
@@ -119,6 +132,10 @@ export class StepJobProcessor {
     const jobId = job.id!;
     const active: ActiveJob = { pipeline: data.pipeline, scope: CancelScope.root(), lock: undefined, cancelled: false, published: Promise.resolve() };
     this.active.set(jobId, active);
+    if (this.cancelledBeforeStart.delete(jobId)) {
+      this.active.delete(jobId);
+      return { outcome: 'cancelled', workerId };
+    }
     const onBullAbort = () => this.cancel(jobId, String(signal?.reason ?? 'cancelled on the queue'));
     signal?.addEventListener('abort', onBullAbort, { once: true });
     const lock = new JobLockWatch(job, token ?? '', data.stepId, this.options.lockDuration, (error) => active.scope.abort(error));

@@ -4,7 +4,8 @@
  * jobs of one run that end together go to the store in one `recordSteps` call, each job with its
  * own answer (a record another worker wrote first comes back `duplicate`), and their job ids to
  * the callers in one wake-up message once the store has them; a run's deps are built once per
- * worker, however many of its steps the worker runs.
+ * worker, however many of its steps the worker runs; a job cancelled before it reached the worker
+ * is not run.
  */
 import { randomUUID } from 'node:crypto';
 import { MemoryRunStore, Pipeline, step, type StepContext, type StepRecord } from 'fastroai';
@@ -170,4 +171,21 @@ it('sends progress messages only for runs with a listener (jobs without progress
 
   expect(results.map((result) => result.outcome)).toEqual(['recorded', 'recorded', 'recorded']);
   expect(published).toEqual([{ jobId: stepJobId('run-watched', 's1', 1), type: 'step.started', attempt: 1, workerId: 'w1' }]);
+});
+
+it('does not run a job whose cancel message came before the job did (taken between the message and its removal from the queue)', async () => {
+  let executions = 0;
+  const pipeline = new Pipeline({ name: 'processor-test', steps: Object.fromEntries(STEP_IDS.map((id) => [id, step(() => ++executions)])), outputStep: 's8' });
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-1');
+  const processor = processorOf(pipeline, store, () => ({}));
+  const [first, second] = await takeJobs(workerPipeline, 'run-1', ['s1', 's2']);
+
+  processor.cancel(first.job.id!, 'the run was cancelled'); // no job of that id runs here yet
+  const results = await Promise.all([processor.process(first.job, first.token), processor.process(second.job, second.token)]);
+
+  expect(results.map((result) => result.outcome)).toEqual(['cancelled', 'recorded']);
+  expect(executions).toBe(1);
+  expect((await store.getRun('run-1'))!.steps.map((record) => record.stepId)).toEqual(['s2']);
 });
