@@ -65,11 +65,20 @@ interface Contender {
   run: () => Promise<unknown>;
   reference?: string;
   countRecordCalls?: () => Promise<number>;
+  /**
+   * Back-to-back runs a sample times (its time ÷ this): more than one for contenders that run in
+   * memory in under a millisecond, so that a sample is not one scavenge's worth of noise (left
+   * over, as often as not, by the store contender before it). @default 1
+   */
+  runsPerSample?: number;
 }
+
+/** Runs per sample of the contenders that do no I/O (no store, MemoryRunStore). */
+const IN_MEMORY_RUNS_PER_SAMPLE = 20;
 
 /**
  * Times the contenders in `rounds` rounds after `warmupRuns` untimed runs of each; every round
- * runs each once, in an order that rotates from round to round. One full GC first, none after.
+ * samples each once, in an order that rotates from round to round. One full GC first, none after.
  */
 async function timeInRounds(contenders: Contender[], rounds: number, warmupRuns: number): Promise<Timed[]> {
   collectGarbage();
@@ -78,9 +87,10 @@ async function timeInRounds(contenders: Contender[], rounds: number, warmupRuns:
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const which = (round + k) % contenders.length;
+      const runs = contenders[which].runsPerSample ?? 1;
       const startMs = performance.now();
-      await contenders[which].run();
-      samples[which].push(performance.now() - startMs);
+      for (let run = 0; run < runs; run++) await contenders[which].run();
+      samples[which].push((performance.now() - startMs) / runs);
     }
   }
   const indexOf = new Map(contenders.map((contender, index) => [contender.label, index]));
@@ -192,8 +202,14 @@ async function measureStoreCase(name: string, dependencies: number[][], backends
     return counter.recordCalls;
   };
   const contenders: Contender[] = [
-    { label: 'no store', run: () => pipeline.execute({}) },
-    { label: 'MemoryRunStore', run: () => pipeline.execute({}, undefined, { store: backends.memory }), reference: 'no store', countRecordCalls: countRecordCalls(backends.memory) },
+    { label: 'no store', run: () => pipeline.execute({}), runsPerSample: IN_MEMORY_RUNS_PER_SAMPLE },
+    {
+      label: 'MemoryRunStore',
+      run: () => pipeline.execute({}, undefined, { store: backends.memory }),
+      reference: 'no store',
+      countRecordCalls: countRecordCalls(backends.memory),
+      runsPerSample: IN_MEMORY_RUNS_PER_SAMPLE,
+    },
   ];
   for (const [label, store, bare] of stores) {
     contenders.push({ label, run: () => pipeline.execute({}, undefined, { store }), reference: `${label} floor`, countRecordCalls: countRecordCalls(store) });
