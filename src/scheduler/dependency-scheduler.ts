@@ -84,8 +84,8 @@ export class DependencyScheduler {
     if (this.state[index] !== StepState.Waiting) return;
     this.state[index] = StepState.Completed;
     this.settle(index);
-    const dependents = this.graph.dependents[index];
-    for (let i = 0; i < dependents.length; i++) this.waitingOn[dependents[i]]--;
+    const { dependentStart, dependentList } = this.graph;
+    for (let i = dependentStart[index]; i < dependentStart[index + 1]; i++) this.waitingOn[dependentList[i]]--;
   }
 
   /** Records that `index` completed; returns (appends to `out`) the steps to start now, marked running. */
@@ -96,10 +96,10 @@ export class DependencyScheduler {
     this.running--;
     this.settle(index);
     if (this.stopped) return out;
-    const dependents = this.graph.dependents[index];
+    const { dependentStart, dependentList } = this.graph;
     const queue = this.queue;
-    for (let i = 0; i < dependents.length; i++) {
-      const dependent = dependents[i];
+    for (let i = dependentStart[index], end = dependentStart[index + 1]; i < end; i++) {
+      const dependent = dependentList[i];
       if (--this.waitingOn[dependent] !== 0 || this.state[dependent] !== StepState.Waiting) continue;
       if (queue === undefined) {
         this.state[dependent] = StepState.Running;
