@@ -81,6 +81,7 @@ export function buildStepGraph(ids: readonly string[], dependencies: Readonly<Re
   const dependentStart = new Int32Array(ids.length + 1);
   for (let index = 0; index < ids.length; index++) dependentStart[index + 1] = dependentStart[index] + dependents[index].length;
   const dependentList = Int32Array.from(dependents.flat());
-  return { ids, indexOf, dependencies: dependencyIndices, dependents, dependentStart, dependentList, levelOf, levels, dependencyCount, levelSize };
+  const roots = Int32Array.from(dependencyIndices.flatMap((deps, index) => (deps.length === 0 ? [index] : [])));
+  return { ids, indexOf, dependencies: dependencyIndices, dependents, dependentStart, dependentList, roots, levelOf, levels, dependencyCount, levelSize };
 }
 

@@ -19,6 +19,8 @@ export interface StepGraph {
    */
   readonly dependentStart: Int32Array;
   readonly dependentList: Int32Array;
+  /** Steps without dependencies, in declaration order: what a fresh run starts first. */
+  readonly roots: Int32Array;
   /** Level of each step: 0 without dependencies, else 1 + the highest level of its dependencies. */
   readonly levelOf: Int32Array;
   /** How many direct dependencies each step has (the scheduler copies it per run). */
