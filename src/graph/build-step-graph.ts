@@ -78,6 +78,10 @@ export function buildStepGraph(ids: readonly string[], dependencies: Readonly<Re
   Object.freeze(levels);
   const dependencyCount = Int32Array.from(dependencyIndices, (deps) => deps.length);
   const levelSize = Int32Array.from(levels, (level) => level.length);
-  return { ids, indexOf, dependencies: dependencyIndices, dependents, levelOf, levels, dependencyCount, levelSize };
+  const dependentStart = new Int32Array(ids.length + 1);
+  for (let index = 0; index < ids.length; index++) dependentStart[index + 1] = dependentStart[index] + dependents[index].length;
+  const dependentList = Int32Array.from(dependents.flat());
+  const roots = Int32Array.from(dependencyIndices.flatMap((deps, index) => (deps.length === 0 ? [index] : [])));
+  return { ids, indexOf, dependencies: dependencyIndices, dependents, dependentStart, dependentList, roots, levelOf, levels, dependencyCount, levelSize };
 }
 

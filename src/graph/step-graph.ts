@@ -12,6 +12,15 @@ export interface StepGraph {
   readonly dependencies: readonly (readonly number[])[];
   /** Direct dependents of each step (indices, ascending: declaration order). */
   readonly dependents: readonly (readonly number[])[];
+  /**
+   * The same, flat: step `i`'s dependents are `dependentList[dependentStart[i] .. dependentStart[i + 1])`.
+   * The scheduler reads these on every step end: two contiguous buffers instead of an array object
+   * (and its elements) per step, which can lie anywhere in the heap.
+   */
+  readonly dependentStart: Int32Array;
+  readonly dependentList: Int32Array;
+  /** Steps without dependencies, in declaration order: what a fresh run starts first. */
+  readonly roots: Int32Array;
   /** Level of each step: 0 without dependencies, else 1 + the highest level of its dependencies. */
   readonly levelOf: Int32Array;
   /** How many direct dependencies each step has (the scheduler copies it per run). */

@@ -36,6 +36,8 @@ export class DependencyScheduler {
   private readonly queue: MinHeap | undefined;
   private running = 0;
   private stopped = false;
+  /** A step was restored (a resume): `start` looks for what is ready instead of taking the roots. */
+  private restoredAny = false;
   private nextLevelToReport = 0;
 
   constructor(
@@ -67,12 +69,20 @@ export class DependencyScheduler {
   start(): number[];
   start<S extends IndexSink>(out: S): S;
   start(out: IndexSink = []): IndexSink {
-    const roots: number[] = [];
+    // A fresh run starts the graph's roots, precomputed. Not a loop over every step per run: V8
+    // compiled that loop on-stack (OSR) in the first run, and in some processes the compiled
+    // code bailed out after the loop (feedback it lacked when compiled) at every later run.
+    return this.admit(this.restoredAny ? this.readyAfterRestore() : this.graph.roots, out);
+  }
+
+  /** After `restore`: every waiting step whose dependencies all completed. */
+  private readyAfterRestore(): number[] {
+    const ready: number[] = [];
     const state = this.state;
     for (let index = 0; index < this.waitingOn.length; index++) {
-      if (this.waitingOn[index] === 0 && state[index] === StepState.Waiting) roots.push(index);
+      if (this.waitingOn[index] === 0 && state[index] === StepState.Waiting) ready.push(index);
     }
-    return this.admit(roots, out);
+    return ready;
   }
 
   /**
@@ -82,10 +92,11 @@ export class DependencyScheduler {
    */
   restore(index: number): void {
     if (this.state[index] !== StepState.Waiting) return;
+    this.restoredAny = true;
     this.state[index] = StepState.Completed;
     this.settle(index);
-    const dependents = this.graph.dependents[index];
-    for (let i = 0; i < dependents.length; i++) this.waitingOn[dependents[i]]--;
+    const { dependentStart, dependentList } = this.graph;
+    for (let i = dependentStart[index]; i < dependentStart[index + 1]; i++) this.waitingOn[dependentList[i]]--;
   }
 
   /** Records that `index` completed; returns (appends to `out`) the steps to start now, marked running. */
@@ -96,10 +107,10 @@ export class DependencyScheduler {
     this.running--;
     this.settle(index);
     if (this.stopped) return out;
-    const dependents = this.graph.dependents[index];
+    const { dependentStart, dependentList } = this.graph;
     const queue = this.queue;
-    for (let i = 0; i < dependents.length; i++) {
-      const dependent = dependents[i];
+    for (let i = dependentStart[index], end = dependentStart[index + 1]; i < end; i++) {
+      const dependent = dependentList[i];
       if (--this.waitingOn[dependent] !== 0 || this.state[dependent] !== StepState.Waiting) continue;
       if (queue === undefined) {
         this.state[dependent] = StepState.Running;
@@ -160,15 +171,16 @@ export class DependencyScheduler {
     this.unsettledPerLevel[this.graph.levelOf[index]]--;
   }
 
-  private admit<S extends IndexSink>(ready: readonly number[], out: S): S {
+  private admit<S extends IndexSink>(ready: ArrayLike<number>, out: S): S {
     if (this.stopped) return out;
     const queue = this.queue;
     if (queue === undefined) {
+      // Counted before the loop: nothing after it that an on-stack-compiled loop lacks feedback for.
+      this.running += ready.length;
       for (let i = 0; i < ready.length; i++) {
         this.state[ready[i]] = StepState.Running;
         out.push(ready[i]);
       }
-      this.running += ready.length;
       return out;
     }
     for (let i = 0; i < ready.length; i++) {
