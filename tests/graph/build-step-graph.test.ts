@@ -54,6 +54,13 @@ describe('buildStepGraph', () => {
     expect(graph.dependents).toEqual([[1, 2], [2], []]);
   });
 
+  it('holds the dependents flat too (the scheduler reads these) and the roots a fresh run starts with', () => {
+    const graph = buildStepGraph(['a', 'b', 'c', 'd', 'e'], { c: ['b', 'a'], b: ['a'], e: ['d'] });
+    const flatDependentsOf = (index: number) => Array.from(graph.dependentList.subarray(graph.dependentStart[index], graph.dependentStart[index + 1]));
+    expect([0, 1, 2, 3, 4].map(flatDependentsOf)).toEqual(graph.dependents);
+    expect(Array.from(graph.roots)).toEqual([0, 3]);
+  });
+
   it('rejects an empty step list', () => {
     expect(() => buildStepGraph([])).toThrow(PipelineValidationError);
   });
