@@ -135,7 +135,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     watchLockRenewals(this.worker, { renewed: (jobIds, sentAtMs) => processor.locksRenewed(jobIds, sentAtMs), failed: (jobIds) => processor.lockRenewalFailed(jobIds) });
     this.subscriber.on('message', (_channel: string, text: string) => {
       const message = parseChannelMessage<CancelStepMessage>(text);
-      if (message !== undefined) processor.cancel(message.jobId, message.reason);
+      if (message !== undefined) processor.cancel(message.jobId, message.reason, message.epoch);
     });
     this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel)]).then(() => undefined);
     this.ready.catch((error: unknown) => this.report(error));

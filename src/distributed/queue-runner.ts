@@ -207,7 +207,7 @@ export class QueueRunner implements StepRunner {
   private cancel(waiting: WaitingStep, reason: unknown): void {
     this.fail(waiting, reason);
     this.jobs.drop(waiting.jobId);
-    const message: CancelStepMessage = { jobId: waiting.jobId, reason: reason instanceof Error ? reason.message : String(reason) };
+    const message: CancelStepMessage = { jobId: waiting.jobId, epoch: waiting.durable.epoch, reason: reason instanceof Error ? reason.message : String(reason) };
     this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
     // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
     this.queue.remove(waiting.jobId).catch(() => undefined);

@@ -56,6 +56,11 @@ interface ActiveJob {
 /** How many job ids cancelled before they started a worker remembers (the oldest are forgotten). */
 const CANCELLED_BEFORE_START_KEPT = 10_000;
 
+/** A cancelled job as {@link StepJobProcessor.cancel} remembers it: its id at the run's epoch. */
+function cancelledJobKey(jobId: string, epoch: number): string {
+  return `${epoch}:${jobId}`;
+}
+
 /** How many times a record refused for a stale epoch (the run was claimed again) is written again at the new epoch. */
 const STALE_EPOCH_RETRIES = 3;
 
@@ -87,7 +92,7 @@ export class StepJobProcessor {
   private readonly cache: WorkerRunCache;
   private readonly batcher: WorkerRecordBatcher;
   private readonly active = new Map<string, ActiveJob>();
-  /** Jobs cancelled while this worker did not run them, oldest first (most never come here: another worker runs them, or they were removed). */
+  /** Jobs cancelled while this worker did not run them (`cancelledJobKey`), oldest first (most never come here: another worker runs them, or they were removed). */
   private readonly cancelledBeforeStart = new Set<string>();
 
   constructor(private readonly options: StepJobProcessorOptions) {
@@ -109,14 +114,18 @@ export class StepJobProcessor {
 
   /**
    * The caller cancelled the step of this job (its run was cancelled or failed fast). A job this
-   * worker does not run (yet) is remembered: the caller removes a cancelled job from the queue
-   * too, but a worker may take it between the message and the removal, and must then not run it.
+   * worker does not run (yet) is remembered with the run's `epoch` the caller cancelled it at:
+   * the caller removes a cancelled job from the queue too, but a worker may take it between the
+   * message and the removal, and must then not run it (a resume adds it again at a later epoch,
+   * and that one runs). Without an epoch (BullMQ's own cancel) only a running job is stopped.
    */
-  cancel(jobId: string, reason: string): void {
+  cancel(jobId: string, reason: string, epoch?: number): void {
     const job = this.active.get(jobId);
     if (job === undefined) {
-      this.cancelledBeforeStart.add(jobId);
-      if (this.cancelledBeforeStart.size > CANCELLED_BEFORE_START_KEPT) this.cancelledBeforeStart.delete(this.cancelledBeforeStart.values().next().value!);
+      if (typeof epoch !== 'number') return;
+      const kept = this.cancelledBeforeStart;
+      kept.add(cancelledJobKey(jobId, epoch));
+      if (kept.size > CANCELLED_BEFORE_START_KEPT) kept.delete(kept.values().next().value!);
       return;
     }
     job.cancelled = true;
@@ -132,7 +141,7 @@ export class StepJobProcessor {
     const jobId = job.id!;
     const active: ActiveJob = { pipeline: data.pipeline, scope: CancelScope.root(), lock: undefined, cancelled: false, published: Promise.resolve() };
     this.active.set(jobId, active);
-    if (this.cancelledBeforeStart.delete(jobId)) {
+    if (this.cancelledBeforeStart.delete(cancelledJobKey(jobId, data.epoch))) {
       this.active.delete(jobId);
       return { outcome: 'cancelled', workerId };
     }

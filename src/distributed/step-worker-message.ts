@@ -17,9 +17,14 @@ export type StepProgressMessage =
  */
 export type StepsEndedMessage = { recorded: string[] } | { failed: string; reason: string };
 
-/** A caller's request to the workers: stop the step of this job (the run was cancelled or failed fast). */
+/**
+ * A caller's request to the workers: stop the step of this job (the run was cancelled or failed
+ * fast). `epoch` is the run's epoch of the cancelled job: a resume (a later epoch) may add a job
+ * of the same id again, which the message must not stop.
+ */
 export interface CancelStepMessage {
   jobId: string;
+  epoch: number;
   reason: string;
 }
 

@@ -5,7 +5,7 @@
  * own answer (a record another worker wrote first comes back `duplicate`), and their job ids to
  * the callers in one wake-up message once the store has them; a run's deps are built once per
  * worker, however many of its steps the worker runs; a job cancelled before it reached the worker
- * is not run.
+ * is not run, unless a resume added it again.
  */
 import { randomUUID } from 'node:crypto';
 import { MemoryRunStore, Pipeline, step, type StepContext, type StepRecord } from 'fastroai';
@@ -182,10 +182,25 @@ it('does not run a job whose cancel message came before the job did (taken betwe
   const processor = processorOf(pipeline, store, () => ({}));
   const [first, second] = await takeJobs(workerPipeline, 'run-1', ['s1', 's2']);
 
-  processor.cancel(first.job.id!, 'the run was cancelled'); // no job of that id runs here yet
+  processor.cancel(first.job.id!, 'the run was cancelled', 1); // no job of that id runs here yet
   const results = await Promise.all([processor.process(first.job, first.token), processor.process(second.job, second.token)]);
 
   expect(results.map((result) => result.outcome)).toEqual(['cancelled', 'recorded']);
   expect(executions).toBe(1);
   expect((await store.getRun('run-1'))!.steps.map((record) => record.stepId)).toEqual(['s2']);
+});
+
+it("runs a job a resume added again (a later epoch) though the same job's cancel message came at the earlier epoch", async () => {
+  let executions = 0;
+  const pipeline = new Pipeline({ name: 'processor-test', steps: Object.fromEntries(STEP_IDS.map((id) => [id, step(() => ++executions)])), outputStep: 's8' });
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-1');
+  const processor = processorOf(pipeline, store, () => ({}));
+  processor.cancel(stepJobId('run-1', 's1', 1), 'the run was cancelled', 1);
+  await store.claimRun('run-1', 'caller', 60_000); // the resume: epoch 2
+  const [resumed] = await takeJobs(workerPipeline, 'run-1', ['s1'], { epoch: 2 });
+
+  expect((await processor.process(resumed.job, resumed.token)).outcome).toBe('recorded');
+  expect(executions).toBe(1);
 });
