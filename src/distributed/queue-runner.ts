@@ -20,7 +20,7 @@ import { StepRecordReader } from './step-record-reader';
 import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
 import { storedErrorToError } from './stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
-import type { WaitingStep } from './waiting-step';
+import { progressPosition, type WaitingStep } from './waiting-step';
 
 /** Options of a {@link QueueRunner}. */
 export interface QueueRunnerOptions {
@@ -126,7 +126,7 @@ export class QueueRunner implements StepRunner {
         enqueuedAt: Date.now(),
         resolve,
         added: false,
-        started: false,
+        progress: 0,
         ended: false,
         reading: false,
         again: false,
@@ -219,13 +219,21 @@ export class QueueRunner implements StepRunner {
     if (message === undefined) return;
     const waiting = this.waiting.get(message.jobId);
     if (waiting === undefined || waiting.ended) return;
+    if (!Number.isInteger(message.attempt) || message.attempt < 1) return;
     const onAttempt = waiting.task.onAttempt;
-    if (message.type === 'step.started') {
-      waiting.started = true;
-      onAttempt?.({ type: 'step.started', attempt: message.attempt, workerId: message.workerId });
-    } else {
+    if (message.type === 'call.retrying') {
+      // A model call sent again (its own attempt number): each one is news, a taken-over step's too.
       onAttempt?.({ type: message.type, attempt: message.attempt, error: storedErrorToError(message.error), delaySeconds: message.delaySeconds });
+      return;
     }
+    // Only what moves the step on: a worker that took the step over from a dead one repeats
+    // attempts the run was told of already (an in-process run starts each attempt once).
+    if (message.type !== 'step.started' && message.type !== 'step.retrying') return;
+    const position = progressPosition(message.type, message.attempt);
+    if (position <= waiting.progress) return;
+    waiting.progress = position;
+    if (message.type === 'step.started') onAttempt?.({ type: 'step.started', attempt: message.attempt, workerId: message.workerId });
+    else onAttempt?.({ type: message.type, attempt: message.attempt, error: storedErrorToError(message.error), delaySeconds: message.delaySeconds });
   }
 
   /** A worker's wake-up: the records of these jobs are in the store (read them), or a job failed. */
@@ -303,7 +311,7 @@ export class QueueRunner implements StepRunner {
       return;
     }
     // Its start message may have been lost (pub/sub is best effort): a step is always seen to start.
-    if (!waiting.started) waiting.task.onAttempt?.({ type: 'step.started', attempt: 1, workerId: record.workerId });
+    if (waiting.progress === 0) waiting.task.onAttempt?.({ type: 'step.started', attempt: 1, workerId: record.workerId });
     this.end(waiting, outcome);
   }
 

@@ -9,12 +9,22 @@ export interface WaitingStep {
   readonly resolve: (outcome: StepOutcome) => void;
   /** The job is in the queue (added, or found there: adopted). */
   added: boolean;
-  /** `step.started` was reported to the run. */
-  started: boolean;
+  /**
+   * How far the run was told the step's attempts got: 0 nothing yet, `2n` after attempt n's
+   * `step.started`, `2n + 1` after its `step.retrying` ({@link progressPosition}). A worker that
+   * takes a step over from a dead one starts again at attempt 1: what it reports behind this
+   * position is not reported again.
+   */
+  progress: number;
   ended: boolean;
   /** A store read for it is in flight; `again`: read once more when it answers. */
   reading: boolean;
   again: boolean;
   /** Stops watching the run's signal. */
   unlisten?: () => void;
+}
+
+/** Where a progress event of attempt `attempt` stands in a step's sequence: `step.started` 2n, `step.retrying` 2n + 1. */
+export function progressPosition(type: 'step.started' | 'step.retrying', attempt: number): number {
+  return type === 'step.started' ? 2 * attempt : 2 * attempt + 1;
 }

@@ -139,6 +139,37 @@ it("reports the worker's step.started, step.retrying and call.retrying to the ca
   expect(progressOf(events)).toEqual(progressOf(inProcess));
 });
 
+it("does not report again the attempts a worker that takes a step over repeats: the caller's events move each step on once, as in one process", async () => {
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const pipeline = new Pipeline({
+    name: 'taken-over',
+    steps: {
+      first: step(async () => {
+        await held;
+        return 1;
+      }),
+    },
+  });
+  const store = new MemoryRunStore();
+  await startWorker(pipeline, store).waitUntilReady();
+  const events: PipelineEvent[] = [];
+  const running = pipeline.execute({}, undefined, { store, runner: startRunner(), runId: 'run-1', onEvent: (event) => events.push(event) });
+  await waitUntil('first to start on the worker', () => progressOf(events).includes('step.started:first:1'), 30_000);
+
+  // What a worker that took the job over would say: its own attempt 1, which fails and is retried as attempt 2.
+  const jobId = stepJobId('run-1', 'first', 1);
+  const progress = queueChannels(prefix, QUEUE_NAME).progress;
+  await admin.publish(progress, JSON.stringify({ jobId, type: 'step.started', attempt: 1, workerId: 'w-takeover' }));
+  await admin.publish(progress, JSON.stringify({ jobId, type: 'step.started', attempt: 'one', workerId: 'w-takeover' }));
+  await admin.publish(progress, JSON.stringify({ jobId, type: 'step.retrying', attempt: 1, error: { name: 'Error', message: 'boom' }, delaySeconds: 0 }));
+  await admin.publish(progress, JSON.stringify({ jobId, type: 'step.started', attempt: 2, workerId: 'w-takeover' }));
+  await waitUntil('attempt 2 to be reported', () => progressOf(events).includes('step.started:first:2'), 30_000);
+  release();
+  await running;
+
+  expect(progressOf(events)).toEqual(['step.started:first:1', 'step.retrying:first:1', 'step.started:first:2']);
+});
+
 it('releases its connections on close, as the runner does: no worker or subscriber left on Redis', async () => {
   const pipeline = new Pipeline({ name: 'closing', steps: { only: step(() => 1) } });
   const store = new MemoryRunStore();
