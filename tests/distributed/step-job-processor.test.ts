@@ -173,34 +173,34 @@ it('sends progress messages only for runs with a listener (jobs without progress
   expect(published).toEqual([{ jobId: stepJobId('run-watched', 's1', 1), type: 'step.started', attempt: 1, workerId: 'w1' }]);
 });
 
-it('does not run a job whose cancel message came before the job did (taken between the message and its removal from the queue)', async () => {
+/** Run `run-1` of eight independent steps that count their executions, and a processor for it. */
+async function countingRun(): Promise<{ workerPipeline: WorkerPipeline; store: MemoryRunStore; processor: StepJobProcessor; executions: () => number }> {
   let executions = 0;
   const pipeline = new Pipeline({ name: 'processor-test', steps: Object.fromEntries(STEP_IDS.map((id) => [id, step(() => ++executions)])), outputStep: 's8' });
   const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
   const store = new MemoryRunStore();
   await createRun(store, workerPipeline, 'run-1');
-  const processor = processorOf(pipeline, store, () => ({}));
+  return { workerPipeline, store, processor: processorOf(pipeline, store, () => ({})), executions: () => executions };
+}
+
+it('does not run a job whose cancel message came before the job did (taken between the message and its removal from the queue)', async () => {
+  const { workerPipeline, store, processor, executions } = await countingRun();
   const [first, second] = await takeJobs(workerPipeline, 'run-1', ['s1', 's2']);
 
   processor.cancel(first.job.id!, 'the run was cancelled', 1); // no job of that id runs here yet
   const results = await Promise.all([processor.process(first.job, first.token), processor.process(second.job, second.token)]);
 
   expect(results.map((result) => result.outcome)).toEqual(['cancelled', 'recorded']);
-  expect(executions).toBe(1);
+  expect(executions()).toBe(1);
   expect((await store.getRun('run-1'))!.steps.map((record) => record.stepId)).toEqual(['s2']);
 });
 
 it("runs a job a resume added again (a later epoch) though the same job's cancel message came at the earlier epoch", async () => {
-  let executions = 0;
-  const pipeline = new Pipeline({ name: 'processor-test', steps: Object.fromEntries(STEP_IDS.map((id) => [id, step(() => ++executions)])), outputStep: 's8' });
-  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
-  const store = new MemoryRunStore();
-  await createRun(store, workerPipeline, 'run-1');
-  const processor = processorOf(pipeline, store, () => ({}));
+  const { workerPipeline, store, processor, executions } = await countingRun();
   processor.cancel(stepJobId('run-1', 's1', 1), 'the run was cancelled', 1);
   await store.claimRun('run-1', 'caller', 60_000); // the resume: epoch 2
   const [resumed] = await takeJobs(workerPipeline, 'run-1', ['s1'], { epoch: 2 });
 
   expect((await processor.process(resumed.job, resumed.token)).outcome).toBe('recorded');
-  expect(executions).toBe(1);
+  expect(executions()).toBe(1);
 });
