@@ -7,9 +7,13 @@ export const XSS_SCRIPT = '</script><script>alert(1)</script>';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** extract → classify (a model call: tokens and cost) → fetchMarket ∥ fetchUser → calculate. */
+/**
+ * extract → classify (a model call: tokens and cost) → fetchMarket ∥ fetchUser → calculate.
+ * fetchMarket sleeps twice as long as fetchUser, so the critical path runs through it: by 25 ms
+ * at the default `stepMs` (with 5 ms, a loaded CI machine once ended fetchUser after fetchMarket).
+ */
 export function documentPipeline(options: { store?: RunStore; stepMs?: number } = {}): Pipeline {
-  const stepMs = options.stepMs ?? 5;
+  const stepMs = options.stepMs ?? 25;
   const agent = createMockAgent<string>([{ output: 'invoice', inputTokens: 120, outputTokens: 8, costMicrocents: 250 }]);
   return new Pipeline({
     name: 'document',
