@@ -220,18 +220,17 @@ export class QueueRunner implements StepRunner {
     const waiting = this.waiting.get(message.jobId);
     if (waiting === undefined || waiting.ended) return;
     if (!Number.isInteger(message.attempt) || message.attempt < 1) return;
-    const onAttempt = waiting.task.onAttempt;
-    if (message.type === 'call.retrying') {
-      // A model call sent again (its own attempt number): each one is news, a taken-over step's too.
-      onAttempt?.({ type: message.type, attempt: message.attempt, error: storedErrorToError(message.error), delaySeconds: message.delaySeconds });
-      return;
+    if (message.type === 'step.started' || message.type === 'step.retrying') {
+      // Only what moves the step on: a worker that took the step over from a dead one repeats
+      // attempts the run was told of already (an in-process run starts each attempt once).
+      const position = progressPosition(message.type, message.attempt);
+      if (position <= waiting.progress) return;
+      waiting.progress = position;
+    } else if (message.type !== 'call.retrying') {
+      return; // not a progress message
     }
-    // Only what moves the step on: a worker that took the step over from a dead one repeats
-    // attempts the run was told of already (an in-process run starts each attempt once).
-    if (message.type !== 'step.started' && message.type !== 'step.retrying') return;
-    const position = progressPosition(message.type, message.attempt);
-    if (position <= waiting.progress) return;
-    waiting.progress = position;
+    // A `call.retrying` counts the model call's attempts: each one is news, a taken-over step's too.
+    const onAttempt = waiting.task.onAttempt;
     if (message.type === 'step.started') onAttempt?.({ type: 'step.started', attempt: message.attempt, workerId: message.workerId });
     else onAttempt?.({ type: message.type, attempt: message.attempt, error: storedErrorToError(message.error), delaySeconds: message.delaySeconds });
   }

@@ -1,4 +1,5 @@
 import { callStoreThen } from '../durable/call-store';
+import { recordOutcomesMismatch } from '../store/record-outcomes-mismatch';
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 
 /** The lock a record is written under: checked (synchronously) right before its batch is sent. */
@@ -87,9 +88,9 @@ export class WorkerRecordBatcher {
           batch.map((pending) => pending.record),
         ),
       (outcomes) => {
-        if (!Array.isArray(outcomes) || outcomes.length !== batch.length) {
-          const error = new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${batch.length} records`);
-          for (const pending of batch) pending.reject(error);
+        const mismatch = recordOutcomesMismatch(outcomes, batch.length);
+        if (mismatch !== undefined) {
+          for (const pending of batch) pending.reject(mismatch);
         } else {
           const inStore = batch.filter((_, i) => outcomes[i] !== 'stale-epoch').map((pending) => pending.record);
           if (inStore.length > 0) this.written(queue.runId, inStore);

@@ -1,4 +1,5 @@
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
+import { recordOutcomesMismatch } from '../store/record-outcomes-mismatch';
 import { callStoreThen } from './call-store';
 
 /** Where a {@link RecordBatcher} reports. */
@@ -76,8 +77,9 @@ export class RecordBatcher {
   private readonly answered = (outcomes: RecordOutcome[]): void => {
     const indices = this.sentIndices;
     const records = this.sentRecords;
-    if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
-      this.failed(new TypeError(`recordSteps answered ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${records.length} records`));
+    const mismatch = recordOutcomesMismatch(outcomes, records.length);
+    if (mismatch !== undefined) {
+      this.failed(mismatch);
       return;
     }
     if (this.stopped) return;
