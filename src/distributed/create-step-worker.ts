@@ -133,11 +133,17 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
       if (job?.id !== undefined) void this.publish(this.channels.ended, { failed: job.id, reason: error.message });
     });
     watchLockRenewals(this.worker, { renewed: (jobIds, sentAtMs) => processor.locksRenewed(jobIds, sentAtMs), failed: (jobIds) => processor.lockRenewalFailed(jobIds) });
-    this.subscriber.on('message', (_channel: string, text: string) => {
-      const message = parseChannelMessage<CancelStepMessage>(text);
-      if (message !== undefined) processor.cancel(message.jobId, message.reason, message.epoch);
+    this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.channels.cancel) {
+        const message = parseChannelMessage<CancelStepMessage>(text);
+        if (message !== undefined) processor.cancel(message.jobId, message.reason, message.epoch);
+      } else if (channel === this.channels.ended) {
+        // The workers' wake-ups reach the workers too: a record that readies a step is read ahead.
+        const message = parseChannelMessage<StepsEndedMessage>(text);
+        if (message !== undefined && 'recorded' in message && Array.isArray(message.recorded)) processor.recorded(message.recorded);
+      }
     });
-    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel)]).then(() => undefined);
+    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel, this.channels.ended)]).then(() => undefined);
     this.ready.catch((error: unknown) => this.report(error));
   }
 

@@ -18,3 +18,28 @@ const STEP_ID_RESERVED = /[%:-]/g;
 function encodePart(id: string, reserved: RegExp): string {
   return id.replace(reserved, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
+
+/** The parts of a step's job id ({@link stepJobId}). */
+export interface StepJobKey {
+  runId: string;
+  stepId: string;
+  generation: number;
+}
+
+/**
+ * The run, step and generation of a job id made by {@link stepJobId}, or undefined when it is
+ * not one: the last two `-` are the separators (a step id's own are encoded), the run id may
+ * hold more.
+ */
+export function parseStepJobId(jobId: string): StepJobKey | undefined {
+  const last = jobId.lastIndexOf('-');
+  const middle = last > 0 ? jobId.lastIndexOf('-', last - 1) : -1;
+  if (middle <= 0) return undefined;
+  const generation = Number(jobId.slice(last + 1));
+  if (!Number.isInteger(generation) || generation < 1) return undefined;
+  try {
+    return { runId: decodeURIComponent(jobId.slice(0, middle)), stepId: decodeURIComponent(jobId.slice(middle + 1, last)), generation };
+  } catch {
+    return undefined; // a stray `%`: not an id of ours
+  }
+}

@@ -19,7 +19,7 @@ import { JobLockWatch } from './job-lock-watch';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
 import type { StepJobData, StepJobResult } from './step-job-data';
-import { stepJobId } from './step-job-id';
+import { parseStepJobId, stepJobId } from './step-job-id';
 import type { StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { contextOfTraceParent } from './trace-parent';
 import type { WorkerPipeline } from './worker-pipeline';
@@ -130,6 +130,26 @@ export class StepJobProcessor {
     }
     job.cancelled = true;
     job.scope.abort(new PipelineAbortedError(job.pipeline, reason));
+  }
+
+  /**
+   * A worker's wake-up (this one's included): these jobs' records are in the store. A record
+   * that readies a step of a run this worker holds, and that it does not hold itself (another
+   * worker wrote it), is read now: the caller reads it too, then enqueues the step, and when
+   * the step comes here its dependency's output is here already (a chain through two workers
+   * alternates between them: one store read less on each step's path). Trade-off: every worker
+   * holding the run reads such a record, whichever of them gets the step.
+   */
+  recorded(jobIds: readonly unknown[]): void {
+    for (const jobId of jobIds) {
+      const key = typeof jobId === 'string' ? parseStepJobId(jobId) : undefined;
+      if (key === undefined) continue;
+      const view = this.cache.peek(key.runId);
+      if (view === undefined || view.has(key.stepId, key.generation)) continue;
+      const pipeline = this.options.pipelines.get(view.run.pipeline);
+      if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) continue;
+      this.cache.prefetch(view, key.stepId, key.generation);
+    }
   }
 
   async process(job: Job<StepJobData, StepJobResult>, token: string | undefined, signal?: AbortSignal): Promise<StepJobResult> {

@@ -45,7 +45,30 @@ export class WorkerPipeline {
     this.ancestors[index] = ids;
     return ids;
   }
+
+  /**
+   * Whether the record of step `stepId` readies one of its dependents: every other dependency
+   * of that dependent is `completed` (as far as the caller of this knows). False for a step
+   * without dependents (or not in this pipeline); true for one with many (more than
+   * {@link DEPENDENTS_CHECKED}), without looking.
+   */
+  readiesADependent(stepId: string, completed: (stepId: string) => boolean): boolean {
+    const graph = this.definition.graph;
+    const index = graph.indexOf.get(stepId);
+    if (index === undefined) return false;
+    const first = graph.dependentStart[index];
+    const end = graph.dependentStart[index + 1];
+    if (end - first > DEPENDENTS_CHECKED) return true;
+    for (let at = first; at < end; at++) {
+      const dependencies = graph.dependencies[graph.dependentList[at]];
+      if (dependencies.every((dependency) => dependency === index || completed(graph.ids[dependency]))) return true;
+    }
+    return false;
+  }
 }
+
+/** Dependents looked at, at most, to tell whether a record readies one (a wider step readies one, as far as a worker can tell cheaply). */
+const DEPENDENTS_CHECKED = 16;
 
 /** The worker's pipelines by name. @throws PipelineValidationError for an empty list or two pipelines with one name */
 export function workerPipelinesOf(pipelines: readonly Pipeline<any, any, any>[]): Map<string, WorkerPipeline> {

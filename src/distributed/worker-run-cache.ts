@@ -4,6 +4,10 @@ import { toInputRecord } from '../pipeline/to-input-record';
 import { decodeValue } from '../store/decode-value';
 import type { RunRecord, RunStore, StepRecord } from '../store/run-store';
 import { findStepRecords, recordKeyOf } from './find-step-records';
+import { StepRecordReader } from './step-record-reader';
+
+/** Records read ahead at once at most (see {@link WorkerRunCache.prefetch}); more are read when their jobs come. */
+const PREFETCHES_IN_FLIGHT = 256;
 
 /** A run as a worker sees it: its record, its decoded input, and its step records so far. */
 export class WorkerRunView {
@@ -37,7 +41,12 @@ export class WorkerRunView {
 
   /** True when every step of `stepIds` has a completed latest record. */
   hasCompleted(stepIds: readonly string[]): boolean {
-    return stepIds.every((id) => this.latest.get(id)?.status === 'completed');
+    return stepIds.every((id) => this.isCompleted(id));
+  }
+
+  /** True when step `stepId` has a completed latest record. */
+  isCompleted(stepId: string): boolean {
+    return this.latest.get(stepId)?.status === 'completed';
   }
 
   /** The decoded output of a step's latest record (decoded once per view). */
@@ -58,10 +67,17 @@ export class WorkerRunView {
  * it does not hold (another worker wrote it). It also keeps each run's deps (built once per run
  * on this worker, kept across re-reads of its view). The least recently used runs are dropped
  * past `maxRuns` (their views and deps alike).
+ *
+ * A record another worker wrote can be read ahead ({@link prefetch}), while the caller learns of
+ * it and enqueues the step it readies: the job then finds its dependency's output here.
  */
 export class WorkerRunCache {
   private readonly runs = new Map<string, WorkerRunView>();
   private readonly deps = new Map<string, Promise<unknown>>();
+  /** Reads ahead in flight, by `runId` then step id: a job that needs one waits for it rather than reading again. */
+  private readonly prefetching = new Map<string, Map<string, Promise<void>>>();
+  private prefetchCount = 0;
+  private readonly reader = new StepRecordReader();
 
   constructor(
     private readonly store: RunStore,
@@ -97,6 +113,11 @@ export class WorkerRunCache {
    * generations come from resumes). False when it cannot, or one is missing or not completed.
    */
   private async fillIn(view: WorkerRunView, epoch: number, needed: readonly string[]): Promise<boolean> {
+    const ahead = this.prefetching.get(view.run.runId);
+    if (ahead !== undefined) {
+      await Promise.all(needed.map((id) => ahead.get(id)));
+      if (view.hasCompleted(needed)) return true;
+    }
     const missing = needed.filter((id) => !view.hasCompleted([id]));
     if (epoch !== 1 || view.run.epoch !== 1 || this.store.getStepRecord === undefined || missing.length > 16) return false;
     const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
@@ -122,6 +143,40 @@ export class WorkerRunCache {
     this.deps.set(runId, deps);
     if (this.deps.size > this.maxRuns) this.deps.delete(this.deps.keys().next().value!);
     return deps;
+  }
+
+  /** The run's view, when this worker holds one (nothing is read). */
+  peek(runId: string): WorkerRunView | undefined {
+    return this.runs.get(runId);
+  }
+
+  /**
+   * Reads the record of `stepId` at `generation` into `view` ahead of the job that needs it
+   * (another worker wrote it; one read for the records asked for in the same tick), unless
+   * {@link PREFETCHES_IN_FLIGHT} are in flight already or this one is. A failed read is let go:
+   * the job reads the record itself.
+   */
+  prefetch(view: WorkerRunView, stepId: string, generation: number): void {
+    const runId = view.run.runId;
+    let ofRun = this.prefetching.get(runId);
+    if (ofRun?.has(stepId) === true || this.prefetchCount >= PREFETCHES_IN_FLIGHT) return;
+    if (ofRun === undefined) this.prefetching.set(runId, (ofRun = new Map()));
+    const inFlight = ofRun;
+    this.prefetchCount++;
+    const read = this.reader.read(this.store, runId, { stepId, generation }).then(
+      (record) => {
+        if (record !== undefined) view.add(record);
+      },
+      () => undefined,
+    );
+    inFlight.set(
+      stepId,
+      read.then(() => {
+        this.prefetchCount--;
+        inFlight.delete(stepId);
+        if (inFlight.size === 0 && this.prefetching.get(runId) === inFlight) this.prefetching.delete(runId);
+      }),
+    );
   }
 
   /** A record this worker wrote or found. */

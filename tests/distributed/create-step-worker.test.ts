@@ -180,9 +180,9 @@ it('releases its connections on close, as the runner does: no worker or subscrib
   const channels = queueChannels(prefix, QUEUE_NAME);
   const subscribers = async () => (await admin.pubsub('NUMSUB', channels.progress, channels.ended, channels.cancel)) as unknown[];
   expect((await queue.getWorkers()).length).toBe(1);
-  // The runner listens to the workers' channels, not to BullMQ's events stream.
+  // The runner listens to the workers' channels, not to BullMQ's events stream; the worker to cancels and wake-ups.
   expect(await queue.getQueueEvents()).toEqual([]);
-  expect(await subscribers()).toEqual([channels.progress, 1, channels.ended, 1, channels.cancel, 1]);
+  expect(await subscribers()).toEqual([channels.progress, 1, channels.ended, 2, channels.cancel, 1]);
 
   await worker.close();
   await runner.close();

@@ -204,3 +204,97 @@ it("runs a job a resume added again (a later epoch) though the same job's cancel
   expect((await processor.process(resumed.job, resumed.token)).outcome).toBe('recorded');
   expect(executions()).toBe(1);
 });
+
+/** Run `run-1` of `a → b → c`, and `j` after `b` and `x`; a store whose reads are counted. */
+async function chainRun(): Promise<{ pipeline: Pipeline; workerPipeline: WorkerPipeline; store: MemoryRunStore; reads: () => number }> {
+  const pipeline = new Pipeline({
+    name: 'processor-test',
+    steps: {
+      a: step(() => 1),
+      b: step((ctx: StepContext) => ctx.getDependency<number>('a') + 1),
+      c: step((ctx: StepContext) => ctx.getDependency<number>('b') * 10),
+      x: step(() => 5),
+      j: step((ctx: StepContext) => ctx.getDependency<number>('b') + ctx.getDependency<number>('x')),
+    },
+    dependencies: { b: ['a'], c: ['b'], j: ['b', 'x'] },
+    outputStep: 'c',
+  });
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-1');
+  let reads = 0;
+  for (const method of ['getRun', 'getStepRecord', 'getStepRecords'] as const) {
+    const read = (store[method] as (...args: unknown[]) => Promise<unknown>).bind(store);
+    (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      reads++;
+      return read(...args);
+    };
+  }
+  return { pipeline, workerPipeline, store, reads: () => reads };
+}
+
+/** Worker w1 ran `a` (it holds the run), worker w2 ran `b`: w2's wake-up, and w1's processor. */
+async function bRecordedByAnotherWorker(): Promise<{ w1: StepJobProcessor; wakeUp: StepsEndedMessage; take: (stepId: string) => Promise<{ job: Job<StepJobData, StepJobResult>; token: string }>; store: MemoryRunStore; reads: () => number }> {
+  const { pipeline, workerPipeline, store, reads } = await chainRun();
+  const wakeUps: StepsEndedMessage[] = [];
+  const w1 = processorOf(pipeline, store, () => ({}));
+  const w2 = new StepJobProcessor({ workerId: 'w2', pipelines: workerPipelinesOf([pipeline]), store, lockDuration: 10_000, tracer: undefined, deps: undefined, publish: async () => undefined, ended: (message) => wakeUps.push(message) });
+  const take = async (stepId: string) => (await takeJobs(workerPipeline, 'run-1', [stepId]))[0];
+  const a = await take('a');
+  await w1.process(a.job, a.token);
+  const b = await take('b');
+  await w2.process(b.job, b.token);
+  return { w1, wakeUp: wakeUps[0], take, store, reads };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 5_000) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+it("reads ahead a record another worker wrote that readies a step of a run it holds: that step's job then reads nothing", async () => {
+  const { w1, wakeUp, take, store, reads } = await bRecordedByAnotherWorker();
+  expect(wakeUp).toEqual({ recorded: [stepJobId('run-1', 'b', 1)] });
+
+  const before = reads();
+  w1.recorded((wakeUp as { recorded: string[] }).recorded);
+  await until(() => reads() > before);
+  const readAhead = reads();
+  const c = await take('c');
+  expect((await w1.process(c.job, c.token)).outcome).toBe('recorded');
+
+  expect(readAhead).toBe(before + 1);
+  expect(reads()).toBe(readAhead); // c found b's output in w1's view
+  const records = (await store.getRun('run-1'))!.steps;
+  expect(decodeValue(records.find((record) => record.stepId === 'c')!.output!)).toBe(20);
+});
+
+it('has a job wait for a read ahead in flight rather than read the record again', async () => {
+  const { w1, wakeUp, take, store, reads } = await bRecordedByAnotherWorker();
+  const c = await take('c');
+  const before = reads();
+
+  w1.recorded((wakeUp as { recorded: string[] }).recorded);
+  expect((await w1.process(c.job, c.token)).outcome).toBe('recorded');
+
+  expect(reads()).toBe(before + 1);
+  expect(decodeValue((await store.getRun('run-1'))!.steps.find((record) => record.stepId === 'c')!.output!)).toBe(20);
+});
+
+it('reads nothing ahead for a record of its own, of a run it does not hold, that readies nothing it knows of, or a malformed id', async () => {
+  const { w1, wakeUp, reads } = await bRecordedByAnotherWorker();
+  const before = reads();
+  w1.recorded([
+    stepJobId('run-1', 'a', 1), // w1 wrote it
+    stepJobId('run-2', 'b', 1), // w1 holds no run-2
+    stepJobId('run-1', 'x', 1), // readies j only with b, which w1 does not hold yet
+    'not-a-job-id',
+    '%zz-b-1',
+    42,
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(reads()).toBe(before);
+  expect(wakeUp).toBeDefined();
+});

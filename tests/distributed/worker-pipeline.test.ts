@@ -30,3 +30,21 @@ it('answers a step again from what it found the first time', () => {
   const index = pipeline.definition.graph.indexOf.get('f')!;
   expect(pipeline.ancestorIdsOf(index)).toBe(pipeline.ancestorIdsOf(index));
 });
+
+it("tells whether a step's record readies a dependent, from the steps known done", () => {
+  const pipeline = diamond();
+  const doneAmong = (...ids: string[]) => (id: string) => ids.includes(id);
+  expect(pipeline.readiesADependent('a', doneAmong())).toBe(true); // b and c wait for a alone
+  expect(pipeline.readiesADependent('b', doneAmong())).toBe(false); // d waits for c too
+  expect(pipeline.readiesADependent('b', doneAmong('c'))).toBe(true);
+  expect(pipeline.readiesADependent('f', doneAmong('a', 'b', 'c', 'd'))).toBe(false); // no dependents
+  expect(pipeline.readiesADependent('e', doneAmong())).toBe(false);
+  expect(pipeline.readiesADependent('missing', doneAmong())).toBe(false);
+});
+
+it('takes a record of a step with many dependents as readying one, without looking at them all', () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `leaf${i}`);
+  const steps = Object.fromEntries([...ids, 'root', 'other'].map((id) => [id, step(() => id)]));
+  const wide = new WorkerPipeline(new Pipeline({ name: 'wide', steps, dependencies: Object.fromEntries(ids.map((id) => [id, ['root', 'other']])), outputStep: 'leaf0' }));
+  expect(wide.readiesADependent('root', () => false)).toBe(true);
+});
