@@ -74,6 +74,8 @@ export class QueueRunner implements StepRunner {
   private readonly records = new StepRecordReader();
   private readonly cancels = new AbortWatch<WaitingStep>((waiting, reason) => this.cancel(waiting, reason));
   private readonly reconciler: StepReconciler;
+  /** The subscription to the workers' channels, asked for at construction (see the constructor). */
+  private readonly subscribed: Promise<void>;
   private ready: Promise<void> | undefined;
   private closed = false;
 
@@ -109,6 +111,13 @@ export class QueueRunner implements StepRunner {
       if (channel === this.channels.ended) this.ended(message);
       else if (channel === this.channels.progress) this.progress(message);
     });
+    // Subscribed now, while the connection is still connecting: ioredis sends it once the
+    // connection is ready. Sent later, it could go out between the connect and the end of
+    // ioredis's ready check, which it then fails: the reconnect that follows loses the
+    // subscription, and the runner would hear no worker (steps then settled by reconciliation only,
+    // and the workers' progress events lost).
+    this.subscribed = this.subscriber.subscribe(this.channels.progress, this.channels.ended).then(() => undefined);
+    this.subscribed.catch(() => undefined); // reported by start(), to the run that waits for it
   }
 
   runStep(task: StepTask): Promise<StepOutcome> {
@@ -171,7 +180,7 @@ export class QueueRunner implements StepRunner {
   /** Connects once: the queue, the workers' channels (progress, wake-ups), and the reconciliation timer. */
   private start(): Promise<void> {
     this.ready ??= (async () => {
-      await Promise.all([this.queue.waitUntilReady(), this.subscriber.subscribe(this.channels.progress, this.channels.ended)]);
+      await Promise.all([this.queue.waitUntilReady(), this.subscribed]);
       this.reconciler.start();
     })();
     return this.ready;

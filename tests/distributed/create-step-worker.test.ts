@@ -189,3 +189,32 @@ it('releases its connections on close, as the runner does: no worker or subscrib
   expect(await queue.getWorkers()).toEqual([]);
   expect(await subscribers()).toEqual([channels.progress, 0, channels.ended, 0, channels.cancel, 0]);
 });
+
+it("hears the workers when its first run starts while its connection is still being readied (a subscription sent then would be lost)", async () => {
+  let failures = 0;
+  const pipeline = new Pipeline({
+    name: 'early',
+    steps: {
+      flaky: step({ retries: 1, retryDelay: 0.01 }, () => {
+        if (failures++ === 0) throw new Error('flaky');
+        return 2;
+      }),
+    },
+  });
+  const store = new MemoryRunStore();
+  await startWorker(pipeline, store).waitUntilReady();
+  const runner = startRunner();
+  const events: string[] = [];
+  // The window: the runner's pub/sub connection is up and ioredis's ready check (INFO) not answered yet.
+  const subscriber = (runner as unknown as { subscriber: Redis }).subscriber;
+  const result = await new Promise<unknown>((resolve, reject) =>
+    subscriber.once('connect', () => {
+      pipeline.execute({}, undefined, { store, runner, onEvent: (event) => events.push(`${event.type}${'attempt' in event ? `:${event.attempt}` : ''}`) }).then(resolve, reject);
+    }),
+  );
+
+  expect(result).toMatchObject({ output: 2 });
+  expect(events.filter((type) => type.startsWith('step.'))).toEqual(['step.started:1', 'step.retrying:1', 'step.started:2', 'step.completed']);
+  const channels = queueChannels(prefix, QUEUE_NAME);
+  expect(await admin.pubsub('NUMSUB', channels.progress)).toEqual([channels.progress, 1]);
+});
