@@ -1,5 +1,7 @@
 import { systemClock, type Clock } from '../clock/clock';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { RunExistsError } from '../errors/run-exists-error';
+import { RunLockedError } from '../errors/run-locked-error';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition';
 import { decodeValue } from '../store/decode-value';
 import { encodeValue } from '../store/encode-value';
@@ -26,7 +28,8 @@ export interface DurableOptions {
  * returns its durable side.
  *
  * @throws OutputNotStorableError when the input cannot be encoded
- * @throws RunExistsError when `runId` is in the store already
+ * @throws RunLockedError when `runId` is in the store already, running under a live lease
+ * @throws RunExistsError when `runId` is in the store already otherwise
  */
 export async function createDurableRun(
   definition: PipelineDefinition,
@@ -40,7 +43,7 @@ export async function createDurableRun(
   const owner = newOwnerId();
   const clock = options.clock ?? systemClock;
   const now = clock.now();
-  await callStore(store, runId, () =>
+  const created = callStore(store, runId, () =>
     store.createRun({
       runId,
       pipeline: definition.name,
@@ -55,7 +58,21 @@ export async function createDurableRun(
       leaseUntil: now + leaseMs,
     }),
   );
+  await created.catch((error: unknown) => refuseExistingRun(store, runId, clock, error));
   return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length, clock });
+}
+
+/**
+ * Why a new run with this id is refused: RunLockedError while the run that has it runs (its
+ * lease is live: a second `execute` of the same runId, API.md §12), else the store's error
+ * (RunExistsError for a run that ended or crashed: resume it).
+ */
+async function refuseExistingRun(store: RunStore, runId: string, clock: Clock, error: unknown): Promise<never> {
+  if (!RunExistsError.isInstance(error)) throw error;
+  const existing = await callStore(store, runId, () => store.getRun(runId)).catch(() => undefined);
+  const run = existing?.run;
+  if (run !== undefined && run.status === 'running' && run.leaseUntil > clock.now()) throw new RunLockedError(runId, run.owner, run.leaseUntil);
+  throw error;
 }
 
 /**

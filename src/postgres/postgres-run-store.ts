@@ -49,6 +49,15 @@ export interface PostgresRunStoreOptions {
    * @default true
    */
   preparedStatements?: boolean;
+  /**
+   * How long a query on the store's own pool may wait for its answer, in ms, before it fails
+   * (then it is retried on a new connection, as a dropped one is): a connection that went silent
+   * (a network partition, a frozen server) fails the call instead of hanging the run. The
+   * store's connections also send TCP keep-alives. A pool given as `pool` keeps its own settings
+   * (pg's `query_timeout`, `keepAlive`).
+   * @default 10_000
+   */
+  queryTimeoutMs?: number;
 }
 
 /** SQLSTATEs that say "try again" (connection lost, server shutting down, serialization) rather than "this statement is wrong". */
@@ -126,7 +135,15 @@ export class PostgresRunStore implements RunStore {
       this.ownsPool = false;
     } else {
       const { Pool: PgPool } = requireOptionalPeer<typeof import('pg')>('pg', '8', 'PostgresRunStore');
-      this.pool = new PgPool({ connectionString: options.connectionString, application_name: 'fastroai', connectionTimeoutMillis: 10_000 });
+      const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+      if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs < 1) throw new FastroAIError(`Expected PostgresRunStore queryTimeoutMs to be a whole number of ms from 1 up, got ${String(queryTimeoutMs)}`);
+      this.pool = new PgPool({
+        connectionString: options.connectionString,
+        application_name: 'fastroai',
+        connectionTimeoutMillis: 10_000,
+        query_timeout: queryTimeoutMs,
+        keepAlive: true,
+      });
       this.ownsPool = true;
     }
     // pg emits `error` for an idle client whose connection was terminated: unheard, it crashes the process.

@@ -190,11 +190,18 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     const pipeline = new Pipeline({ name: 'p', store, steps: { a: step(() => gate.promise.then(() => 'a')) } });
     const first = pipeline.execute({}, undefined, { runId: 'r-1' });
     await flush();
-    expect(RunExistsError.isInstance(await rejectionOf(pipeline.execute({}, undefined, { runId: 'r-1' })))).toBe(true);
+    // While the first runs (its lease is live), a second execute or resume is locked out.
+    const second = await rejectionOf(pipeline.execute({}, undefined, { runId: 'r-1' }));
+    expect(second).toBeInstanceOf(RunLockedError);
+    expect(second).toMatchObject({ runId: 'r-1', leaseUntil: expect.any(Number) });
     const locked = await rejectionOf(pipeline.resume('r-1'));
     expect(RunLockedError.isInstance(locked)).toBe(true);
     gate.resolve();
     expect((await first).output).toBe('a');
+    // Once it ended, an execute with its id is still refused: it exists (resume it instead).
+    const exists = await rejectionOf(pipeline.execute({}, undefined, { runId: 'r-1' }));
+    expect(RunExistsError.isInstance(exists)).toBe(true);
+    expect(RunLockedError.isInstance(exists)).toBe(false);
   });
 
   it('resuming a completed run without rerun returns its recorded result and runs nothing', async () => {

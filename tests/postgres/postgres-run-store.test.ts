@@ -2,6 +2,7 @@ import { StoreUnavailableError } from 'fastroai';
 import { encodeValue } from '../../src/store/encode-value';
 import { PostgresRunStore, type PostgresRunStoreOptions } from 'fastroai/postgres';
 import { STORE_RELATIONS, createTablesSqlOf } from '../../src/postgres/postgres-schema';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Pool } from 'pg';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
 import { freePort } from '../support/private-redis-server';
@@ -221,6 +222,57 @@ describe('PostgresRunStore', () => {
     expect(StoreUnavailableError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ storeName: `postgres:${schema}`, runId: 'r1' });
   }, 30_000);
+});
+
+/** A TCP proxy to the local PostgreSQL that can go silent: it stops forwarding, closing nothing (a network partition, a frozen server). */
+async function silenceableProxy(): Promise<{ port: number; silence(): void; close(): void }> {
+  let silent = false;
+  const sockets: Socket[] = [];
+  const server: Server = createServer((client) => {
+    const upstream = connect(5432, '127.0.0.1');
+    sockets.push(client, upstream);
+    client.on('data', (data) => void (silent || upstream.write(data)));
+    upstream.on('data', (data) => void (silent || client.write(data)));
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    silence: () => void (silent = true),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('PostgresRunStore on a connection that goes silent', () => {
+  const schema = uniqueSchema();
+  afterAll(() => dropSchema(schema));
+
+  it('rejects with StoreUnavailableError after its query timeout instead of hanging', async () => {
+    const proxy = await silenceableProxy();
+    const store = new PostgresRunStore({ connectionString: `postgres://postgres@127.0.0.1:${proxy.port}/test`, schema, retries: 0, queryTimeoutMs: 500 });
+    try {
+      await store.createRun(makeRunRecord('r1'));
+      proxy.silence();
+      const startedAt = Date.now();
+      const error = await rejectionOf(store.claimRun('r1', 'host:1:first', 30_000));
+      expect(StoreUnavailableError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ storeName: `postgres:${schema}`, runId: 'r1' });
+      // A generous bound: it only tells the timeout from a hang.
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+    } finally {
+      proxy.close();
+      await store.close();
+    }
+  }, 30_000);
+
+  it('refuses a query timeout that is not a whole number of ms from 1 up', () => {
+    for (const queryTimeoutMs of [0, -1, 1.5, Number.NaN]) expect(() => new PostgresRunStore({ connectionString: CONNECTION_STRING, schema, queryTimeoutMs })).toThrow(/queryTimeoutMs/);
+  });
 });
 
 describe('PostgresRunStore prepared statements', () => {
