@@ -19,7 +19,8 @@ export function checkInspectorOptions(options: InspectorOptions): InspectorOptio
   }
   if (host !== undefined && (typeof host !== 'string' || host === '')) throw new TypeError('serveInspector options.host must be a non-empty string');
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`serveInspector options.port must be an integer from 0 to 65535, got ${String(port)}`);
-  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) throw new TypeError('serveInspector options.token must be a string of at least 8 characters');
+  // Any non-empty string: how long a secret to choose is the user's call (a long random one is best).
+  if (token !== undefined && (typeof token !== 'string' || token === '')) throw new TypeError('serveInspector options.token must be a non-empty string');
   if (host !== undefined && !isLoopbackHost(host) && token === undefined) {
     throw new TypeError(`serveInspector refuses to bind '${host}' without a token: anyone who can reach it could read every run. Pass { token } (or bind 127.0.0.1).`);
   }
