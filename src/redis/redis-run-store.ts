@@ -31,9 +31,10 @@ export interface RedisRunStoreOptions {
    * An ioredis client to use (the store never closes it), or the options of one the store
    * opens itself (and closes in `close()`). A client you give should have a number for
    * `maxRetriesPerRequest` (not `null`, as BullMQ's need): with `null`, a call waits for Redis
-   * for as long as it is down instead of failing with `StoreUnavailableError`.
+   * for as long as it is down instead of failing with `StoreUnavailableError`. A `redis://` (or
+   * `rediss://`) URL opens a client of the store's own too.
    */
-  connection: RedisOptions | Redis;
+  connection: RedisOptions | Redis | string;
   /**
    * The prefix of every key the store writes. On a Redis Cluster, put a hash tag in it
    * (`{fastroai}:`) so that a run's keys and the listing indexes share one slot.
@@ -136,12 +137,16 @@ export class RedisRunStore implements RunStore {
       delayMs: (retry) => 100 * retry,
       isTransient: isTransientRedisError,
     };
-    if (isRedisClient(options.connection)) {
-      this.redis = options.connection;
+    const connection = options.connection;
+    if (typeof connection === 'object' && connection !== null && isRedisClient(connection)) {
+      this.redis = connection;
       this.ownsConnection = false;
     } else {
+      if (typeof connection === 'string' ? !/^rediss?:\/\//.test(connection) : typeof connection !== 'object' || connection === null) {
+        throw new FastroAIError(`RedisRunStore needs { connection }: ioredis options, an ioredis client or a redis:// URL, got ${typeof connection === 'string' ? `'${connection}'` : String(connection)}`);
+      }
       const { Redis: RedisClient } = requireOptionalPeer<typeof import('ioredis')>('ioredis', '5', 'RedisRunStore');
-      this.redis = new RedisClient({ ...OWN_CONNECTION_DEFAULTS, ...options.connection });
+      this.redis = typeof connection === 'string' ? new RedisClient(connection, OWN_CONNECTION_DEFAULTS) : new RedisClient({ ...OWN_CONNECTION_DEFAULTS, ...connection });
       // Connection errors reach the caller as rejected calls; without a listener ioredis would log each one.
       this.redis.on('error', () => {});
       this.ownsConnection = true;

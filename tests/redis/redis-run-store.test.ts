@@ -183,6 +183,23 @@ describe('RedisRunStore', () => {
     expect(StoreUnavailableError.isInstance(await rejectionOf(own.getRun('r1')))).toBe(true);
   });
 
+  it('opens a client of its own from a redis:// URL (the database in its path), and refuses a connection it cannot use', async () => {
+    const client = new Redis({ ...LOCAL_REDIS, db: 3 });
+    try {
+      const store = openStore({ connection: `redis://${LOCAL_REDIS.host}:${LOCAL_REDIS.port}/3` });
+      await store.createRun(makeRunRecord('r1'));
+      expect(await client.keys(`${prefix}*`)).toContain(`${prefix}run:r1`);
+      expect(await keysUnder(prefix)).toEqual([]); // not in database 0
+    } finally {
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+      await client.quit();
+    }
+    for (const connection of ['127.0.0.1:6379', '', null, 42]) {
+      expect(() => new RedisRunStore({ connection: connection as never })).toThrow(/RedisRunStore needs \{ connection \}/);
+    }
+  });
+
   it('loads its scripts into a Redis that does not have them cached (EVALSHA falls back to EVAL)', async () => {
     // A private server: flushing the shared Redis's script cache would disturb other suites.
     const server = await createPrivateRedisServer();
