@@ -53,6 +53,30 @@ export function openSqliteBareWrites(path: string): BareStepWrites & { db: Bette
 const REDIS_FLOOR_SCRIPT = `for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end return 1`;
 
 /**
+ * Bare in-memory writes: the record kept in a Map of its run (every run kept, as a
+ * MemoryRunStore keeps them), by an async function the caller awaits: one call per record, or
+ * one per batch. What an awaited in-memory store costs at the least.
+ */
+export function memoryBareWrites(): BareStepWrites {
+  const runs = new Map<string, Map<string, StepRecord>>();
+  const ofRun = (runId: string) => {
+    let records = runs.get(runId);
+    if (records === undefined) runs.set(runId, (records = new Map()));
+    return records;
+  };
+  return {
+    writeOne: async (runId, record) => {
+      ofRun(runId).set(record.stepId, record);
+    },
+    writeBatch: async (runId, records) => {
+      const kept = ofRun(runId);
+      for (const record of records) kept.set(record.stepId, record);
+    },
+    close: () => runs.clear(),
+  };
+}
+
+/**
  * Bare Redis writes: one EVALSHA of a script that HSETs the record's JSON into one hash under
  * `key` (field `generation:stepId`); a batch is one EVALSHA of all its HSETs. Run ids are kept
  * apart by suffixing `key`. Call `load()` once first.

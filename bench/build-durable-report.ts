@@ -11,6 +11,7 @@ const NONE = '—';
 
 /** How each floor writes: one record per write (chain), the engine's batches (fan-out). */
 const FLOOR_OF: Record<string, { one: string; batch: string }> = {
+  MemoryRunStore: { one: 'a Map write per record, each in an awaited async call', batch: 'Map writes, an awaited async call per batch' },
   SQLite: { one: 'a bare better-sqlite3 insert per record', batch: 'bare better-sqlite3 inserts, a transaction per batch' },
   Redis: { one: 'a bare EVALSHA of an HSET per record', batch: 'a bare EVALSHA of all its HSETs per batch' },
   PostgreSQL: { one: 'a bare `INSERT … ON CONFLICT DO NOTHING` per record', batch: 'a bare multi-row `INSERT … ON CONFLICT DO NOTHING` per batch' },

@@ -11,7 +11,7 @@ import { RedisRunStore } from 'fastroai/redis';
 import { SqliteRunStore } from 'fastroai/sqlite';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
-import { openSqliteBareWrites, postgresBareWrites, redisBareWrites, type BareStepWrites } from './bare-step-writes';
+import { memoryBareWrites, openSqliteBareWrites, postgresBareWrites, redisBareWrites, type BareStepWrites } from './bare-step-writes';
 import { sleep, type BenchStep } from './bench-step';
 import { collectGarbage } from './collect-garbage';
 import { countingStore } from './counting-store';
@@ -111,6 +111,7 @@ async function timeInRounds(contenders: Contender[], rounds: number, warmupRuns:
 interface Backends {
   dir: string;
   memory: MemoryRunStore;
+  memoryBare: BareStepWrites;
   sqlite: SqliteRunStore;
   redis: RedisRunStore;
   postgres: PostgresRunStore;
@@ -142,6 +143,7 @@ async function openBackends(): Promise<Backends> {
   return {
     dir,
     memory: new MemoryRunStore(),
+    memoryBare: memoryBareWrites(),
     sqlite,
     redis: new RedisRunStore({ connection: REDIS, prefix, warnIfNotDurable: false }),
     postgres,
@@ -161,6 +163,7 @@ async function closeBackends(backends: Backends): Promise<void> {
   backends.sqliteBare.close();
   await backends.sqlite.close();
   await backends.memory.close();
+  await backends.memoryBare.close();
   await backends.redis.close();
   await backends.postgres.close();
   await backends.pool.query(`DROP SCHEMA IF EXISTS ${backends.schema} CASCADE`);
@@ -210,6 +213,7 @@ async function measureStoreCase(name: string, dependencies: number[][], backends
       countRecordCalls: countRecordCalls(backends.memory),
       runsPerSample: IN_MEMORY_RUNS_PER_SAMPLE,
     },
+    { label: 'MemoryRunStore floor', run: () => replayBare(backends.memoryBare, `floor-${name}-${floorRun++}`, batches), runsPerSample: IN_MEMORY_RUNS_PER_SAMPLE },
   ];
   for (const [label, store, bare] of stores) {
     contenders.push({ label, run: () => pipeline.execute({}, undefined, { store }), reference: `${label} floor`, countRecordCalls: countRecordCalls(store) });
