@@ -1,3 +1,4 @@
+import { checkOptionKeys } from '../config/check-option-keys';
 import { MAX_TIMER_MS } from '../config/max-timer-seconds';
 import type { Tool, ToolExecutionOptions } from 'ai';
 import { describeThrown } from '../errors/describe-thrown';
@@ -26,6 +27,8 @@ export interface SafeToolOptions {
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const DEFAULT_ATTEMPTS = 3;
 const BACKOFF_BASE_SECONDS = 0.1;
+
+const SAFE_TOOL_OPTION_KEYS: readonly (keyof SafeToolOptions)[] = ['timeout', 'maxRetries', 'onTimeout', 'onError'];
 
 /**
  * Makes an AI SDK tool safe for a conversation (the original's `@safe_tool`): a tool that
@@ -59,6 +62,7 @@ export function safeTool<T extends Tool>(tool: T, options: SafeToolOptions = {})
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`safeTool options must be an object, got ${describe(options)}`);
   }
+  checkOptionKeys('safeTool options', options, SAFE_TOOL_OPTION_KEYS, (message) => new TypeError(message));
   const timeoutMs = checkTimeout(options.timeout);
   const attempts = checkAttempts(options.maxRetries);
   const onTimeout = checkMessage('onTimeout', options.onTimeout) ?? `Tool timed out after ${attempts} attempts`;

@@ -12,7 +12,8 @@ export interface ResponseUsage {
 /**
  * Reads the usage of an agent's response at the boundary of `ctx.run`, where a hand-written
  * agent's numbers enter budgets and totals: every counter must be an integer >= 0
- * (`processingTimeMs` any finite number >= 0) and `model` a string or absent. A `NaN` cost would
+ * (`processingTimeMs` any finite number >= 0) or left out (0; `requestCount` 1, as in a
+ * `ChatResponse`), and `model` a string or absent. A `NaN` cost would
  * otherwise disable a budget, a negative one refund it, and a numeric string turn sums into
  * string concatenation.
  *
@@ -35,6 +36,11 @@ export function readResponseUsage(response: unknown, source: string): ResponseUs
   let problem: TypeError | undefined;
   for (const counter of STEP_USAGE_COUNTERS) {
     const value = fields[counter];
+    // Left out: its default, as a ChatResponse has it (0; requestCount 1). Any object may be a response (API.md §9).
+    if (value === undefined) {
+      if (counter === 'requestCount') valid.requestCount = 1;
+      continue;
+    }
     const ok = counter === 'processingTimeMs' ? isNonNegativeNumber(value) : isCount(value);
     if (ok) valid[counter] = value as number;
     else {

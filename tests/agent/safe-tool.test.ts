@@ -255,6 +255,8 @@ describe('safeTool options', () => {
     [{ maxRetries: 2.5 }, /maxRetries \(the number of attempts\) must be an integer >= 1/],
     [{ onTimeout: 42 }, /onTimeout must be a string \(the tool's result for the model\), got number 42/],
     [{ onError: null }, /onError must be a string/],
+    [{ timout: 5 }, /safeTool options.*'timout'.*'timeout'/],
+    [{ maxRetires: 2 }, /safeTool options.*'maxRetires'.*'maxRetries'/],
   ])('refuses %p', (options, message) => {
     expect(() => safeTool(lookup, options as never)).toThrow(TypeError);
     expect(() => safeTool(lookup, options as never)).toThrow(message);

@@ -18,6 +18,16 @@ describe('readResponseUsage', () => {
     expect(usage).toMatchObject({ inputTokens: 10, outputTokens: 0, requestCount: 1 });
   });
 
+  it("takes a plain object that leaves counters out as a ChatResponse does: 0, requestCount 1 (any object may be an agent's response)", () => {
+    const { usage, problem } = readResponseUsage({ output: 'x', content: 'x', costMicrocents: 100 }, 'agent.run resolved');
+    expect(problem).toBeUndefined();
+    expect(usage).toMatchObject({ costMicrocents: 100, inputTokens: 0, outputTokens: 0, requestCount: 1, toolCallCount: 0, processingTimeMs: 0 });
+    // Present but wrong is still refused.
+    expect(readResponseUsage({ output: 'x', content: 'x', inputTokens: null }, 'agent.run resolved').problem?.message).toBe(
+      'agent.run resolved a ChatResponse whose inputTokens is null (expected an integer >= 0)',
+    );
+  });
+
   it('refuses a model that is not a string', () => {
     const response = new ChatResponse({ output: 'x', content: 'x', model: 42 as never });
     expect(readResponseUsage(response, 'agent.run resolved').problem?.message).toBe('agent.run resolved a ChatResponse whose model is 42 (expected a string)');
