@@ -25,9 +25,10 @@ export const OPEN_TELEMETRY_SCOPE = 'fastroai';
  *   OpenTelemetry Node setup does (`AsyncLocalStorageContextManager`, or the Node SDK), or a
  *   span started after an `await` loses its parent.
  * - A failure records the exception on the span and sets its status to `ERROR`.
- * - The trace id handed to `fn` is the span's OpenTelemetry trace id (32 hex digits), or,
- *   when no tracer provider is registered (spans are then no-ops), a UUID shared by the spans
- *   opened inside it, as the other tracers do.
+ * - The trace id handed to `fn` is a UUID, as every tracer's (API.md §10): the span's
+ *   OpenTelemetry trace id written as one (its 32 hex digits with the UUID's dashes: remove them
+ *   for the id a backend shows), or, when no tracer provider is registered (spans are then
+ *   no-ops), a new UUID shared by the spans opened inside it, as the other tracers do.
  * - `logMetric` sets an attribute on the active span of that trace (agent calls log
  *   `input_tokens`, `output_tokens`, `cost_microcents`); `logError` records an exception event.
  * - A backend that throws (an exporter, a span processor, a broken tracer) never changes the
@@ -110,26 +111,26 @@ export class OpenTelemetryTracer implements Tracer {
 }
 
 /**
- * Calls `fn` with the span's OpenTelemetry trace id (32 hex digits: the id backends show, shared
- * by nested spans through OpenTelemetry's context). Without a registered provider spans are
- * no-ops with an all-zero id: then a UUID, as the other tracers hand out, shared by the spans
- * opened inside this one.
- */
-/**
- * Calls `fn` with the span's OpenTelemetry trace id; without a registered provider (spans are
- * no-ops with an all-zero id) or a span, with a UUID shared by the spans opened inside.
+ * Calls `fn` with the span's OpenTelemetry trace id as a UUID (shared by nested spans through
+ * OpenTelemetry's context); without a registered provider (spans are no-ops with an all-zero id)
+ * or a span, with a new UUID shared by the spans opened inside.
  */
 function callWithTraceId<T>(context: SpanContext | undefined, fn: (traceId: string) => Promise<T>): Promise<T> {
-  if (context !== undefined && isSpanContextValid(context)) return fn(context.traceId);
+  if (context !== undefined && isSpanContextValid(context)) return fn(asUuid(context.traceId));
   const traceId = traceIdForSpan();
   return runWithTraceId(traceId, () => fn(traceId));
 }
 
-/** The active span, when it belongs to the trace `traceId` (an empty id matches any). */
+/** An OpenTelemetry trace id (32 hex digits) written as a UUID: 8-4-4-4-12. */
+function asUuid(traceId: string): string {
+  return `${traceId.slice(0, 8)}-${traceId.slice(8, 12)}-${traceId.slice(12, 16)}-${traceId.slice(16, 20)}-${traceId.slice(20)}`;
+}
+
+/** The active span, when it belongs to the trace `traceId` (as handed out: a UUID; or bare hex; an empty id matches any). */
 function activeSpanOf(traceId: string): Span | undefined {
   const span = trace.getActiveSpan();
   if (span === undefined) return undefined;
-  return traceId === '' || span.spanContext().traceId === traceId ? span : undefined;
+  return traceId === '' || span.spanContext().traceId === traceId.replace(/-/g, '') ? span : undefined;
 }
 
 function toAttributes(values: Record<string, unknown> | undefined): Attributes {

@@ -64,8 +64,9 @@ describe('OpenTelemetryTracer', () => {
   it("runs fn in a span and hands it the span's trace id", async () => {
     const result = await tracer().span('work', async (traceId) => `trace ${traceId}`, { stepId: 'a', attempt: 1 });
     const span = only('work');
-    expect(result).toBe(`trace ${span.spanContext().traceId}`);
-    expect(span.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
+    // A UUID, as every tracer's (API.md §10): the OpenTelemetry trace id with the UUID's dashes.
+    expect(result).toMatch(/^trace [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(result.replace(/-/g, '')).toBe(`trace ${span.spanContext().traceId}`);
     expect(span.attributes).toEqual({ stepId: 'a', attempt: 1 });
     expect(span.status.code).toBe(SpanStatusCode.OK);
     expect(span.ended).toBe(true);

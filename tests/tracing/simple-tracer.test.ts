@@ -218,5 +218,28 @@ describe('NoOpTracer', () => {
     const [outer, inner] = await simple.span('run', async (id) => [id, await noop.span('call', async (nested) => nested)]);
     expect(inner).toBe(outer);
   });
+
+  it('shares its own trace id with the spans opened inside its span (API.md §10)', async () => {
+    const noop = new NoOpTracer();
+    const [outer, inner, deeper] = await noop.span('run', async (id) => [
+      id,
+      await noop.span('step', async (nested) => nested),
+      await noop.span('step', async () => new SimpleTracer(fakeLogger()).span('call', async (nested) => nested)),
+    ]);
+    expect(outer).toMatch(UUID);
+    expect(inner).toBe(outer);
+    expect(deeper).toBe(outer);
+  });
+
+  it('ties a run and its steps together when given to execute', async () => {
+    const ids: string[] = [];
+    const tracer = new NoOpTracer();
+    const span = tracer.span.bind(tracer);
+    tracer.span = (name, fn, attributes) => span(name, (id) => (ids.push(id), fn(id)), attributes);
+    const pipeline = new Pipeline({ name: 'tied', steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });
+    await pipeline.execute({}, undefined, tracer);
+    expect(ids).toHaveLength(3); // pipeline.tied, step.a, step.b
+    expect(new Set(ids).size).toBe(1);
+  });
 });
 
