@@ -120,6 +120,16 @@ describe('a run always settles: misbehaving tracers', () => {
     expect(PipelineAbortedError.isInstance(outcome)).toBe(true);
   });
 
+  it('a span that never calls fn and never settles (the run'''s, its steps'''): they go on untraced after a grace, reported once, and the run completes', async () => {
+    const tracer = tracerWith(() => new Promise<never>(() => undefined));
+    const { pipeline, runs } = countingPipeline();
+    const { value: result, warnings } = await withWarnings(() => within(pipeline.execute({}, undefined, tracer), 10_000, NEVER as never));
+    expect(result.output).toBe('c');
+    expect(runs).toEqual({ a: 1, b: 1, c: 1 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/tracer span 'pipeline\..*' .*did not call its function within 1000 ms/);
+  });
+
   it('a span that settles without calling fn: the run goes on untraced and completes', async () => {
     const tracer = tracerWith(async () => undefined as never);
     const { pipeline, runs } = countingPipeline();
