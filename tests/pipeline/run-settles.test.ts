@@ -120,7 +120,7 @@ describe('a run always settles: misbehaving tracers', () => {
     expect(PipelineAbortedError.isInstance(outcome)).toBe(true);
   });
 
-  it('a span that never calls fn and never settles (the run'''s, its steps'''): they go on untraced after a grace, reported once, and the run completes', async () => {
+  it("a span that never calls fn and never settles (the run's, its steps'): they go on untraced after a grace, reported once, and the run completes", async () => {
     const tracer = tracerWith(() => new Promise<never>(() => undefined));
     const { pipeline, runs } = countingPipeline();
     const { value: result, warnings } = await withWarnings(() => within(pipeline.execute({}, undefined, tracer), 10_000, NEVER as never));
