@@ -65,7 +65,16 @@ export class StepJobAdder {
     const pending = [...this.pending.values()];
     this.pending = new Map();
     this.scheduled = false;
-    for (let first = 0; first < pending.length; first += JOBS_PER_BULK) void this.addChunk(pending.slice(first, first + JOBS_PER_BULK));
+    void this.addChunks(pending);
+  }
+
+  /**
+   * One chunk after the other: Redis runs the add scripts one at a time anyway, and a wide
+   * fan-out's chunks sent at once hold all of their jobs (BullMQ's Job objects, their
+   * serialized arguments) in this process's heap at the same time.
+   */
+  private async addChunks(pending: PendingJob[]): Promise<void> {
+    for (let first = 0; first < pending.length; first += JOBS_PER_BULK) await this.addChunk(pending.slice(first, first + JOBS_PER_BULK));
   }
 
   private async addChunk(chunk: PendingJob[]): Promise<void> {
