@@ -16,6 +16,8 @@ let queue: Queue<StepJobData, StepJobResult>;
 /** The size of each `addBulk` call, in order. */
 let bulks: number[];
 let singles: number;
+/** The most `addBulk` calls in flight at once. */
+let mostBulksInFlight: number;
 
 beforeEach(async () => {
   prefix = `fastroai-adder-${randomUUID()}`;
@@ -23,10 +25,13 @@ beforeEach(async () => {
   await queue.waitUntilReady();
   bulks = [];
   singles = 0;
+  mostBulksInFlight = 0;
+  let inFlight = 0;
   const addBulk = queue.addBulk.bind(queue);
   queue.addBulk = (jobs) => {
     bulks.push(jobs.length);
-    return addBulk(jobs);
+    mostBulksInFlight = Math.max(mostBulksInFlight, ++inFlight);
+    return addBulk(jobs).finally(() => inFlight--);
   };
   const add = queue.add.bind(queue);
   queue.add = (...args) => {
@@ -50,6 +55,8 @@ it('adds the jobs asked for in one tick with one addBulk per 1,000, each under i
   await Promise.all(Array.from({ length: count }, (_, i) => adder.add(`s${i}`, dataOf(`s${i}`), `run1-s${i}-1`)));
 
   expect(bulks).toEqual([JOBS_PER_BULK, JOBS_PER_BULK, 500]);
+  // One after the other: chunks sent at once would all sit in the heap together.
+  expect(mostBulksInFlight).toBe(1);
   expect(singles).toBe(0);
   expect(await queue.getJobCountByTypes('waiting')).toBe(count);
   const job = await queue.getJob('run1-s1234-1');
