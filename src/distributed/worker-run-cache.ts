@@ -118,7 +118,7 @@ export class WorkerRunCache {
       await Promise.all(needed.map((id) => ahead.get(id)));
       if (view.hasCompleted(needed)) return true;
     }
-    const missing = needed.filter((id) => !view.hasCompleted([id]));
+    const missing = needed.filter((id) => !view.isCompleted(id));
     if (epoch !== 1 || view.run.epoch !== 1 || this.store.getStepRecord === undefined || missing.length > 16) return false;
     const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
     for (const record of found.values()) view.add(record);

@@ -43,7 +43,7 @@ export async function createDurableRun(
   const owner = newOwnerId();
   const clock = options.clock ?? systemClock;
   const now = clock.now();
-  const created = callStore(store, runId, () =>
+  await callStore(store, runId, () =>
     store.createRun({
       runId,
       pipeline: definition.name,
@@ -57,8 +57,7 @@ export async function createDurableRun(
       epoch: 1,
       leaseUntil: now + leaseMs,
     }),
-  );
-  await created.catch((error: unknown) => refuseExistingRun(store, runId, clock, error));
+  ).catch((error: unknown) => refuseExistingRun(store, runId, clock, error));
   return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length, clock });
 }
 
