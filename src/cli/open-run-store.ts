@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { RedisOptions } from 'ioredis';
 import { FastroAIError } from '../errors/fastroai-error';
 import { PostgresRunStore } from '../postgres/postgres-run-store';
 import { RedisRunStore } from '../redis/redis-run-store';
@@ -90,20 +89,18 @@ function holdsRunTables(path: string): boolean {
   }
 }
 
-/** Options of a RedisRunStore from `redis://[user:password@]host[:port][/db][?prefix=…]`. */
-function redisStoreOptionsOf(url: string): { connection: RedisOptions; prefix?: string } {
+/**
+ * Options of a RedisRunStore from `redis://[user:password@]host[:port][/db][?prefix=…]`: the
+ * URL without `prefix` goes to the store as its connection (ioredis reads host, port,
+ * credentials, database and `rediss:`'s TLS from it).
+ */
+function redisStoreOptionsOf(url: string): { connection: string; prefix?: string } {
   const parsed = parseUrl(url);
-  const connection: RedisOptions = { host: parsed.hostname || '127.0.0.1', port: parsed.port === '' ? 6379 : Number(parsed.port) };
-  if (parsed.username !== '') connection.username = decodeURIComponent(parsed.username);
-  if (parsed.password !== '') connection.password = decodeURIComponent(parsed.password);
   const db = parsed.pathname.replace(/^\//, '');
-  if (db !== '') {
-    if (!/^\d+$/.test(db)) throw new FastroAIError(`Expected a database number after the host of '${url}', got '${db}'`);
-    connection.db = Number(db);
-  }
-  if (parsed.protocol === 'rediss:') connection.tls = {};
+  if (db !== '' && !/^\d+$/.test(db)) throw new FastroAIError(`Expected a database number after the host of '${url}', got '${db}'`);
   const { prefix } = queryOf(parsed, url, ['prefix']);
-  return prefix === undefined ? { connection } : { connection, prefix };
+  parsed.search = '';
+  return prefix === undefined ? { connection: parsed.toString() } : { connection: parsed.toString(), prefix };
 }
 
 /** Options of a PostgresRunStore from `postgres://…[?schema=…]` (other parameters go to pg). */
