@@ -74,9 +74,8 @@ export class WorkerRunView {
 export class WorkerRunCache {
   private readonly runs = new Map<string, WorkerRunView>();
   private readonly deps = new Map<string, Promise<unknown>>();
-  /** Reads ahead in flight, by `runId` then step id: a job that needs one waits for it rather than reading again. */
-  private readonly prefetching = new Map<string, Map<string, Promise<void>>>();
-  private prefetchCount = 0;
+  /** Reads ahead in flight, by {@link prefetchKey}: a job that needs one waits for it rather than reading again. */
+  private readonly prefetching = new Map<string, Promise<void>>();
   private readonly reader = new StepRecordReader();
 
   constructor(
@@ -113,9 +112,8 @@ export class WorkerRunCache {
    * generations come from resumes). False when it cannot, or one is missing or not completed.
    */
   private async fillIn(view: WorkerRunView, epoch: number, needed: readonly string[]): Promise<boolean> {
-    const ahead = this.prefetching.get(view.run.runId);
-    if (ahead !== undefined) {
-      await Promise.all(needed.map((id) => ahead.get(id)));
+    if (this.prefetching.size > 0) {
+      await Promise.all(needed.map((id) => this.prefetching.get(prefetchKey(view.run.runId, id))));
       if (view.hasCompleted(needed)) return true;
     }
     const missing = needed.filter((id) => !view.isCompleted(id));
@@ -158,29 +156,24 @@ export class WorkerRunCache {
    */
   prefetch(view: WorkerRunView, stepId: string, generation: number): void {
     const runId = view.run.runId;
-    let ofRun = this.prefetching.get(runId);
-    if (ofRun?.has(stepId) === true || this.prefetchCount >= PREFETCHES_IN_FLIGHT) return;
-    if (ofRun === undefined) this.prefetching.set(runId, (ofRun = new Map()));
-    const inFlight = ofRun;
-    this.prefetchCount++;
+    const key = prefetchKey(runId, stepId);
+    if (this.prefetching.has(key) || this.prefetching.size >= PREFETCHES_IN_FLIGHT) return;
     const read = this.reader.read(this.store, runId, { stepId, generation }).then(
       (record) => {
         if (record !== undefined) view.add(record);
       },
       () => undefined,
     );
-    inFlight.set(
-      stepId,
-      read.then(() => {
-        this.prefetchCount--;
-        inFlight.delete(stepId);
-        if (inFlight.size === 0 && this.prefetching.get(runId) === inFlight) this.prefetching.delete(runId);
-      }),
-    );
+    this.prefetching.set(key, read.then(() => void this.prefetching.delete(key)));
   }
 
   /** A record this worker wrote or found. */
   remember(runId: string, record: StepRecord): void {
     this.runs.get(runId)?.add(record);
   }
+}
+
+/** A read ahead's key: the run and the step (ids with newlines could collide: a job then waits for another read, and reads its own). */
+function prefetchKey(runId: string, stepId: string): string {
+  return `${runId}\n${stepId}`;
 }
