@@ -20,23 +20,44 @@ export function callStore<T>(store: RunStore, runId: string, call: () => Promise
 
 /**
  * {@link callStore} with its outcome handed to `onValue` or `onError` instead of a promise:
- * the path of every step record, where a promise less is a microtask less per step.
+ * a promise less is a microtask less.
  */
 export function callStoreThen<T>(store: RunStore, runId: string, call: () => Promise<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
-  // The first attempt goes straight to the store (a chain writes once per step: no retry
-  // machinery unless it fails); a failure other than a store's verdict enters the bounded retries.
-  let first: Promise<T>;
-  try {
-    first = Promise.resolve(call());
-  } catch (error) {
-    first = Promise.reject(error);
+  new StoreCall(store, runId, call, onValue, onError).start();
+}
+
+/**
+ * One store call made again and again ({@link callStoreThen}'s, reusable): the path of every
+ * step record, which makes it once per run and then allocates nothing per call but the call's
+ * own promise and its reaction. The first attempt goes straight to the store (a chain writes
+ * once per step: no retry machinery unless it fails); a failure other than a store's verdict
+ * enters the bounded retries. Start it again only once it answered.
+ */
+export class StoreCall<T> {
+  constructor(
+    private readonly store: RunStore,
+    private readonly runId: string,
+    private readonly call: () => Promise<T>,
+    private readonly onValue: (value: T) => void,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    let first: Promise<T>;
+    try {
+      first = Promise.resolve(this.call());
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    first.then(this.onValue, this.firstFailed);
   }
-  first.then(onValue, (error: unknown) => {
+
+  private readonly firstFailed = (error: unknown): void => {
     if (FastroAIError.isInstance(error)) {
-      onError(error);
+      this.onError(error);
       return;
     }
-    const policy = { storeName: storeNameOf(store), attempts: 3, firstDelayMs: 100, isTransient: (thrown: unknown) => !FastroAIError.isInstance(thrown) };
-    new Promise((resolve) => setTimeout(resolve, 50)).then(() => retryStoreCall(policy, runId, call)).then(onValue, onError);
-  });
+    const policy = { storeName: storeNameOf(this.store), attempts: 3, firstDelayMs: 100, isTransient: (thrown: unknown) => !FastroAIError.isInstance(thrown) };
+    new Promise((resolve) => setTimeout(resolve, 50)).then(() => retryStoreCall(policy, this.runId, this.call)).then(this.onValue, this.onError);
+  };
 }

@@ -1,6 +1,6 @@
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { recordOutcomesMismatch } from '../store/record-outcomes-mismatch';
-import { callStoreThen } from './call-store';
+import { StoreCall } from './call-store';
 
 /** Where a {@link RecordBatcher} reports. */
 export interface RecordSink {
@@ -22,21 +22,35 @@ export interface RecordSink {
  * reported once the store acknowledged its batch: only then may the run admit dependents.
  */
 export class RecordBatcher {
-  /** Pending records and their step indices, side by side (no object per record). */
-  private indices: number[] = [];
-  private records: StepRecord[] = [];
-  /** The batch the store is writing (one at a time). */
+  /**
+   * Pending records and their step indices, side by side (no object per record), in arrays
+   * kept from batch to batch: the first `pendingCount` slots hold the pending ones. A fresh
+   * array per batch would grow a 17-slot backing store on its first push, twice per step of a
+   * chain.
+   */
+  private pendingIndices: number[] = [];
+  private readonly pendingRecords: Array<StepRecord | undefined> = [];
+  private pendingCount = 0;
+  /**
+   * The batch the store is writing (one at a time): its records in an array of their own, of
+   * its exact size (the store is handed it); their indices in the other index array, the two
+   * swapped at each flush (neither leaves the batcher).
+   */
   private sentIndices: number[] = [];
-  private sentRecords: StepRecord[] = [];
+  private sentRecords: StepRecord[] = NO_RECORDS;
   private flushing = false;
   private stopped = false;
+  /** The batch's store call (bounded retries), made once: nothing allocated per batch but the call's promise. */
+  private readonly call: StoreCall<RecordOutcome[]>;
 
   constructor(
     private readonly store: RunStore,
     private readonly runId: string,
     private readonly epoch: number,
     private readonly sink: RecordSink,
-  ) {}
+  ) {
+    this.call = new StoreCall(store, runId, this.send, this.answered, this.failed);
+  }
 
   /**
    * Queues the record of step `index` for the next batch, sent a microtask later (with the
@@ -45,12 +59,13 @@ export class RecordBatcher {
    * is pending here. That is each step of a chain: one microtask less per step.
    */
   add(index: number, record: StepRecord): void {
-    this.indices.push(index);
-    this.records.push(record);
+    const at = this.pendingCount++;
+    this.pendingIndices[at] = index;
+    this.pendingRecords[at] = record;
     if (this.flushing) return;
-    if (this.sink.runningSteps?.() === this.records.length) this.flush();
+    if (this.sink.runningSteps?.() === this.pendingCount) this.flush();
     // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, cheaper.
-    else if (this.records.length === 1) SETTLED.then(this.flush);
+    else if (this.pendingCount === 1) SETTLED.then(this.flush);
   }
 
   /** Reports nothing more (the run ended). */
@@ -63,13 +78,20 @@ export class RecordBatcher {
    * The store call and its two answers are functions made once per batcher: none per batch.
    */
   private readonly flush = (): void => {
-    if (this.flushing || this.records.length === 0) return;
-    this.sentIndices = this.indices;
-    this.sentRecords = this.records;
-    this.indices = [];
-    this.records = [];
+    const count = this.pendingCount;
+    if (this.flushing || count === 0) return;
+    const records = new Array<StepRecord>(count);
+    for (let i = 0; i < count; i++) {
+      records[i] = this.pendingRecords[i]!;
+      this.pendingRecords[i] = undefined; // nothing kept past its batch
+    }
+    const indices = this.pendingIndices;
+    this.pendingIndices = this.sentIndices;
+    this.sentIndices = indices;
+    this.pendingCount = 0;
+    this.sentRecords = records;
     this.flushing = true;
-    callStoreThen(this.store, this.runId, this.send, this.answered, this.failed);
+    this.call.start();
   };
 
   private readonly send = (): Promise<RecordOutcome[]> => this.store.recordSteps(this.runId, this.epoch, this.sentRecords);
@@ -86,10 +108,9 @@ export class RecordBatcher {
     // Still flushing while the sink hears the outcomes: a record added meanwhile waits in the
     // pending batch, sent right after.
     for (let i = 0; i < records.length; i++) this.sink.recorded(indices[i], outcomes[i], records[i]);
-    this.sentIndices = NO_INDICES;
     this.sentRecords = NO_RECORDS;
     this.flushing = false;
-    if (this.records.length > 0) this.flush();
+    if (this.pendingCount > 0) this.flush();
   };
 
   private readonly failed = (error: unknown): void => {
@@ -98,7 +119,6 @@ export class RecordBatcher {
   };
 }
 
-const NO_INDICES: number[] = [];
 const NO_RECORDS: StepRecord[] = [];
 
 /** A settled promise to queue microtasks on. */

@@ -77,6 +77,46 @@ describe('RecordBatcher', () => {
     await flush();
   });
 
+  it('hands the store each batch in an array of its own, untouched by later batches', async () => {
+    const inner = new MemoryRunStore();
+    await inner.createRun(makeRunRecord('run-4'));
+    const handed: StepRecord[][] = [];
+    const gates: Deferred[] = [];
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
+        handed.push(records);
+        const gate = deferred();
+        gates.push(gate);
+        await gate.promise;
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const reported: Array<[number, string]> = [];
+    const batcher = new RecordBatcher(store, 'run-4', 1, { recorded: (index, _, record) => reported.push([index, record.stepId]), storeFailed: () => undefined });
+    batcher.add(0, makeStepRecord('a'));
+    batcher.add(1, makeStepRecord('b'));
+    batcher.add(2, makeStepRecord('c'));
+    await flush();
+    batcher.add(3, makeStepRecord('d'));
+    gates.shift()!.resolve();
+    await flush();
+    batcher.add(4, makeStepRecord('e'));
+    gates.shift()!.resolve();
+    await flush();
+    gates.shift()!.resolve();
+    await flush();
+
+    expect(handed.map((batch) => batch.map((record) => record.stepId))).toEqual([['a', 'b', 'c'], ['d'], ['e']]);
+    expect(new Set(handed).size).toBe(3);
+    expect(reported).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+      [2, 'c'],
+      [3, 'd'],
+      [4, 'e'],
+    ]);
+  });
+
   it('reports nothing once stopped; the batch in flight is still written', async () => {
     const { inner, store, release } = gatedStore();
     await inner.createRun(makeRunRecord('run-2'));
