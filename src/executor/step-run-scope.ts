@@ -23,9 +23,9 @@ export interface StepRunScope extends StepRunView {
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
   /**
    * An attempt ended synchronously (`execute` returned a value or threw, no promise). Called
-   * from inside `executeStep`; the run handles it a microtask later, in order with the ends of
-   * asynchronous steps, without allocating a promise: a completion when `ok`, else the
-   * retry-or-fail decision ({@link retryOrFail}) with `outcome` as the error.
+   * from inside `executeStep`; the run handles it without allocating a promise, and without
+   * re-entering what launched the step: a completion when `ok`, else the retry-or-fail
+   * decision ({@link retryOrFail}) with `outcome` as the error.
    */
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void;
   /** The step failed for good with `error` (what its last attempt threw). */

@@ -268,7 +268,8 @@ export class PipelineRun {
       }
     }
     const queue = this.startQueue;
-    // `launch` never ends a step synchronously (see attemptEndedSoon), so this loop is not
+    // `launch` never admits anything synchronously (a step's end is handled a microtask later,
+    // or in a recorded run only queues its record: see attemptEndedSoon), so this loop is not
     // re-entered; only a subscriber cancelling the run from an event handler can end the run here.
     for (let i = 0; i < queue.count && !this.finished; i++) this.launch(queue.items[i]);
     queue.count = 0;

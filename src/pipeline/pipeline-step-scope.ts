@@ -28,6 +28,8 @@ export interface ScopedRun {
   readonly tracer: Tracer;
   readonly runBudget: RunBudget;
   readonly cancelScope: CancelScope;
+  /** Set when the run records its steps: a step's end then awaits its record before it admits anything. */
+  readonly durable: object | undefined;
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
   stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number): void;
 }
@@ -36,7 +38,8 @@ export interface ScopedRun {
  * What the executor and a step's context see of a run ({@link StepRunScope}): its steps and
  * their configs, the outputs visible to a step, and where attempts are reported (as events).
  * A step's end goes to the run's protocol (`PipelineRun`); a synchronous one a microtask
- * later, through the {@link SyncEndTrampoline}. One per run: nothing here is made per step.
+ * later, through the {@link SyncEndTrampoline} (but see `attemptEndedSoon`). One per run:
+ * nothing here is made per step.
  */
 export class PipelineStepScope implements StepRunScope {
   readonly inputs: Record<string, unknown>;
@@ -55,6 +58,8 @@ export class PipelineStepScope implements StepRunScope {
   private readonly state: Uint8Array;
   private readonly emit: ((event: PipelineEvent) => void) | undefined;
   private readonly syncEnds: SyncEndTrampoline;
+  /** See {@link attemptEndedSoon}. */
+  private readonly completesAtOnce: boolean;
 
   constructor(run: ScopedRun) {
     this.inputs = run.inputs;
@@ -69,6 +74,7 @@ export class PipelineStepScope implements StepRunScope {
     this.state = run.scheduler.state;
     this.emit = run.emit;
     this.syncEnds = new SyncEndTrampoline(run, this, run.table);
+    this.completesAtOnce = run.durable !== undefined;
   }
 
   stepAt(index: number): StepLike {
@@ -112,8 +118,14 @@ export class PipelineStepScope implements StepRunScope {
     return this.cancelScope.sleep(ms).then(GO_ON, STOP);
   }
 
+  /**
+   * A synchronous end goes through the trampoline (a microtask later), except a completion in
+   * a recorded run: that only queues the step's record, whose answer admits its dependents a
+   * microtask later anyway, so nothing recurses; the trampoline's hop would be a second one.
+   */
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
-    this.syncEnds.push(index, ok, outcome, usage, attempt);
+    if (ok && this.completesAtOnce) this.run.stepCompleted(index, outcome, usage, attempt);
+    else this.syncEnds.push(index, ok, outcome, usage, attempt);
   }
 
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {

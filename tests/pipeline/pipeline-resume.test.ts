@@ -155,6 +155,26 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(batches).toEqual([1, 100, 1]);
   });
 
+  it("asks for a synchronous step's record in the tick it returned (no microtask before the record)", async () => {
+    const inner = new MemoryRunStore();
+    const order: string[] = [];
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: (runId: string, epoch: number, records: Parameters<RunStore['recordSteps']>[2]) => {
+        order.push(`record ${records.map((record) => record.stepId).join(',')}`);
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const returning = (id: string) =>
+      step(() => {
+        // Runs once the microtasks queued before it ran: after the record only if that is asked at once.
+        queueMicrotask(() => order.push(`microtask after ${id}`));
+        return id;
+      });
+    const pipeline = new Pipeline({ name: 'sync-chain', steps: { a: returning('a'), b: returning('b') }, dependencies: { b: ['a'] } });
+    expect((await pipeline.execute({}, undefined, { store })).output).toBe('b');
+    expect(order).toEqual(['record a', 'microtask after a', 'record b', 'microtask after b']);
+  });
+
   it('writes records with the fields of their status only, and the store keeps what it was given', async () => {
     const inner = new MemoryRunStore();
     const written: StepRecord[] = [];
