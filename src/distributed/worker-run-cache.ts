@@ -76,6 +76,8 @@ export class WorkerRunCache {
   private readonly deps = new Map<string, Promise<unknown>>();
   /** Reads ahead in flight, by {@link prefetchKey}: a job that needs one waits for it rather than reading again. */
   private readonly prefetching = new Map<string, Promise<void>>();
+  /** Whole-run reads in flight, by run id. */
+  private readonly loading = new Map<string, Promise<WorkerRunView>>();
   private readonly reader = new StepRecordReader();
 
   constructor(
@@ -94,16 +96,35 @@ export class WorkerRunCache {
       this.runs.set(runId, cached);
       return { view: cached, fresh: false };
     }
-    const stored = await callStore(this.store, runId, () => this.store.getRun(runId));
-    if (stored === undefined) {
-      // The caller created it: a worker that cannot find it has another store than the caller.
-      throw new RunNotFoundError(runId, storeNameOf(this.store));
+    // The jobs of a run that come together (a worker takes `concurrency` at once) share one read:
+    // a read sent before a job came may miss what the job needs, which then reads on its own.
+    const loading = this.loading.get(runId);
+    if (loading !== undefined) {
+      const view = await loading;
+      if (view.run.epoch >= epoch && view.hasCompleted(needed)) return { view, fresh: true };
     }
-    const view = new WorkerRunView(stored.run, stored.steps);
-    this.runs.delete(runId);
-    this.runs.set(runId, view);
-    if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value!);
-    return { view, fresh: true };
+    return { view: await this.load(runId), fresh: true };
+  }
+
+  /** Reads run `runId` whole into a new view, and keeps it (one read in flight per run is shared by {@link read}). */
+  private load(runId: string): Promise<WorkerRunView> {
+    const loading = callStore(this.store, runId, () => this.store.getRun(runId)).then((stored) => {
+      if (stored === undefined) {
+        // The caller created it: a worker that cannot find it has another store than the caller.
+        throw new RunNotFoundError(runId, storeNameOf(this.store));
+      }
+      const view = new WorkerRunView(stored.run, stored.steps);
+      this.runs.delete(runId);
+      this.runs.set(runId, view);
+      if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value!);
+      return view;
+    });
+    this.loading.set(runId, loading);
+    const done = () => {
+      if (this.loading.get(runId) === loading) this.loading.delete(runId);
+    };
+    loading.then(done, done);
+    return loading;
   }
 
   /**
