@@ -18,7 +18,7 @@ import { stepJobId } from './step-job-id';
 import { StepReconciler } from './step-reconciler';
 import { StepRecordReader } from './step-record-reader';
 import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
-import { storedErrorToError } from './stored-error-to-error';
+import { storedErrorToError } from '../store/stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
 import { progressPosition, type WaitingStep } from './waiting-step';
 

@@ -171,6 +171,26 @@ export class DurableRun {
   }
 
   /**
+   * Puts the failed records a resume of a completed run restores (see `planResume`) into the
+   * step table (usage, timings, attempts) and hands each to `restore`, in declaration order.
+   */
+  restoreFailuresInto(table: RunStepTable, restore: (index: number, record: StepRecord) => void): void {
+    const failed = this.options.plan?.failed;
+    if (failed === undefined) return;
+    const first = this.options.firstStartedAt;
+    failed.forEach((record, index) => {
+      if (record === undefined) return;
+      (table.restored ??= new Uint8Array(failed.length))[index] = 2;
+      table.startMs[index] = record.startedAt - first;
+      table.endMs[index] = record.endedAt - first;
+      table.attempts[index] = record.attempts;
+      if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
+      table.setWorkerId(index, record.workerId);
+      restore(index, record);
+    });
+  }
+
+  /**
    * Ends the run in the store: its status, the error or conversation state, and the lease
    * released. `writable: false` (a lost lease, a failing store) writes nothing.
    */

@@ -105,7 +105,7 @@ export async function claimDurableRun(
     if (options.input !== undefined && (typeof options.input !== 'object' || options.input === null || Array.isArray(options.input))) {
       throw new PipelineValidationError(`resume input must be an object of input fields to merge over the stored input`);
     }
-    const plan = planResume(definition.graph, claimed.steps, options.rerun ?? []);
+    const plan = planResume(definition.graph, claimed.steps, options.rerun ?? [], run.status === 'completed');
     const stored = decodeValue(run.input);
     const input = { ...toInputRecord(stored), ...(options.input as Record<string, unknown> | undefined) };
     const encodedInput = options.input === undefined ? run.input : encodeValue(input);

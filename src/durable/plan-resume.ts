@@ -9,6 +9,11 @@ export interface ResumePlan {
   readonly restored: readonly (StepRecord | undefined)[];
   /** By step index: the generation a step's record takes if it runs in this resume. */
   readonly generationOf: Int32Array;
+  /**
+   * By step index: the failed record a step's failure comes from, when the run completed (a
+   * failure under `onError: 'continue'`) and is resumed without `rerun`: it runs nothing.
+   */
+  readonly failed?: readonly (StepRecord | undefined)[];
 }
 
 /**
@@ -16,11 +21,14 @@ export interface ResumePlan {
  * a step is restored when its latest record (highest generation) completed, it is not named in
  * `rerun` nor a transitive dependent of one, and every one of its dependencies is restored too.
  * Every other step runs, under the generation after its latest record (1 without one), so the
- * old records stay and the first write of the new one wins.
+ * old records stay and the first write of the new one wins. Except in a run that `completed`,
+ * resumed without `rerun` (API.md §12: it runs nothing): a step whose latest record failed is
+ * restored as failed (its dependents, which have no record, are skipped again).
  *
+ * @param runCompleted the run's status is `completed`
  * @throws PipelineValidationError for a `rerun` id that is not a step
  */
-export function planResume(graph: StepGraph, records: readonly StepRecord[], rerun: readonly string[] = []): ResumePlan {
+export function planResume(graph: StepGraph, records: readonly StepRecord[], rerun: readonly string[] = [], runCompleted = false): ResumePlan {
   const size = graph.ids.length;
   const latest: (StepRecord | undefined)[] = new Array(size);
   for (const record of records) {
@@ -44,6 +52,7 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
   }
   const restored: (StepRecord | undefined)[] = new Array(size);
   const generationOf = new Int32Array(size);
+  let failed: (StepRecord | undefined)[] | undefined;
   // Dependencies first: a step's level is above all of its dependencies'.
   const order = Array.from({ length: size }, (_, index) => index).sort((a, b) => graph.levelOf[a] - graph.levelOf[b] || a - b);
   for (const index of order) {
@@ -54,7 +63,9 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
       rerunClosure[index] === 0 &&
       graph.dependencies[index].every((dependency) => restored[dependency] !== undefined);
     if (keeps) restored[index] = record;
-    generationOf[index] = keeps ? record.generation : (record?.generation ?? 0) + 1;
+    const keepsFailure = runCompleted && rerun.length === 0 && !keeps && record?.status === 'failed';
+    if (keepsFailure) (failed ??= new Array(size))[index] = record;
+    generationOf[index] = keeps || keepsFailure ? record.generation : (record?.generation ?? 0) + 1;
   }
-  return { restored, generationOf };
+  return failed === undefined ? { restored, generationOf } : { restored, generationOf, failed };
 }

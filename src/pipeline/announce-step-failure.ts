@@ -53,11 +53,21 @@ export function announceStepFailure(run: FailingRun, index: number, error: StepE
     scheduler.fail(index);
     return;
   }
+  reportFailure(run, index, error, scheduler.fail(index));
+  scheduler.next(run.startQueue);
+}
+
+/**
+ * A failure that does not end the run: in the result's `errors`, announced (`step.failed`), and
+ * its dependents `skipped` (announced too). Also how a resume of a completed run restores one.
+ */
+export function reportFailure(run: Pick<FailingRun, 'graph' | 'table' | 'emit' | 'errors' | 'skipped'>, index: number, error: StepExecutionError, skipped: readonly number[]): void {
+  const { graph } = run;
+  const id = graph.ids[index];
   run.errors[id] = error;
   run.emit?.(stepFailedEvent(graph, index, error, run.table.usageOf(id)));
-  for (const skippedIndex of scheduler.fail(index)) {
+  for (const skippedIndex of skipped) {
     run.skipped.push(skippedIndex);
     run.emit?.({ type: 'step.skipped', stepId: graph.ids[skippedIndex], reason: `dependency '${id}' failed` });
   }
-  scheduler.next(run.startQueue);
 }

@@ -5,6 +5,9 @@ import type { DependencyScheduler } from '../scheduler/dependency-scheduler';
 import type { PipelineEvent } from './pipeline-event';
 import type { RunStepTable } from './run-step-table';
 import { stepCompletedEvent } from './step-end-events';
+import { reportFailure } from './announce-step-failure';
+import { StepExecutionError } from '../errors/step-execution-error';
+import { storedErrorToError } from '../store/stored-error-to-error';
 
 /** What restoring a resumed run's recorded steps needs from the run. */
 export interface RestoringRun {
@@ -14,6 +17,9 @@ export interface RestoringRun {
   readonly emit: ((event: PipelineEvent) => void) | undefined;
   /** True once the run ended (an event handler may cancel it): nothing more is announced. */
   readonly finished: boolean;
+  /** The result's `errors` and `skipped`: a resume of a completed run restores its failures there. */
+  readonly errors: Record<string, Error>;
+  readonly skipped: number[];
   abortRun(error: unknown): void;
 }
 
@@ -21,7 +27,9 @@ export interface RestoringRun {
  * Restores what an earlier run recorded (a resume): each restored step counts as completed
  * for the scheduler, its output, usage and timings come from its record, and `step.completed`
  * is emitted for it with `restored: true`, in declaration order (call it right after
- * `pipeline.started`). Records that cannot be restored abort the run.
+ * `pipeline.started`). A resume of a completed run (which runs nothing) restores its failures
+ * after them: each in `errors` with its stored error, announced (`step.failed`), its dependents
+ * skipped again (`step.skipped`). Records that cannot be restored abort the run.
  *
  * @returns the first restored output that is a `ConversationState` (the run's, until a step returns a newer one)
  */
@@ -35,12 +43,19 @@ export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): Co
   const { graph, table } = run;
   const restored = table.restored;
   let conversationState: ConversationState<unknown> | undefined;
-  if (restored === undefined) return undefined;
-  for (let index = 0; index < restored.length && !run.finished; index++) {
-    if (restored[index] !== 1) continue;
-    const output = table.outputs[index];
-    if (output instanceof ConversationState && conversationState === undefined) conversationState = output;
-    run.emit?.(stepCompletedEvent(graph, table, index, true));
+  if (restored !== undefined) {
+    for (let index = 0; index < restored.length && !run.finished; index++) {
+      if (restored[index] !== 1) continue;
+      const output = table.outputs[index];
+      if (output instanceof ConversationState && conversationState === undefined) conversationState = output;
+      run.emit?.(stepCompletedEvent(graph, table, index, true));
+    }
   }
+  durable.restoreFailuresInto(table, (index, record) => {
+    if (run.finished) return;
+    const stepId = graph.ids[index];
+    const error = new StepExecutionError(stepId, storedErrorToError(record.error ?? { name: 'Error', message: `step '${stepId}' failed` }), table.usageOf(stepId));
+    reportFailure(run, index, error, run.scheduler.restoreFailure(index));
+  });
   return conversationState;
 }

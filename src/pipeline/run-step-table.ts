@@ -20,7 +20,10 @@ export class RunStepTable {
   pendingUsages: (StepUsage | undefined)[] | undefined;
   /** Failures waiting for their record, by index (runs with a store). */
   pendingFailures: (StepExecutionError | undefined)[] | undefined;
-  /** Steps restored from a store's records (their timings are already relative to the run's first start). */
+  /**
+   * Steps restored from a store's records (their timings are already relative to the run's
+   * first start): 1 a completed one, 2 a failure (a resume of a completed run).
+   */
   restored: Uint8Array | undefined;
   /** The worker that ran each step, by index (steps run by a remote runner's workers). */
   workerIds: (string | undefined)[] | undefined;
@@ -66,7 +69,7 @@ export class RunStepTable {
     for (let index = 0; index < graph.ids.length; index++) {
       const stepState = state[index];
       if (stepState !== StepState.Completed && stepState !== StepState.Failed) continue;
-      const shift = restored !== undefined && restored[index] === 1 ? 0 : offsetMs;
+      const shift = restored !== undefined && restored[index] !== 0 ? 0 : offsetMs;
       const timing: StepTiming = { startMs: this.startMs[index] + shift, endMs: this.endMs[index] + shift, attempts: this.attempts[index] };
       const workerId = this.workerIds?.[index];
       if (workerId !== undefined) timing.workerId = workerId;

@@ -129,8 +129,23 @@ export class DependencyScheduler {
    * Returns the skipped steps in declaration order; call {@link next} for what to start.
    */
   fail(index: number): number[] {
-    this.state[index] = StepState.Failed;
     this.running--;
+    return this.markFailed(index);
+  }
+
+  /**
+   * Marks `index` failed in an earlier run (a resume of a completed run restores its failure):
+   * before {@link start}, it never runs, and its transitive dependents are skipped; returns them
+   * in declaration order.
+   */
+  restoreFailure(index: number): number[] {
+    if (this.state[index] !== StepState.Waiting) return [];
+    this.restoredAny = true;
+    return this.markFailed(index);
+  }
+
+  private markFailed(index: number): number[] {
+    this.state[index] = StepState.Failed;
     this.settle(index);
     const skipped: number[] = [];
     const stack = [index];

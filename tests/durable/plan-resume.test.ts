@@ -52,6 +52,18 @@ describe('planResume', () => {
     expect(result.generations).toEqual({ extract: 1, classify: 2, gather: 2, book: 2, price: 1 });
   });
 
+  it('keeps a failure of a completed run resumed without rerun (it runs nothing), and runs it again otherwise', () => {
+    const records = [record('extract', 'completed'), record('classify', 'completed'), record('gather', 'completed'), record('price', 'failed')];
+    const completed = planResume(graph, records, [], true);
+    expect(graph.ids.filter((_, index) => completed.failed?.[index] !== undefined)).toEqual(['price']);
+    expect(completed.generationOf[graph.indexOf.get('price')!]).toBe(1);
+    // A failed run, or a completed one with rerun: the failure runs again, under the next generation.
+    for (const other of [planResume(graph, records, [], false), planResume(graph, records, ['gather'], true)]) {
+      expect(other.failed).toBeUndefined();
+      expect(other.generationOf[graph.indexOf.get('price')!]).toBe(2);
+    }
+  });
+
   it('never restores a step whose dependency runs again', () => {
     // A completed record below a step that is not restored (e.g. written by a stale owner).
     const result = plan([record('extract', 'failed'), record('classify', 'completed')]);

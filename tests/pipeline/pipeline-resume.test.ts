@@ -241,6 +241,61 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(Object.keys(again.timings)).toEqual(['a', 'b']);
   });
 
+  it("resuming a completed run whose steps failed under onError 'continue' runs nothing and restores its errors and skipped steps", async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const agent = createMockAgent([{ output: 'paid', costMicrocents: 700, inputTokens: 3, outputTokens: 1 }]);
+    const pipeline = new Pipeline({
+      name: 'continued',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: {
+        a: step(() => (count('a'), 'a')),
+        flaky: step(async (ctx: StepContext) => {
+          count('flaky');
+          await ctx.run(agent, 'hi');
+          throw Object.assign(new RangeError('quota gone'), { code: 'E_QUOTA' });
+        }),
+        after: step(() => (count('after'), 'never')),
+        out: step(() => (count('out'), 'out')),
+      },
+      dependencies: { flaky: ['a'], after: ['flaky'], out: ['a'] },
+      outputStep: 'out',
+    });
+    const first = await pipeline.execute({});
+    expect(Object.keys(first.errors)).toEqual(['flaky']);
+    const events: string[] = [];
+    const again = await pipeline.resume(first.runId, { onEvent: (event) => void events.push(event.type === 'pipeline.started' || event.type === 'pipeline.completed' ? event.type : `${event.type} ${'stepId' in event ? event.stepId : ''}`) });
+
+    expect(runs).toEqual({ a: 1, flaky: 1, out: 1 });
+    expect(again.output).toBe('out');
+    expect(Object.keys(again.errors)).toEqual(['flaky']);
+    const error = again.errors.flaky as StepExecutionError;
+    expect(error).toBeInstanceOf(StepExecutionError);
+    expect(error.message).toContain('quota gone');
+    expect(error.originalError).toMatchObject({ name: 'RangeError', code: 'E_QUOTA', message: 'quota gone' });
+    expect(again.skipped).toEqual(['after']);
+    expect(again.usage?.totalCostMicrocents).toBe(first.usage?.totalCostMicrocents);
+    expect(again.usage?.totalCostMicrocents).toBe(700);
+    // From its record, in ms since the run's first start.
+    const stored = (await store.getRun(first.runId))!;
+    const flakyRecord = stored.steps.find((record) => record.stepId === 'flaky')!;
+    expect(again.timings.flaky).toEqual({ startMs: flakyRecord.startedAt - stored.run.createdAt, endMs: flakyRecord.endedAt - stored.run.createdAt, attempts: 1 });
+    expect(events).toEqual([
+      'pipeline.started',
+      'step.completed a',
+      'step.completed out',
+      'step.failed flaky',
+      'step.skipped after',
+      expect.stringMatching(/^level\.completed/),
+      expect.stringMatching(/^level\.completed/),
+      expect.stringMatching(/^level\.completed/),
+      'pipeline.completed',
+    ]);
+    expect(stored.steps).toHaveLength(3);
+    expect((await store.getRun(first.runId))?.steps).toHaveLength(3);
+  });
+
   it('rerun runs the named steps and their dependents under a new generation, keeping old records', async () => {
     const store = new MemoryRunStore();
     const { runs, count } = ledger();

@@ -176,6 +176,19 @@ describe('DependencyScheduler', () => {
       expect(s.scheduler.isIdle).toBe(true);
     });
 
+    it('restores a failure: it never runs, its dependents are skipped, the rest goes on', () => {
+      const s = schedulerFor(['a', 'b', 'c', 'd', 'e'], { b: ['a'], c: ['b'], d: ['c'], e: ['a'] });
+      s.restore('a');
+      expect(s.scheduler.restoreFailure(1)).toEqual([2, 3]); // c and d
+      expect(s.state('d')).toBe(StepState.Skipped);
+      expect(s.scheduler.restoreFailure(1)).toEqual([]);
+      expect(s.state('b')).toBe(StepState.Failed);
+      expect(s.start()).toEqual(['e']);
+      expect(s.scheduler.runningCount).toBe(1);
+      s.complete('e');
+      expect(s.scheduler.isIdle).toBe(true);
+    });
+
     it('restoring a step twice counts once', () => {
       const s = schedulerFor(['a', 'b', 'c'], { c: ['a', 'b'] });
       s.restore('a', 'a');
