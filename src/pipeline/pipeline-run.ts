@@ -158,6 +158,9 @@ export class PipelineRun {
 
   /** Cancels the run: running steps' signals abort, nothing new starts, the run rejects with `PipelineAbortedError`. */
   cancel(reason?: unknown): void {
+    // An ended run has nothing to cancel (run()'s teardown cancels every run as its subscriber
+    // completes): no error is made, nor its stack trace captured.
+    if (this.finished) return;
     this.abortRun(new PipelineAbortedError(this.definition.name, reason));
   }
 
