@@ -28,7 +28,11 @@ export interface MemoryRunStoreOptions {
 
 interface StoredRun {
   run: RunRecord;
-  steps: StepRecord[];
+  /**
+   * Every record in write order, kept once a later generation was written; before that (nearly
+   * every run), `firstGeneration`'s own order is the write order: no array grown per record.
+   */
+  mixed: StepRecord[] | undefined;
   /** The records of generation 1 (nearly every record) by step id: first-writer-wins, and `getStepRecord` without a scan. */
   firstGeneration: Map<string, StepRecord>;
   /** The records of later generations, by `generation:stepId`. */
@@ -55,7 +59,7 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<void> {
     if (this.runs.has(run.runId)) throw new RunExistsError(run.runId, this.name);
-    this.runs.set(run.runId, { run: copyRunRecord(run), steps: [], firstGeneration: new Map(), laterGenerations: new Map() });
+    this.runs.set(run.runId, { run: copyRunRecord(run), mixed: undefined, firstGeneration: new Map(), laterGenerations: new Map() });
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
@@ -66,7 +70,7 @@ export class MemoryRunStore implements RunStore {
     run.epoch += 1;
     run.owner = owner;
     run.leaseUntil = now + leaseMs;
-    return { run: copyRunRecord(run), steps: stored.steps.map((record) => copyStepRecord(record)), epoch: run.epoch };
+    return { run: copyRunRecord(run), steps: recordsOf(stored).map((record) => copyStepRecord(record)), epoch: run.epoch };
   }
 
   async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
@@ -90,8 +94,9 @@ export class MemoryRunStore implements RunStore {
         continue;
       }
       const kept = copyStepRecord(record, true);
+      if (record.generation !== 1) stored.mixed ??= [...stored.firstGeneration.values()];
       index.set(key, kept);
-      stored.steps.push(kept);
+      stored.mixed?.push(kept);
       outcomes[i] = 'recorded';
     }
     return outcomes;
@@ -116,7 +121,7 @@ export class MemoryRunStore implements RunStore {
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return undefined;
-    return { run: copyRunRecord(stored.run), steps: stored.steps.map((record) => copyStepRecord(record)) };
+    return { run: copyRunRecord(stored.run), steps: recordsOf(stored).map((record) => copyStepRecord(record)) };
   }
 
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
@@ -129,7 +134,8 @@ export class MemoryRunStore implements RunStore {
   /** @internal Many records of one run (`StepRecordsReader`): one pass over the run's records. */
   async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
     const byKey = new Map<string, StepRecord>();
-    for (const record of this.runs.get(runId)?.steps ?? []) {
+    const stored = this.runs.get(runId);
+    for (const record of stored === undefined ? [] : recordsOf(stored)) {
       const key = `${record.generation}:${record.stepId}`;
       if (!byKey.has(key)) byKey.set(key, record);
     }
@@ -161,6 +167,11 @@ export class MemoryRunStore implements RunStore {
     if (stored === undefined) throw new RunNotFoundError(runId, this.name);
     return stored;
   }
+}
+
+/** A run's records in write order. */
+function recordsOf(stored: StoredRun): readonly StepRecord[] {
+  return stored.mixed ?? [...stored.firstGeneration.values()];
 }
 
 /** A record's key in its generation's index: the step id for generation 1, `generation:stepId` after. */
