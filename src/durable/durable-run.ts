@@ -159,13 +159,8 @@ export class DurableRun {
     const first = this.options.firstStartedAt;
     plan.restored.forEach((record, index) => {
       if (record === undefined) return;
-      (table.restored ??= new Uint8Array(plan.restored.length))[index] = 1;
       table.outputs[index] = record.output === undefined ? undefined : decodeValue(record.output);
-      table.startMs[index] = record.startedAt - first;
-      table.endMs[index] = record.endedAt - first;
-      table.attempts[index] = record.attempts;
-      if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
-      table.setWorkerId(index, record.workerId);
+      restoreRecordInto(table, index, record, first, 1);
       restore(index);
     });
   }
@@ -180,12 +175,7 @@ export class DurableRun {
     const first = this.options.firstStartedAt;
     failed.forEach((record, index) => {
       if (record === undefined) return;
-      (table.restored ??= new Uint8Array(failed.length))[index] = 2;
-      table.startMs[index] = record.startedAt - first;
-      table.endMs[index] = record.endedAt - first;
-      table.attempts[index] = record.attempts;
-      if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
-      table.setWorkerId(index, record.workerId);
+      restoreRecordInto(table, index, record, first, 2);
       restore(index, record);
     });
   }
@@ -208,6 +198,19 @@ export class DurableRun {
     if (conversationState !== undefined) fields.conversationState = encodeValue(conversationState);
     await recorder.finish(status, fields);
   }
+}
+
+/**
+ * Step `index`'s timings (since the run's first start, `firstStartedAt`), attempts, usage and
+ * worker from its record, marked restored (`kind`: 1 completed, 2 failed; see RunStepTable.restored).
+ */
+function restoreRecordInto(table: RunStepTable, index: number, record: StepRecord, firstStartedAt: number, kind: 1 | 2): void {
+  (table.restored ??= new Uint8Array(table.attempts.length))[index] = kind;
+  table.startMs[index] = record.startedAt - firstStartedAt;
+  table.endMs[index] = record.endedAt - firstStartedAt;
+  table.attempts[index] = record.attempts;
+  if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
+  table.setWorkerId(index, record.workerId);
 }
 
 /**
