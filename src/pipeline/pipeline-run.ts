@@ -84,7 +84,7 @@ export class PipelineRun {
   private readonly signal: AbortSignal | undefined;
   private readonly runner: StepRunner | undefined;
   /** The step table's timing readings, on the run's clock. */
-  readonly stepClock: RunClock;
+  private readonly stepClock: RunClock;
   /** The run's outcome: settled by `finish` or `abortRun`, never by a tracer's span. */
   resolveRun: (result: PipelineResult<unknown>) => void = () => undefined;
   rejectRun: (error: unknown) => void = () => undefined;
@@ -169,20 +169,6 @@ export class PipelineRun {
   /** @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded) */
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
     if (this.finished) return;
-    this.table.endMs[index] = this.stepClock.stepEnded();
-    this.completed(index, output, usage, attempts, recorded);
-  }
-
-  /**
-   * A synchronous step's completion, handled a microtask after it returned: its end was read
-   * when it returned (`table.endMs`, see PipelineStepScope.attemptEndedSoon).
-   */
-  syncStepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {
-    if (this.finished) return;
-    this.completed(index, output, usage, attempts, undefined);
-  }
-
-  private completed(index: number, output: unknown, usage: StepUsage | undefined, attempts: number, recorded: StepRecord | undefined): void {
     this.settle(index, usage, attempts, recorded);
     this.table.outputs[index] = output;
     const durable = this.durable;
@@ -202,7 +188,6 @@ export class PipelineRun {
       this.emit?.(stepFailedEvent(this.graph, index, error, stepUsage));
       return this.abortRun(error);
     }
-    this.table.endMs[index] = this.stepClock.stepEnded();
     this.settle(index, usage, attempts, recorded);
     if (durable === undefined) return this.announceFailure(index, error);
     (this.table.pendingFailures ??= [])[index] = error;
@@ -232,8 +217,9 @@ export class PipelineRun {
     );
   }
 
-  /** Settles a step's last attempt (its end read already): attempts, usage, and a runner's record's when and where it ran. */
+  /** Settles a step's last attempt: when it ended (a runner's record: when and where it ran), attempts, usage. */
   private settle(index: number, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
+    this.table.endMs[index] = this.stepClock.stepEnded();
     this.table.attempts[index] = attempts;
     if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
     if (recorded !== undefined) {

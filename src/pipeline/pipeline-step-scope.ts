@@ -12,7 +12,6 @@ import type { StepUsage } from '../usage/step-usage';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { RunStepTable } from './run-step-table';
-import type { RunClock } from './run-clock';
 import { SyncEndTrampoline } from './sync-end-trampoline';
 
 const GO_ON = (): boolean => true;
@@ -31,11 +30,7 @@ export interface ScopedRun {
   readonly cancelScope: CancelScope;
   /** Set when the run records its steps: a step's end then awaits its record before it admits anything. */
   readonly durable: object | undefined;
-  /** The step table's timing readings. */
-  readonly stepClock: RunClock;
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
-  /** A synchronous step's completion whose end was read when it returned (`table.endMs`). */
-  syncStepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
   stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number): void;
 }
 
@@ -65,7 +60,6 @@ export class PipelineStepScope implements StepRunScope {
   private readonly syncEnds: SyncEndTrampoline;
   /** See {@link attemptEndedSoon}. */
   private readonly completesAtOnce: boolean;
-  private readonly stepClock: RunClock;
 
   constructor(run: ScopedRun) {
     this.inputs = run.inputs;
@@ -81,7 +75,6 @@ export class PipelineStepScope implements StepRunScope {
     this.emit = run.emit;
     this.syncEnds = new SyncEndTrampoline(run, this, run.table);
     this.completesAtOnce = run.durable !== undefined;
-    this.stepClock = run.stepClock;
   }
 
   stepAt(index: number): StepLike {
@@ -129,15 +122,10 @@ export class PipelineStepScope implements StepRunScope {
    * A synchronous end goes through the trampoline (a microtask later), except a completion in
    * a recorded run: that only queues the step's record, whose answer admits its dependents a
    * microtask later anyway, so nothing recurses; the trampoline's hop would be a second one.
-   * A completion's end is read now, as the step returned: the steps launched next in the same
-   * loop start at that reading (no step code ran since), which spares them a reading each.
    */
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
-    if (ok) {
-      if (this.completesAtOnce) return this.run.stepCompleted(index, outcome, usage, attempt);
-      this.table.endMs[index] = this.stepClock.stepEnded();
-    }
-    this.syncEnds.push(index, ok, outcome, usage, attempt);
+    if (ok && this.completesAtOnce) this.run.stepCompleted(index, outcome, usage, attempt);
+    else this.syncEnds.push(index, ok, outcome, usage, attempt);
   }
 
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void {

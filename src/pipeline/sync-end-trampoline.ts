@@ -15,17 +15,17 @@ const SETTLED: Promise<void> = Promise.resolve();
  * end in a ring, its outcome in the step table): no closure, object or promise chain per step.
  */
 export class SyncEndTrampoline {
-  private readonly run: { syncStepCompleted: StepRunScope['stepCompleted'] };
+  private readonly run: Pick<StepRunScope, 'stepCompleted'>;
   private readonly scope: StepRunScope;
   private readonly table: RunStepTable;
   private readonly ends: SyncEndRing;
 
   /**
-   * @param run where a completion goes (`syncStepCompleted`: its end was read when the step returned)
+   * @param run where a completion goes (`stepCompleted`)
    * @param scope what a failed attempt's retry-or-fail decision runs with ({@link retryOrFail})
    * @param table where each end's outcome waits
    */
-  constructor(run: { syncStepCompleted: StepRunScope['stepCompleted'] }, scope: StepRunScope, table: RunStepTable) {
+  constructor(run: Pick<StepRunScope, 'stepCompleted'>, scope: StepRunScope, table: RunStepTable) {
     this.run = run;
     this.scope = scope;
     this.table = table;
@@ -55,7 +55,7 @@ export class SyncEndTrampoline {
       table.pendingUsages[index] = undefined;
     }
     if (code >= 0) {
-      this.run.syncStepCompleted(index, outcome, usage, table.attempts[index]);
+      this.run.stepCompleted(index, outcome, usage, table.attempts[index]);
     } else {
       table.outputs[index] = undefined;
       retryOrFail(this.scope, index, table.attempts[index], outcome, usage);

@@ -54,25 +54,6 @@ describe('a run on a virtual clock (the clock option)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('times a synchronous step to when it returned, not to when its end is handled', async () => {
-    const clock = createVirtualClock({ startAt: START });
-    // Two roots launched one after the other, each taking virtual time while it runs.
-    const pipeline = new Pipeline({
-      name: 'sync-roots',
-      steps: {
-        a: step(() => (clock.advance(5), 'a')),
-        b: step(() => (clock.advance(7), 'b')),
-      },
-      outputStep: 'b',
-    });
-    for (const store of [undefined, new MemoryRunStore({ now: () => clock.now() })]) {
-      const { timings } = await pipeline.execute({}, undefined, { clock, store });
-      expect(timings.a.endMs - timings.a.startMs).toBe(5);
-      expect(timings.b.startMs).toBe(timings.a.endMs);
-      expect(timings.b.endMs - timings.b.startMs).toBe(7);
-    }
-  });
-
   it('waits a retry backoff in virtual time, and times the step on it', async () => {
     const events: PipelineEvent[] = [];
     const pipeline = new Pipeline({ name: 'retry', steps: { flaky: failsOnce('done') }, stepConfigs: { flaky: new StepConfig({ retries: 1, retryDelay: 10 }) } });
