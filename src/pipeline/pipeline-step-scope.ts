@@ -30,6 +30,8 @@ export interface ScopedRun {
   readonly cancelScope: CancelScope;
   /** Set when the run records its steps: a step's end then awaits its record before it admits anything. */
   readonly durable: object | undefined;
+  /** Steps running now (a step waiting for its record or a retry included). */
+  runningSteps(): number;
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number): void;
   stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number): void;
 }
@@ -120,11 +122,13 @@ export class PipelineStepScope implements StepRunScope {
 
   /**
    * A synchronous end goes through the trampoline (a microtask later), except a completion in
-   * a recorded run: that only queues the step's record, whose answer admits its dependents a
-   * microtask later anyway, so nothing recurses; the trampoline's hop would be a second one.
+   * a recorded run while no other step runs (a chain's step): that only queues the step's
+   * record, whose answer admits its dependents a microtask later anyway, so nothing recurses,
+   * and no other end can have come first (what happens first wins: a sibling's failure queued
+   * before it must still be seen first); the trampoline's hop would be a second one.
    */
   attemptEndedSoon(index: number, ok: boolean, outcome: unknown, usage: StepUsage | undefined, attempt: number): void {
-    if (ok && this.completesAtOnce) this.run.stepCompleted(index, outcome, usage, attempt);
+    if (ok && this.completesAtOnce && this.run.runningSteps() === 1) this.run.stepCompleted(index, outcome, usage, attempt);
     else this.syncEnds.push(index, ok, outcome, usage, attempt);
   }
 

@@ -175,6 +175,26 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(order).toEqual(['record a', 'microtask after a', 'record b', 'microtask after b']);
   });
 
+  it('with a store as without, a synchronous failure seen first wins over a sibling\'s INCOMPLETE stop that follows it', async () => {
+    const pipeline = new Pipeline({
+      name: 'first-wins',
+      steps: {
+        x: step(() => {
+          throw new Error('x failed');
+        }),
+        y: step(() => new ConversationState({ status: ConversationStatus.INCOMPLETE, data: 'need more' })),
+        z: step(() => 'z'),
+      },
+      dependencies: { z: ['x', 'y'] },
+      outputStep: 'z',
+    });
+    for (const store of [undefined, new MemoryRunStore()]) {
+      const error = await rejectionOf(pipeline.execute({}, undefined, { store }));
+      expect(error).toBeInstanceOf(StepExecutionError);
+      expect((error as StepExecutionError).stepId).toBe('x');
+    }
+  });
+
   it('writes records with the fields of their status only, and the store keeps what it was given', async () => {
     const inner = new MemoryRunStore();
     const written: StepRecord[] = [];
