@@ -203,6 +203,8 @@ export class PipelineRun {
   /** The record of step `index` was written (or refused): go on with the value the store holds. */
   stepRecorded(index: number, outcome: RecordOutcome, record: StepRecord): void {
     if (this.finished) return;
+    // The record was awaited: the steps it admits start now, not when the step ended.
+    this.stepClock.stale();
     if (outcome === 'stale-epoch') return this.abortRun(new RunLeaseLostError(this.runId, this.durable!.epoch));
     if (outcome !== 'duplicate') return record.status === 'failed' ? this.announceRecordedFailure(index) : this.admitCompleted(index);
     // Another writer recorded this step first (a retried batch, a racing worker): its record wins.

@@ -26,6 +26,14 @@ export class RunClock {
     return ms;
   }
 
+  /**
+   * Time passed since the last reading without a step ending (a step's record was awaited):
+   * the next start reads the clock.
+   */
+  stale(): void {
+    this.fresh = false;
+  }
+
   /** A step starts: now, in ms since the run began (the last end's reading if nothing ran since). */
   stepStarts(): number {
     if (!this.fresh) return this.clock.monotonicMs() - this.startedAtMs;

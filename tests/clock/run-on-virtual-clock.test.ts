@@ -54,6 +54,23 @@ describe('a run on a virtual clock (the clock option)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it("starts a recorded step's dependent when its record was acknowledged, not when the step ended", async () => {
+    const clock = createVirtualClock({ startAt: START });
+    // A store that takes 10 ms of virtual time to write each batch.
+    const inner = new MemoryRunStore({ now: () => clock.now() });
+    const store = Object.assign(Object.create(inner) as MemoryRunStore, {
+      recordSteps: (runId: string, epoch: number, records: Parameters<MemoryRunStore['recordSteps']>[2]) => {
+        clock.advance(10);
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const pipeline = new Pipeline({ name: 'slow-store', steps: { a: step(() => (clock.advance(5), 'a')), b: step(() => 'b') }, dependencies: { b: ['a'] } });
+    const { timings } = await pipeline.execute({}, undefined, { clock, store });
+    expect(timings.a.endMs - timings.a.startMs).toBe(5);
+    expect(timings.b.startMs).toBe(timings.a.endMs + 10);
+    expect(timings.b.endMs).toBe(timings.b.startMs);
+  });
+
   it('waits a retry backoff in virtual time, and times the step on it', async () => {
     const events: PipelineEvent[] = [];
     const pipeline = new Pipeline({ name: 'retry', steps: { flaky: failsOnce('done') }, stepConfigs: { flaky: new StepConfig({ retries: 1, retryDelay: 10 }) } });
