@@ -22,8 +22,8 @@ export interface ResumePlan {
  * `rerun` nor a transitive dependent of one, and every one of its dependencies is restored too.
  * Every other step runs, under the generation after its latest record (1 without one), so the
  * old records stay and the first write of the new one wins. Except in a run that `completed`,
- * resumed without `rerun` (API.md §12: it runs nothing): a step whose latest record failed is
- * restored as failed (its dependents, which have no record, are skipped again).
+ * resumed without `rerun` (API.md §12: it runs nothing): a step whose latest record failed while
+ * its dependencies completed is restored as failed (its dependents are skipped again).
  *
  * @param runCompleted the run's status is `completed`
  * @throws PipelineValidationError for a `rerun` id that is not a step
@@ -57,13 +57,11 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
   const order = Array.from({ length: size }, (_, index) => index).sort((a, b) => graph.levelOf[a] - graph.levelOf[b] || a - b);
   for (const index of order) {
     const record = latest[index];
-    const keeps =
-      record !== undefined &&
-      record.status === 'completed' &&
-      rerunClosure[index] === 0 &&
-      graph.dependencies[index].every((dependency) => restored[dependency] !== undefined);
+    const dependenciesRestored = graph.dependencies[index].every((dependency) => restored[dependency] !== undefined);
+    const keeps = record !== undefined && record.status === 'completed' && rerunClosure[index] === 0 && dependenciesRestored;
     if (keeps) restored[index] = record;
-    const keepsFailure = runCompleted && rerun.length === 0 && !keeps && record?.status === 'failed';
+    // A failed record below a failure (an older generation's, say) is not the run's result: that step was skipped.
+    const keepsFailure = runCompleted && rerun.length === 0 && record?.status === 'failed' && dependenciesRestored;
     if (keepsFailure) (failed ??= new Array(size))[index] = record;
     generationOf[index] = keeps || keepsFailure ? record.generation : (record?.generation ?? 0) + 1;
   }

@@ -1,7 +1,7 @@
 import { ConversationState } from '../conversation/conversation-state';
 import type { DurableRun } from '../durable/durable-run';
 import type { StepGraph } from '../graph/step-graph';
-import type { DependencyScheduler } from '../scheduler/dependency-scheduler';
+import { StepState, type DependencyScheduler } from '../scheduler/dependency-scheduler';
 import type { PipelineEvent } from './pipeline-event';
 import type { RunStepTable } from './run-step-table';
 import { stepCompletedEvent } from './step-end-events';
@@ -52,7 +52,7 @@ export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): Co
     }
   }
   durable.restoreFailuresInto(table, (index, record) => {
-    if (run.finished) return;
+    if (run.finished || run.scheduler.state[index] !== StepState.Waiting) return;
     const stepId = graph.ids[index];
     const error = new StepExecutionError(stepId, storedErrorToError(record.error ?? { name: 'Error', message: `step '${stepId}' failed` }), table.usageOf(stepId));
     reportFailure(run, index, error, run.scheduler.restoreFailure(index));

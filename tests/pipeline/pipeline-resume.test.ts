@@ -316,6 +316,42 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect((await store.getRun(first.runId))?.steps).toHaveLength(3);
   });
 
+  it('resuming a completed run restores as failed only what failed last, not an older failure of a step that was skipped since', async () => {
+    const store = new MemoryRunStore();
+    let aFails = false;
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'refailed',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: {
+        c: step(() => {
+          count('c');
+          throw new Error('c broke');
+        }),
+        a: step(() => {
+          count('a');
+          if (aFails) throw new Error('a broke');
+          return 'a';
+        }),
+        out: step(() => (count('out'), 'out')),
+      },
+      dependencies: { c: ['a'] },
+      outputStep: 'out',
+    });
+    const first = await pipeline.execute({});
+    expect(Object.keys(first.errors)).toEqual(['c']);
+    aFails = true;
+    const second = await pipeline.resume(first.runId, { rerun: ['a'] });
+    expect(Object.keys(second.errors)).toEqual(['a']);
+    expect(second.skipped).toEqual(['c']);
+    const third = await pipeline.resume(first.runId);
+    expect(Object.keys(third.errors)).toEqual(['a']);
+    expect(third.skipped).toEqual(['c']);
+    expect(Object.keys(third.timings).sort()).toEqual(['a', 'out']);
+    expect(runs).toEqual({ a: 2, c: 1, out: 1 });
+  });
+
   it('rerun runs the named steps and their dependents under a new generation, keeping old records', async () => {
     const store = new MemoryRunStore();
     const { runs, count } = ledger();
