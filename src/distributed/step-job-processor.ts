@@ -145,7 +145,8 @@ export class StepJobProcessor {
       const key = typeof jobId === 'string' ? parseStepJobId(jobId) : undefined;
       if (key === undefined) continue;
       const view = this.cache.peek(key.runId);
-      if (view === undefined || view.has(key.stepId, key.generation)) continue;
+      // A resumed run's jobs read the run afresh (see WorkerRunCache.read): nothing to read ahead for them.
+      if (view === undefined || view.run.epoch !== 1 || view.has(key.stepId, key.generation)) continue;
       const pipeline = this.options.pipelines.get(view.run.pipeline);
       if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) continue;
       this.cache.prefetch(view, key.stepId, key.generation);

@@ -86,12 +86,17 @@ export class WorkerRunCache {
   ) {}
 
   /**
-   * The run, with completed records of every step of `needed`, as of `epoch` or later.
+   * The run, with completed records of every step of `needed` (their generation of `epoch`).
    * @throws RunNotFoundError naming the worker's store when the run is not in it
    */
   async read(runId: string, epoch: number, needed: readonly string[]): Promise<{ view: WorkerRunView; fresh: boolean }> {
+    // A view read before this job came serves it only in the run's first epoch, where every
+    // record is generation 1: "completed" is then the record the job needs. After a resume a
+    // dependency may have been rerun (a new generation, written after that view was read), so
+    // the job reads the run afresh: the caller enqueued it after the store had its dependencies.
+    if (epoch !== 1) return { view: await this.load(runId), fresh: true };
     const cached = this.runs.get(runId);
-    if (cached !== undefined && cached.run.epoch >= epoch && (cached.hasCompleted(needed) || (await this.fillIn(cached, epoch, needed)))) {
+    if (cached !== undefined && cached.run.epoch === 1 && (cached.hasCompleted(needed) || (await this.fillIn(cached, epoch, needed)))) {
       this.runs.delete(runId);
       this.runs.set(runId, cached);
       return { view: cached, fresh: false };
@@ -101,7 +106,7 @@ export class WorkerRunCache {
     const loading = this.loading.get(runId);
     if (loading !== undefined) {
       const view = await loading;
-      if (view.run.epoch >= epoch && view.hasCompleted(needed)) return { view, fresh: true };
+      if (view.run.epoch === 1 && view.hasCompleted(needed)) return { view, fresh: true };
     }
     return { view: await this.load(runId), fresh: true };
   }

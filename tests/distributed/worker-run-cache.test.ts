@@ -60,6 +60,31 @@ describe('WorkerRunCache', () => {
     expect(view.isCompleted('extract')).toBe(true);
   });
 
+  it('after a resume, reads the run afresh for each job: a dependency rerun since an earlier read is seen at its new generation', async () => {
+    const { inner, store, getRuns, release } = gatedReads();
+    await inner.createRun(makeRunRecord('run-3'));
+    await inner.recordSteps('run-3', 1, [makeStepRecord('x', 1, { output: '"x@1"' })]);
+    const { epoch } = await inner.claimRun('run-3', 'resumer', 60_000); // a resume with rerun: ['x']
+    const cache = new WorkerRunCache(store);
+    // A read of the resumed run before x's new generation is written (another job's)...
+    const before = cache.read('run-3', epoch, []);
+    await flush();
+    await inner.recordSteps('run-3', epoch, [makeStepRecord('x', 2, { output: '"x@2"' })]);
+    // ...must serve neither a job that needs x now (while in flight) nor one after it (kept).
+    const during = cache.read('run-3', epoch, ['x']);
+    await flush();
+    release();
+    await before;
+    await flush();
+    release();
+    expect((await during).view.outputOf('x')).toBe('x@2');
+    const after = cache.read('run-3', epoch, ['x']);
+    await flush();
+    release();
+    expect((await after).view.outputOf('x')).toBe('x@2');
+    expect(getRuns()).toBe(3);
+  });
+
   it('rejects every job sharing the read of a run the store does not hold, naming the store', async () => {
     const { store, release } = gatedReads();
     const cache = new WorkerRunCache(store);
