@@ -79,7 +79,9 @@ export class RecordBatcher {
    */
   private readonly flush = (): void => {
     const count = this.pendingCount;
-    if (this.flushing || count === 0) return;
+    // Stopped: the run ended (a handler may cancel it while it hears a batch's outcomes); what
+    // is pending then is not sent, as it would race the run's final status.
+    if (this.flushing || count === 0 || this.stopped) return;
     const records = new Array<StepRecord>(count);
     for (let i = 0; i < count; i++) {
       records[i] = this.pendingRecords[i]!;

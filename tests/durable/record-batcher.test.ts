@@ -117,6 +117,26 @@ describe('RecordBatcher', () => {
     ]);
   });
 
+  it('sends nothing more once stopped while the sink hears a batch; the batch in flight is still written', async () => {
+    const { inner, store, batches, release } = gatedStore();
+    await inner.createRun(makeRunRecord('run-5'));
+    const batcher: RecordBatcher = new RecordBatcher(store, 'run-5', 1, {
+      // Hearing the first record, the run admits a step whose record comes at once, then ends.
+      recorded: (index) => {
+        if (index !== 0) return;
+        batcher.add(1, makeStepRecord('next'));
+        batcher.stop();
+      },
+      storeFailed: () => undefined,
+    });
+    batcher.add(0, makeStepRecord('first'));
+    await flush();
+    release();
+    await flush();
+    expect(batches).toEqual([['first']]);
+    expect((await inner.getRun('run-5'))?.steps.map((record) => record.stepId)).toEqual(['first']);
+  });
+
   it('reports nothing once stopped; the batch in flight is still written', async () => {
     const { inner, store, release } = gatedStore();
     await inner.createRun(makeRunRecord('run-2'));
