@@ -14,6 +14,7 @@ import type { Tracer } from '../tracing/tracer';
 import type { StepUsage } from '../usage/step-usage';
 import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
+import { LazyProperty, setLazySource } from './lazy-property';
 import type { RunStepTable } from './run-step-table';
 
 /** What handing a step to a runner needs from its run, and where the step's end goes back. */
@@ -48,13 +49,12 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
   const graph = run.graph;
   const stepId = graph.ids[index];
   const level = graph.levelOf[index];
-  const task: StepTask = {
+  const task = {
     runId: run.runId,
     stepId,
     step: run.scope.stepAt(index),
     config: run.definition.configs[index],
     inputs: run.inputs,
-    dependencyOutputs: visibleOutputs(graph, run.table.outputs, index),
     deps: run.deps,
     tracer: run.tracer,
     signal: runnerSignal(run.cancelScope),
@@ -68,7 +68,11 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
       } else if (event.workerId === undefined) run.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt });
       else run.emit?.({ type: 'step.started', stepId, level, attempt: event.attempt, workerId: event.workerId });
     },
-  };
+  } as StepTask;
+  // On first read: a queue runner's worker reads the outputs from the store and never asks, and
+  // building them costs O(ancestors) a step (a chain's step i has i).
+  DEPENDENCY_OUTPUTS.defineOn(task);
+  setLazySource(task, { graph, outputs: run.table.outputs, index } satisfies VisibleOutputsSource);
   const durable = run.durable;
   if (durable !== undefined) {
     task.durable = {
@@ -93,6 +97,17 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
     (error: unknown) => run.stepFailed(index, error, undefined, 1),
   );
 }
+
+/** What a task's lazy `dependencyOutputs` are computed from (the run's outputs: its ancestors' are final). */
+interface VisibleOutputsSource {
+  graph: StepGraph;
+  outputs: readonly unknown[];
+  index: number;
+}
+
+const DEPENDENCY_OUTPUTS = new LazyProperty<VisibleOutputsSource, Record<string, unknown>>('dependencyOutputs', (source) =>
+  visibleOutputs(source.graph, source.outputs, source.index),
+);
 
 /** The outputs step `index` may read: its transitive dependencies', by id. */
 export function visibleOutputs(graph: StepGraph, outputs: readonly unknown[], index: number): Record<string, unknown> {

@@ -91,4 +91,26 @@ describe('a runner that records its steps itself', () => {
       ['b', true, 'w9'],
     ]);
   });
+
+  it("hands a task its dependencies' outputs, built on first read only (a remote runner never reads them)", async () => {
+    const tasks: StepTask[] = [];
+    const runner: StepRunner = {
+      runStep(task: StepTask): Promise<StepOutcome> {
+        tasks.push(task);
+        return runStepTask(task);
+      },
+    };
+    const chain = new Pipeline({
+      name: 'lazy-outputs',
+      steps: { a: step(() => 'A'), b: step(() => 'B'), c: step((ctx) => `${String(ctx.getDependency('a'))}${String(ctx.getDependency('b'))}C`) },
+      dependencies: { b: ['a'], c: ['b'] },
+    });
+    expect((await chain.execute({}, undefined, { runner })).output).toBe('ABC');
+    const [, b, c] = tasks;
+    // b never read its dependencies: still the accessor; c read them through its context.
+    expect(typeof Object.getOwnPropertyDescriptor(b, 'dependencyOutputs')?.get).toBe('function');
+    expect(Object.getOwnPropertyDescriptor(c, 'dependencyOutputs')?.value).toEqual({ a: 'A', b: 'B' });
+    expect(b.dependencyOutputs).toEqual({ a: 'A' });
+    expect({ ...b }.dependencyOutputs).toEqual({ a: 'A' });
+  });
 });
