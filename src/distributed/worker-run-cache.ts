@@ -96,7 +96,7 @@ export class WorkerRunCache {
     // the job reads the run afresh: the caller enqueued it after the store had its dependencies.
     if (epoch !== 1) return { view: await this.load(runId), fresh: true };
     const cached = this.runs.get(runId);
-    if (cached !== undefined && cached.run.epoch === 1 && (cached.hasCompleted(needed) || (await this.fillIn(cached, epoch, needed)))) {
+    if (cached !== undefined && cached.run.epoch === 1 && (cached.hasCompleted(needed) || (await this.fillIn(cached, needed)))) {
       this.runs.delete(runId);
       this.runs.set(runId, cached);
       return { view: cached, fresh: false };
@@ -133,17 +133,17 @@ export class WorkerRunCache {
   }
 
   /**
-   * Reads the records `view` misses one by one (the store's optional `getStepRecord`), when it
-   * can tell their generation: in a run's first epoch every record is generation 1 (later
-   * generations come from resumes). False when it cannot, or one is missing or not completed.
+   * Reads the records `view` (of a run's first epoch: every record is generation 1) misses one
+   * by one (the store's optional `getStepRecord`). False when the store cannot, or one is
+   * missing or not completed.
    */
-  private async fillIn(view: WorkerRunView, epoch: number, needed: readonly string[]): Promise<boolean> {
+  private async fillIn(view: WorkerRunView, needed: readonly string[]): Promise<boolean> {
     if (this.prefetching.size > 0) {
       await Promise.all(needed.map((id) => this.prefetching.get(prefetchKey(view.run.runId, id))));
       if (view.hasCompleted(needed)) return true;
     }
     const missing = needed.filter((id) => !view.isCompleted(id));
-    if (epoch !== 1 || view.run.epoch !== 1 || this.store.getStepRecord === undefined || missing.length > 16) return false;
+    if (this.store.getStepRecord === undefined || missing.length > 16) return false;
     const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
     for (const record of found.values()) view.add(record);
     return view.hasCompleted(needed);
