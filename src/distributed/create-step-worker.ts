@@ -118,7 +118,10 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
       publish: (message) => this.publish(this.channels.progress, message),
       ended: (message) => void this.publish(this.channels.ended, message),
     });
-    this.worker = new BullWorker<StepJobData, StepJobResult>(queueName, (job, token, signal) => processor.process(job, token, signal), {
+    // Two parameters, not three: BullMQ then makes no AbortController per job (`processorAcceptsSignal`).
+    // Its signal only carries `worker.cancelJob`, which this wrapper never calls: callers cancel
+    // through the cancel channel, and a lost lock aborts through the JobLockWatch.
+    this.worker = new BullWorker<StepJobData, StepJobResult>(queueName, (job, token) => processor.process(job, token), {
       connection: bullConnection(options.connection),
       prefix,
       concurrency: options.concurrency ?? 1,

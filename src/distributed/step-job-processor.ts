@@ -117,7 +117,7 @@ export class StepJobProcessor {
    * worker does not run (yet) is remembered with the run's `epoch` the caller cancelled it at:
    * the caller removes a cancelled job from the queue too, but a worker may take it between the
    * message and the removal, and must then not run it (a resume adds it again at a later epoch,
-   * and that one runs). Without an epoch (BullMQ's own cancel) only a running job is stopped.
+   * and that one runs). Without an epoch (a message that has none) only a running job is stopped.
    */
   cancel(jobId: string, reason: string, epoch?: number): void {
     const job = this.active.get(jobId);
@@ -153,7 +153,7 @@ export class StepJobProcessor {
     }
   }
 
-  async process(job: Job<StepJobData, StepJobResult>, token: string | undefined, signal?: AbortSignal): Promise<StepJobResult> {
+  async process(job: Job<StepJobData, StepJobResult>, token: string | undefined): Promise<StepJobResult> {
     const { workerId } = this.options;
     const data = job.data;
     const pipeline = await this.pipelineOf(data);
@@ -166,8 +166,6 @@ export class StepJobProcessor {
       this.active.delete(jobId);
       return { outcome: 'cancelled', workerId };
     }
-    const onBullAbort = () => this.cancel(jobId, String(signal?.reason ?? 'cancelled on the queue'));
-    signal?.addEventListener('abort', onBullAbort, { once: true });
     const lock = new JobLockWatch(job, token ?? '', data.stepId, this.options.lockDuration, (error) => active.scope.abort(error));
     active.lock = lock;
     let dispose = () => undefined as void;
@@ -223,7 +221,6 @@ export class StepJobProcessor {
       const [answer] = await Promise.all([this.write(data, record, lock), active.published]);
       return { outcome: answer, workerId };
     } finally {
-      signal?.removeEventListener('abort', onBullAbort);
       lock.stop();
       this.active.delete(jobId);
       dispose();
