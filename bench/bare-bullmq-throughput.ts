@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { openBenchQueue } from './bullmq-bench-queue';
 import { formatNumber, formatTable } from './format-table';
-import { ownCpuMs, processCpuMs, processesCpuMs } from './process-cpu';
+import { ownCpuMs, postgresCpuMs, processCpuMs, processesCpuMs } from './process-cpu';
 import { median } from './sample-stats';
 import { startWorkerProcesses, type WorkerProcesses } from './worker-processes';
 
@@ -62,6 +62,8 @@ export interface CpuPerStep {
   workers: number | undefined;
   caller: number;
   redis: number | undefined;
+  /** Every `postgres` process of this machine (a store's server; idle, about 0, for the others). */
+  postgres: number | undefined;
 }
 
 /**
@@ -79,12 +81,12 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
     for (const contender of contenders) started.push(await contender.startWorkers(workers, concurrency));
     for (const contender of contenders) if ((options.warmupJobs ?? 500) > 0) await contender.runJobs(options.warmupJobs ?? 500);
     const seconds: number[][] = contenders.map(() => []);
-    const cpu = contenders.map(() => ({ workers: [] as number[], caller: [] as number[], redis: [] as number[] }));
+    const cpu = contenders.map(() => ({ workers: [] as number[], caller: [] as number[], redis: [] as number[], postgres: [] as number[] }));
     const pidsOf = (which: number) => started[which].children.map((child) => child.pid);
     for (let round = 0; round < (options.rounds ?? 1); round++) {
       for (let k = 0; k < contenders.length; k++) {
         const which = (round + k) % contenders.length;
-        const before = { workers: processesCpuMs(pidsOf(which)), caller: ownCpuMs(), redis: processCpuMs(options.redisPid) };
+        const before = { workers: processesCpuMs(pidsOf(which)), caller: ownCpuMs(), redis: processCpuMs(options.redisPid), postgres: postgresCpuMs() };
         const startedMs = performance.now();
         await contenders[which].runJobs(jobs);
         seconds[which].push((performance.now() - startedMs) / 1000);
@@ -92,6 +94,7 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
         cpu[which].workers.push(perStep(processesCpuMs(pidsOf(which)), before.workers));
         cpu[which].caller.push(perStep(ownCpuMs(), before.caller));
         cpu[which].redis.push(perStep(processCpuMs(options.redisPid), before.redis));
+        cpu[which].postgres.push(perStep(postgresCpuMs(), before.postgres));
       }
     }
     const medianOrUndefined = (values: number[]) => (values.some(Number.isNaN) ? undefined : median(values));
@@ -104,7 +107,12 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
       jobsPerSecond: jobs / median(seconds[which]),
       shareOfFirst: median(seconds[which].map((s, round) => seconds[0][round] / s)),
       roundSeconds: seconds[which],
-      cpuPerStepUs: { workers: medianOrUndefined(cpu[which].workers), caller: median(cpu[which].caller), redis: medianOrUndefined(cpu[which].redis) },
+      cpuPerStepUs: {
+        workers: medianOrUndefined(cpu[which].workers),
+        caller: median(cpu[which].caller),
+        redis: medianOrUndefined(cpu[which].redis),
+        postgres: medianOrUndefined(cpu[which].postgres),
+      },
     }));
   } finally {
     await Promise.all(started.map((processes) => processes.stop()));

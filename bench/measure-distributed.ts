@@ -160,12 +160,15 @@ function storeOf(contender: string): string {
 /** The notes under the table. */
 export function distributedNotes(results: DistributedResults, sampling: DistributedSampling, seconds: number, load?: { before: string; after: string }): string[] {
   const cores = availableParallelism();
-  const cpuOf = ({ cpuPerStepUs: cpu, seconds, jobs }: Throughput) => {
+  // The PostgreSQL server's CPU is shown on the row whose store it is (on the others it idles).
+  const cpuOf = ({ contender, cpuPerStepUs: cpu, seconds, jobs }: Throughput) => {
     const us = (value: number | undefined) => (value === undefined ? '?' : formatNumber(value));
-    if (cpu.workers === undefined || cpu.redis === undefined) return `${us(cpu.workers)} + ${us(cpu.caller)} + ${us(cpu.redis)}`;
-    const total = cpu.workers + cpu.caller + cpu.redis;
+    const parts = [cpu.workers, cpu.caller, cpu.redis, ...(contender.includes('PostgreSQL') ? [cpu.postgres] : [])];
+    const sum = parts.map(us).join(' + ');
+    if (parts.some((part) => part === undefined)) return sum;
+    const total = parts.reduce((a = 0, b = 0) => a + b, 0)!;
     const busy = (100 * total) / (((seconds * 1e6) / jobs) * cores);
-    return `${us(cpu.workers)} + ${us(cpu.caller)} + ${us(cpu.redis)} = ${formatNumber(total)} (the ${cores} cores ${formatNumber(busy)} % busy)`;
+    return `${sum} = ${formatNumber(total)} (the ${cores} cores ${formatNumber(busy)} % busy)`;
   };
   const roundSeconds = (row: Throughput) => row.roundSeconds.map((seconds) => seconds.toFixed(2)).join(', ');
   const chainSamples = (row: ChainLatency) => row.samplesUs.map((us) => formatNumber(us / 1000)).join(', ');
@@ -176,7 +179,7 @@ export function distributedNotes(results: DistributedResults, sampling: Distribu
     `- Chain latency: the bare chain adds each job when QueueEvents tells the previous one completed; ours runs a ${sampling.chainSteps}-step chain pipeline (the caller enqueues each step once the store has its dependency's record). All contenders' workers are up together (idle workers block on Redis); each round times one chain of every contender, in an order that rotates from round to round. ms/step = chain time ÷ steps, median of ${sampling.chainSamples} rounds after ${sampling.chainWarmupRuns} warm-up chain(s) each; "fastroai ÷ bare" is the median of the per-round ratios. Samples, in round order (ms/step): ${results.chains
       .map(({ workers, bare, ours }) => `${workers} worker(s): bare ${chainSamples(bare)}; ${ours.map((row) => `${storeOf(row.contender)} ${chainSamples(row)}`).join('; ')}`)
       .join(' — ')}.`,
-    `- Throughput: the bare contender adds ${sampling.throughputJobs.toLocaleString('en-US')} jobs with \`addBulk\` and polls the completed count; ours runs one pipeline of ${sampling.throughputJobs.toLocaleString('en-US')} independent steps. From the first enqueue to the last completion, after a warm-up of ${sampling.throughputWarmupJobs} jobs / steps each; all contenders' workers up together, ${sampling.throughputRounds} round(s) in rotating order, the median round shown and the share as the median of the per-round shares. Seconds per round: bare ${roundSeconds(results.throughput.bare)}; ${results.throughput.ours.map((row) => `${storeOf(row.contender)} ${roundSeconds(row)}`).join('; ')}. CPU per step (µs; the worker processes, this caller process, the Redis server; a PostgreSQL server's not counted): ${[results.throughput.bare, ...results.throughput.ours].map((row) => `${row === results.throughput.bare ? 'bare' : storeOf(row.contender)} ${cpuOf(row)}`).join('; ')}.`,
+    `- Throughput: the bare contender adds ${sampling.throughputJobs.toLocaleString('en-US')} jobs with \`addBulk\` and polls the completed count; ours runs one pipeline of ${sampling.throughputJobs.toLocaleString('en-US')} independent steps. From the first enqueue to the last completion, after a warm-up of ${sampling.throughputWarmupJobs} jobs / steps each; all contenders' workers up together, ${sampling.throughputRounds} round(s) in rotating order, the median round shown and the share as the median of the per-round shares. Seconds per round: bare ${roundSeconds(results.throughput.bare)}; ${results.throughput.ours.map((row) => `${storeOf(row.contender)} ${roundSeconds(row)}`).join('; ')}. CPU per step (µs; the worker processes, this caller process, the Redis server, and on the PostgreSQL row the PostgreSQL server's processes): ${[results.throughput.bare, ...results.throughput.ours].map((row) => `${row === results.throughput.bare ? 'bare' : storeOf(row.contender)} ${cpuOf(row)}`).join('; ')}.`,
     `- Recovery: two fresh workers per kill; a step that holds 3 s starts on one, which is killed (SIGKILL) 0.5 s later; time from the kill until the other worker starts the step (BullMQ's stalled-job check, both contenders), and until the step (our run) completed. Only ${sampling.recoveryKills} kill(s) per contender, each waiting out a lock of ${results.recovery.ours.lockDurationMs / 1000} s, to keep the bench short. Each kill, picked up / completed: bare ${each(results.recovery.bare)}; fastroai ${each(results.recovery.ours)}.`,
     `- This part took ${formatNumber(seconds)} s${load === undefined ? '' : `; load average ${load.before} when it started, ${load.after} when it ended`}.`,
   ];

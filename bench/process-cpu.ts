@@ -2,7 +2,7 @@
  * CPU time of processes on this machine, for the distributed rows' CPU per step: a worker
  * child's or a local server's (user + system, from /proc), and this process's own.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 /** Clock ticks per second of /proc's times (USER_HZ: 100 on Linux). */
@@ -48,4 +48,29 @@ export async function localRedisPid(port: number): Promise<number | undefined> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * CPU ms so far of every `postgres` process of this machine (the server and its backends, one
+ * per connection); undefined where /proc cannot tell. A backend that exits between two readings
+ * takes its time with it: the pools of a measurement stay open across it.
+ */
+export function postgresCpuMs(): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const pid of pids) {
+    let name: string;
+    try {
+      name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (name === 'postgres') total += processCpuMs(Number(pid)) ?? 0;
+  }
+  return total;
 }
