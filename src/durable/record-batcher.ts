@@ -39,7 +39,10 @@ export class RecordBatcher {
   private sentIndices: number[] = [];
   private sentRecords: StepRecord[] = NO_RECORDS;
   private flushing = false;
+  /** Reporting to the sink; not once the run ended (`stop`, `drain`). */
   private stopped = false;
+  /** While {@link drain} writes what is left: resolves it. Unset before, and again once drained: nothing is sent then. */
+  private drained: (() => void) | undefined;
   /** The batch's store call (bounded retries), made once: nothing allocated per batch but the call's promise. */
   private readonly call: StoreCall<RecordOutcome[]>;
 
@@ -68,9 +71,37 @@ export class RecordBatcher {
     else if (this.pendingCount === 1) SETTLED.then(this.flush);
   }
 
-  /** Reports nothing more (the run ended). */
+  /** Reports nothing more and sends nothing more (the run ended and cannot write: a lost lease, a failing store). */
   stop(): void {
     this.stopped = true;
+  }
+
+  /**
+   * Reports nothing more, and resolves once every record added so far is in the store: the
+   * batch in flight answered, then what is pending sent as one more batch. A run that ends
+   * (cancelled, failed fast) has steps that finished while a batch was in flight: their records
+   * go to the store before the run's final status, so a resume does not run (nor pay for) them
+   * again. A write that fails for good is let go (those steps run again on resume); the run's
+   * final status write then meets the same store.
+   */
+  drain(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stopped = true;
+    return new Promise<void>((resolve) => {
+      this.drained = resolve;
+      if (!this.flushing) this.drainNext();
+    });
+  }
+
+  /** While draining: sends what is pending, or, with nothing pending, ends the drain (nothing is sent after it). */
+  private drainNext(): void {
+    if (this.pendingCount > 0) {
+      this.flush();
+      return;
+    }
+    const drained = this.drained;
+    this.drained = undefined;
+    drained?.();
   }
 
   /**
@@ -80,8 +111,8 @@ export class RecordBatcher {
   private readonly flush = (): void => {
     const count = this.pendingCount;
     // Stopped: the run ended (a handler may cancel it while it hears a batch's outcomes); what
-    // is pending then is not sent, as it would race the run's final status.
-    if (this.flushing || count === 0 || this.stopped) return;
+    // is pending is then sent only by `drain`, which the run's final status waits for.
+    if (this.flushing || count === 0 || (this.stopped && this.drained === undefined)) return;
     const records = new Array<StepRecord>(count);
     for (let i = 0; i < count; i++) {
       records[i] = this.pendingRecords[i]!;
@@ -106,7 +137,12 @@ export class RecordBatcher {
       this.failed(mismatch);
       return;
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      this.flushing = false;
+      this.sentRecords = NO_RECORDS;
+      this.drainNext();
+      return;
+    }
     // Still flushing while the sink hears the outcomes: a record added meanwhile waits in the
     // pending batch, sent right after.
     for (let i = 0; i < records.length; i++) this.sink.recorded(indices[i], outcomes[i], records[i]);
@@ -117,7 +153,15 @@ export class RecordBatcher {
 
   private readonly failed = (error: unknown): void => {
     this.flushing = false;
-    if (!this.stopped) this.sink.storeFailed(error);
+    this.sentRecords = NO_RECORDS;
+    if (!this.stopped) {
+      this.sink.storeFailed(error);
+      return;
+    }
+    // Draining: what is still pending would meet the same store; let it go.
+    this.pendingCount = 0;
+    this.pendingRecords.fill(undefined);
+    this.drainNext();
   };
 }
 

@@ -49,11 +49,14 @@ export class RunRecorder {
   }
 
   /**
-   * Ends the run in the store: writes its final status (and fields) and releases the lease.
-   * Nothing is written after a lost lease (the store would refuse it).
+   * Ends the run in the store: writes the records still queued (steps that finished while a
+   * batch was in flight, before a cancellation or a fast failure), then its final status (and
+   * fields), and releases the lease. Nothing is written after a lost lease (the store would
+   * refuse it).
    */
   async finish(status: RunStatus, fields: Partial<RunRecord> = {}, leaseLost = false): Promise<void> {
-    this.batcher.stop();
+    if (leaseLost) this.batcher.stop();
+    else await this.batcher.drain();
     await this.lease.stop();
     if (leaseLost) return;
     const { store, runId, epoch } = this.run;

@@ -150,4 +150,48 @@ describe('RecordBatcher', () => {
     expect(reported).toEqual([]);
     expect((await inner.getRun('run-2'))?.steps.map((record) => record.stepId)).toEqual(['x']);
   });
+
+  it('drain: writes the batch in flight, then what is pending, reporting nothing; resolves once both are in the store', async () => {
+    const { inner, store, batches, release } = gatedStore();
+    await inner.createRun(makeRunRecord('run-6'));
+    const reported: number[] = [];
+    const batcher = new RecordBatcher(store, 'run-6', 1, { recorded: (index) => reported.push(index), storeFailed: () => undefined });
+    batcher.add(0, makeStepRecord('a'));
+    await flush();
+    batcher.add(1, makeStepRecord('b')); // finished while 'a' is in flight: pending
+    let drained = false;
+    const draining = batcher.drain().then(() => (drained = true));
+    await flush();
+    expect(drained).toBe(false);
+    release(); // 'a' answered: 'b' goes
+    await flush();
+    expect(batches).toEqual([['a'], ['b']]);
+    expect(drained).toBe(false);
+    release();
+    await draining;
+    expect((await inner.getRun('run-6'))?.steps.map((record) => record.stepId)).toEqual(['a', 'b']);
+    expect(reported).toEqual([]);
+    // Drained: nothing is sent after (it would race the run's final status).
+    batcher.add(2, makeStepRecord('late'));
+    await flush();
+    expect(batches).toEqual([['a'], ['b']]);
+  });
+
+  it('drain: resolves when the store fails for good, dropping what is pending, and tells the sink nothing', async () => {
+    const failures: unknown[] = [];
+    const store = new MemoryRunStore();
+    await store.createRun(makeRunRecord('run-7'));
+    const failing: RunStore = Object.assign(Object.create(store) as RunStore, {
+      name: 'failing',
+      recordSteps: async () => {
+        throw new Error('store is down');
+      },
+    });
+    const batcher = new RecordBatcher(failing, 'run-7', 1, { recorded: () => undefined, storeFailed: (error) => failures.push(error) });
+    batcher.add(0, makeStepRecord('a'));
+    batcher.add(1, makeStepRecord('b'));
+    await batcher.drain();
+    expect(failures).toEqual([]);
+    expect((await store.getRun('run-7'))?.steps).toEqual([]);
+  });
 });

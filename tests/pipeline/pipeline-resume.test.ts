@@ -521,6 +521,103 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(runs).toEqual({ a: 1, b: 2 });
   });
 
+  it('a cancelled run writes the records of steps that finished while a batch was in flight: a resume neither runs nor pays for them again', async () => {
+    // The first batch (a's record) is held in flight; b finishes meanwhile (its record pending) and the run is cancelled.
+    const inner = new MemoryRunStore();
+    const held = deferred();
+    let batches = 0;
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
+        if (++batches === 1) await held.promise;
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const controller = new AbortController();
+    const { runs, count } = ledger();
+    const agent = createMockAgent([{ output: 'b', costMicrocents: 1_000 }]);
+    const bEnded = deferred();
+    const pipeline = new Pipeline({
+      name: 'cancel-pending',
+      store,
+      steps: {
+        a: step(() => (count('a'), 'a')),
+        b: step(async (ctx: StepContext) => {
+          count('b');
+          await flush();
+          const output = (await ctx.run(agent, 'b')).output;
+          bEnded.resolve();
+          return output;
+        }),
+        c: step((ctx: StepContext) => (count('c'), `${ctx.getDependency('a')}${ctx.getDependency('b')}`)),
+      },
+      dependencies: { c: ['a', 'b'] },
+    });
+    const running = pipeline.execute({}, undefined, { signal: controller.signal, runId: 'cancel-pending' });
+    await bEnded.promise;
+    await flush();
+    controller.abort('user left');
+    held.resolve();
+    expect(PipelineAbortedError.isInstance(await rejectionOf(running))).toBe(true);
+    const recorded = await inner.getRun('cancel-pending');
+    expect(recorded?.run.status).toBe('aborted');
+    expect(recorded?.steps.map((record) => record.stepId)).toEqual(['a', 'b']);
+
+    const resumed = await pipeline.resume('cancel-pending');
+    expect(resumed.output).toBe('ab');
+    expect(runs).toEqual({ a: 1, b: 1, c: 1 });
+    expect(resumed.usage?.totalCostMicrocents).toBe(1_000);
+  });
+
+  it('with failFast, a sibling that finished before the failure is recorded: a resume runs only the failed step and its dependents', async () => {
+    const inner = new MemoryRunStore();
+    const held = deferred();
+    let batches = 0;
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
+        if (++batches === 1) await held.promise;
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    const { runs, count } = ledger();
+    const yEnded = deferred();
+    let fail = true;
+    const pipeline = new Pipeline({
+      name: 'failfast-pending',
+      store,
+      config: new PipelineConfig({ failFast: true }),
+      steps: {
+        x: step(() => (count('x'), 'x')),
+        y: step(async () => {
+          count('y');
+          await flush();
+          yEnded.resolve();
+          return 'y';
+        }),
+        z: step(async () => {
+          count('z');
+          await yEnded.promise;
+          await flush();
+          if (fail) throw new Error('z failed');
+          return 'z';
+        }),
+        out: step((ctx: StepContext) => `${ctx.getDependency('x')}${ctx.getDependency('y')}${ctx.getDependency('z')}`),
+      },
+      dependencies: { out: ['x', 'y', 'z'] },
+    });
+    const running = pipeline.execute({}, undefined, { runId: 'ff' });
+    await yEnded.promise;
+    await flush();
+    await flush();
+    held.resolve();
+    expect(await rejectionOf(running)).toBeInstanceOf(StepExecutionError);
+    // The failure ends the run at once (its own record is not written: it runs again on resume anyway).
+    expect((await inner.getRun('ff'))?.steps.map((record) => `${record.stepId}:${record.status}`).sort()).toEqual(['x:completed', 'y:completed']);
+    fail = false;
+    const resumed = await pipeline.resume('ff');
+    expect(resumed.output).toBe('xyz');
+    expect(runs).toEqual({ x: 1, y: 1, z: 2 });
+  });
+
   it('stops with RunLeaseLostError when another process claims the run', async () => {
     let nowMs = Date.now();
     const store = new MemoryRunStore({ now: () => nowMs });
