@@ -19,7 +19,14 @@ export interface ResumePlan {
 /**
  * Decides, from a run's step records, which steps a resume restores and which it runs:
  * a step is restored when its latest record (highest generation) completed, it is not named in
- * `rerun` nor a transitive dependent of one, and every one of its dependencies is restored too.
+ * `rerun` nor a transitive dependent of one, every one of its dependencies is restored too, and
+ * its record was written after theirs: a record written before a dependency's latest was made
+ * from that dependency's older output (a `rerun` interrupted after it rewrote the dependency,
+ * before the step ran again), so the step runs again.
+ *
+ * `records` come in the order they were written (`getRun`, `claimRun`): a step's record is
+ * always written after its dependencies' records it was made from, as the step starts only
+ * once those are acknowledged.
  * Every other step runs, under the generation after its latest record (1 without one), so the
  * old records stay and the first write of the new one wins. Except in a run that `completed`,
  * resumed without `rerun` (API.md §12: it runs nothing): a step whose latest record failed while
@@ -31,12 +38,17 @@ export interface ResumePlan {
 export function planResume(graph: StepGraph, records: readonly StepRecord[], rerun: readonly string[] = [], runCompleted = false): ResumePlan {
   const size = graph.ids.length;
   const latest: (StepRecord | undefined)[] = new Array(size);
-  for (const record of records) {
+  /** By step index: where its latest record is in the write order. */
+  const writtenAt = new Int32Array(size);
+  records.forEach((record, at) => {
     const index = graph.indexOf.get(record.stepId);
-    if (index === undefined) continue; // the fingerprint check refuses such runs first
+    if (index === undefined) return; // the fingerprint check refuses such runs first
     const current = latest[index];
-    if (current === undefined || record.generation > current.generation) latest[index] = record;
-  }
+    if (current === undefined || record.generation > current.generation) {
+      latest[index] = record;
+      writtenAt[index] = at;
+    }
+  });
   const rerunClosure = new Uint8Array(size);
   const stack: number[] = [];
   for (const id of rerun) {
@@ -57,7 +69,8 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
   const order = Array.from({ length: size }, (_, index) => index).sort((a, b) => graph.levelOf[a] - graph.levelOf[b] || a - b);
   for (const index of order) {
     const record = latest[index];
-    const dependenciesRestored = graph.dependencies[index].every((dependency) => restored[dependency] !== undefined);
+    // Restored, and written before this step's record: the outputs it was made from.
+    const dependenciesRestored = graph.dependencies[index].every((dependency) => restored[dependency] !== undefined && writtenAt[dependency] < writtenAt[index]);
     const keeps = record !== undefined && record.status === 'completed' && rerunClosure[index] === 0 && dependenciesRestored;
     if (keeps) restored[index] = record;
     // A failed record below a failure (an older generation's, say) is not the run's result: that step was skipped.

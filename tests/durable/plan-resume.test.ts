@@ -70,6 +70,17 @@ describe('planResume', () => {
     expect(result.restored).toEqual([]);
   });
 
+  it('runs again a step whose record was written before its dependency\'s latest (a rerun interrupted in between)', () => {
+    // Completed, then `rerun: ['classify']` recorded classify@2 and stopped before gather ran again.
+    const first = ['extract', 'classify', 'gather', 'price', 'book'].map((id) => record(id, 'completed'));
+    const result = plan([...first, record('classify', 'completed', 2)]);
+    expect(result.restored).toEqual(['extract', 'classify', 'price']);
+    expect(result.generations).toEqual({ extract: 1, classify: 2, gather: 2, book: 2, price: 1 });
+    // Written after it, the same record is restored (a step made from the dependency's latest output).
+    const rerunDone = plan([...first, record('classify', 'completed', 2), record('gather', 'completed', 2), record('book', 'completed', 2)]);
+    expect(rerunDone.restored).toEqual(['extract', 'classify', 'gather', 'book', 'price']);
+  });
+
   it('refuses a rerun of an unknown step, listing the steps', () => {
     expect(() => plan([], ['clasify'])).toThrow(PipelineValidationError);
     expect(() => plan([], ['clasify'])).toThrow(/rerun names unknown step 'clasify'\. Steps: \['extract', 'classify'/);

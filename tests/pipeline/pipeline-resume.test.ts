@@ -371,6 +371,42 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(recorded?.steps.map((record) => `${record.stepId}@${record.generation}`)).toEqual(['a@1', 'b@1', 'c@1', 'b@2', 'c@2']);
   });
 
+  it('a rerun interrupted after it recorded the rerun step: the next resume runs the dependents on its new output', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    let version = 1;
+    let holdB: Promise<void> | undefined;
+    const bStarted = deferred();
+    const pipeline = new Pipeline({
+      name: 'rerun-interrupted',
+      store,
+      steps: {
+        a: step(() => (count('a'), `a${version}`)),
+        b: step(async (ctx: StepContext) => {
+          count('b');
+          if (holdB !== undefined) {
+            bStarted.resolve();
+            await sleep(10_000, ctx.signal);
+          }
+          return `b(${ctx.getDependency<string>('a')})`;
+        }),
+      },
+      dependencies: { b: ['a'] },
+    });
+    expect((await pipeline.execute({}, undefined, { runId: 'rerun-interrupted' })).output).toBe('b(a1)');
+    version = 2;
+    holdB = bStarted.promise;
+    const controller = new AbortController();
+    const rerun = pipeline.resume('rerun-interrupted', { rerun: ['a'], signal: controller.signal });
+    await bStarted.promise; // a@2 is recorded: b started after it
+    controller.abort('user left');
+    expect(PipelineAbortedError.isInstance(await rejectionOf(rerun))).toBe(true);
+    holdB = undefined;
+    const resumed = await pipeline.resume('rerun-interrupted');
+    expect({ a: resumed.stepOutputs.a, b: resumed.output }).toEqual({ a: 'a2', b: 'b(a2)' });
+    expect(runs).toEqual({ a: 2, b: 3 });
+  });
+
   it('refuses to resume a run recorded by another graph, naming the change', async () => {
     const store = new MemoryRunStore();
     const v1 = new Pipeline({ name: 'p', store, steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });

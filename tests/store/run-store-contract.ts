@@ -385,18 +385,15 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect(await store.getRun('missing')).toBeUndefined();
       });
 
-      it('returns step records in the order they were recorded, across batches and generations', async () => {
+      it('returns step records in the order they were recorded, across batches and generations (getRun and claimRun: a resume relies on it)', async () => {
         await store.createRun(makeRunRecord('r1'));
         await store.recordSteps('r1', 1, [makeStepRecord('zeta')]);
         await store.recordSteps('r1', 1, [makeStepRecord('alpha'), makeStepRecord('mid')]);
         await store.recordSteps('r1', 1, [makeStepRecord('zeta', 2), makeStepRecord('beta')]);
-        expect((await store.getRun('r1'))?.steps.map((record) => `${record.stepId}#${record.generation}`)).toEqual([
-          'zeta#1',
-          'alpha#1',
-          'mid#1',
-          'zeta#2',
-          'beta#1',
-        ]);
+        const order = ['zeta#1', 'alpha#1', 'mid#1', 'zeta#2', 'beta#1'];
+        expect((await store.getRun('r1'))?.steps.map((record) => `${record.stepId}#${record.generation}`)).toEqual(order);
+        const claimed = await store.claimRun('r1', 'host:1:first', LEASE_MS);
+        expect(claimed.steps.map((record) => `${record.stepId}#${record.generation}`)).toEqual(order);
       });
 
       it('keeps runs apart', async () => {
