@@ -36,15 +36,11 @@ function computeFingerprint(graph: StepGraph, outputStep: string): string {
  * and re-wired steps, and a new output step. Empty when they are the same.
  */
 export function describeFingerprintChange(stored: string, current: string): string[] {
-  let before: GraphShape;
-  try {
-    before = JSON.parse(stored) as GraphShape;
-  } catch {
-    return ['the stored fingerprint is not one this version of fastroai wrote'];
-  }
+  const before = parseShape(stored);
+  if (before === undefined) return ['the stored fingerprint is not one this version of fastroai wrote'];
   const after = JSON.parse(current) as GraphShape;
   const changes: string[] = [];
-  const beforeIds = Object.keys(before.steps ?? {});
+  const beforeIds = Object.keys(before.steps);
   const afterIds = Object.keys(after.steps);
   const added = afterIds.filter((id) => !Object.hasOwn(before.steps, id));
   const removed = beforeIds.filter((id) => !Object.hasOwn(after.steps, id));
@@ -58,4 +54,31 @@ export function describeFingerprintChange(stored: string, current: string): stri
   }
   if (before.output !== after.output) changes.push(`output step '${before.output}' became '${after.output}'`);
   return changes;
+}
+
+/**
+ * The fingerprint with its steps in sorted order: the same string for the same graph, whatever
+ * order its steps were declared in (a fingerprint lists them in declaration order, which the
+ * inspector draws them in). What workers compare; a string that is not a fingerprint as it is.
+ */
+export function canonicalFingerprint(fingerprint: string): string {
+  const shape = parseShape(fingerprint);
+  if (shape === undefined) return fingerprint;
+  const steps: Record<string, string[]> = {};
+  for (const id of Object.keys(shape.steps).sort()) steps[id] = [...shape.steps[id]].sort();
+  return JSON.stringify({ steps, output: shape.output } satisfies GraphShape);
+}
+
+/** A fingerprint's graph shape; undefined when the string is not one. */
+function parseShape(fingerprint: string): GraphShape | undefined {
+  let shape: unknown;
+  try {
+    shape = JSON.parse(fingerprint);
+  } catch {
+    return undefined;
+  }
+  const steps = (shape as Partial<GraphShape> | null)?.steps;
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) return undefined;
+  if (!Object.values(steps).every((dependencies) => Array.isArray(dependencies) && dependencies.every((id) => typeof id === 'string'))) return undefined;
+  return shape as GraphShape;
 }

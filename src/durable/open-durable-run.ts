@@ -96,8 +96,9 @@ export async function claimDurableRun(
   const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 })).catch(() => undefined);
   try {
     const fingerprint = fingerprintOf(definition.graph, definition.outputStep);
-    if (run.fingerprint !== fingerprint) {
-      const changes = describeFingerprintChange(run.fingerprint, fingerprint);
+    // Another string may still be the same graph (a fingerprint written before ids were sorted).
+    const changes = run.fingerprint === fingerprint ? [] : describeFingerprintChange(run.fingerprint, fingerprint);
+    if (changes.length > 0) {
       throw new PipelineValidationError(
         `Run '${runId}' was recorded by another version of pipeline '${run.pipeline}' and cannot be resumed by '${definition.name}': ${changes.join('; ')}`,
       );

@@ -27,4 +27,16 @@ describe('fingerprintDigest', () => {
     expect(fingerprintDigest(fanOutFingerprint(50, true))).not.toBe(fingerprintDigest(fanOutFingerprint(50)));
     expect(fingerprintDigest(fanOutFingerprint(51))).not.toBe(fingerprintDigest(fanOutFingerprint(50)));
   });
+
+  it('is the same for the same graph with its steps declared in another order (a caller and its workers agree)', () => {
+    const definitionOfSteps = (ids: string[]) => {
+      const definition = definitionOf(new Pipeline({ name: 'order', steps: Object.fromEntries(ids.map((id) => [id, step(() => id)])), dependencies: { c: ['a', 'b'] }, outputStep: 'c' }));
+      return fingerprintOf(definition.graph, definition.outputStep);
+    };
+    const declared = definitionOfSteps(['a', 'b', 'c']);
+    const reordered = definitionOfSteps(['c', 'b', 'a']);
+    expect(reordered).not.toBe(declared); // a fingerprint keeps declaration order (the inspector draws in it)
+    expect(fingerprintDigest(reordered)).toBe(fingerprintDigest(declared));
+  });
 });
+

@@ -1,5 +1,5 @@
 import { buildStepGraph } from '../../src/graph/build-step-graph';
-import { describeFingerprintChange, fingerprintOf } from '../../src/durable/fingerprint-of';
+import { canonicalFingerprint, describeFingerprintChange, fingerprintOf } from '../../src/durable/fingerprint-of';
 
 describe('fingerprintOf', () => {
   const base = fingerprintOf(buildStepGraph(['a', 'b', 'c'], { b: ['a'], c: ['a', 'b'] }), 'c');
@@ -18,4 +18,19 @@ describe('fingerprintOf', () => {
       "output step 'c' became 'd'",
     ]);
   });
+
+  it('names no change for the same graph with its steps declared in another order; canonicalFingerprint makes them one string', () => {
+    const reordered = fingerprintOf(buildStepGraph(['c', 'a', 'b'], { b: ['a'], c: ['a', 'b'] }), 'c');
+    expect(reordered).not.toBe(base);
+    expect(describeFingerprintChange(base, reordered)).toEqual([]);
+    expect(canonicalFingerprint(reordered)).toBe(canonicalFingerprint(base));
+  });
+
+  it('says a stored fingerprint it cannot read is not its own, rather than throwing', () => {
+    for (const stored of ['not json', '{}', '{"steps":null}', '{"steps":{"a":"b"}}', 'null']) {
+      expect(describeFingerprintChange(stored, base)).toEqual(['the stored fingerprint is not one this version of fastroai wrote']);
+      expect(canonicalFingerprint(stored)).toBe(stored);
+    }
+  });
 });
+

@@ -419,6 +419,16 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect((await v1.resume(runId)).output).toBe(2);
   });
 
+  it('resumes a run with the same graph whose steps are declared in another order', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const first = new Pipeline({ name: 'p', store, steps: { a: step(() => (count('a'), 1)), b: step(() => (count('b'), 2)) }, dependencies: { b: ['a'] } });
+    const { runId } = await first.execute({});
+    const reordered = new Pipeline({ name: 'p', store, steps: { b: step(() => (count('b'), 2)), a: step(() => (count('a'), 1)) }, dependencies: { b: ['a'] }, outputStep: 'b' });
+    expect((await reordered.resume(runId)).output).toBe(2);
+    expect(runs).toEqual({ a: 1, b: 1 });
+  });
+
   it('rejects resume of an unknown run and a resume without a store', async () => {
     const store = new MemoryRunStore();
     const pipeline = new Pipeline({ name: 'p', steps: { a: step(() => 1) } });
