@@ -31,10 +31,30 @@ export function decodeRunListCursor(cursor: string): RunListPosition {
   return { createdAt: parsed[0], runId: parsed[1] };
 }
 
-/** Orders runs newest first: `createdAt` descending, then `runId` descending. */
+/** Orders runs newest first: `createdAt` descending, then `runId` descending by code point (as SQLite, Redis and PostgreSQL order it: bytewise in UTF-8). */
 export function compareRunsNewestFirst(a: RunListPosition, b: RunListPosition): number {
   if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
-  return a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0;
+  return compareCodePoints(b.runId, a.runId);
+}
+
+/**
+ * Compares two strings by code point, the order of their UTF-8 bytes. JavaScript's `<` compares
+ * UTF-16 code units, which puts a character above U+FFFF (a surrogate pair, 0xD800–0xDFFF)
+ * before one in U+E000–U+FFFF; moving the surrogates above that range fixes it.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
 }
 
 /** A checked page size: a positive integer, {@link DEFAULT_RUN_LIST_LIMIT} when absent. */

@@ -499,6 +499,20 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect(page.cursor).toBeUndefined();
       });
 
+      it('breaks ties by runId bytewise in UTF-8 (code points), whatever the characters', async () => {
+        const ids = ['b', 'B', 'a', '\uff41', '\u{1F600}', '\uff01', 'a:b', 'a b', '\u00e9', 'e'];
+        for (const runId of ids) await store.createRun(makeRunRecord(runId));
+        const bytewiseDescending = [...ids].sort((a, b) => Buffer.compare(Buffer.from(b), Buffer.from(a)));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listRuns({ limit: 3, cursor });
+          seen.push(...page.runs.map((run) => run.runId));
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+        expect(seen).toEqual(bytewiseDescending);
+      });
+
       it('answers an empty page for an empty store', async () => {
         expect(await store.listRuns()).toEqual({ runs: [] });
       });
