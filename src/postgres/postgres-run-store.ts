@@ -50,18 +50,18 @@ export interface PostgresRunStoreOptions {
    */
   preparedStatements?: boolean;
   /**
-   * How long a query on the store's own pool may wait for its answer, in ms, before it fails
-   * (then it is retried on a new connection, as a dropped one is): a connection that went silent
-   * (a network partition, a frozen server) fails the call instead of hanging the run. The
-   * store's connections also send TCP keep-alives. A pool given as `pool` keeps its own settings
-   * (pg's `query_timeout`, `keepAlive`).
+   * How long a statement on the store's own pool may run, in ms, before the server cancels it
+   * (`statement_timeout`: rolled back, then retried, as after a dropped connection); the client
+   * gives up 2 s later still (pg's `query_timeout`), so a connection that went silent (a network
+   * partition, a frozen server) fails the call instead of hanging the run. The store's
+   * connections also send TCP keep-alives. A pool given as `pool` keeps its own settings.
    * @default 10_000
    */
   queryTimeoutMs?: number;
 }
 
-/** SQLSTATEs that say "try again" (connection lost, server shutting down, serialization) rather than "this statement is wrong". */
-const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+/** SQLSTATEs that say "try again" (connection lost, statement timed out and rolled back, server shutting down, serialization) rather than "this statement is wrong". */
+const TRANSIENT_SQLSTATE = /^(08...|57014|57P0[123]|53300|40001|40P01)$/;
 
 function isTransientPgError(error: unknown): boolean {
   // Not `instanceof Error`: errors of Node's own sockets may come from another realm (a VM context, jest).
@@ -141,7 +141,10 @@ export class PostgresRunStore implements RunStore {
         connectionString: options.connectionString,
         application_name: 'fastroai',
         connectionTimeoutMillis: 10_000,
-        query_timeout: queryTimeoutMs,
+        // The server cancels a statement that runs too long (rolled back: a retry cannot apply it
+        // twice); the client's own timeout, later, only catches a connection that went silent.
+        statement_timeout: queryTimeoutMs,
+        query_timeout: queryTimeoutMs + 2_000,
         keepAlive: true,
       });
       this.ownsPool = true;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
@@ -60,6 +60,9 @@ export interface RedisRunStoreOptions {
 }
 
 /** What the store sets on a connection it opens, under the caller's options: fail a command while Redis is down, don't queue it forever. */
+/** How long a charge's key stays (see ADD_RUN_COST_SCRIPT): far longer than any retry of it. */
+const CHARGE_KEY_TTL_MS = 24 * 3_600_000;
+
 const OWN_CONNECTION_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: 1,
   retryStrategy: (times: number) => Math.min(times * 100, 1000),
@@ -207,7 +210,9 @@ export class RedisRunStore implements RunStore {
 
   async addRunCost(runId: string, microcents: number): Promise<number> {
     if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
-    const total = await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId)], [String(microcents)]);
+    // One key per charge, kept a day: the same charge tried again (a lost answer) is added once.
+    const charge = `${this.prefix}charge:${runId}:${randomUUID()}`;
+    const total = await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId), charge], [String(microcents), String(CHARGE_KEY_TTL_MS)]);
     if (total === null) throw new RunNotFoundError(runId, this.name);
     return Number(total);
   }

@@ -128,10 +128,18 @@ end
 return 1
 `;
 
-/** KEYS: run. ARGV: microcents. Answers the total after adding, or nil when the run does not exist. */
+/**
+ * KEYS: run, the charge's key. ARGV: microcents, how long the charge's key is kept (ms).
+ * Answers the total after adding, or nil when the run does not exist. A charge is added once:
+ * its key (one per `addRunCost` call) marks it applied, so a retry after a lost answer, or a
+ * command ioredis sends again after a reconnect, answers the total without adding again.
+ */
 export const ADD_RUN_COST_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-return redis.call('HINCRBY', KEYS[1], 'costMicrocents', ARGV[1])
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  return redis.call('HINCRBY', KEYS[1], 'costMicrocents', ARGV[1])
+end
+return tonumber(redis.call('HGET', KEYS[1], 'costMicrocents'))
 `;
 
 /** KEYS: run, steps. Answers `{run hash, step JSONs}` read at one instant (an empty hash when the run does not exist). */

@@ -131,7 +131,11 @@ export interface RunStore {
    */
   setRunStatus(runId: string, epoch: number, status: RunStatus, fields?: Partial<RunRecord>): Promise<void>;
   /**
-   * Adds to the run's spent total atomically; returns the total after adding.
+   * Adds to the run's spent total atomically; returns the total after adding. Each call is one
+   * charge: a store that retries a call whose answer was lost must not add it twice (the
+   * built-in stores mark each charge applied, or let the server cancel a try before the next).
+   * The engine tries a call again after an error that is not a fastroai error: a store that
+   * cannot tell whether a failed call was applied should throw `StoreUnavailableError`.
    * @throws RunNotFoundError when the run does not exist
    */
   addRunCost(runId: string, microcents: number): Promise<number>;

@@ -168,6 +168,25 @@ describe('PostgresRunStore', () => {
     await expect(store.createRun(makeRunRecord('r1'))).rejects.toThrow("Run 'r1' already exists");
   });
 
+  it('adds a charge once when it waited past its timeout for a lock (the server cancels it before it is tried again)', async () => {
+    const store = openStore({ queryTimeoutMs: 200 });
+    await store.createRun(makeRunRecord('r1'));
+    // Another transaction holds the run's row for 600 ms: each try times out until it lets go.
+    const locker = await admin.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT * FROM "${schema}".runs WHERE run_id = 'r1' FOR UPDATE`);
+      const adding = store.addRunCost('r1', 100);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await locker.query('COMMIT');
+      expect(await adding).toBe(100);
+    } finally {
+      locker.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a try the client gave up on would land by now
+    expect((await store.getRun('r1'))?.run.costMicrocents).toBe(100);
+  });
+
   it("listens for the pool's error event: an idle client terminated by the server does not crash the process", async () => {
     const pool = openPool();
     expect(pool.listenerCount('error')).toBe(0);

@@ -235,6 +235,26 @@ describe('RedisRunStore', () => {
     await client.quit();
   });
 
+  it('adds a charge once when its reply was lost and it is tried again (each addRunCost is one charge)', async () => {
+    const client = new Redis(LOCAL_REDIS);
+    const realCall = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let lostReplies = 0;
+    (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
+      const answer = await realCall(...args);
+      // The charge of 100 (its script: the run's key, then the microcents): applied, its reply lost once.
+      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && String(args[3]).endsWith('run:r1') && args.includes('100') && lostReplies++ === 0) throw new Error('Connection is closed.');
+      return answer;
+    };
+    const store = openStore({ connection: client });
+    await store.createRun(makeRunRecord('r1'));
+    expect(await store.addRunCost('r1', 100)).toBe(100);
+    expect(lostReplies).toBe(2); // the first reply lost, the retry answered
+    expect(await store.addRunCost('r1', 50)).toBe(150); // another charge adds
+    expect((await store.getRun('r1'))?.run.costMicrocents).toBe(150);
+    await store.close();
+    await client.quit();
+  });
+
   it('refuses a non-integer cost before writing it', async () => {
     const store = openStore();
     await store.createRun(makeRunRecord('r1'));
