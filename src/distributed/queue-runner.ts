@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { WorkerLostError } from '../errors/worker-lost-error';
 import type { StepOutcome, StepTask } from '../executor/run-step-task';
 import type { StepRunner } from '../executor/step-runner';
@@ -127,11 +128,23 @@ export class QueueRunner implements StepRunner {
     }
     if (this.closed) return Promise.reject(new Error('QueueRunner is closed'));
     const jobId = stepJobId(task.runId, task.stepId, durable.generation);
+    const data: StepJobData = {
+      runId: task.runId,
+      stepId: task.stepId,
+      generation: durable.generation,
+      pipeline: durable.pipeline,
+      fingerprintDigest: fingerprintDigest(durable.fingerprint),
+      epoch: durable.epoch,
+    };
+    if (task.onAttempt === undefined) data.progress = false;
+    const traceparent = activeTraceParent();
+    if (traceparent !== undefined) data.traceparent = traceparent;
     return new Promise<StepOutcome>((resolve) => {
       const waiting: WaitingStep = {
         jobId,
         task,
         durable,
+        data,
         enqueuedAt: Date.now(),
         resolve,
         added: false,
@@ -143,17 +156,6 @@ export class QueueRunner implements StepRunner {
       this.waiting.set(jobId, waiting);
       this.listenForCancel(waiting);
       if (waiting.ended) return;
-      const data: StepJobData = {
-        runId: task.runId,
-        stepId: task.stepId,
-        generation: durable.generation,
-        pipeline: durable.pipeline,
-        fingerprintDigest: fingerprintDigest(durable.fingerprint),
-        epoch: durable.epoch,
-      };
-      if (task.onAttempt === undefined) data.progress = false;
-      const traceparent = activeTraceParent();
-      if (traceparent !== undefined) data.traceparent = traceparent;
       this.start()
         .then(() => (durable.epoch > 1 ? this.clearFinishedJob(waiting) : true))
         .then((add) => {
@@ -172,7 +174,10 @@ export class QueueRunner implements StepRunner {
     if (this.closed) return;
     this.closed = true;
     this.reconciler.stop();
-    for (const waiting of [...this.waiting.values()]) this.fail(waiting, new Error('QueueRunner was closed while the step was waiting'));
+    // Their jobs go too (a worker would run a step its run recorded as failed): removed, or
+    // aborted where running; best effort, not awaited (Redis may be the reason it closes).
+    const closed = new Error('QueueRunner was closed while the step was waiting');
+    for (const waiting of [...this.waiting.values()]) void this.cancel(waiting, closed);
     await this.queue.close().catch(() => undefined);
     this.subscriber.disconnect();
   }
@@ -195,6 +200,13 @@ export class QueueRunner implements StepRunner {
    */
   private async clearFinishedJob(waiting: WaitingStep): Promise<boolean> {
     const state = await this.queue.getJobState(waiting.jobId);
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
+      // Adopted while it waits: it carries the crashed caller's epoch, and its worker would run it
+      // on a view of the run from before this resume (a resume's new input unseen).
+      const job = await this.queue.getJob(waiting.jobId);
+      await job?.updateData(waiting.data);
+      return true;
+    }
     if (state !== 'completed' && state !== 'failed') return true;
     const { task, durable } = waiting;
     const record = await this.records.read(durable.store, task.runId, { stepId: task.stepId, generation: durable.generation });
@@ -212,14 +224,20 @@ export class QueueRunner implements StepRunner {
     if (signal !== undefined) waiting.unlisten = this.cancels.watch(signal, waiting);
   }
 
-  /** The step's run was cancelled: the step fails with the reason, its job is dropped, or removed, or its worker asked to abort it. */
-  private cancel(waiting: WaitingStep, reason: unknown): void {
+  /**
+   * The step's run was cancelled: the step fails with the reason, its job is dropped, or removed,
+   * or its worker asked to abort it. Not when the run lost its lease: another caller resumed it
+   * and adopted its jobs, which are that caller's now.
+   */
+  private cancel(waiting: WaitingStep, reason: unknown): Promise<void> {
     this.fail(waiting, reason);
     this.jobs.drop(waiting.jobId);
+    if (RunLeaseLostError.isInstance(reason)) return Promise.resolve();
     const message: CancelStepMessage = { jobId: waiting.jobId, epoch: waiting.durable.epoch, reason: reason instanceof Error ? reason.message : String(reason) };
-    this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
+    const published = this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
     // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
-    this.queue.remove(waiting.jobId).catch(() => undefined);
+    const removed = this.queue.remove(waiting.jobId).catch(() => undefined);
+    return Promise.all([published, removed]).then(() => undefined);
   }
 
   /** A worker's progress message: reported to the step's run (the step is still waiting). */
@@ -324,6 +342,9 @@ export class QueueRunner implements StepRunner {
   }
 
   private fail(waiting: WaitingStep, error: unknown): void {
+    if (waiting.ended) return;
+    // No worker reported its start (it refused the job, or none took it): a step is always seen to start.
+    if (waiting.progress === 0) waiting.task.onAttempt?.({ type: 'step.started', attempt: 1 });
     this.end(waiting, { status: 'failed', error, usage: undefined, attempts: 1, startedAt: waiting.enqueuedAt, endedAt: Date.now() });
   }
 

@@ -53,6 +53,11 @@ interface ActiveJob {
   published: Promise<void>;
 }
 
+/** True for a job a worker takes again: BullMQ moved it back from a worker that stalled or died. */
+function isRetaken(job: Job): boolean {
+  return job.stalledCounter > 0 || job.attemptsStarted > 1;
+}
+
 /** How many job ids cancelled before they started a worker remembers (the oldest are forgotten). */
 const CANCELLED_BEFORE_START_KEPT = 10_000;
 
@@ -171,6 +176,9 @@ export class StepJobProcessor {
     let dispose = () => undefined as void;
     try {
       const { view, fresh } = await this.cache.read(data.runId, data.epoch, pipeline.ancestorIdsOf(index));
+      // A job taken again (its worker died or stalled after it may have recorded the step) asks
+      // the store about its own record when the view was read before: it may be there by now.
+      if (!fresh && !view.has(data.stepId, data.generation) && isRetaken(job)) await this.cache.readRecord(view, data.stepId, data.generation);
       if (view.has(data.stepId, data.generation)) {
         // Recorded already (by a worker that ran the job before, or raced this one): not run again.
         this.options.ended({ recorded: [jobId] });
@@ -192,6 +200,9 @@ export class StepJobProcessor {
       // A run without listeners (data.progress false) gets no progress messages.
       const publish = data.progress === false ? undefined : this.options.publish;
       if (publish !== undefined) active.published = publish({ jobId, type: 'step.started', attempt: 1, workerId });
+      // Cancelled, or the lock lost, while the step was being prepared (the run read, deps built): it does not start.
+      if (active.cancelled) return { outcome: 'cancelled', workerId };
+      if (lock.error !== undefined) throw lock.error;
       const outcome = await context.with(contextOfTraceParent(data.traceparent), () =>
         runStepTaskIn(
           {

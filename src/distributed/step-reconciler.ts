@@ -188,7 +188,7 @@ export class StepReconciler {
       const job: Job<StepJobData, StepJobResult> | undefined = await host.queue.getJob(waiting.jobId).catch(() => undefined);
       if (job?.returnvalue?.outcome === 'cancelled') {
         await host.queue.remove(waiting.jobId).catch(() => undefined);
-        await host.jobs.add(waiting.task.stepId, job.data, waiting.jobId);
+        await host.jobs.add(waiting.task.stepId, waiting.data, waiting.jobId);
         return;
       }
       host.fail(waiting, new Error(`job '${waiting.jobId}' completed on the queue '${host.queueName}' but the store has no record of step '${waiting.task.stepId}'`));

@@ -1,10 +1,13 @@
 import type { StepOutcome, StepTask, StepTaskDurability } from '../executor/run-step-task';
+import type { StepJobData } from './step-job-data';
 
 /** A step handed to the queue, until the store has its record (or its job failed). */
 export interface WaitingStep {
   readonly jobId: string;
   readonly task: StepTask;
   readonly durable: StepTaskDurability;
+  /** Its job's data as this caller adds it (at the run's epoch as this caller holds it). */
+  readonly data: StepJobData;
   readonly enqueuedAt: number;
   readonly resolve: (outcome: StepOutcome) => void;
   /** The job is in the queue (added, or found there: adopted). */

@@ -193,6 +193,12 @@ export class WorkerRunCache {
     this.prefetching.set(key, read.then(() => void this.prefetching.delete(key)));
   }
 
+  /** Reads the record of `stepId` at `generation` into `view`, if the store has one (written since the view was read). */
+  async readRecord(view: WorkerRunView, stepId: string, generation: number): Promise<void> {
+    const found = await findStepRecords(this.store, view.run.runId, [{ stepId, generation }]);
+    for (const record of found.values()) view.add(record);
+  }
+
   /** A record this worker wrote or found. */
   remember(runId: string, record: StepRecord): void {
     this.runs.get(runId)?.add(record);
