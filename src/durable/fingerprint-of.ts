@@ -36,9 +36,9 @@ function computeFingerprint(graph: StepGraph, outputStep: string): string {
  * and re-wired steps, and a new output step. Empty when they are the same.
  */
 export function describeFingerprintChange(stored: string, current: string): string[] {
-  const before = parseShape(stored);
+  const before = parseFingerprint(stored);
   if (before === undefined) return ['the stored fingerprint is not one this version of fastroai wrote'];
-  const after = JSON.parse(current) as GraphShape;
+  const after = parseFingerprint(current)!;
   const changes: string[] = [];
   const beforeIds = Object.keys(before.steps);
   const afterIds = Object.keys(after.steps);
@@ -62,23 +62,30 @@ export function describeFingerprintChange(stored: string, current: string): stri
  * inspector draws them in). What workers compare; a string that is not a fingerprint as it is.
  */
 export function canonicalFingerprint(fingerprint: string): string {
-  const shape = parseShape(fingerprint);
+  const shape = parseFingerprint(fingerprint);
   if (shape === undefined) return fingerprint;
   const steps: Record<string, string[]> = {};
   for (const id of Object.keys(shape.steps).sort()) steps[id] = [...shape.steps[id]].sort();
-  return JSON.stringify({ steps, output: shape.output } satisfies GraphShape);
+  return JSON.stringify({ steps, output: shape.output });
 }
 
-/** A fingerprint's graph shape; undefined when the string is not one. */
-function parseShape(fingerprint: string): GraphShape | undefined {
-  let shape: unknown;
+/**
+ * The graph shape a fingerprint holds (step ids with their dependencies, the output step);
+ * undefined when the string is not a fingerprint fastroai wrote (a store written by something
+ * else may hold any text). The inspector draws a run's graph from it.
+ */
+export function parseFingerprint(fingerprint: string): { steps: Record<string, string[]>; output: string | undefined } | undefined {
+  let parsed: unknown;
   try {
-    shape = JSON.parse(fingerprint);
+    parsed = JSON.parse(fingerprint);
   } catch {
     return undefined;
   }
-  const steps = (shape as Partial<GraphShape> | null)?.steps;
+  const steps = (parsed as { steps?: unknown } | null)?.steps;
   if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) return undefined;
-  if (!Object.values(steps).every((dependencies) => Array.isArray(dependencies) && dependencies.every((id) => typeof id === 'string'))) return undefined;
-  return shape as GraphShape;
+  for (const dependencies of Object.values(steps)) {
+    if (!Array.isArray(dependencies) || dependencies.some((id) => typeof id !== 'string')) return undefined;
+  }
+  const output = (parsed as { output?: unknown }).output;
+  return { steps: steps as Record<string, string[]>, output: typeof output === 'string' ? output : undefined };
 }

@@ -1,3 +1,4 @@
+import { parseFingerprint } from '../durable/fingerprint-of';
 import { buildStepGraph } from '../graph/build-step-graph';
 import type { StepGraph } from '../graph/step-graph';
 import { findCriticalPath } from '../pipeline/to-mermaid-gantt';
@@ -62,11 +63,6 @@ export interface WorkerShare {
   readonly steps: number;
 }
 
-/** The graph shape a fingerprint holds (see `fingerprintOf`). */
-interface FingerprintShape {
-  steps: Record<string, string[]>;
-  output?: string;
-}
 
 /**
  * Builds the view of a run from what the store returns: the graph comes from the run's
@@ -168,22 +164,6 @@ function stateOf(record: StepRecord | undefined, dependencyStates: StepState[], 
   return 'pending';
 }
 
-/** The graph shape of a fingerprint; undefined when it is not one fastroai wrote. */
-function parseFingerprint(fingerprint: string): FingerprintShape | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fingerprint);
-  } catch {
-    return undefined;
-  }
-  const steps = (parsed as { steps?: unknown } | null)?.steps;
-  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) return undefined;
-  for (const dependencies of Object.values(steps)) {
-    if (!Array.isArray(dependencies) || dependencies.some((id) => typeof id !== 'string')) return undefined;
-  }
-  const output = (parsed as { output?: unknown }).output;
-  return { steps: steps as Record<string, string[]>, output: typeof output === 'string' ? output : undefined };
-}
 
 /** The dependency lists of `steps`, keeping only ids of the graph (a hand-written store may name others). */
 function pickKnown(steps: Record<string, string[]>, ids: readonly string[]): Record<string, string[]> {

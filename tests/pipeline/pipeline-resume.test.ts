@@ -66,6 +66,20 @@ function bookingPipeline(store: RunStore, count: (id: string) => void) {
   });
 }
 
+/** A MemoryRunStore (`inner`) whose first `recordSteps` is held in flight until `held` resolves. */
+function firstBatchHeld() {
+  const inner = new MemoryRunStore();
+  const held = deferred();
+  let batches = 0;
+  const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+    recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
+      if (++batches === 1) await held.promise;
+      return inner.recordSteps(runId, epoch, records);
+    },
+  });
+  return { inner, store, held };
+}
+
 describe('durable runs: record and resume (MemoryRunStore)', () => {
   it('a multi-turn conversation pays for its expensive steps once', async () => {
     const store = new MemoryRunStore();
@@ -569,15 +583,7 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
 
   it('a cancelled run writes the records of steps that finished while a batch was in flight: a resume neither runs nor pays for them again', async () => {
     // The first batch (a's record) is held in flight; b finishes meanwhile (its record pending) and the run is cancelled.
-    const inner = new MemoryRunStore();
-    const held = deferred();
-    let batches = 0;
-    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
-      recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
-        if (++batches === 1) await held.promise;
-        return inner.recordSteps(runId, epoch, records);
-      },
-    });
+    const { inner, store, held } = firstBatchHeld();
     const controller = new AbortController();
     const { runs, count } = ledger();
     const agent = createMockAgent([{ output: 'b', costMicrocents: 1_000 }]);
@@ -615,15 +621,7 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
   });
 
   it('with failFast, a sibling that finished before the failure is recorded: a resume runs only the failed step and its dependents', async () => {
-    const inner = new MemoryRunStore();
-    const held = deferred();
-    let batches = 0;
-    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
-      recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
-        if (++batches === 1) await held.promise;
-        return inner.recordSteps(runId, epoch, records);
-      },
-    });
+    const { inner, store, held } = firstBatchHeld();
     const { runs, count } = ledger();
     const yEnded = deferred();
     let fail = true;
