@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { WorkerLostError } from '../errors/worker-lost-error';
 import type { StepOutcome, StepTask } from '../executor/run-step-task';
 import type { StepRunner } from '../executor/step-runner';
@@ -196,7 +197,9 @@ export class QueueRunner implements StepRunner {
    * caller that crashed, or cancelled, or whose worker refused it. With the step's record in the
    * store, the step is settled from it (no job added: resolves false); without one (the job was
    * cancelled, or failed), the old job is removed, so the step runs again. A job still waiting
-   * or running is left alone: adding it again adopts it.
+   * is brought to this epoch (its data: a worker then reads the run as the resume left it), one
+   * running is left alone; adding either again adopts it. (A worker that takes the waiting job
+   * between the two calls runs it at the old epoch: the window is narrowed, not closed.)
    */
   private async clearFinishedJob(waiting: WaitingStep): Promise<boolean> {
     const state = await this.queue.getJobState(waiting.jobId);
@@ -227,12 +230,14 @@ export class QueueRunner implements StepRunner {
   /**
    * The step's run was cancelled: the step fails with the reason, its job is dropped, or removed,
    * or its worker asked to abort it. Not when the run lost its lease: another caller resumed it
-   * and adopted its jobs, which are that caller's now.
+   * and adopted its jobs, which are that caller's now; nor when the store failed (the lease
+   * could not be renewed either).
    */
   private cancel(waiting: WaitingStep, reason: unknown): Promise<void> {
     this.fail(waiting, reason);
     this.jobs.drop(waiting.jobId);
-    if (RunLeaseLostError.isInstance(reason)) return Promise.resolve();
+    // The run lost its lease (or could not renew it: the store failed): a resume may own these jobs now.
+    if (RunLeaseLostError.isInstance(reason) || StoreUnavailableError.isInstance(reason)) return Promise.resolve();
     const message: CancelStepMessage = { jobId: waiting.jobId, epoch: waiting.durable.epoch, reason: reason instanceof Error ? reason.message : String(reason) };
     const published = this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
     // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).

@@ -233,7 +233,8 @@ export class StepJobProcessor {
       return { outcome: answer, workerId };
     } finally {
       lock.stop();
-      this.active.delete(jobId);
+      // Its own entry only: the same worker may have taken the job again meanwhile (it stalled here).
+      if (this.active.get(jobId) === active) this.active.delete(jobId);
       dispose();
     }
   }

@@ -96,7 +96,7 @@ export async function claimDurableRun(
   const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 })).catch(() => undefined);
   try {
     const fingerprint = fingerprintOf(definition.graph, definition.outputStep);
-    // Another string may still be the same graph (a fingerprint written before ids were sorted).
+    // Another string may still be the same graph: its steps declared in another order.
     const changes = run.fingerprint === fingerprint ? [] : describeFingerprintChange(run.fingerprint, fingerprint);
     if (changes.length > 0) {
       throw new PipelineValidationError(

@@ -20,6 +20,7 @@ import {
   GET_STEP_RECORD_SCRIPT,
   GET_STEP_RECORDS_SCRIPT,
   LIST_RUNS_SCRIPT,
+  READ_RUN_COST_SCRIPT,
   RECORD_STEPS_SCRIPT,
   RENEW_LEASE_SCRIPT,
   SET_RUN_STATUS_SCRIPT,
@@ -59,10 +60,10 @@ export interface RedisRunStoreOptions {
   retries?: number;
 }
 
-/** What the store sets on a connection it opens, under the caller's options: fail a command while Redis is down, don't queue it forever. */
-/** How long a charge's key stays (see ADD_RUN_COST_SCRIPT): far longer than any retry of it. */
-const CHARGE_KEY_TTL_MS = 24 * 3_600_000;
+/** How long a charge's key stays (see ADD_RUN_COST_SCRIPT): far longer than any retry or resend of it. */
+const CHARGE_KEY_TTL_MS = 10 * 60_000;
 
+/** What the store sets on a connection it opens, under the caller's options: fail a command while Redis is down, don't queue it forever. */
 const OWN_CONNECTION_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: 1,
   retryStrategy: (times: number) => Math.min(times * 100, 1000),
@@ -210,9 +211,12 @@ export class RedisRunStore implements RunStore {
 
   async addRunCost(runId: string, microcents: number): Promise<number> {
     if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
-    // One key per charge, kept a day: the same charge tried again (a lost answer) is added once.
-    const charge = `${this.prefix}charge:${runId}:${randomUUID()}`;
-    const total = await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId), charge], [String(microcents), String(CHARGE_KEY_TTL_MS)]);
+    // One key per charge, kept 10 minutes: the same charge tried again (a lost answer) is added
+    // once. Adding 0 (a worker reading the total) changes nothing: a read, no key.
+    const total =
+      microcents === 0
+        ? await this.script(runId, READ_RUN_COST_SCRIPT, [this.runKey(runId)], [])
+        : await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId), `${this.prefix}charge:${runId}:${randomUUID()}`], [String(microcents), String(CHARGE_KEY_TTL_MS)]);
     if (total === null) throw new RunNotFoundError(runId, this.name);
     return Number(total);
   }

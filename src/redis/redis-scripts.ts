@@ -142,6 +142,12 @@ end
 return tonumber(redis.call('HGET', KEYS[1], 'costMicrocents'))
 `;
 
+/** KEYS: run. Answers the run's spent total (`addRunCost` of 0), or nil when the run does not exist. */
+export const READ_RUN_COST_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return tonumber(redis.call('HGET', KEYS[1], 'costMicrocents'))
+`;
+
 /** KEYS: run, steps. Answers `{run hash, step JSONs}` read at one instant (an empty hash when the run does not exist). */
 export const GET_RUN_SCRIPT = `
 return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}

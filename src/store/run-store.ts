@@ -107,7 +107,9 @@ export interface RunStore {
   createRun(run: RunRecord): Promise<void>;
   /**
    * Takes the run's lease for `owner`: increments the epoch, sets `owner` and `leaseUntil =
-   * now + leaseMs`, and returns the run with every step record. The same owner may claim again.
+   * now + leaseMs`, and returns the run with every step record, in the order they were recorded
+   * (a resume restores a step only when its record came after its dependencies'). The same owner
+   * may claim again.
    * @throws RunNotFoundError when the run does not exist
    * @throws RunLockedError when another owner's lease is live
    */

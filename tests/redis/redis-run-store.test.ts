@@ -255,6 +255,20 @@ describe('RedisRunStore', () => {
     await client.quit();
   });
 
+  it('keeps a key per charge for 10 minutes, and none for a read of the total (adding 0)', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r1'));
+    expect(await store.addRunCost('r1', 0)).toBe(0);
+    expect((await keysUnder(prefix)).filter((key) => key.includes(':charge:'))).toEqual([]);
+    expect(await store.addRunCost('r1', 40)).toBe(40);
+    const charges = (await keysUnder(prefix)).filter((key) => key.includes('charge:'));
+    expect(charges).toHaveLength(1);
+    const ttl = await admin.pttl(charges[0]);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+    expect(await store.addRunCost('missing', 0).catch((error: Error) => error.name)).toBe('RunNotFoundError');
+  });
+
   it('refuses a non-integer cost before writing it', async () => {
     const store = openStore();
     await store.createRun(makeRunRecord('r1'));
