@@ -177,8 +177,9 @@ export class StepJobProcessor {
     try {
       const { view, fresh } = await this.cache.read(data.runId, data.epoch, pipeline.ancestorIdsOf(index));
       // A job taken again (its worker died or stalled after it may have recorded the step) asks
-      // the store about its own record when the view was read before: it may be there by now.
-      if (!fresh && !view.has(data.stepId, data.generation) && isRetaken(job)) await this.cache.readRecord(view, data.stepId, data.generation);
+      // the store about its own record: the view may have been read before that record (cached,
+      // or a whole-run read shared with jobs that came earlier).
+      if (!view.has(data.stepId, data.generation) && isRetaken(job)) await this.cache.readRecord(view, data.stepId, data.generation);
       if (view.has(data.stepId, data.generation)) {
         // Recorded already (by a worker that ran the job before, or raced this one): not run again.
         this.options.ended({ recorded: [jobId] });
