@@ -22,6 +22,7 @@ import { settableRunFieldsOf } from '../store/settable-run-fields';
 import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
 import { loadBetterSqlite3, type BetterSqlite3Constructor } from './load-better-sqlite3';
 import { SQLITE_SCHEMA } from './sqlite-schema';
+import { retryWhileBusy } from './retry-while-busy';
 import {
   rowOfRun,
   rowOfStep,
@@ -36,7 +37,8 @@ export interface SqliteRunStoreOptions {
   /** The database file (created if absent). Every process that opens it shares its runs. */
   path: string;
   /**
-   * How long a write waits for another process's write lock before failing (SQLite's `busy_timeout`).
+   * How long a write, or opening the file, waits for another process's write lock before failing
+   * (SQLite's `busy_timeout`).
    * @default 5000
    */
   busyTimeoutMs?: number;
@@ -325,7 +327,6 @@ export class SqliteRunStore implements RunStore {
   }
 }
 
-/** Opens the file in WAL mode and creates the tables; any failure means the store is unavailable. */
 /** The code of the error `checkFile` raises. */
 const FILE_GONE = 'FASTROAI_SQLITE_FILE_GONE';
 
@@ -340,15 +341,20 @@ function identifyFile(path: string): { path: string; dev: number; ino: number } 
   }
 }
 
+/** Opens the file in WAL mode and creates the tables; any failure means the store is unavailable. */
 function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRunStoreOptions, storeName: string): Database {
   let db: Database | undefined;
   try {
     db = new BetterSqlite3(options.path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     // busy_timeout first: switching to WAL and creating the tables may wait for another process.
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    db.exec(SQLITE_SCHEMA);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    const opened = db;
+    retryWhileBusy(() => {
+      opened.pragma('journal_mode = WAL');
+      opened.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      opened.exec(SQLITE_SCHEMA);
+    }, busyTimeoutMs);
     return db;
   } catch (error) {
     db?.close();

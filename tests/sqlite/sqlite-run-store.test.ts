@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,26 @@ describe('SqliteRunStore', () => {
       if (locker.open) locker.close();
       await store.close();
     }
+  });
+
+  it('opens a new file while another process writes to it in rollback mode (switching to WAL gets SQLITE_BUSY at once there)', async () => {
+    // Two workers opening a fresh file together hit this: SQLite skips busy_timeout for it.
+    const writer = `
+      const db = new (require('better-sqlite3'))(process.argv[1]);
+      db.exec('CREATE TABLE other (x)');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('INSERT INTO other VALUES (1)');
+      process.stdout.write('locked');
+      setTimeout(() => (db.exec('COMMIT'), db.close()), 300);`;
+    const child = spawn(process.execPath, ['-e', writer, path], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    const store = new SqliteRunStore({ path });
+    await store.createRun(makeRunRecord('after-lock'));
+    expect((await store.getRun('after-lock'))?.run.runId).toBe('after-lock');
+    expect(new BetterSqlite3(path).pragma('journal_mode', { simple: true })).toBe('wal');
+    await store.close();
+    expect(await exited).toBe(0);
   });
 
   it('throws StoreUnavailableError when the file cannot be opened', () => {
