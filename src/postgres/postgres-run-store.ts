@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
@@ -27,7 +28,7 @@ export interface PostgresRunStoreOptions {
    */
   connectionString?: string;
   /**
-   * The schema of the store's tables (`runs`, `steps`), created on first use.
+   * The schema of the store's tables (`runs`, `steps`, `charges`), created on first use.
    * @default 'fastroai'
    */
   schema?: string;
@@ -73,6 +74,12 @@ function isTransientPgError(error: unknown): boolean {
   return true;
 }
 
+/** How long a charge's row is kept: every try of a charge comes well within it. */
+const CHARGE_KEPT_MS = 10 * 60_000;
+
+/** How often (at most, per store) `addRunCost` deletes the charges older than {@link CHARGE_KEPT_MS}. */
+const CHARGE_PRUNE_INTERVAL_MS = 60_000;
+
 /** The columns of `recordSteps` sent as JSON arrays (output, usage, error), by index. */
 const JSON_COLUMNS = new Set([3, 4, 5]);
 
@@ -86,13 +93,15 @@ function ignoreIdleClientError(): void {
  * It creates its schema and tables on first use (once per store, serialized across processes
  * by an advisory lock). Every method is one statement: `recordSteps` writes a whole batch with
  * one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`, in the same statement as the
- * `SELECT … FOR SHARE` that checks the fencing epoch; `claimRun`, `setRunStatus`,
- * `renewLease` and `addRunCost` are single `UPDATE`s. The statements sent per step are named
- * prepared statements (`preparedStatements`), parsed and planned once per connection. Each
- * `recordSteps` commits, and a commit waits for PostgreSQL's WAL flush: that is most of what a
- * step costs (a server with `synchronous_commit = off` acknowledges sooner, and may lose the last
- * acknowledged records if it crashes). Encoded values are TEXT (the codec's
- * JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on
+ * `SELECT … FOR SHARE` that checks the fencing epoch; `claimRun`, `setRunStatus` and
+ * `renewLease` are single `UPDATE`s; `addRunCost` inserts the charge's row (an id every try
+ * of the charge shares, kept 10 minutes) and adds to the total only when the row went in, so
+ * a charge whose answer was lost and is tried again is added once (a charge of 0 only reads
+ * the total). The statements sent per step are named prepared statements
+ * (`preparedStatements`), parsed and planned once per connection. Each `recordSteps` commits,
+ * and a commit waits for PostgreSQL's WAL flush: that is most of what a step costs (a server
+ * with `synchronous_commit = off` acknowledges sooner, and may lose the last acknowledged
+ * records if it crashes). Encoded values are TEXT (the codec's JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on
  * (`created_at`, `run_id`). A call that fails on the connection (a terminated backend, a
  * restart) is retried (`retries`), then rejects with `StoreUnavailableError` naming
  * `postgres:<schema>` and the run. The store listens for the pool's `error` event, so an idle
@@ -113,6 +122,8 @@ export class PostgresRunStore implements RunStore {
   private readonly retryPolicy: TransientRetryPolicy;
   private readonly statements: PerStepStatements;
   private tablesReady: Promise<void> | undefined;
+  /** When `addRunCost` next deletes old charges (the store's clock, epoch ms). */
+  private nextChargePruneAt = 0;
 
   /**
    * @throws FastroAIError when given both `pool` and `connectionString`, a schema that is not
@@ -234,7 +245,19 @@ export class PostgresRunStore implements RunStore {
 
   async addRunCost(runId: string, microcents: number): Promise<number> {
     if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
-    const total = await this.query<{ cost_microcents: string }>(runId, this.statements.addRunCost, [runId, microcents]);
+    let total: QueryResult<{ cost_microcents: string }>;
+    if (microcents === 0) {
+      // A read of the total (a worker's, on every step of a budgeted run): no row written.
+      total = await this.query(runId, this.statements.readRunCost, [runId]);
+    } else {
+      // One id for every try of this charge (see perStepStatementsOf): added once.
+      const now = this.now();
+      const prune = now >= this.nextChargePruneAt;
+      if (prune) this.nextChargePruneAt = now + CHARGE_PRUNE_INTERVAL_MS;
+      const values: unknown[] = [runId, microcents, randomUUID(), now];
+      if (prune) values.push(now - CHARGE_KEPT_MS);
+      total = await this.query(runId, prune ? this.statements.addRunCostAndPrune : this.statements.addRunCost, values);
+    }
     if (total.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     return Number(total.rows[0].cost_microcents);
   }

@@ -20,14 +20,15 @@ export function quotedSchemaOf(schema: string): string {
  * hold up the next ones.
  */
 export const STORE_RELATIONS: readonly string[] = [
-  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order',
+  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order', 'charges', 'charges_by_time',
 ];
 
 /**
  * The statements that create the store's tables in `schema` (quoted), each idempotent.
  * Encoded values are TEXT (the codec's JSON, byte for byte); times (epoch ms) and money
  * (microcents) are BIGINT. `run_id` sorts bytewise (`COLLATE "C"`), as `listRuns` orders ties.
- * `steps.seq` keeps the order records were written in.
+ * `steps.seq` keeps the order records were written in; `charges` holds the charges of the last
+ * 10 minutes (see `addRunCost`).
  */
 export function createTablesSqlOf(schema: string): string[] {
   return [
@@ -70,5 +71,15 @@ export function createTablesSqlOf(schema: string): string[] {
       PRIMARY KEY (run_id, step_id, generation)
     )`,
     `CREATE INDEX IF NOT EXISTS steps_in_order ON ${schema}.steps (run_id, seq)`,
+    // The charges `addRunCost` applied lately (10 minutes), by the id its tries share: a retry
+    // whose first try committed adds nothing.
+    `CREATE TABLE IF NOT EXISTS ${schema}.charges (
+      run_id TEXT COLLATE "C" NOT NULL,
+      charge_id TEXT NOT NULL,
+      charged_at BIGINT NOT NULL,
+      PRIMARY KEY (run_id, charge_id)
+    )`,
+    // What `addRunCost` deletes once a minute: the rows past 10 minutes, found without a scan.
+    `CREATE INDEX IF NOT EXISTS charges_by_time ON ${schema}.charges (charged_at)`,
   ];
 }

@@ -135,7 +135,7 @@ export interface RunStore {
   /**
    * Adds to the run's spent total atomically; returns the total after adding. Each call is one
    * charge: a store that retries a call whose answer was lost must not add it twice (the
-   * built-in stores mark each charge applied, or let the server cancel a try before the next).
+   * built-in Redis and PostgreSQL stores mark each charge applied, by an id its tries share).
    * The engine tries a call again after an error that is not a fastroai error: a store that
    * cannot tell whether a failed call was applied should throw `StoreUnavailableError`.
    * @throws RunNotFoundError when the run does not exist

@@ -90,7 +90,7 @@ describe('PostgresRunStore', () => {
     const stores = Array.from({ length: 4 }, () => openStore());
     await Promise.all(stores.map((store, index) => store.createRun(makeRunRecord(`r${index}`))));
     const { rows } = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
-    expect(rows.map((row) => row.table_name)).toEqual(['runs', 'steps']);
+    expect(rows.map((row) => row.table_name)).toEqual(['charges', 'runs', 'steps']);
     expect((await stores[0].listRuns()).runs.map((run) => run.runId)).toEqual(['r3', 'r2', 'r1', 'r0']);
   });
 
@@ -185,6 +185,53 @@ describe('PostgresRunStore', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300)); // a try the client gave up on would land by now
     expect((await store.getRun('r1'))?.run.costMicrocents).toBe(100);
+  });
+
+  it('adds a charge once when its answer was lost after the server committed it (the retry finds the charge applied)', async () => {
+    const pool = openPool();
+    const realQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    let lostAnswers = 0;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+      const result = await realQuery(...args);
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
+      if (text.includes('cost_microcents + $2') && lostAnswers++ === 0) throw new Error('Connection terminated unexpectedly');
+      return result;
+    };
+    const store = openStore({ pool });
+    await store.createRun(makeRunRecord('r1'));
+    expect(await store.addRunCost('r1', 100)).toBe(100);
+    expect(lostAnswers).toBe(2);
+    expect(await store.addRunCost('r1', 5)).toBe(105);
+    expect((await store.getRun('r1'))?.run.costMicrocents).toBe(105);
+  });
+
+  it('reads the total for a charge of 0 without writing the run', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r1'));
+    await store.addRunCost('r1', 7);
+    const versionOf = async () => (await admin.query(`SELECT xmin::text AS version FROM "${schema}".runs WHERE run_id = 'r1'`)).rows[0].version as string;
+    const before = await versionOf();
+    expect(await store.addRunCost('r1', 0)).toBe(7);
+    expect(await versionOf()).toBe(before);
+    await expect(store.addRunCost('missing', 0)).rejects.toThrow("Run 'missing' not found");
+  });
+
+  it('forgets the charges older than 10 minutes, at most once a minute', async () => {
+    let now = 1_000_000;
+    const store = openStore({ now: () => now });
+    await store.createRun(makeRunRecord('r1'));
+    const charges = async () => (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".charges`)).rows[0].n as number;
+    await store.addRunCost('r1', 1);
+    now += 9 * 60_000;
+    await store.addRunCost('r1', 1);
+    expect(await charges()).toBe(2);
+    now += 2 * 60_000; // the first is 11 minutes old, the second 2
+    await store.addRunCost('r1', 1);
+    expect(await charges()).toBe(2);
+    now += 30_000; // no prune within a minute of the last
+    await store.addRunCost('r1', 1);
+    expect(await charges()).toBe(3);
+    expect((await store.getRun('r1'))?.run.costMicrocents).toBe(4);
   });
 
   it("listens for the pool's error event: an idle client terminated by the server does not crash the process", async () => {
