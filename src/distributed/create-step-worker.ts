@@ -31,8 +31,11 @@ export interface StepWorkerOptions {
   /**
    * How long a job's lock lasts unless renewed (BullMQ renews it every half), in ms. A worker
    * killed mid-step has its step picked up by another worker within `lockDuration + 2 ×
-   * stalledInterval`; a worker whose event loop blocks longer than this loses the step. Shorter
-   * recovers sooner; longer tolerates longer synchronous stretches in steps. @default 10_000
+   * stalledInterval`. A worker whose event loop blocks may lose the step from about half of it
+   * on: the worker holds a lock good until its last renewal was sent + `lockDuration`, less a
+   * margin of `min(1 s, lockDuration / 5)`, and a block that starts just before a renewal
+   * delays that renewal (4 s at the default; 300 ms at 1 s). Shorter recovers sooner; longer
+   * tolerates longer synchronous stretches in steps (and GC pauses). @default 10_000
    */
   lockDuration?: number;
   /** How often this worker looks for stalled jobs (of dead workers), in ms. @default 5_000 */

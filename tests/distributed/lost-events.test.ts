@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import type { StepReconciler } from '../../src/distributed/step-reconciler';
 import type { StepsEndedMessage } from '../../src/distributed/step-worker-message';
 import { useDistributedFixture } from './support/use-distributed-fixture';
+import { waitUntil } from '../support/child-processes';
 import { DISTRIBUTED_INPUT, DISTRIBUTED_STEPS, distributedPipeline, executionsOf } from './support/distributed-pipeline';
 
 jest.setTimeout(120_000);
@@ -65,7 +66,8 @@ it("completes from the store when the caller's subscriber connection is gone (ev
         }
       },
     })
-    .finally(() => witness.close());
+    // The run may settle from the store before the last wake-up reached the witness.
+    .finally(() => waitUntil('every wake-up at the witness', () => witness.seen.length >= DISTRIBUTED_STEPS.length, 10_000).finally(() => witness.close()));
 
   // The workers sent a wake-up for every step; the caller heard none of them.
   expect([...witness.seen].sort()).toEqual(DISTRIBUTED_STEPS.map((id) => stepJobId('lost-events', id, 1)).sort());
@@ -140,7 +142,8 @@ it("completes from the store when a wake-up is published while the caller is not
         if (event.type === 'step.completed') completedAt.set(event.stepId, Date.now());
       },
     })
-    .finally(() => witness.close());
+    // The run may settle from the store (reconciliation) before f's wake-up came.
+    .finally(() => waitUntil("f's wake-up", () => witness.seen.includes(jobOf('f')) && heard.includes(jobOf('f')), 10_000).finally(() => witness.close()));
   await lost?.resubscribed;
 
   // c's wake-up was sent and lost; the wake-ups of later steps reach the caller again.

@@ -13,7 +13,7 @@ const fixture = useDistributedFixture({ closeWorkersFirst: true });
 
 describe('QueueRunner', () => {
   it('runs a run through two worker processes with the in-process result, and events, timings and records name each step\'s worker', async () => {
-    await Promise.all([fixture.startWorker('w1', { slow: { b: 300, c: 300 } }), fixture.startWorker('w2', { slow: { b: 300, c: 300 } })]);
+    await Promise.all([fixture.startWorker('w1', { slow: { b: 1_000, c: 1_000 } }), fixture.startWorker('w2', { slow: { b: 1_000, c: 1_000 } })]);
     const store = fixture.store();
     const events: PipelineEvent[] = [];
     const pipeline = distributedPipeline({ ledger: fixture.ledger, label: 'caller' });

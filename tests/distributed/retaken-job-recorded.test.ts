@@ -61,7 +61,7 @@ const bullOf = (worker: StepWorker) => (worker as unknown as { worker: Worker })
 it('does not execute (nor bill) a step again when its job is retaken after the step was recorded', async () => {
   const prefix = `fastroai-test-${randomUUID()}`;
   const store = new MemoryRunStore();
-  const timing = { lockDuration: 1_000, stalledInterval: 500 };
+  const timing = { lockDuration: 2_000, stalledInterval: 500 };
   const w2 = createStepWorker({ pipelines: [pipelineFor('w2')], store, connection: CONNECTION, prefix, name: 'w2', ...timing });
   w2.on('error', () => undefined);
   let w1: StepWorker | undefined;

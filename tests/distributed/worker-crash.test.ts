@@ -11,7 +11,7 @@ import type { CallerChildOptions } from './support/caller-child';
 
 jest.setTimeout(180_000);
 
-const LOCK_DURATION_MS = 1_000;
+const LOCK_DURATION_MS = 2_000;
 const STALLED_INTERVAL_MS = 500;
 
 const fixture = useDistributedFixture();

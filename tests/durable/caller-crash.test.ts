@@ -83,6 +83,9 @@ describe.each(Object.keys(STORES_UNDER_TEST))('a caller that crashes (%s store)'
   });
 
   afterEach(async () => {
+    // Children first (the file's own afterEach runs after this one): a child still alive after
+    // a failure would hold the store (DROP SCHEMA waits), and the hook's timeout hide the failure.
+    await killAll();
     await observer.close();
     await store.cleanup();
   });

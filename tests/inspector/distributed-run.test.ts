@@ -33,7 +33,7 @@ let records: StepRecord[];
 beforeAll(async () => {
   fixture = new DistributedFixture();
   store = fixture.store();
-  const pipeline = distributedPipeline({ ledger: fixture.ledger, label: 'in-process', slow: { b: 300, c: 300 } });
+  const pipeline = distributedPipeline({ ledger: fixture.ledger, label: 'in-process', slow: { b: 1_000, c: 1_000 } });
   workers = WORKER_NAMES.map((name) => createStepWorker({ pipelines: [pipeline], store, connection: { host: '127.0.0.1', port: 6379 }, prefix: fixture.prefix, name }));
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
   const result = await pipeline.execute(DISTRIBUTED_INPUT, undefined, { store, runner: fixture.runner(), runId: 'dist-1' });

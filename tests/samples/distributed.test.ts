@@ -2,7 +2,7 @@
  * samples/distributed as a user runs it: two worker processes (samples/distributed/worker.ts
  * w1, w2), then the caller (samples/distributed/caller.ts), on the local Redis under a unique
  * prefix and a temporary SQLite store. The progress lines and the Gantt chart name the worker
- * of each step; fetchMarket and fetchUser ran at the same time, so on both workers.
+ * of each step, and both workers ran steps of the run.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -42,7 +42,7 @@ describe('samples/distributed', () => {
         (child) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            const force = setTimeout(() => child.kill('SIGKILL'), 3_000);
             child.once('exit', () => (clearTimeout(force), resolve()));
             child.kill('SIGTERM');
           }),
@@ -50,7 +50,7 @@ describe('samples/distributed', () => {
     );
     await deleteKeys(6379, `${prefix}:*`);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 30_000);
 
   it('runs the caller against two workers: progress and Gantt chart name each step\'s worker', async () => {
     await Promise.all([startWorker('w1'), startWorker('w2')]);
@@ -61,11 +61,15 @@ describe('samples/distributed', () => {
       expect(stdout).toMatch(new RegExp(`${id} done in .* on w[12]`));
       expect(stdout).toMatch(new RegExp(`  ${id} +ran on w[12]\\n`));
     }
+    // Each worker, free again, queues for the next job behind the other: both get steps. (Which
+    // one runs which step, and whether fetchMarket and fetchUser overlap, depends on timing.)
     const workerOf = (id: string) => new RegExp(`  ${id} +ran on (w[12])`).exec(stdout)![1];
-    expect(new Set([workerOf('fetchMarket'), workerOf('fetchUser')])).toEqual(new Set(['w1', 'w2']));
+    expect(new Set(['extract', 'classify', 'fetchMarket', 'fetchUser', 'calculate'].map(workerOf))).toEqual(new Set(['w1', 'w2']));
     const gantt = readFileSync(join(dir, 'gantt.md'), 'utf8');
     expect(gantt).toMatch(/fetchMarket [\d.]+ ms, on w[12] :/);
     expect(gantt).toMatch(/fetchUser [\d.]+ ms, on w[12] :/);
-    expect(gantt).toContain('%% critical path: extract -> classify -> fetchMarket -> calculate');
+    // fetchMarket sleeps 100 ms longer than fetchUser: the critical path, unless fetchUser's
+    // worker took its job that much later.
+    expect(gantt).toMatch(/%% critical path: extract -> classify -> fetch(Market|User) -> calculate/);
   }, 180_000);
 });
