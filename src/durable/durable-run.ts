@@ -215,7 +215,7 @@ function restoreRecordInto(table: RunStepTable, index: number, record: StepRecor
 
 /**
  * A usage as plain fields (the stored form). A step that made no call gets one shared, frozen
- * object: a store may keep it as it is (`copyStepRecord`), and copies any other usage it keeps.
+ * object: a store may keep it as it is (see StepRecordColumns), and copies any other usage it keeps.
  */
 export function usageFieldsOf(usage: StepUsage): StepUsageFields {
   if (usage === EMPTY_STEP_USAGE) return (noUsageFields ??= Object.freeze(copyFields(usage)));

@@ -4,9 +4,10 @@ import type { EncodedValue, StepRecord, StepRecordStatus, StoredError } from './
 /**
  * A step record the engine built and handed to its store: the run reads it afterwards, never
  * changes it, and shares none of its parts (usage, error) with anything that does. So a store
- * may keep it as it is instead of a copy (`copyStepRecord`): one object less per recorded step
- * than a copy, and no `Object.freeze`, which costs more than the copy. Internal: only the engine
- * makes one. A store that hands the records it is given to another store must not change them.
+ * that keeps records in memory may keep its parts as they are (MemoryRunStore keeps its usage
+ * object, see StepRecordColumns) instead of copies, and no `Object.freeze`, which costs more
+ * than a copy. Internal: only the engine makes one. A store that hands the records it is given
+ * to another store must not change them.
  */
 export class HandedOverStepRecord implements StepRecord {
   /* Declared, not defined: absent unless set (a record of a failed step has no `output` key). */

@@ -2,7 +2,7 @@ import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { RunLockedError } from '../errors/run-locked-error';
 import { RunNotFoundError } from '../errors/run-not-found-error';
-import { copyRunRecord, copyStepRecord } from './copy-record';
+import { copyRunRecord } from './copy-record';
 import { compareRunsNewestFirst, decodeRunListCursor, encodeRunListCursor, runListLimitOf } from './run-list-cursor';
 import type {
   ClaimedRun,
@@ -15,6 +15,7 @@ import type {
   StepRecord,
 } from './run-store';
 import { settableRunFieldsOf } from './settable-run-fields';
+import { StepRecordColumns } from './step-record-columns';
 import type { StepRecordKey } from './step-records-reader';
 
 /** Options of {@link MemoryRunStore}. */
@@ -28,15 +29,8 @@ export interface MemoryRunStoreOptions {
 
 interface StoredRun {
   run: RunRecord;
-  /**
-   * Every record in write order, kept once a later generation was written; before that (nearly
-   * every run), `firstGeneration`'s own order is the write order: no array grown per record.
-   */
-  mixed: StepRecord[] | undefined;
-  /** The records of generation 1 (nearly every record) by step id: first-writer-wins, and `getStepRecord` without a scan. */
-  firstGeneration: Map<string, StepRecord>;
-  /** The records of later generations, by `generation:stepId`. */
-  laterGenerations: Map<string, StepRecord>;
+  /** Its step records, in write order. */
+  records: StepRecordColumns;
 }
 
 /**
@@ -59,7 +53,7 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<void> {
     if (this.runs.has(run.runId)) throw new RunExistsError(run.runId, this.name);
-    this.runs.set(run.runId, { run: copyRunRecord(run), mixed: undefined, firstGeneration: new Map(), laterGenerations: new Map() });
+    this.runs.set(run.runId, { run: copyRunRecord(run), records: new StepRecordColumns() });
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<ClaimedRun> {
@@ -70,7 +64,7 @@ export class MemoryRunStore implements RunStore {
     run.epoch += 1;
     run.owner = owner;
     run.leaseUntil = now + leaseMs;
-    return { run: copyRunRecord(run), steps: recordsOf(stored).map((record) => copyStepRecord(record)), epoch: run.epoch };
+    return { run: copyRunRecord(run), steps: stored.records.records(), epoch: run.epoch };
   }
 
   async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
@@ -85,20 +79,7 @@ export class MemoryRunStore implements RunStore {
     if (stored.run.epoch !== epoch) return records.map(() => 'stale-epoch');
     // Of its exact size: an array grown by `push` starts with 17 slots, for a chain's one record.
     const outcomes = new Array<RecordOutcome>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      const index = record.generation === 1 ? stored.firstGeneration : stored.laterGenerations;
-      const key = recordKeyOf(record.stepId, record.generation);
-      if (index.has(key)) {
-        outcomes[i] = 'duplicate';
-        continue;
-      }
-      const kept = copyStepRecord(record, true);
-      if (record.generation !== 1) stored.mixed ??= [...stored.firstGeneration.values()];
-      index.set(key, kept);
-      stored.mixed?.push(kept);
-      outcomes[i] = 'recorded';
-    }
+    for (let i = 0; i < records.length; i++) outcomes[i] = stored.records.add(records[i]) ? 'recorded' : 'duplicate';
     return outcomes;
   }
 
@@ -121,27 +102,22 @@ export class MemoryRunStore implements RunStore {
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return undefined;
-    return { run: copyRunRecord(stored.run), steps: recordsOf(stored).map((record) => copyStepRecord(record)) };
+    return { run: copyRunRecord(stored.run), steps: stored.records.records() };
   }
 
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return undefined;
-    const found = (generation === 1 ? stored.firstGeneration : stored.laterGenerations).get(recordKeyOf(stepId, generation));
-    return found === undefined ? undefined : copyStepRecord(found);
+    const row = stored.records.rowOf(stepId, generation);
+    return row === -1 ? undefined : stored.records.recordAt(row);
   }
 
-  /** @internal Many records of one run (`StepRecordsReader`): one pass over the run's records. */
+  /** @internal Many records of one run (`StepRecordsReader`): a lookup each. */
   async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
-    const byKey = new Map<string, StepRecord>();
-    const stored = this.runs.get(runId);
-    for (const record of stored === undefined ? [] : recordsOf(stored)) {
-      const key = `${record.generation}:${record.stepId}`;
-      if (!byKey.has(key)) byKey.set(key, record);
-    }
+    const records = this.runs.get(runId)?.records;
     return keys.map((key) => {
-      const found = byKey.get(`${key.generation}:${key.stepId}`);
-      return found === undefined ? undefined : copyStepRecord(found);
+      const row = records === undefined ? -1 : records.rowOf(key.stepId, key.generation);
+      return row === -1 ? undefined : records!.recordAt(row);
     });
   }
 
@@ -167,14 +143,4 @@ export class MemoryRunStore implements RunStore {
     if (stored === undefined) throw new RunNotFoundError(runId, this.name);
     return stored;
   }
-}
-
-/** A run's records in write order. */
-function recordsOf(stored: StoredRun): readonly StepRecord[] {
-  return stored.mixed ?? [...stored.firstGeneration.values()];
-}
-
-/** A record's key in its generation's index: the step id for generation 1, `generation:stepId` after. */
-function recordKeyOf(stepId: string, generation: number): string {
-  return generation === 1 ? stepId : `${generation}:${stepId}`;
 }
