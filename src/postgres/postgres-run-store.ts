@@ -74,10 +74,7 @@ function isTransientPgError(error: unknown): boolean {
   return true;
 }
 
-/** How long a charge's row is kept: every try of a charge comes well within it. */
-const CHARGE_KEPT_MS = 10 * 60_000;
-
-/** How often (at most, per store) `addRunCost` deletes the charges older than {@link CHARGE_KEPT_MS}. */
+/** How often (at most, per store) `addRunCost` deletes the charges older than 10 minutes (by the server's clock). */
 const CHARGE_PRUNE_INTERVAL_MS = 60_000;
 
 /** The columns of `recordSteps` sent as JSON arrays (output, usage, error), by index. */
@@ -122,7 +119,7 @@ export class PostgresRunStore implements RunStore {
   private readonly retryPolicy: TransientRetryPolicy;
   private readonly statements: PerStepStatements;
   private tablesReady: Promise<void> | undefined;
-  /** When `addRunCost` next deletes old charges (the store's clock, epoch ms). */
+  /** When `addRunCost` next deletes old charges (this process's clock, epoch ms). */
   private nextChargePruneAt = 0;
 
   /**
@@ -245,19 +242,20 @@ export class PostgresRunStore implements RunStore {
 
   async addRunCost(runId: string, microcents: number): Promise<number> {
     if (!Number.isSafeInteger(microcents)) throw new FastroAIError(`Expected addRunCost microcents to be an integer, got ${String(microcents)}`);
-    let total: QueryResult<{ cost_microcents: string }>;
-    if (microcents === 0) {
-      // A read of the total (a worker's, on every step of a budgeted run): no row written.
-      total = await this.query(runId, this.statements.readRunCost, [runId]);
-    } else {
+    if (microcents !== 0) {
       // One id for every try of this charge (see perStepStatementsOf): added once.
-      const now = this.now();
+      const now = Date.now();
       const prune = now >= this.nextChargePruneAt;
       if (prune) this.nextChargePruneAt = now + CHARGE_PRUNE_INTERVAL_MS;
-      const values: unknown[] = [runId, microcents, randomUUID(), now];
-      if (prune) values.push(now - CHARGE_KEPT_MS);
-      total = await this.query(runId, prune ? this.statements.addRunCostAndPrune : this.statements.addRunCost, values);
+      const statement = prune ? this.statements.addRunCostAndPrune : this.statements.addRunCost;
+      const added = await this.query<{ cost_microcents: string; charged: boolean }>(runId, statement, [runId, microcents, randomUUID()]);
+      if (added.rows.length === 0) throw new RunNotFoundError(runId, this.name);
+      // Not charged: a retry found its first try applied, maybe after waiting for it to commit,
+      // and the total it read predates that try: read it again (a statement of its own sees it).
+      if (added.rows[0].charged) return Number(added.rows[0].cost_microcents);
     }
+    // A read of the total (a worker's, on every step of a budgeted run): no row written.
+    const total = await this.query<{ cost_microcents: string }>(runId, this.statements.readRunCost, [runId]);
     if (total.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     return Number(total.rows[0].cost_microcents);
   }
