@@ -66,7 +66,7 @@ describe('a worker without the pipeline', () => {
 
 describe('a worker whose event loop blocked past its job lock', () => {
   it('has its further ctx.run calls refused and its late record refused; the step is recorded once, by the worker that took it over', async () => {
-    const timing = { lockDuration: 2_000, stalledInterval: 500, blockFirst: 'd', blockMs: 3_500, lateMs: 2_500 };
+    const timing = { lockDuration: 2_000, stalledInterval: 500, blockFirst: 'd', blockMs: 4_500, lateMs: 2_500 };
     await fixture.startWorker('w1', timing);
     await fixture.startWorker('w2', timing);
     const store = fixture.store();
