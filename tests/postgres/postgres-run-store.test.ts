@@ -73,6 +73,19 @@ describe('PostgresRunStore', () => {
     return pool;
   }
 
+  type Query = (...args: unknown[]) => Promise<unknown>;
+
+  /** A pool of the test's own whose `query` calls go through `intercept`, given the statement's text and the real `query`. */
+  function openInterceptedPool(intercept: (text: string, args: unknown[], query: Query) => Promise<unknown>): Pool {
+    const pool = openPool();
+    const query = pool.query.bind(pool) as Query;
+    (pool as unknown as { query: Query }).query = (...args: unknown[]) => {
+      const config = args[0] as string | { text: string };
+      return intercept(typeof config === 'string' ? config : config.text, args, query);
+    };
+    return pool;
+  }
+
   beforeEach(() => {
     schema = uniqueSchema();
     applicationName = `fastroai-test-${schema}`;
@@ -154,14 +167,12 @@ describe('PostgresRunStore', () => {
   });
 
   it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
-    const pool = openPool();
-    const realQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
     let lostReplies = 0;
-    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
-      const result = await realQuery(...args);
-      if (String(args[0]).includes('INSERT INTO') && String(args[0]).includes('.runs') && lostReplies++ === 0) throw new Error('Connection terminated unexpectedly');
+    const pool = openInterceptedPool(async (text, args, query) => {
+      const result = await query(...args);
+      if (text.includes('INSERT INTO') && text.includes('.runs') && lostReplies++ === 0) throw new Error('Connection terminated unexpectedly');
       return result;
-    };
+    });
     const store = openStore({ pool });
     await expect(store.createRun(makeRunRecord('r1'))).resolves.toBeUndefined();
     expect(lostReplies).toBe(2);
@@ -188,15 +199,12 @@ describe('PostgresRunStore', () => {
   });
 
   it('adds a charge once when its answer was lost after the server committed it (the retry finds the charge applied)', async () => {
-    const pool = openPool();
-    const realQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
     let lostAnswers = 0;
-    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
-      const result = await realQuery(...args);
-      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
+    const pool = openInterceptedPool(async (text, args, query) => {
+      const result = await query(...args);
       if (text.includes('cost_microcents + $2') && lostAnswers++ === 0) throw new Error('Connection terminated unexpectedly');
       return result;
-    };
+    });
     const store = openStore({ pool });
     await store.createRun(makeRunRecord('r1'));
     expect(await store.addRunCost('r1', 100)).toBe(100);
@@ -232,25 +240,21 @@ describe('PostgresRunStore', () => {
   });
 
   it('answers the total with the charge in it when a retry waited for its first try to commit', async () => {
-    const pool = openPool();
-    const realQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
     let firstTry: Promise<void> | undefined;
-    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
-      const config = args[0] as string | { text: string };
-      const text = typeof config === 'string' ? config : config.text;
+    const pool: Pool = openInterceptedPool(async (text, args, query) => {
       if (text.includes('cost_microcents + $2') && firstTry === undefined) {
         // The first try reaches the server and commits late (a slow commit, a lost answer): the store tries again meanwhile.
         const client = await pool.connect();
         await client.query('BEGIN');
-        await client.query(config as never, args[1] as never);
+        await client.query(args[0] as never, args[1] as never);
         firstTry = new Promise<void>((resolve) => setTimeout(resolve, 500)).then(async () => {
           await client.query('COMMIT');
           client.release();
         });
         throw new Error('Connection terminated unexpectedly');
       }
-      return realQuery(...args);
-    };
+      return query(...args);
+    });
     const store = openStore({ pool });
     await store.createRun(makeRunRecord('r1'));
     expect(await store.addRunCost('r1', 100)).toBe(100);
