@@ -1,3 +1,4 @@
+import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import { namedStatementOf, type PgStatement } from './named-statement';
 
 /** The columns of a step record, as `stepOfRow` reads them. */
@@ -65,10 +66,9 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
     renewLease: named(`UPDATE ${schema}.runs SET lease_until = $4 WHERE run_id = $1 AND owner = $2 AND epoch = $3`),
     // One charge ($3, a charge id the store's retries of the call share) is added once: its row
     // in `charges` goes in first, and only a charge whose row went in adds to the total. A retry
-    // whose first try committed (its answer lost) finds the row and adds nothing (`charged`
-    // false: the total it answers may predate that first try, read it again).
+    // whose first try committed (its answer lost) finds the row, adds nothing and answers no row.
     addRunCost: named(addRunCostSql(schema, false)),
-    // The same, also deleting the charges older than 10 minutes: sent at most once a minute.
+    // The same, also deleting the charges past CHARGE_KEPT_MS: sent at most once a minute.
     addRunCostAndPrune: named(addRunCostSql(schema, true)),
     readRunCost: named(`SELECT cost_microcents FROM ${schema}.runs WHERE run_id = $1`),
   };
@@ -78,10 +78,9 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
 const SERVER_NOW_MS = '(extract(epoch FROM statement_timestamp()) * 1000)::bigint';
 
 /**
- * `addRunCost`'s statement: the charge's row, then the total (added to only when the row went
- * in), in one statement, with `charged` telling which. Answers no row when the run does not
- * exist. With `prune`, the charges older than 10 minutes go too (every retry of a charge comes
- * within seconds; their rows are not needed after).
+ * `addRunCost`'s statement: the charge's row, then the total after adding, in one statement.
+ * Answers no row when nothing was added: the run does not exist, or the charge was applied
+ * already. With `prune`, the charges older than CHARGE_KEPT_MS go too.
  */
 function addRunCostSql(schema: string, prune: boolean): string {
   return `WITH run AS (SELECT 1 FROM ${schema}.runs WHERE run_id = $1),
@@ -93,8 +92,6 @@ function addRunCostSql(schema: string, prune: boolean): string {
       UPDATE ${schema}.runs SET cost_microcents = cost_microcents + $2
       WHERE run_id = $1 AND EXISTS (SELECT 1 FROM charged) RETURNING cost_microcents
     )${prune ? `,
-    pruned AS (DELETE FROM ${schema}.charges WHERE charged_at < ${SERVER_NOW_MS} - 600000)` : ''}
-    SELECT cost_microcents, true AS charged FROM added
-    UNION ALL
-    SELECT cost_microcents, false FROM ${schema}.runs WHERE run_id = $1 AND NOT EXISTS (SELECT 1 FROM charged)`;
+    pruned AS (DELETE FROM ${schema}.charges WHERE charged_at < ${SERVER_NOW_MS} - ${CHARGE_KEPT_MS})` : ''}
+    SELECT cost_microcents FROM added`;
 }

@@ -74,7 +74,7 @@ function isTransientPgError(error: unknown): boolean {
   return true;
 }
 
-/** How often (at most, per store) `addRunCost` deletes the charges older than 10 minutes (by the server's clock). */
+/** How often (at most, per store) `addRunCost` deletes the charges past CHARGE_KEPT_MS (by the server's clock). */
 const CHARGE_PRUNE_INTERVAL_MS = 60_000;
 
 /** The columns of `recordSteps` sent as JSON arrays (output, usage, error), by index. */
@@ -98,7 +98,8 @@ function ignoreIdleClientError(): void {
  * (`preparedStatements`), parsed and planned once per connection. Each `recordSteps` commits,
  * and a commit waits for PostgreSQL's WAL flush: that is most of what a step costs (a server
  * with `synchronous_commit = off` acknowledges sooner, and may lose the last acknowledged
- * records if it crashes). Encoded values are TEXT (the codec's JSON byte for byte); epoch ms and microcents are BIGINT. `listRuns` reads an index on
+ * records if it crashes). Encoded values are TEXT (the codec's JSON byte for byte); epoch ms
+ * and microcents are BIGINT. `listRuns` reads an index on
  * (`created_at`, `run_id`). A call that fails on the connection (a terminated backend, a
  * restart) is retried (`retries`), then rejects with `StoreUnavailableError` naming
  * `postgres:<schema>` and the run. The store listens for the pool's `error` event, so an idle
@@ -248,11 +249,10 @@ export class PostgresRunStore implements RunStore {
       const prune = now >= this.nextChargePruneAt;
       if (prune) this.nextChargePruneAt = now + CHARGE_PRUNE_INTERVAL_MS;
       const statement = prune ? this.statements.addRunCostAndPrune : this.statements.addRunCost;
-      const added = await this.query<{ cost_microcents: string; charged: boolean }>(runId, statement, [runId, microcents, randomUUID()]);
-      if (added.rows.length === 0) throw new RunNotFoundError(runId, this.name);
-      // Not charged: a retry found its first try applied, maybe after waiting for it to commit,
-      // and the total it read predates that try: read it again (a statement of its own sees it).
-      if (added.rows[0].charged) return Number(added.rows[0].cost_microcents);
+      const added = await this.query<{ cost_microcents: string }>(runId, statement, [runId, microcents, randomUUID()]);
+      if (added.rows.length > 0) return Number(added.rows[0].cost_microcents);
+      // Nothing added: no such run (the read says so), or a retry found its first try applied,
+      // maybe after waiting for it to commit: a statement of its own reads the total with it.
     }
     // A read of the total (a worker's, on every step of a budgeted run): no row written.
     const total = await this.query<{ cost_microcents: string }>(runId, this.statements.readRunCost, [runId]);

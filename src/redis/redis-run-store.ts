@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
@@ -59,9 +60,6 @@ export interface RedisRunStoreOptions {
    */
   retries?: number;
 }
-
-/** How long a charge's key stays (see ADD_RUN_COST_SCRIPT): far longer than any retry or resend of it. */
-const CHARGE_KEY_TTL_MS = 10 * 60_000;
 
 /** What the store sets on a connection it opens, under the caller's options: fail a command while Redis is down, don't queue it forever. */
 const OWN_CONNECTION_DEFAULTS: RedisOptions = {
@@ -216,7 +214,7 @@ export class RedisRunStore implements RunStore {
     const total =
       microcents === 0
         ? await this.script(runId, READ_RUN_COST_SCRIPT, [this.runKey(runId)], [])
-        : await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId), `${this.prefix}charge:${runId}:${randomUUID()}`], [String(microcents), String(CHARGE_KEY_TTL_MS)]);
+        : await this.script(runId, ADD_RUN_COST_SCRIPT, [this.runKey(runId), `${this.prefix}charge:${runId}:${randomUUID()}`], [String(microcents), String(CHARGE_KEPT_MS)]);
     if (total === null) throw new RunNotFoundError(runId, this.name);
     return Number(total);
   }

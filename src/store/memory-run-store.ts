@@ -108,17 +108,13 @@ export class MemoryRunStore implements RunStore {
   async getStepRecord(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return undefined;
-    const row = stored.records.rowOf(stepId, generation);
-    return row === -1 ? undefined : stored.records.recordAt(row);
+    return stored.records.get(stepId, generation);
   }
 
   /** @internal Many records of one run (`StepRecordsReader`): a lookup each. */
   async getStepRecords(runId: string, keys: readonly StepRecordKey[]): Promise<Array<StepRecord | undefined>> {
     const records = this.runs.get(runId)?.records;
-    return keys.map((key) => {
-      const row = records === undefined ? -1 : records.rowOf(key.stepId, key.generation);
-      return row === -1 ? undefined : records!.recordAt(row);
-    });
+    return keys.map((key) => records?.get(key.stepId, key.generation));
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {

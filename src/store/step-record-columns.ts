@@ -65,6 +65,12 @@ export class StepRecordColumns {
     return row ?? -1;
   }
 
+  /** The record of `stepId` at `generation`, as a record of its own; undefined when none is kept. */
+  get(stepId: string, generation: number): StepRecord | undefined {
+    const row = this.rowOf(stepId, generation);
+    return row === -1 ? undefined : this.recordAt(row);
+  }
+
   /** The record in `row`, as a record of its own. */
   recordAt(row: number): StepRecord {
     const record: StepRecord = {

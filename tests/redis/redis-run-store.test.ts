@@ -218,37 +218,39 @@ describe('RedisRunStore', () => {
     }
   });
 
-  it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
+  /**
+   * A client of its own whose reply to the first script call on run r1's key that `matches`
+   * (given the call's arguments) is lost after Redis ran it; `matched()` counts such calls.
+   */
+  function clientLosingFirstReply(matches: (args: unknown[]) => boolean = () => true): { client: Redis; matched: () => number } {
     const client = new Redis(LOCAL_REDIS);
     const realCall = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    let lostReplies = 0;
+    let count = 0;
     (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
       const answer = await realCall(...args);
-      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && String(args[3]).endsWith('run:r1') && lostReplies++ === 0) throw new Error('Connection is closed.');
+      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && String(args[3]).endsWith('run:r1') && matches(args) && count++ === 0) throw new Error('Connection is closed.');
       return answer;
     };
+    return { client, matched: () => count };
+  }
+
+  it('retries a createRun whose reply was lost and finds its own run there: it resolves, and another createRun is still refused', async () => {
+    const { client, matched } = clientLosingFirstReply();
     const store = openStore({ connection: client });
     await expect(store.createRun(makeRunRecord('r1'))).resolves.toBeUndefined();
-    expect(lostReplies).toBe(2);
+    expect(matched()).toBe(2);
     await expect(store.createRun(makeRunRecord('r1'))).rejects.toThrow("Run 'r1' already exists");
     await store.close();
     await client.quit();
   });
 
   it('adds a charge once when its reply was lost and it is tried again (each addRunCost is one charge)', async () => {
-    const client = new Redis(LOCAL_REDIS);
-    const realCall = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    let lostReplies = 0;
-    (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
-      const answer = await realCall(...args);
-      // The charge of 100 (its script: the run's key, then the microcents): applied, its reply lost once.
-      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && String(args[3]).endsWith('run:r1') && args.includes('100') && lostReplies++ === 0) throw new Error('Connection is closed.');
-      return answer;
-    };
+    // The charge of 100 (its script: the run's key, then the microcents): applied, its reply lost once.
+    const { client, matched } = clientLosingFirstReply((args) => args.includes('100'));
     const store = openStore({ connection: client });
     await store.createRun(makeRunRecord('r1'));
     expect(await store.addRunCost('r1', 100)).toBe(100);
-    expect(lostReplies).toBe(2); // the first reply lost, the retry answered
+    expect(matched()).toBe(2); // the first reply lost, the retry answered
     expect(await store.addRunCost('r1', 50)).toBe(150); // another charge adds
     expect((await store.getRun('r1'))?.run.costMicrocents).toBe(150);
     await store.close();
