@@ -4,17 +4,14 @@
  * a worker that holds a view of the run from before the resume reads the run again and runs
  * the step with the new input.
  */
-import { randomUUID } from 'node:crypto';
 import { MemoryRunStore, Pipeline, step, type RunStore, type StepContext } from 'fastroai';
-import { QueueRunner, createStepWorker, stepJobId } from 'fastroai/distributed';
-import { Queue } from 'bullmq';
-import { deleteKeys } from './support/distributed-fixture';
+import { stepJobId } from 'fastroai/distributed';
+import { resumedCallerSetup } from './support/resumed-caller-setup';
 import { waitUntil } from './support/processes';
 import { sleep } from '../support/async-helpers';
 
 jest.setTimeout(60_000);
 
-const CONNECTION = { host: '127.0.0.1', port: 6379 };
 const executions: string[] = [];
 
 function pipelineFor(label: string): Pipeline {
@@ -55,13 +52,8 @@ function freezable(store: MemoryRunStore): { store: RunStore; freeze(): void } {
 }
 
 it('runs a step adopted by a resume with the resumed (merged) input', async () => {
-  const prefix = `fastroai-test-${randomUUID()}`;
-  const store = new MemoryRunStore();
-  const worker = createStepWorker({ pipelines: [pipelineFor('w1')], store, connection: CONNECTION, prefix, name: 'w1' });
-  worker.on('error', () => undefined);
-  const deadCaller = new QueueRunner({ connection: CONNECTION, prefix });
-  const resumer = new QueueRunner({ connection: CONNECTION, prefix, reconcileIntervalMs: 500 });
-  const queue = new Queue('fastroai-steps', { connection: CONNECTION, prefix });
+  const setup = resumedCallerSetup(pipelineFor('w1'));
+  const { store, worker, first: deadCaller, resumer, queue } = setup;
   try {
     await worker.waitUntilReady();
     const caller = freezable(store);
@@ -80,10 +72,6 @@ it('runs a step adopted by a resume with the resumed (merged) input', async () =
     expect(executions.filter((line) => line.endsWith(' b'))).toEqual(['w1 b']); // b ran once, in the resume
     expect(result.output).toBe('b:porto');
   } finally {
-    await resumer.close();
-    await deadCaller.close();
-    await worker.close();
-    await queue.close();
-    await deleteKeys(CONNECTION.port, `${prefix}:*`);
+    await setup.dispose();
   }
 });

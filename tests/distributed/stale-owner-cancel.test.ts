@@ -4,17 +4,14 @@
  * resume adopted (`runId-stepId-generation`), the new owner's now; neither removed from the
  * queue nor aborted on their workers.
  */
-import { randomUUID } from 'node:crypto';
-import { MemoryRunStore, Pipeline, step, type RunStore, type StepContext } from 'fastroai';
-import { QueueRunner, createStepWorker, stepJobId } from 'fastroai/distributed';
-import { Queue } from 'bullmq';
-import { deleteKeys } from './support/distributed-fixture';
+import { Pipeline, step, type RunStore, type StepContext } from 'fastroai';
+import { stepJobId } from 'fastroai/distributed';
+import { resumedCallerSetup } from './support/resumed-caller-setup';
 import { waitUntil } from './support/processes';
 import { deferred, sleep } from '../support/async-helpers';
 
 jest.setTimeout(60_000);
 
-const CONNECTION = { host: '127.0.0.1', port: 6379 };
 const executions: string[] = [];
 
 function pipelineFor(label: string): Pipeline {
@@ -46,13 +43,8 @@ function pipelineFor(label: string): Pipeline {
 }
 
 it("a stale owner's exit does not cancel or remove the jobs the resumed run adopted", async () => {
-  const prefix = `fastroai-test-${randomUUID()}`;
-  const store = new MemoryRunStore();
-  const worker = createStepWorker({ pipelines: [pipelineFor('w1')], store, connection: CONNECTION, prefix, name: 'w1' });
-  worker.on('error', () => undefined);
-  const staleRunner = new QueueRunner({ connection: CONNECTION, prefix });
-  const resumer = new QueueRunner({ connection: CONNECTION, prefix, reconcileIntervalMs: 500 });
-  const queue = new Queue('fastroai-steps', { connection: CONNECTION, prefix });
+  const setup = resumedCallerSetup(pipelineFor('w1'));
+  const { store, worker, first: staleRunner, resumer, queue } = setup;
   try {
     await worker.waitUntilReady();
     // The first caller's lease renewals hang once it is "paused", and answer when it wakes up.
@@ -93,10 +85,6 @@ it("a stale owner's exit does not cancel or remove the jobs the resumed run adop
     // The resumed run completes; s ran once (not aborted by the stale owner).
     expect({ ...outcome, s: executions.filter((line) => line.startsWith('w1 s')) }).toEqual({ output: 'b(a)', s: ['w1 s'] });
   } finally {
-    await resumer.close();
-    await staleRunner.close();
-    await worker.close();
-    await queue.close();
-    await deleteKeys(CONNECTION.port, `${prefix}:*`);
+    await setup.dispose();
   }
 });
