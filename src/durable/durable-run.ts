@@ -142,11 +142,11 @@ export class DurableRun {
   }
 
   /** The value another writer recorded first for step `index` (same generation). */
-  async adoptRecorded(index: number, mine: StepRecord): Promise<{ status: StepRecord['status']; output: unknown }> {
+  async adoptRecorded(index: number, mine: StepRecord): Promise<{ record: StepRecord; output: unknown }> {
     const { store, runId } = this.options;
     const stored = await callStore(store, runId, () => store.getRun(runId));
     const theirs = stored?.steps.find((record) => record.stepId === mine.stepId && record.generation === mine.generation) ?? mine;
-    return { status: theirs.status, output: theirs.output === undefined ? undefined : decodeValue(theirs.output) };
+    return { record: theirs, output: theirs.output === undefined ? undefined : decodeValue(theirs.output) };
   }
 
   /**

@@ -28,6 +28,7 @@ import { PipelineStepScope } from './pipeline-step-scope';
 import { recordStep } from './record-step';
 import { resolveStepInstances } from './resolve-step-instances';
 import { restoreRecordedSteps } from './restore-recorded-steps';
+import { recordedStepError } from './recorded-step-error';
 import { runOnRunner } from './run-on-runner';
 import { RunClock } from './run-clock';
 import { RunStepTable } from './run-step-table';
@@ -132,15 +133,21 @@ export class PipelineRun {
       this.rejectRun = reject;
     });
     const onAbort = () => this.cancel(signal?.reason);
-    // Listening before the first event: a pipeline.started handler may abort the signal.
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const levels = this.graph.levels as string[][]; // frozen, shared: a chain has a level per step
-    this.emit?.({ type: 'pipeline.started', pipeline: this.definition.name, runId: this.runId, levels });
-    if (this.durable !== undefined && !this.finished) this.conversationState = restoreRecordedSteps(this, this.durable);
-    // A handler may have cancelled the run (abort, unsubscribe): then nothing starts.
-    if (!this.finished) {
-      if (this.tracer === NOOP_TRACER) this.begin();
-      else beginInPipelineSpan(this, this.definition.name, settled);
+    try {
+      // Listening before the first event: a pipeline.started handler may abort the signal.
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const levels = this.graph.levels as string[][]; // frozen, shared: a chain has a level per step
+      this.emit?.({ type: 'pipeline.started', pipeline: this.definition.name, runId: this.runId, levels });
+      if (this.durable !== undefined && !this.finished) this.conversationState = restoreRecordedSteps(this, this.durable);
+      // A handler may have cancelled the run (abort, unsubscribe): then nothing starts.
+      if (!this.finished) {
+        if (this.tracer === NOOP_TRACER) this.begin();
+        else beginInPipelineSpan(this, this.definition.name, settled);
+      }
+    } catch (error) {
+      // Whatever throws here (a signal-like object that is not one, a bug) still ends the run,
+      // and a recorded run's record with it: a run never stays `running` with its lease renewed.
+      this.abortRun(error);
     }
     if (signal === undefined) return settled;
     return settled.finally(() => signal.removeEventListener('abort', onAbort));
@@ -208,15 +215,20 @@ export class PipelineRun {
     if (outcome === 'stale-epoch') return this.abortRun(new RunLeaseLostError(this.runId, this.durable!.epoch));
     if (outcome !== 'duplicate') return record.status === 'failed' ? this.announceRecordedFailure(index) : this.admitCompleted(index);
     // Another writer recorded this step first (a retried batch, a racing worker): its record wins.
-    this.durable!.adoptRecorded(index, record).then(
-      (adopted) => {
+    this.durable!.adoptRecorded(index, record)
+      .then((adopted) => {
         if (this.finished) return;
-        if (adopted.status === 'failed') return this.announceRecordedFailure(index);
+        const failures = this.table.pendingFailures;
+        if (adopted.record.status === 'failed') {
+          // Theirs failed where this attempt may have completed: their error is the step's.
+          if (failures?.[index] === undefined) (this.table.pendingFailures ??= [])[index] = recordedStepError(adopted.record, this.table.usageOf(adopted.record.stepId));
+          return this.announceRecordedFailure(index);
+        }
+        if (failures !== undefined) failures[index] = undefined;
         this.table.outputs[index] = adopted.output;
         this.admitCompleted(index);
-      },
-      (error: unknown) => this.abortRun(error),
-    );
+      })
+      .catch((error: unknown) => this.abortRun(error));
   }
 
   /** Settles a step's last attempt: when it ended (a runner's record: when and where it ran), attempts, usage. */

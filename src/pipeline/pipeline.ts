@@ -23,10 +23,12 @@ import { toMermaidFlowchart } from './to-mermaid';
 import { randomUUID } from 'node:crypto';
 import { claimDurableRun, createDurableRun } from '../durable/open-durable-run';
 import type { RunStore } from '../store/run-store';
+import { checkRunStore } from '../store/check-run-store';
+import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import type { StepRunner } from '../executor/step-runner';
 import { toInputRecord } from './to-input-record';
 import { reportHookFailure } from '../tracing/report-hook-failure';
-import { checkClock, toExecuteOptions } from './to-execute-options';
+import { checkRunOptions, toExecuteOptions } from './to-execute-options';
 import type { Clock } from '../clock/clock';
 
 /** Options of one run. */
@@ -195,6 +197,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     sources.forEach((source, index) => {
       if (source.stepClass !== undefined) checkStepConstructor(ids[index], source.stepClass, container);
     });
+    if (options.store !== undefined) checkRunStore('Pipeline options.store', options.store);
     this.store = options.store;
     this.definition = {
       name,
@@ -291,11 +294,15 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
       return Promise.reject(new PipelineValidationError(`resume('${runId}') needs a store: pass { store } or give the pipeline one`));
     }
     try {
+      if (typeof options !== 'object' || options === null) throw new TypeError(`resume() options must be an object, got ${describeValue(options)}`);
       checkOptionKeys('resume() options', options, RESUME_OPTION_KEYS, (message) => new TypeError(message));
-      if (options.clock !== undefined) checkClock('resume() options.clock', options.clock);
+      checkRunOptions('resume', options as Record<string, unknown>);
+      checkRerun(options.rerun);
     } catch (error) {
       return Promise.reject(error);
     }
+    // Before the claim: an aborted resume leaves the run as it was (a completed run stays completed).
+    if (options.signal?.aborted) return Promise.reject(new PipelineAbortedError(this.name, options.signal.reason));
     const emit = options.onEvent === undefined ? undefined : guardEventHandler(options.onEvent);
     return Promise.resolve()
       .then(() =>
@@ -356,6 +363,14 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   /** The DAG as a Mermaid `flowchart`. */
   toMermaid(): string {
     return toMermaidFlowchart(this.definition.graph);
+  }
+}
+
+/** `rerun` must list step ids: a string would be read one character at a time. */
+function checkRerun(rerun: unknown): void {
+  if (rerun === undefined) return;
+  if (!Array.isArray(rerun) || rerun.some((id) => typeof id !== 'string')) {
+    throw new TypeError(`resume() options.rerun must be an array of step ids, got ${describeValue(rerun)}`);
   }
 }
 

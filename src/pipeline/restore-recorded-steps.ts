@@ -6,8 +6,7 @@ import type { PipelineEvent } from './pipeline-event';
 import type { RunStepTable } from './run-step-table';
 import { stepCompletedEvent } from './step-end-events';
 import { reportFailure } from './announce-step-failure';
-import { StepExecutionError } from '../errors/step-execution-error';
-import { storedErrorToError } from '../store/stored-error-to-error';
+import { recordedStepError } from './recorded-step-error';
 
 /** What restoring a resumed run's recorded steps needs from the run. */
 export interface RestoringRun {
@@ -53,8 +52,7 @@ export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): Co
   }
   durable.restoreFailuresInto(table, (index, record) => {
     if (run.finished || run.scheduler.state[index] !== StepState.Waiting) return;
-    const stepId = graph.ids[index];
-    const error = new StepExecutionError(stepId, storedErrorToError(record.error ?? { name: 'Error', message: `step '${stepId}' failed` }), table.usageOf(stepId));
+    const error = recordedStepError(record, table.usageOf(graph.ids[index]));
     reportFailure(run, index, error, run.scheduler.restoreFailure(index));
   });
   return conversationState;

@@ -1,6 +1,7 @@
 import { checkOptionKeys } from '../config/check-option-keys';
 import { describeValue } from '../config/step-config';
 import type { Clock } from '../clock/clock';
+import { checkRunStore } from '../store/check-run-store';
 import type { Tracer } from '../tracing/tracer';
 import type { ExecuteOptions } from './pipeline';
 
@@ -33,6 +34,22 @@ export function toExecuteOptions(method: string, tracerOrOptions: unknown): Exec
   }
   const options = tracerOrOptions as Record<string, unknown>;
   checkOptionKeys(`${method}() options`, options, EXECUTE_OPTION_KEYS, (message) => new TypeError(message));
+  checkRunOptions(method, options);
+  if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
+    throw new TypeError(`${method}() options.runId must be a non-empty string, got ${describeValue(options.runId)}`);
+  }
+  return options as ExecuteOptions;
+}
+
+/**
+ * Checks the options `execute`, `run` and `resume` share (`tracer`, `signal`, `onEvent`,
+ * `clock`, `store`, `runner`), so that a bad one fails before the run starts, with a message
+ * naming it: a `resume` must not claim its run and then fail on a bad `signal`.
+ *
+ * @param method `'execute'`, `'run'` or `'resume'`, for the messages
+ * @throws TypeError naming the option
+ */
+export function checkRunOptions(method: string, options: Record<string, unknown>): void {
   if (options.tracer !== undefined) checkTracer(`${method}() options.tracer`, options.tracer);
   if (options.signal !== undefined && !isAbortSignal(options.signal)) {
     throw new TypeError(`${method}() options.signal must be an AbortSignal, got ${describeValue(options.signal)}`);
@@ -40,11 +57,11 @@ export function toExecuteOptions(method: string, tracerOrOptions: unknown): Exec
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw new TypeError(`${method}() options.onEvent must be a function, got ${describeValue(options.onEvent)}`);
   }
-  if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
-    throw new TypeError(`${method}() options.runId must be a non-empty string, got ${describeValue(options.runId)}`);
-  }
   if (options.clock !== undefined) checkClock(`${method}() options.clock`, options.clock);
-  return options as ExecuteOptions;
+  if (options.store !== undefined) checkRunStore(`${method}() options.store`, options.store);
+  if (options.runner !== undefined && (typeof options.runner !== 'object' || options.runner === null || typeof (options.runner as Record<string, unknown>).runStep !== 'function')) {
+    throw new TypeError(`${method}() options.runner must be a StepRunner (a runStep method), got ${describeValue(options.runner)}`);
+  }
 }
 
 const CLOCK_METHODS = ['now', 'monotonicMs', 'setTimeout', 'clearTimeout'] as const;

@@ -450,6 +450,73 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(PipelineValidationError.isInstance(await rejectionOf(pipeline.resume('nope')))).toBe(true);
   });
 
+  it("another writer's record of the same step wins either way: their failure fails the step, their output feeds the dependents", async () => {
+    // A store where another writer records step 'a' (same generation) just before this run's record.
+    const racedStore = (theirs: (mine: StepRecord) => StepRecord) => {
+      const inner = new MemoryRunStore();
+      return Object.assign(Object.create(inner) as RunStore, {
+        recordSteps: async (runId: string, epoch: number, records: StepRecord[]) => {
+          const mine = records.find((record) => record.stepId === 'a');
+          if (mine !== undefined) await inner.recordSteps(runId, epoch, [theirs(mine)]);
+          return inner.recordSteps(runId, epoch, records);
+        },
+      });
+    };
+    const { runs, count } = ledger();
+    const pipeline = (a: () => unknown) =>
+      new Pipeline({ name: 'p', steps: { a: step(a), b: step((ctx: StepContext) => (count('b'), `b got ${String(ctx.getDependency('a'))}`)) }, dependencies: { b: ['a'] } });
+
+    const theirFailure = (mine: StepRecord): StepRecord => ({ ...mine, status: 'failed', output: undefined, error: { name: 'Error', message: 'their attempt failed' } });
+    const failed = await rejectionOf(pipeline(() => 'mine').execute({}, undefined, { store: racedStore(theirFailure) }));
+    expect(StepExecutionError.isInstance(failed)).toBe(true);
+    expect(failed).toMatchObject({ stepId: 'a', message: "Step 'a' failed: their attempt failed" });
+    expect(runs).toEqual({});
+
+    const theirOutput = (mine: StepRecord): StepRecord => ({ ...mine, status: 'completed', output: JSON.stringify('theirs'), error: undefined });
+    const result = await pipeline(() => {
+      throw new Error('mine failed');
+    }).execute({}, undefined, { store: racedStore(theirOutput) });
+    expect(result.output).toBe('b got theirs');
+    expect(result.errors).toEqual({});
+    expect(runs).toEqual({ b: 1 });
+  });
+
+  it('refuses bad resume options before claiming the run: the run stays as it was and a later resume works', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({ name: 'p', store, steps: { a: step(() => (count('a'), 1)), b: step(() => (count('b'), 2)) }, dependencies: { b: ['a'] } });
+    const { runId } = await pipeline.execute({});
+    const before = (await store.getRun(runId))!.run;
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ signal: {} }, /resume\(\) options\.signal must be an AbortSignal/],
+      [{ onEvent: 5 }, /resume\(\) options\.onEvent must be a function/],
+      [{ tracer: {} }, /resume\(\) options\.tracer must be a Tracer/],
+      [{ rerun: 'a' }, /resume\(\) options\.rerun must be an array of step ids, got 'a'/],
+      [{ rerun: ['a', 1] }, /options\.rerun must be an array of step ids/],
+      [{ store: {} }, /resume\(\) options\.store must be a RunStore/],
+      [{ runner: {} }, /resume\(\) options\.runner must be a StepRunner/],
+    ];
+    for (const [options, message] of bad) {
+      const error = await rejectionOf(pipeline.resume(runId, options as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(message);
+    }
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(PipelineAbortedError.isInstance(await rejectionOf(pipeline.resume(runId, { signal: aborted.signal })))).toBe(true);
+    expect((await store.getRun(runId))!.run).toEqual(before);
+    expect((await pipeline.resume(runId, { rerun: ['b'] })).output).toBe(2);
+    expect(runs).toEqual({ a: 1, b: 2 });
+  });
+
+  it('refuses a store that is not a RunStore when the pipeline is built or a run starts, not as an outage', async () => {
+    expect(() => new Pipeline({ name: 'p', store: {} as RunStore, steps: { a: step(() => 1) } })).toThrow(/Pipeline options\.store must be a RunStore .*; it has no createRun, claimRun, .* methods/);
+    const pipeline = new Pipeline({ name: 'p', steps: { a: step(() => 1) } });
+    const error = await rejectionOf(pipeline.execute({}, undefined, { store: { createRun: () => Promise.resolve() } as unknown as RunStore }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/execute\(\) options\.store must be a RunStore .*it has no claimRun, renewLease, recordSteps, setRunStatus, addRunCost, getRun methods/);
+  });
+
   it('fails a step whose output cannot be stored, naming the path, and does not retry it', async () => {
     class Entity {}
     const { runs, count } = ledger();
