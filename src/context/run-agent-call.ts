@@ -63,7 +63,7 @@ export async function runAgentCall<O>(
     if (stepScope.isAborted) throw stepScope.reason;
     if (agent.onBeforeDispatch) {
       try {
-        await agent.onBeforeDispatch();
+        await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onBeforeDispatch in step", () => agent.onBeforeDispatch!());
       } catch (hookError) {
         throw hookFailure(hookError, stepScope);
       }
@@ -75,7 +75,9 @@ export async function runAgentCall<O>(
     // deadline fired) reports the usage it has, and this one request must be in it.
     ctx.accumulatedUsage = (ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST);
     try {
-      const resolved = await callOnce(ctx, agent, message, timeoutSeconds, attempt, stepScope);
+      const resolved = await withinCall(ctx, timeoutSeconds, attempt, stepScope, 'Agent call in step', (call) =>
+        agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }),
+      );
       const read = readResponseUsage(resolved, 'agent.run resolved');
       usage = read.usage;
       if (read.problem === undefined) response = resolved;
@@ -96,7 +98,7 @@ export async function runAgentCall<O>(
     if (runBudget !== undefined) runBudget.charge(usage.costMicrocents);
     if (agent.onAfterDispatch) {
       try {
-        await agent.onAfterDispatch(error);
+        await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onAfterDispatch in step", () => agent.onAfterDispatch!(error));
       } catch (hookError) {
         throw hookFailure(hookError, stepScope);
       }
@@ -189,22 +191,25 @@ function checkBudgets(ctx: StepContext<unknown>, runBudget: RunBudget | undefine
 }
 
 /**
- * One attempt of a call, in a child scope of the step attempt: bounded by its own timeout
- * when that ends before the step's deadline (else the step's deadline bounds it, and its
- * failure is the step's), aborted with the step, and the agent gets that scope's signal.
+ * One attempt of a call, or one of its dispatch hooks, in a child scope of the step attempt:
+ * bounded by the call's own timeout when that ends before the step's deadline (else the step's
+ * deadline bounds it, and its failure is the step's), and aborted with the step. The agent
+ * gets that scope's signal; a hook that never settles fails the call as a hung request would.
+ *
+ * @param what names what timed out (`StepTimeoutError`): `'Agent call in step'`, …
  */
-async function callOnce<O>(
+async function withinCall<T>(
   ctx: StepContext<unknown>,
-  agent: RunnableAgent<O>,
-  message: string,
   timeoutSeconds: number | null,
   attempt: number,
   stepScope: CancelScope,
-): Promise<ChatResponse<O>> {
+  what: string,
+  work: (call: CancelScope) => T | PromiseLike<T>,
+): Promise<T> {
   const bounded = timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity;
-  const call = stepScope.child(bounded ? timeoutSeconds * 1000 : undefined, () => new StepTimeoutError(ctx.stepId, timeoutSeconds!, attempt, 'Agent call in step'));
+  const call = stepScope.child(bounded ? timeoutSeconds * 1000 : undefined, () => new StepTimeoutError(ctx.stepId, timeoutSeconds!, attempt, what));
   try {
-    const pending = Promise.resolve().then(() => agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }));
+    const pending = Promise.resolve().then(() => work(call));
     return await call.race(pending);
   } finally {
     call.dispose();

@@ -426,6 +426,23 @@ describe('ctx.run: dispatch hooks', () => {
     await expect(ctx.run(agent, 'hi')).rejects.toThrow('after-hook broke');
   });
 
+  it("bounds a dispatch hook that never settles by the call's timeout, and counts the billed call the hook held up", async () => {
+    const never = () => new Promise<void>(() => undefined);
+    const hung = loggingAgent([response({ costMicrocents: 70 })]);
+    hung.agent.onBeforeDispatch = never;
+    const beforeError = await rejectionOf(contextWith({ retries: 2 }).run(hung.agent, 'hi', { timeout: 0.05 }));
+    expect(StepTimeoutError.isInstance(beforeError)).toBe(true);
+    expect((beforeError as Error).message).toBe("Agent call's onBeforeDispatch in step 'classify' timed out after 0.05s (attempt 1)");
+    expect(hung.calls()).toBe(0); // not retried: a hook's failure is final
+
+    const ctx = contextWith();
+    const afterHung = loggingAgent([response({ costMicrocents: 70 })]);
+    afterHung.agent.onAfterDispatch = never;
+    const afterError = await rejectionOf(ctx.run(afterHung.agent, 'hi', { timeout: 0.05 }));
+    expect((afterError as Error).message).toBe("Agent call's onAfterDispatch in step 'classify' timed out after 0.05s (attempt 1)");
+    expect(ctx.usage.costMicrocents).toBe(70);
+  });
+
   it('does not retry a hook error at step level either', async () => {
     const before = jest.fn(async () => {
       throw new Error('hook broke');
