@@ -359,11 +359,12 @@ interface CallSignal {
 
 /** Logs a call's metrics; a tracer that throws is reported once and ignored (the call was paid). */
 function logUsage(tracer: Tracer, traceId: string, response: ChatResponse<unknown>): void {
-  callSafely(tracer, 'tracer.logMetric', () => {
-    tracer.logMetric(traceId, 'input_tokens', response.inputTokens);
-    tracer.logMetric(traceId, 'output_tokens', response.outputTokens);
-    tracer.logMetric(traceId, 'cost_microcents', response.costMicrocents);
-  });
+  const metrics: Array<[string, number]> = [
+    ['input_tokens', response.inputTokens],
+    ['output_tokens', response.outputTokens],
+    ['cost_microcents', response.costMicrocents],
+  ];
+  for (const [name, value] of metrics) callSafely(tracer, 'tracer.logMetric', () => tracer.logMetric(traceId, name, value));
 }
 
 /**

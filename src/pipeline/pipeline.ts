@@ -28,6 +28,7 @@ import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import type { StepRunner } from '../executor/step-runner';
 import { toInputRecord } from './to-input-record';
 import { reportHookFailure } from '../tracing/report-hook-failure';
+import { ignoreRejection } from '../tracing/call-safely';
 import { checkRunOptions, toExecuteOptions } from './to-execute-options';
 import type { Clock } from '../clock/clock';
 
@@ -387,7 +388,7 @@ function leaseMsOf(leaseSeconds: number | undefined): number | undefined {
 function guardEventHandler(handler: (event: PipelineEvent) => void): (event: PipelineEvent) => void {
   return (event) => {
     try {
-      handler(event);
+      ignoreRejection(handler, 'onEvent handler', handler(event) as unknown);
     } catch (error) {
       reportHookFailure(handler, 'onEvent handler', error);
     }

@@ -13,11 +13,23 @@ import { reportHookFailure } from './report-hook-failure';
  */
 export function callSafely<T>(owner: object, what: string, call: () => T, fallback?: T): T | undefined {
   try {
-    return call();
+    return ignoreRejection(owner, what, call());
   } catch (error) {
     reportTracerFailure(owner, what, error);
     return fallback;
   }
+}
+
+/**
+ * `value`, with a rejection observed and reported (once per `owner`) when it is a promise: an
+ * `async` logger, tracer method or event handler whose promise the caller does not await must
+ * not become an unhandled rejection, which ends a Node process.
+ */
+export function ignoreRejection<T>(owner: object, what: string, value: T): T {
+  if (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function') {
+    Promise.resolve(value).catch((error: unknown) => reportHookFailure(owner, what, error));
+  }
+  return value;
 }
 
 /**

@@ -58,7 +58,7 @@ export class SimpleTracer implements Tracer {
   private log(level: keyof TracerLogger, line: () => [string, Record<string, unknown>]): void {
     callSafely(this, `SimpleTracer logger.${level}`, () => {
       const [message, fields] = line();
-      this.logger[level](message, fields);
+      return this.logger[level](message, fields);
     });
   }
 }
