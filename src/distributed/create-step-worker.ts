@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { RunStore } from '../store/run-store';
 import type { Tracer } from '../tracing/tracer';
+import { checkStepWorkerOptions } from './check-distributed-options';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
@@ -93,9 +94,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
 
   constructor(options: StepWorkerOptions) {
     super();
-    if (typeof options !== 'object' || options === null) throw new TypeError('createStepWorker needs options { pipelines, store, connection }');
-    if (options.store === undefined) throw new TypeError('createStepWorker needs { store }: the store the callers record their runs in');
-    if (options.connection === undefined) throw new TypeError('createStepWorker needs { connection }: ioredis options or an ioredis client');
+    checkStepWorkerOptions(options);
     const pipelines = workerPipelinesOf(options.pipelines);
     const { Worker: BullWorker } = loadBullmq('createStepWorker');
     const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
@@ -124,15 +123,22 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     // Two parameters, not three: BullMQ then makes no AbortController per job (`processorAcceptsSignal`).
     // Its signal only carries `worker.cancelJob`, which this wrapper never calls: callers cancel
     // through the cancel channel, and a lost lock aborts through the JobLockWatch.
-    this.worker = new BullWorker<StepJobData, StepJobResult>(queueName, (job, token) => processor.process(job, token), {
-      connection: bullConnection(options.connection),
-      prefix,
-      concurrency: options.concurrency ?? 1,
-      lockDuration,
-      stalledInterval: options.stalledInterval ?? 5_000,
-      maxStalledCount: options.maxStalledCount ?? 1,
-      name: this.name,
-    });
+    try {
+      this.worker = new BullWorker<StepJobData, StepJobResult>(queueName, (job, token) => processor.process(job, token), {
+        connection: bullConnection(options.connection),
+        prefix,
+        concurrency: options.concurrency ?? 1,
+        lockDuration,
+        stalledInterval: options.stalledInterval ?? 5_000,
+        maxStalledCount: options.maxStalledCount ?? 1,
+        name: this.name,
+      });
+    } catch (error) {
+      // Refused by BullMQ: the connections opened for it would keep the process alive.
+      this.subscriber.disconnect();
+      this.publisher.disconnect();
+      throw error;
+    }
     this.worker.on('error', (error) => this.report(error));
     // A job that failed (refused: another graph, no such pipeline) wakes its caller up, which fails the step.
     this.worker.on('failed', (job, error) => {

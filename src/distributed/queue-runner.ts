@@ -13,6 +13,7 @@ import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
+import { checkQueueRunnerOptions } from './check-distributed-options';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobAdder } from './step-job-adder';
@@ -65,6 +66,8 @@ export interface QueueRunnerOptions {
 export class QueueRunner implements StepRunner {
   /** Workers report each step's start (with their `workerId`): the run does not at launch. */
   readonly reportsStepStarts = true;
+  /** Steps travel through the run's store: a run without one is refused before it starts. */
+  readonly requiresStore = true;
   readonly queueName: string;
   readonly prefix: string;
   private readonly queue: Queue<StepJobData, StepJobResult>;
@@ -82,9 +85,7 @@ export class QueueRunner implements StepRunner {
   private closed = false;
 
   constructor(options: QueueRunnerOptions) {
-    if (typeof options !== 'object' || options === null || options.connection === undefined) {
-      throw new TypeError('QueueRunner needs { connection }: ioredis options or an ioredis client');
-    }
+    checkQueueRunnerOptions(options);
     const { Queue } = loadBullmq('QueueRunner');
     this.queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
     this.prefix = options.prefix ?? DEFAULT_PREFIX;

@@ -18,6 +18,11 @@ export interface StepRunner {
    * `task.onAttempt`, when the step really starts somewhere), instead of the run at launch.
    */
   readonly reportsStepStarts?: boolean;
+  /**
+   * True when the runner's steps travel through the run's store (workers read their inputs and
+   * record their outputs there): a run without a store is refused before it starts.
+   */
+  readonly requiresStore?: boolean;
 }
 
 /** A runner that runs each task in this process, with the same executor as a run without one. */

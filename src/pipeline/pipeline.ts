@@ -273,6 +273,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     const onEvent = options.onEvent;
     const emit = onEvent === undefined ? undefined : guardEventHandler(onEvent);
     const store = options.store ?? this.store;
+    if (store === undefined && options.runner?.requiresStore === true) return Promise.reject(runnerWithoutStore('execute', options.runner));
     if (store === undefined) return new PipelineRun(this.definition, input, deps, { ...options, emit }).execute() as Promise<PipelineResult<Output>>;
     return this.openRecordedRun(input, deps, { ...options, emit }, store).then((run) => run.execute()) as Promise<PipelineResult<Output>>;
   }
@@ -356,7 +357,8 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
         );
       };
       const store = options.store ?? this.store;
-      if (store === undefined) start(new PipelineRun(this.definition, input, deps, runOptions));
+      if (store === undefined && options.runner?.requiresStore === true) subscriber.error(runnerWithoutStore('run', options.runner));
+      else if (store === undefined) start(new PipelineRun(this.definition, input, deps, runOptions));
       else this.openRecordedRun(input, deps, runOptions, store).then(start, (error: unknown) => subscriber.error(error));
     });
   }
@@ -365,6 +367,12 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
   toMermaid(): string {
     return toMermaidFlowchart(this.definition.graph);
   }
+}
+
+/** A run refused before it starts: its runner's steps travel through a store, and it has none. */
+function runnerWithoutStore(method: string, runner: StepRunner): PipelineValidationError {
+  const name = runner.constructor === Object ? 'The runner' : runner.constructor.name;
+  return new PipelineValidationError(`${name} needs a store: pass { store } to ${method}() or give the pipeline one (workers read and record steps there)`);
 }
 
 /** `rerun` must list step ids: a string would be read one character at a time. */

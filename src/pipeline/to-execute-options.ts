@@ -85,7 +85,7 @@ function looksLikeTracer(value: object): boolean {
   return TRACER_METHODS.some((method) => method in value);
 }
 
-function checkTracer(what: string, value: unknown): void {
+export function checkTracer(what: string, value: unknown): void {
   if (typeof value !== 'object' || value === null) {
     throw new TypeError(`${what} must be a Tracer (span, logMetric and logError methods), got ${describeValue(value)}`);
   }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { MemoryRunStore, Pipeline, step, type PipelineEvent, type StepContext } from 'fastroai';
+import { MemoryRunStore, Pipeline, PipelineConfig, step, type PipelineEvent, type StepContext } from 'fastroai';
 import { createStepWorker, queueChannels, QueueRunner, stepJobId, type StepWorker } from 'fastroai/distributed';
 import { createMockAgent } from 'fastroai/testing';
 import { Queue } from 'bullmq';
@@ -217,4 +217,49 @@ it("hears the workers when its first run starts while its connection is still be
   expect(events.filter((type) => type.startsWith('step.'))).toEqual(['step.started:1', 'step.retrying:1', 'step.started:2', 'step.completed']);
   const channels = queueChannels(prefix, QUEUE_NAME);
   expect(await admin.pubsub('NUMSUB', channels.progress)).toEqual([channels.progress, 1]);
+});
+
+describe('bad options are refused before any connection opens, naming the option', () => {
+  const pipeline = new Pipeline({ name: 'p', steps: { a: step(() => 1) } });
+  const store = new MemoryRunStore();
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a lockDuration of 0 (every lock would fail at Redis and the callers wait for ever)', { lockDuration: 0 }, /options\.lockDuration must be a number of milliseconds > 0 .*got 0/],
+    ['a negative lockDuration', { lockDuration: -5 }, /options\.lockDuration must be/],
+    ['a NaN stalledInterval', { stalledInterval: NaN }, /options\.stalledInterval must be/],
+    ['a misspelt key', { lockDurration: 1_000 }, /unknown option 'lockDurration' .*Did you mean 'lockDuration'\?/],
+    ['deps that is not a function', { deps: { db: 1 } }, /options\.deps must be a function/],
+    ['a fractional concurrency', { concurrency: 1.5 }, /options\.concurrency must be an integer >= 1/],
+    ['a queue name with a colon', { queueName: 'a:b' }, /options\.queueName must be a non-empty string without ':'/],
+    ['a store that is not a RunStore', { store: {} }, /options\.store must be a RunStore/],
+  ])('createStepWorker: %s', (_, bad, message) => {
+    const handles = process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+    expect(() => createStepWorker({ pipelines: [pipeline], store, connection: CONNECTION, prefix, ...bad } as never)).toThrow(message);
+    expect(process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length).toBe(handles);
+  });
+
+  it('createStepWorker: an ioredis client that retries requests (BullMQ workers need maxRetriesPerRequest: null), without opening a connection', async () => {
+    const client = new Redis({ ...CONNECTION, lazyConnect: true });
+    const handles = process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+    expect(() => createStepWorker({ pipelines: [pipeline], store, connection: client, prefix })).toThrow(/needs an ioredis client made with \{ maxRetriesPerRequest: null \} \(this one has 20\)/);
+    expect(process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length).toBe(handles);
+    client.disconnect();
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a misspelt key', { queuename: 'q' }, /QueueRunner options: unknown option 'queuename' .*Did you mean 'queueName'\?/],
+    ['a reconcile interval of 0', { reconcileIntervalMs: 0 }, /QueueRunner options\.reconcileIntervalMs must be a number of milliseconds > 0/],
+    ['no connection', { connection: undefined }, /QueueRunner needs \{ connection \}/],
+  ])('QueueRunner: %s', (_, bad, message) => {
+    expect(() => new QueueRunner({ connection: CONNECTION, prefix, ...bad } as never)).toThrow(message);
+  });
+
+  it('a run with a QueueRunner and no store is refused before it starts (no event, whatever onError)', async () => {
+    const runner = startRunner();
+    const events: string[] = [];
+    const continuing = new Pipeline({ name: 'no-store', steps: { a: step(() => 1) }, config: new PipelineConfig({ onError: 'continue' }) });
+    const error = await continuing.execute({}, undefined, { runner, onEvent: (event) => events.push(event.type) }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'PipelineValidationError', message: expect.stringMatching(/^QueueRunner needs a store: pass \{ store \} to execute\(\)/) });
+    expect(events).toEqual([]);
+  });
 });

@@ -59,6 +59,6 @@ describe('QueueRunner', () => {
 
   it('refuses to run without a store', async () => {
     const pipeline = new Pipeline({ name: 'no-store', steps: { a: step(() => 1) } });
-    await expect(pipeline.execute({}, undefined, { runner: fixture.runner() })).rejects.toThrow(/QueueRunner needs a store/);
+    await expect(pipeline.execute({}, undefined, { runner: fixture.runner() })).rejects.toThrow(/^QueueRunner needs a store/);
   });
 });
