@@ -1,4 +1,5 @@
 import type { StepConfig } from '../config/step-config';
+import { readStepDeclaration } from './read-step-declaration';
 import type { StepContext } from '../context/step-context';
 
 /**
@@ -13,9 +14,33 @@ import type { StepContext } from '../context/step-context';
  * }
  */
 export abstract class BaseStep<Deps = unknown, Output = unknown> {
-  /** The step's own config; `stepConfigs[id]` and per-call options override it field by field. */
+  /**
+   * The step's own config; `stepConfigs[id]` and per-call options override it field by field.
+   * An instance of a `@Step` class starts with its `@Step` config (the decorator only records
+   * it on the class); a subclass's own `config` field replaces it.
+   */
   config?: StepConfig;
+
+  constructor() {
+    this.config = declaredConfigOf(new.target);
+  }
+
   abstract execute(ctx: StepContext<Deps>): Promise<Output> | Output;
+}
+
+/** Each class's `@Step` config, read once (none, or no config fields: undefined). */
+const declaredConfigs = new WeakMap<Function, StepConfig | undefined>();
+
+function declaredConfigOf(stepClass: Function): StepConfig | undefined {
+  if (declaredConfigs.has(stepClass)) return declaredConfigs.get(stepClass);
+  let config: StepConfig | undefined;
+  try {
+    config = readStepDeclaration(stepClass)?.config;
+  } catch {
+    // Invalid @Step options: a pipeline built from the class names them (PipelineValidationError).
+  }
+  declaredConfigs.set(stepClass, config);
+  return config;
 }
 
 /** Any object a pipeline can run: `execute(ctx)` returning the output or a promise of it. */

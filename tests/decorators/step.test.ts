@@ -140,6 +140,29 @@ describe('@Step', () => {
     expect(seen?.timeout).toBe(7);
   });
 
+  it("gives an instance its @Step config as step.config (API.md §2), which a subclass's own config field replaces", () => {
+    @Step({ timeout: 7, retries: 2 })
+    class TimedStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    class Overridden extends TimedStep {
+      override config = new StepConfig({ retries: 5 });
+    }
+    @Step()
+    class PlainStep extends BaseStep {
+      execute() {
+        return 1;
+      }
+    }
+    const timed = new TimedStep().config;
+    expect(timed).toBeInstanceOf(StepConfig);
+    expect(timed).toMatchObject({ timeout: 7, retries: 2 });
+    expect(new Overridden().config).toMatchObject({ retries: 5 });
+    expect(new PlainStep().config).toBeUndefined();
+  });
+
   it('validates its options when a pipeline is built, not when the class is declared', () => {
     // Declaring is fine: the decorator only records what it was given.
     @Step({ retries: 1.5 })
@@ -148,7 +171,9 @@ describe('@Step', () => {
         return 1;
       }
     }
+    expect(new BadStep().config).toBeUndefined(); // nor when an instance is made: the pipeline names the problem
     expect(() => Pipeline.fromSteps({ name: 'bad', steps: [BadStep] })).toThrow(PipelineValidationError);
+    expect(() => new Pipeline({ name: 'bad', steps: { bad: new BadStep() } })).toThrow(/Invalid @Step options on BadStep/);
     expect(() => new Pipeline({ name: 'bad', steps: { bad: BadStep } })).toThrow(/Invalid @Step options on BadStep/);
   });
 });
