@@ -1,10 +1,13 @@
 import { checkOptionKeys } from '../config/check-option-keys';
+import { describeValue } from '../config/step-config';
 
 /** Whether a multi-turn step has gathered all it needs. */
 export enum ConversationStatus {
   COMPLETE = 'complete',
   INCOMPLETE = 'incomplete',
 }
+
+const STATUSES: readonly unknown[] = Object.values(ConversationStatus);
 
 /**
  * What a multi-turn step returns. `INCOMPLETE` stops the run early (nothing new starts);
@@ -18,8 +21,18 @@ export class ConversationState<T = unknown> {
   data: T | undefined;
   context: Record<string, unknown>;
 
+  /** @throws TypeError for options that are not an object, an unknown key, a status that is not a {@link ConversationStatus}, a context that is not an object */
   constructor(options: { status: ConversationStatus; data?: T; context?: Record<string, unknown> }) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`ConversationState expects options { status, data?, context? }, got ${describeValue(options)}`);
+    }
     checkOptionKeys('ConversationState options', options, ['status', 'data', 'context'], (message) => new TypeError(message));
+    if (!STATUSES.includes(options.status)) {
+      throw new TypeError(`ConversationState status must be ConversationStatus.COMPLETE or INCOMPLETE ('complete', 'incomplete'), got ${describeValue(options.status)}`);
+    }
+    if (options.context !== undefined && (typeof options.context !== 'object' || options.context === null || Array.isArray(options.context))) {
+      throw new TypeError(`ConversationState context must be an object, got ${describeValue(options.context)}`);
+    }
     this.status = options.status;
     this.data = options.data;
     this.context = options.context ?? {};

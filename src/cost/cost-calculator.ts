@@ -7,7 +7,8 @@ import {
   truncateMicrocents,
   truncateScaled,
 } from './microcents';
-import { checkOptionKeys } from '../config/check-option-keys';
+import { checkOptionKeys, optionKeysOf } from '../config/check-option-keys';
+import { describeValue } from '../config/step-config';
 
 const typeError = (message: string) => new TypeError(message);
 
@@ -40,6 +41,14 @@ export interface ExtraTokenCounts {
   outputAudioTokens?: number;
   cacheAudioReadTokens?: number;
 }
+
+const EXTRA_TOKEN_KEYS = optionKeysOf<ExtraTokenCounts>({
+  cacheReadTokens: true,
+  cacheWriteTokens: true,
+  inputAudioTokens: true,
+  outputAudioTokens: true,
+  cacheAudioReadTokens: true,
+});
 
 /** Costs in three units: integer microcents, whole cents (truncated), dollars. */
 export interface FormattedCost {
@@ -92,8 +101,15 @@ export class CostCalculator {
    * @param inputTokens all prompt tokens, cached ones included
    * @param outputTokens all completion tokens
    * @param extra cache and audio token counts (subsets of the above)
+   *
+   * A token count that is not a finite number ≥ 0 counts 0 (a provider's odd usage must not
+   * lose the price of the rest of a paid call).
+   * @throws TypeError for a model that is not a string, or `extra` with an unknown key (`cacheRead`)
    */
   calculateCost(model: string | undefined, inputTokens: number, outputTokens: number, extra: ExtraTokenCounts = {}): number {
+    if (model !== undefined && typeof model !== 'string') throw new TypeError(`calculateCost expects the model as a string ('provider:model' or a name), got ${describeValue(model)}`);
+    if (typeof extra !== 'object' || extra === null) throw new TypeError(`calculateCost extra must be an object of token counts, got ${describeValue(extra)}`);
+    checkOptionKeys('calculateCost extra', extra, EXTRA_TOKEN_KEYS, typeError);
     if (model === undefined || model === '') return 0;
     const name = normalizeModelName(model);
     const override = this.overrides.get(name);

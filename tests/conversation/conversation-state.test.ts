@@ -14,4 +14,13 @@ describe('ConversationState', () => {
       "ConversationState options: unknown option 'contxt' (known: status, data, context). Did you mean 'context'?",
     );
   });
+
+  it('refuses options that are not an object, a status that is not a ConversationStatus, and a context that is not an object', () => {
+    expect(() => new ConversationState(undefined as never)).toThrow(new TypeError('ConversationState expects options { status, data?, context? }, got undefined'));
+    expect(() => new ConversationState({ status: 'bogus' } as never)).toThrow(
+      new TypeError("ConversationState status must be ConversationStatus.COMPLETE or INCOMPLETE ('complete', 'incomplete'), got 'bogus'"),
+    );
+    expect(() => new ConversationState({ status: ConversationStatus.INCOMPLETE, context: ['missing'] } as never)).toThrow(/ConversationState context must be an object/);
+    expect(new ConversationState({ status: 'incomplete' as ConversationStatus }).status).toBe(ConversationStatus.INCOMPLETE);
+  });
 });

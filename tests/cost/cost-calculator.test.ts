@@ -169,6 +169,14 @@ describe('CostCalculator: misspelt options', () => {
     );
   });
 
+  it('calculateCost refuses a model that is not a string and a misspelt extra count; odd token counts count 0', () => {
+    const calculator = new CostCalculator();
+    expect(() => calculator.calculateCost(5 as never, 10, 10)).toThrow(new TypeError("calculateCost expects the model as a string ('provider:model' or a name), got 5"));
+    expect(() => calculator.calculateCost('gpt-4o', 10, 10, { cacheRead: 5 } as never)).toThrow(/^calculateCost extra: unknown option 'cacheRead' \(known: cacheReadTokens, /);
+    expect(calculator.calculateCost('gpt-4o', NaN, -5)).toBe(0);
+    expect(calculator.calculateCost('gpt-4o', NaN, 1_000)).toBe(calculator.calculateCost('gpt-4o', 0, 1_000));
+  });
+
   it('refuses a misspelt key in addPricingOverride options', () => {
     expect(() => new CostCalculator().addPricingOverride('m', 1, 2, { cacheWritePerMTok: 1 } as never)).toThrow(TypeError);
   });
