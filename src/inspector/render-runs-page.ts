@@ -1,11 +1,8 @@
-import type { RunListPage, RunRecord, RunStatus } from '../store/run-store';
+import { RUN_STATUSES, type RunListPage, type RunRecord, type RunStatus } from '../store/run-store';
 import { escapeHtml } from './escape-html';
 import { formatDollars, formatDuration, formatTime } from './format-values';
 import { renderPage } from './render-page';
 import { isRunId } from './run-id';
-
-/** Every run status, in the order the filter lists them. */
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'stopped', 'aborted'];
 
 /** What the runs list shows. */
 export interface RunsPageInput {

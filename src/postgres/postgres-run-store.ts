@@ -1,3 +1,5 @@
+import { optionKeysOf } from '../config/check-option-keys';
+import { checkStoreOptions } from '../store/check-store-options';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { StepRecordKey } from '../store/step-records-reader';
@@ -8,7 +10,7 @@ import { RunLockedError } from '../errors/run-locked-error';
 import { RunNotFoundError } from '../errors/run-not-found-error';
 import { requireOptionalPeer } from '../store/require-optional-peer';
 import { retryTransient, type TransientRetryPolicy } from '../store/retry-transient';
-import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
+import { decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from '../store/run-list-cursor';
 import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { settableRunFieldsOf } from '../store/settable-run-fields';
 import { runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
@@ -60,6 +62,8 @@ export interface PostgresRunStoreOptions {
    */
   queryTimeoutMs?: number;
 }
+
+const POSTGRES_OPTION_KEYS = optionKeysOf<PostgresRunStoreOptions>({ pool: true, connectionString: true, schema: true, now: true, retries: true, preparedStatements: true, queryTimeoutMs: true });
 
 /** SQLSTATEs that say "try again" (connection lost, statement timed out and rolled back, server shutting down, serialization) rather than "this statement is wrong". */
 const TRANSIENT_SQLSTATE = /^(08...|57014|57P0[123]|53300|40001|40P01)$/;
@@ -128,6 +132,7 @@ export class PostgresRunStore implements RunStore {
    * a plain identifier, or no pool while pg is not installed
    */
   constructor(options: PostgresRunStoreOptions = {}) {
+    checkStoreOptions('PostgresRunStore', options, POSTGRES_OPTION_KEYS);
     const schema = options.schema ?? 'fastroai';
     this.schema = quotedSchemaOf(schema);
     this.name = `postgres:${schema}`;
@@ -290,7 +295,7 @@ export class PostgresRunStore implements RunStore {
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
-    const limit = runListLimitOf(query.limit);
+    const limit = checkRunListQuery(query);
     const values: unknown[] = [];
     const conditions: string[] = [];
     if (query.pipeline !== undefined) {

@@ -1,3 +1,6 @@
+import { optionKeysOf } from '../config/check-option-keys';
+import { describeValue } from '../config/step-config';
+import { checkStoreOptions } from '../store/check-store-options';
 import { createHash, randomUUID } from 'node:crypto';
 import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import type { Redis, RedisOptions } from 'ioredis';
@@ -9,7 +12,7 @@ import { RunLockedError } from '../errors/run-locked-error';
 import { RunNotFoundError } from '../errors/run-not-found-error';
 import { requireOptionalPeer } from '../store/require-optional-peer';
 import { retryTransient, type TransientRetryPolicy } from '../store/retry-transient';
-import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
+import { decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from '../store/run-list-cursor';
 import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { CLEARABLE_RUN_FIELDS, settableRunFieldsOf } from '../store/settable-run-fields';
 import { runHashFieldsOf, runIndexKeyOf, runIndexMemberOf, runOfHash } from './redis-run-hash';
@@ -60,6 +63,8 @@ export interface RedisRunStoreOptions {
    */
   retries?: number;
 }
+
+const REDIS_OPTION_KEYS = optionKeysOf<RedisRunStoreOptions>({ connection: true, prefix: true, now: true, warnIfNotDurable: true, retries: true });
 
 /** What the store sets on a connection it opens, under the caller's options: fail a command while Redis is down, don't queue it forever. */
 const OWN_CONNECTION_DEFAULTS: RedisOptions = {
@@ -128,6 +133,13 @@ export class RedisRunStore implements RunStore {
 
   /** @throws FastroAIError when given connection options and ioredis is not installed */
   constructor(options: RedisRunStoreOptions) {
+    checkStoreOptions('RedisRunStore', options, REDIS_OPTION_KEYS);
+    if (options.connection === undefined || options.connection === null) {
+      throw new TypeError('RedisRunStore needs { connection }: ioredis options, a client, or a redis:// URL');
+    }
+    if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix === '')) {
+      throw new TypeError(`RedisRunStore options.prefix must be a non-empty string, got ${describeValue(options.prefix)}`);
+    }
     this.prefix = options.prefix ?? 'fastroai:';
     this.name = `redis:${this.prefix}`;
     this.now = options.now ?? Date.now;
@@ -244,7 +256,7 @@ export class RedisRunStore implements RunStore {
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
-    const limit = runListLimitOf(query.limit);
+    const limit = checkRunListQuery(query);
     let upperBound = '+';
     if (query.cursor !== undefined) {
       const after = decodeRunListCursor(query.cursor);

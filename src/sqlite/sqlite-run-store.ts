@@ -1,4 +1,7 @@
 import { statSync } from 'node:fs';
+import { optionKeysOf } from '../config/check-option-keys';
+import { describeValue } from '../config/step-config';
+import { checkStoreOptions } from '../store/check-store-options';
 import type { Database, Statement } from 'better-sqlite3';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { RunExistsError } from '../errors/run-exists-error';
@@ -7,7 +10,7 @@ import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { RunLockedError } from '../errors/run-locked-error';
 import { RunNotFoundError } from '../errors/run-not-found-error';
 import { retryStoreCall, type StoreRetryPolicy } from '../store/retry-store-call';
-import { decodeRunListCursor, encodeRunListCursor, runListLimitOf } from '../store/run-list-cursor';
+import { decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from '../store/run-list-cursor';
 import type {
   ClaimedRun,
   RecordOutcome,
@@ -61,6 +64,8 @@ export interface SqliteRunStoreOptions {
   now?: () => number;
 }
 
+const SQLITE_OPTION_KEYS = optionKeysOf<SqliteRunStoreOptions>({ path: true, busyTimeoutMs: true, attempts: true, synchronous: true, now: true });
+
 /** SQLite result codes worth another attempt: another process holds a lock, or the disk hiccupped. */
 const TRANSIENT_CODE = /^SQLITE_(BUSY|LOCKED|IOERR|PROTOCOL|CANTOPEN|FULL)/;
 
@@ -101,6 +106,10 @@ export class SqliteRunStore implements RunStore {
   private readonly transactions: { read: (work: () => unknown) => unknown; write: (work: () => unknown) => unknown };
 
   constructor(options: SqliteRunStoreOptions) {
+    checkStoreOptions('SqliteRunStore', options, SQLITE_OPTION_KEYS);
+    if (typeof options.path !== 'string' || options.path === '') {
+      throw new TypeError(`SqliteRunStore needs { path }: the database file (created if absent), got ${describeValue(options.path)}`);
+    }
     const BetterSqlite3 = loadBetterSqlite3();
     this.name = `sqlite:${options.path}`;
     this.now = options.now ?? Date.now;
@@ -229,7 +238,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
-    const limit = runListLimitOf(query.limit);
+    const limit = checkRunListQuery(query);
     const after = query.cursor === undefined ? undefined : decodeRunListCursor(query.cursor);
     const conditions: string[] = [];
     const values: unknown[] = [];

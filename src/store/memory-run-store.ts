@@ -3,7 +3,7 @@ import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { RunLockedError } from '../errors/run-locked-error';
 import { RunNotFoundError } from '../errors/run-not-found-error';
 import { copyRunRecord } from './copy-record';
-import { compareRunsNewestFirst, decodeRunListCursor, encodeRunListCursor, runListLimitOf } from './run-list-cursor';
+import { compareRunsNewestFirst, decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from './run-list-cursor';
 import type {
   ClaimedRun,
   RecordOutcome,
@@ -118,7 +118,7 @@ export class MemoryRunStore implements RunStore {
   }
 
   async listRuns(query: RunListQuery = {}): Promise<RunListPage> {
-    const limit = runListLimitOf(query.limit);
+    const limit = checkRunListQuery(query);
     const after = query.cursor === undefined ? undefined : decodeRunListCursor(query.cursor);
     const matching = [...this.runs.values()]
       .map((stored) => stored.run)

@@ -1,4 +1,6 @@
 import { FastroAIError } from '../errors/fastroai-error';
+import { describeValue } from '../config/step-config';
+import { RUN_STATUSES, type RunListQuery } from './run-store';
 
 /** Where a page of `listRuns` ended: the last run's `createdAt` and `runId`. */
 export interface RunListPosition {
@@ -58,6 +60,20 @@ function codePointRank(unit: number): number {
 }
 
 /** A checked page size: a positive integer, {@link DEFAULT_RUN_LIST_LIMIT} when absent. */
+/**
+ * Checks a `listRuns` query (a misspelt status would silently match nothing) and returns its page size.
+ * @throws FastroAIError naming the bad field
+ */
+export function checkRunListQuery(query: RunListQuery): number {
+  if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
+    throw new FastroAIError(`Expected listRuns status to be one of ${RUN_STATUSES.join(', ')}, got ${describeValue(query.status)}`);
+  }
+  if (query.pipeline !== undefined && typeof query.pipeline !== 'string') {
+    throw new FastroAIError(`Expected listRuns pipeline to be a pipeline name, got ${describeValue(query.pipeline)}`);
+  }
+  return runListLimitOf(query.limit);
+}
+
 export function runListLimitOf(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_RUN_LIST_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) {

@@ -7,6 +7,9 @@ import type { StepUsageFields } from '../usage/step-usage';
  */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'aborted';
 
+/** Every {@link RunStatus}. */
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'stopped', 'aborted'];
+
 /** The status of one step's record. */
 export type StepRecordStatus = 'completed' | 'failed' | 'incomplete';
 

@@ -99,6 +99,13 @@ describe('PostgresRunStore', () => {
     await dropSchema(schema);
   });
 
+  it('refuses a misspelt option (it would connect to the PG* environment\'s database) before connecting', () => {
+    expect(() => new PostgresRunStore({ conectionString: CONNECTION_STRING, schema } as never)).toThrow(
+      /^PostgresRunStore options: unknown option 'conectionString' .*Did you mean 'connectionString'\?$/,
+    );
+    expect(() => new PostgresRunStore(null as never)).toThrow(/^PostgresRunStore expects options \{ pool, connectionString, /);
+  });
+
   it('creates its schema and tables once, also when several stores start at the same time', async () => {
     const stores = Array.from({ length: 4 }, () => openStore());
     await Promise.all(stores.map((store, index) => store.createRun(makeRunRecord(`r${index}`))));

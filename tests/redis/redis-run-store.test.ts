@@ -78,6 +78,13 @@ describe('RedisRunStore', () => {
     await deleteKeys(prefix);
   });
 
+  it('refuses options without a connection, a misspelt option (it would write under the default prefix) and an empty prefix', () => {
+    expect(() => new RedisRunStore(undefined as never)).toThrow(/^RedisRunStore expects options \{ connection, prefix, /);
+    expect(() => new RedisRunStore({} as never)).toThrow(new TypeError('RedisRunStore needs { connection }: ioredis options, a client, or a redis:// URL'));
+    expect(() => new RedisRunStore({ connection: LOCAL_REDIS, prefx: prefix } as never)).toThrow(/^RedisRunStore options: unknown option 'prefx' .*Did you mean 'prefix'\?$/);
+    expect(() => new RedisRunStore({ connection: LOCAL_REDIS, prefix: '' })).toThrow(/RedisRunStore options\.prefix must be a non-empty string/);
+  });
+
   it('keeps its keys under the prefix, a run id with colons included', async () => {
     const store = openStore();
     await store.createRun(makeRunRecord('a:steps'));

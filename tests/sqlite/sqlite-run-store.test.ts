@@ -41,6 +41,12 @@ describe('SqliteRunStore', () => {
 
   afterEach(() => temp.remove());
 
+  it('refuses options without a path, and a misspelt option, before opening anything', () => {
+    expect(() => new SqliteRunStore({} as never)).toThrow(new TypeError('SqliteRunStore needs { path }: the database file (created if absent), got undefined'));
+    expect(() => new SqliteRunStore(undefined as never)).toThrow(/^SqliteRunStore expects options \{ path, busyTimeoutMs, attempts, synchronous, now \}, got undefined$/);
+    expect(() => new SqliteRunStore({ path, busyTimeout: 10 } as never)).toThrow(/^SqliteRunStore options: unknown option 'busyTimeout' .*Did you mean 'busyTimeoutMs'\?$/);
+  });
+
   it('keeps runs and records in the file: a store opened later reads them', async () => {
     const first = new SqliteRunStore({ path });
     await first.createRun(makeRunRecord('r1'));

@@ -531,6 +531,13 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         expect((await store.listRuns({ pipeline: 'nope' })).runs).toEqual([]);
       });
 
+      it('refuses a status that is not a run status (it would match nothing) and a pipeline that is not a name', async () => {
+        await expect(store.listRuns({ status: 'complete' as never })).rejects.toThrow(
+          "Expected listRuns status to be one of running, completed, failed, stopped, aborted, got 'complete'",
+        );
+        await expect(store.listRuns({ pipeline: 5 as never })).rejects.toThrow(/Expected listRuns pipeline to be a pipeline name, got 5/);
+      });
+
       it('pages with a cursor: pages of limit runs that cover every run exactly once, in order', async () => {
         const runs = await createMany();
         for (const limit of [1, 4, 22, 23]) {
