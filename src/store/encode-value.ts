@@ -83,6 +83,12 @@ function tagged(tag: ValueTag, payload?: unknown): Tagged {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+/**
+ * How many objects deep a stored value may nest: encoding and decoding recurse, and a deeper
+ * value would overflow the stack (a RangeError, somewhere between 3,000 and 5,000 levels here) instead of naming its path.
+ */
+const MAX_NESTING = 1_000;
+
 /** The full encoder: builds a JSON-able copy with tags, tracking the path for errors. */
 class TaggingEncoder {
   /** The path from the root to the value being encoded, as JSON-path segments. */
@@ -117,6 +123,7 @@ class TaggingEncoder {
 
   private encodeObject(value: object): unknown {
     if (this.ancestors.has(value)) throw this.notStorable('is a cycle');
+    if (this.ancestors.size >= MAX_NESTING) throw this.notStorable(`is nested more than ${MAX_NESTING} objects deep`);
     this.ancestors.add(value);
     try {
       return this.encodeKnownObject(value);

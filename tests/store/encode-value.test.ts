@@ -1,6 +1,7 @@
 import { ConversationState, ConversationStatus, FastroAIError, OutputNotStorableError, StepUsage } from 'fastroai';
 import { decodeValue } from '../../src/store/decode-value';
 import { encodeValue } from '../../src/store/encode-value';
+import { thrownBy } from '../support/async-helpers';
 
 function roundTrip<T>(value: T): T {
   return decodeValue(encodeValue(value)) as T;
@@ -148,6 +149,19 @@ describe('encodeValue and decodeValue', () => {
       expect(back.inner).not.toBeInstanceOf(Error);
       expect(roundTrip([{ $t: 'undefined' }])).toStrictEqual([{ $t: 'undefined' }]);
     });
+  });
+
+  it('refuses a value nested more than 1,000 objects deep, naming its path (deeper, the encoder overflowed the stack with a RangeError)', () => {
+    const nested = (depth: number) => {
+      let value: unknown = { leaf: undefined };
+      for (let level = 1; level < depth; level++) value = { a: value };
+      return value;
+    };
+    expect(decodeValue(encodeValue(nested(1_000), 's'))).toEqual(nested(1_000));
+    const error = thrownBy(() => encodeValue(nested(10_000), 's'));
+    expect(OutputNotStorableError.isInstance(error)).toBe(true);
+    expect((error as OutputNotStorableError).path).toBe(`$${'.a'.repeat(1_000)}`);
+    expect((error as Error).message).toMatch(/ is nested more than 1000 objects deep$/);
   });
 
   it('never writes a "__proto__" key, and gives an own __proto__ property back as one', () => {
