@@ -73,7 +73,7 @@ export async function runAgentCall<O>(
     let usage: StepUsage;
     // The request counts from the moment it is sent: a step attempt abandoned meanwhile (its
     // deadline fired) reports the usage it has, and this one request must be in it.
-    ctx.accumulatedUsage = (ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST);
+    ctx.billed((ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST));
     try {
       const resolved = await withinCall(ctx, timeoutSeconds, attempt, stepScope, 'Agent call in step', (call) =>
         agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }),
@@ -94,7 +94,7 @@ export async function runAgentCall<O>(
         if (read.problem !== undefined) error = markPermanent(withCause(read.problem, caught));
       }
     }
-    ctx.accumulatedUsage = replaceOneRequest(ctx.accumulatedUsage, usage);
+    ctx.billed(replaceOneRequest(ctx.accumulatedUsage, usage));
     if (runBudget !== undefined) runBudget.charge(usage.costMicrocents);
     if (agent.onAfterDispatch) {
       try {

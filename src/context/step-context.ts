@@ -62,6 +62,11 @@ export interface StepRunView {
    * after `delaySeconds`: the run emits `call.retrying`.
    */
   callRetrying?(index: number, attempt: number, error: unknown, delaySeconds: number): void;
+  /**
+   * What step `index` was billed so far changed (a `ctx.run` call went out or ended): a run
+   * that ends while the step still runs counts it (`runUsage` on its error).
+   */
+  usageChanged?(index: number, usage: StepUsage): void;
 }
 
 /**
@@ -164,6 +169,12 @@ export class StepContext<Deps = unknown> {
   /** @internal The attempt ended: its deadline timer is cleared and the run forgets it. */
   endAttempt(): void {
     this.scope?.dispose();
+  }
+
+  /** @internal What the step was billed so far (all its attempts), as `ctx.run` counts it: kept here and told to the run. */
+  billed(usage: StepUsage): void {
+    this.accumulatedUsage = usage;
+    this.view.usageChanged?.(this.index, usage);
   }
 
   /** @internal A `ctx.run` call failed at `attempt` and is retried after `delaySeconds` (the run emits `call.retrying`). */

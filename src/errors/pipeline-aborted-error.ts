@@ -1,5 +1,6 @@
 import { FastroAIError } from './fastroai-error';
 import { hasMarker } from './has-marker';
+import type { PipelineUsage } from '../usage/pipeline-usage';
 
 const marker = Symbol.for('fastroai.error.PipelineAbortedError');
 
@@ -9,6 +10,11 @@ export class PipelineAbortedError extends FastroAIError {
   override readonly name = 'PipelineAbortedError';
   override readonly code = 'fastroai:pipeline-aborted';
   readonly pipeline: string;
+  /**
+   * What the run's steps were billed before it was aborted, the running ones' calls so far
+   * included. Undefined when no step made a `ctx.run` call (or the run never started).
+   */
+  runUsage?: PipelineUsage;
 
   constructor(pipeline: string, reason?: unknown) {
     super(`Pipeline '${pipeline}' was aborted`, { cause: reason });

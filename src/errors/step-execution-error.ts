@@ -3,6 +3,7 @@ import { describeThrown, isReadableError } from './describe-thrown';
 import { hasMarker } from './has-marker';
 import { messageWithinStep } from './message-within-step';
 import { StepUsage } from '../usage/step-usage';
+import type { PipelineUsage } from '../usage/pipeline-usage';
 
 const marker = Symbol.for('fastroai.error.StepExecutionError');
 
@@ -21,6 +22,11 @@ export class StepExecutionError extends FastroAIError {
   readonly originalError: Error;
   /** What the step's attempts were billed, failed ones included. */
   readonly usage: StepUsage;
+  /**
+   * Set on the error a run rejects with: what all the run's steps were billed, those still
+   * running when it ended included (their calls so far). Undefined when no step made a `ctx.run` call.
+   */
+  runUsage?: PipelineUsage;
 
   /**
    * @param usage what the step's attempts were billed. @default an empty `StepUsage`

@@ -3,7 +3,7 @@ import type { ConversationState } from '../conversation/conversation-state';
 import type { DurableRun } from '../durable/durable-run';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
-import type { StepExecutionError } from '../errors/step-execution-error';
+import { StepExecutionError } from '../errors/step-execution-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import type { CancelScope } from '../executor/cancel-scope';
 import { buildPipelineResult, type EndedRun } from './build-pipeline-result';
@@ -41,6 +41,7 @@ export function finishRun(run: EndingRun): void {
   if (run.container !== undefined) disposeRunContainer(run.container);
   const failure = run.drainedFailure;
   if (failure !== undefined) {
+    failure.runUsage = run.table.runUsage(run.definition.graph);
     const reject = () => run.rejectRun(failure);
     run.durable!.end('failed', failure).then(reject, reject);
     return;
@@ -62,6 +63,7 @@ export function abortRunWith(run: EndingRun, error: unknown): void {
   run.finished = true;
   run.scope.isAborted = true;
   run.abortError = error;
+  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) error.runUsage = run.table.runUsage(run.definition.graph);
   run.scheduler.stop();
   run.cancelScope.abort(error);
   if (run.container !== undefined) disposeRunContainer(run.container);

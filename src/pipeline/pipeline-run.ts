@@ -192,6 +192,7 @@ export class PipelineRun {
     const durable = this.durable;
     if (failureEndsRun(this) && (durable === undefined || this.definition.config.failFast)) {
       // Fail fast: the stream says which step failed, then errors with the same error.
+      if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
       this.emit?.(stepFailedEvent(this.graph, index, error, stepUsage));
       return this.abortRun(error);
     }

@@ -116,6 +116,10 @@ export class PipelineStepScope implements StepRunScope {
     this.emit?.({ type: 'call.retrying', stepId: this.graph.ids[index], attempt, error: toError(error), delaySeconds });
   }
 
+  usageChanged(index: number, usage: StepUsage): void {
+    (this.table.liveUsages ??= [])[index] = usage;
+  }
+
   waitBeforeRetry(ms: number): Promise<boolean> {
     return this.cancelScope.sleep(ms).then(GO_ON, STOP);
   }

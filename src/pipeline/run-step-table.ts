@@ -2,6 +2,7 @@ import type { StepExecutionError } from '../errors/step-execution-error';
 import type { StepGraph } from '../graph/step-graph';
 import { StepState } from '../scheduler/dependency-scheduler';
 import { EMPTY_STEP_USAGE, type StepUsage } from '../usage/step-usage';
+import { PipelineUsage } from '../usage/pipeline-usage';
 import type { StepTiming } from './pipeline-result';
 
 /**
@@ -16,6 +17,11 @@ export class RunStepTable {
   readonly attempts: Int32Array;
   /** Usage by step id, for steps that made a `ctx.run` call (undefined until one did). */
   usages: Record<string, StepUsage> | undefined;
+  /**
+   * What each running step was billed so far, by index (set by its `ctx.run` calls; undefined
+   * until a step made one): counted in a run's `runUsage` when the run ends before the step does.
+   */
+  liveUsages: (StepUsage | undefined)[] | undefined;
   /** Usage waiting with a synchronous end (see SyncEndRing), by index. */
   pendingUsages: (StepUsage | undefined)[] | undefined;
   /** Failures waiting for their record, by index (runs with a store). */
@@ -48,6 +54,21 @@ export class RunStepTable {
   /** Step `stepId`'s usage: the empty (frozen, shared) usage when it made no `ctx.run` call. */
   usageOf(stepId: string): StepUsage {
     return this.usages?.[stepId] ?? EMPTY_STEP_USAGE;
+  }
+
+  /**
+   * What the run's steps were billed: each settled step's usage, and what a step still running
+   * (cut off by the run's end) was billed so far. Undefined when no step made a `ctx.run` call.
+   */
+  runUsage(graph: StepGraph): PipelineUsage | undefined {
+    const live = this.liveUsages;
+    if (live === undefined) return this.usages === undefined ? undefined : PipelineUsage.fromStepUsages(this.usages);
+    const usages: Record<string, StepUsage> = { ...this.usages };
+    live.forEach((usage, index) => {
+      const stepId = graph.ids[index];
+      if (usage !== undefined && usages[stepId] === undefined) usages[stepId] = usage;
+    });
+    return PipelineUsage.fromStepUsages(usages);
   }
 
   /** Every completed step's output, by id. */

@@ -539,6 +539,69 @@ describe("Pipeline.execute: onError 'fail'", () => {
   });
 });
 
+describe('Pipeline.execute: a failed or aborted run keeps its cost', () => {
+  /**
+   * Steps: `done` made a paid call and completed; `sibling` made a paid call and is still
+   * running (waiting on its signal); `failing` made a paid call and then fails (or waits too).
+   */
+  function threePaidSteps(failing: 'throws' | 'waits') {
+    const paid = (costMicrocents: number) => createMockAgent([{ output: 'x', costMicrocents, inputTokens: 1, outputTokens: 1 }]);
+    const siblingCalled = deferred();
+    const waitForAbort = (ctx: StepContext) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    const pipeline = new Pipeline({
+      name: 'paid',
+      steps: {
+        done: step(async (ctx: StepContext) => (await ctx.run(paid(100), 'q')).output),
+        sibling: step(async (ctx: StepContext) => {
+          await ctx.run(paid(20), 'q');
+          siblingCalled.resolve();
+          return waitForAbort(ctx);
+        }),
+        failing: step(async (ctx: StepContext) => {
+          await ctx.run(paid(3), 'q');
+          await siblingCalled.promise;
+          if (failing === 'throws') throw new Error('boom');
+          return waitForAbort(ctx);
+        }),
+        join: step(() => 'never'),
+      },
+      dependencies: { failing: ['done'], join: ['sibling', 'failing'] },
+    });
+    return { pipeline, siblingCalled };
+  }
+
+  it("fail fast (no store): the error's runUsage counts the completed step, the failed one and the sibling cut off mid-run", async () => {
+    const error = (await rejectionOf(threePaidSteps('throws').pipeline.execute({}))) as StepExecutionError;
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    expect(error.usage.costMicrocents).toBe(3);
+    expect(error.runUsage).toBeInstanceOf(PipelineUsage);
+    expect(error.runUsage!.totalCostMicrocents).toBe(123);
+    expect(error.runUsage!.totalRequestCount).toBe(3);
+    expect(Object.keys(error.runUsage!.steps).sort()).toEqual(['done', 'failing', 'sibling']);
+  });
+
+  it("an aborted run: PipelineAbortedError's runUsage counts every call made before the abort", async () => {
+    const { pipeline, siblingCalled } = threePaidSteps('waits');
+    const controller = new AbortController();
+    const pending = rejectionOf(pipeline.execute({}, undefined, { signal: controller.signal }));
+    await siblingCalled.promise;
+    await flush();
+    controller.abort();
+    const error = (await pending) as PipelineAbortedError;
+    expect(PipelineAbortedError.isInstance(error)).toBe(true);
+    expect(error.runUsage?.totalCostMicrocents).toBe(123);
+  });
+
+  it('a run aborted before any paid call has no runUsage', async () => {
+    const controller = new AbortController();
+    const pipeline = new Pipeline({ name: 'p', steps: { a: step((ctx: StepContext) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))) } });
+    const pending = rejectionOf(pipeline.execute({}, undefined, { signal: controller.signal }));
+    await flush();
+    controller.abort();
+    expect(((await pending) as PipelineAbortedError).runUsage).toBeUndefined();
+  });
+});
+
 describe("Pipeline.execute: onError 'continue'", () => {
   const continueConfig = new PipelineConfig({ onError: 'continue' });
 
