@@ -59,6 +59,8 @@ export async function runAgentCall<O>(
   const runBudget = ctx.runBudget;
   let lastError: unknown;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
+    // Other workers may have spent the run's budget since this step started: ask the store first.
+    if (runBudget?.refresh !== undefined && runBudget.budgetMicrocents !== null) await stepScope.race(runBudget.refresh());
     checkBudgets(ctx, runBudget);
     if (stepScope.isAborted) throw stepScope.reason;
     if (agent.onBeforeDispatch) {

@@ -11,6 +11,11 @@ export interface RunBudget {
   readonly spentMicrocents: number;
   /** Adds what one model call was billed (integer microcents, failed calls included). */
   charge(microcents: number): void;
+  /**
+   * Learns what other processes spent (the store's total) before a call is checked: present
+   * where several processes charge the run at once (a worker of a distributed run).
+   */
+  refresh?(): Promise<void>;
 }
 
 /** A run budget kept in this process. */

@@ -34,6 +34,21 @@ export class StoreRunBudget extends LocalRunBudget {
     );
   }
 
+  /**
+   * Reads the run's total in the store (a charge of 0, after this budget's own charges), so the
+   * check before the next call sees what other processes spent meanwhile. Rejects when the
+   * store fails; the charges after it are sent all the same.
+   */
+  readStoreTotal(): Promise<void> {
+    const read = this.sending
+      .then(() => callStore(this.store, this.runId, () => this.store.addRunCost(this.runId, 0)))
+      .then((total) => {
+        if (total > this.spentMicrocents) this.spentMicrocents = total;
+      });
+    this.sending = read.catch(() => undefined);
+    return read;
+  }
+
   /** Resolves once every charge so far reached the store. */
   settled(): Promise<void> {
     return this.sending;

@@ -219,6 +219,43 @@ it("hears the workers when its first run starts while its connection is still be
   expect(await admin.pubsub('NUMSUB', channels.progress)).toEqual([channels.progress, 1]);
 });
 
+it("checks each ctx.run call against the run's total in the store: a call made after another job spent the run's budget is refused", async () => {
+  const store = new MemoryRunStore();
+  const runId = `budget-${randomUUID()}`;
+  const small = createMockAgent([{ output: 'small', costMicrocents: 10 }]);
+  const big = createMockAgent([{ output: 'big', costMicrocents: 200 }]);
+  let aCalled: () => void = () => undefined;
+  const aCalledOnce = new Promise<void>((resolve) => (aCalled = resolve));
+  const pipeline = new Pipeline({
+    name: 'budget',
+    steps: {
+      // a's job read the run's total (0) when it started; b spends 200 after a's first call.
+      a: step(async (ctx: StepContext) => {
+        await ctx.run(small, 'first');
+        aCalled();
+        await waitUntil('b charged the run', async () => (await store.getRun(runId))!.run.costMicrocents >= 210);
+        return ctx.run(small, 'second').then(
+          () => 'second call made',
+          (error: Error) => `second call refused: ${error.name}`,
+        );
+      }),
+      b: step(async (ctx: StepContext) => {
+        await aCalledOnce;
+        return (await ctx.run(big, 'b')).output;
+      }),
+      c: step((ctx: StepContext) => [ctx.getDependency('a'), ctx.getDependency('b')]),
+    },
+    dependencies: { c: ['a', 'b'] },
+    config: new PipelineConfig({ runCostBudget: 100 }),
+  });
+  const worker = createStepWorker({ pipelines: [pipeline], store, connection: CONNECTION, prefix, concurrency: 2 });
+  closables.push(worker);
+  await worker.waitUntilReady();
+  const result = await pipeline.execute({}, undefined, { store, runner: startRunner(), runId });
+  expect(result.output).toEqual(['second call refused: CostBudgetExceededError', 'big']);
+  expect((await store.getRun(runId))!.run.costMicrocents).toBe(210);
+});
+
 describe('bad options are refused before any connection opens, naming the option', () => {
   const pipeline = new Pipeline({ name: 'p', steps: { a: step(() => 1) } });
   const store = new MemoryRunStore();
