@@ -1,4 +1,6 @@
+import { systemClock, type Clock } from '../clock/clock';
 import { FastroAIError } from '../errors/fastroai-error';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { retryStoreCall } from '../store/retry-store-call';
 import type { RunStore } from '../store/run-store';
 
@@ -10,13 +12,33 @@ export function storeNameOf(store: RunStore): string {
 /**
  * The engine's call into a store: whatever store it is (a user's own included), a failure is
  * retried a bounded number of times (4 attempts, waits of 50, 100, 200 ms), then the run
- * rejects with `StoreUnavailableError` naming the store and the run. The store's own verdicts
+ * rejects with `StoreUnavailableError` naming the store and the run; so does a call with no
+ * answer within {@link STORE_CALL_DEADLINE_MS}. The store's own verdicts
  * (fastroai errors: RunLockedError, RunLeaseLostError, …, and a StoreUnavailableError it raised
  * after its own retries) pass through at once.
  */
-export function callStore<T>(store: RunStore, runId: string, call: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => callStoreThen(store, runId, call, resolve, reject));
+export function callStore<T>(store: RunStore, runId: string, call: () => Promise<T>, clock: Clock = systemClock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    // A store that never answers (a user's own, without timeouts of its own) fails the call.
+    const deadline = clock.setTimeout(() => {
+      reject(new StoreUnavailableError(storeNameOf(store), runId, new Error(`no answer within ${STORE_CALL_DEADLINE_MS / 1000} s`)));
+    }, STORE_CALL_DEADLINE_MS);
+    const settle =
+      <V>(done: (value: V) => void) =>
+      (value: V) => {
+        clock.clearTimeout(deadline);
+        done(value);
+      };
+    callStoreThen(store, runId, call, settle(resolve), settle(reject));
+  });
 }
+
+/**
+ * How long {@link callStore} waits for a store's answer, its retries included. The stores of
+ * fastroai answer sooner, by their own timeouts (a Redis command, a PostgreSQL query, SQLite's
+ * busy timeout), retries included.
+ */
+export const STORE_CALL_DEADLINE_MS = 60_000;
 
 /**
  * {@link callStore} with its outcome handed to `onValue` or `onError` instead of a promise:

@@ -144,7 +144,7 @@ export class DurableRun {
   /** The value another writer recorded first for step `index` (same generation). */
   async adoptRecorded(index: number, mine: StepRecord): Promise<{ record: StepRecord; output: unknown }> {
     const { store, runId } = this.options;
-    const stored = await callStore(store, runId, () => store.getRun(runId));
+    const stored = await callStore(store, runId, () => store.getRun(runId), this.options.clock);
     const theirs = stored?.steps.find((record) => record.stepId === mine.stepId && record.generation === mine.generation) ?? mine;
     return { record: theirs, output: theirs.output === undefined ? undefined : decodeValue(theirs.output) };
   }

@@ -2,7 +2,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock/clock';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import type { RunStore } from '../store/run-store';
-import { storeNameOf } from './call-store';
+import { STORE_CALL_DEADLINE_MS, storeNameOf } from './call-store';
 
 /** How long a run's lease lasts unless renewed (ms). @default 30 s (API.md §12) */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -10,14 +10,18 @@ export const DEFAULT_LEASE_MS = 30_000;
 /**
  * Keeps a run's lease while the run goes on: renews it every third of the lease, and reports
  * it lost when the store says another owner took it (a newer epoch), or when renewals kept
- * failing until the lease ran out. A lost lease stops the run (`RunLeaseLostError`).
+ * failing until the lease ran out, or one went unanswered as long as any store call may
+ * ({@link STORE_CALL_DEADLINE_MS}). A lost lease stops the run (`RunLeaseLostError`;
+ * `StoreUnavailableError` when the store failed or stopped answering).
+ * Each third of the lease it also calls `watch` (the run's check on its other store calls).
  */
 export class LeaseKeeper {
   private timer: TimerHandle | undefined;
   private leaseUntil: number;
   private stopped = false;
-  /** A renewal the store has not answered yet. */
+  /** A renewal the store has not answered yet, and when it was sent. */
   private renewing: Promise<void> | undefined;
+  private renewSentAt = 0;
 
   constructor(
     private readonly store: RunStore,
@@ -27,6 +31,7 @@ export class LeaseKeeper {
     private readonly leaseMs: number,
     private readonly onLost: (error: Error) => void,
     private readonly clock: Clock = systemClock,
+    private readonly watch?: () => void,
   ) {
     this.leaseUntil = clock.now() + leaseMs;
   }
@@ -37,47 +42,71 @@ export class LeaseKeeper {
 
   /**
    * Stops renewing. Resolves once a renewal already sent has been answered, so nothing this
-   * keeper sent can land after the run ended (and move the lease a resume waits for).
+   * keeper sent can land after the run ended (and move the lease a resume waits for); a store
+   * that never answers is waited for as long as any store call ({@link STORE_CALL_DEADLINE_MS}).
    */
   stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    return this.renewing ?? Promise.resolve();
+    const renewing = this.renewing;
+    if (renewing === undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const lapsed = this.clock.setTimeout(resolve, STORE_CALL_DEADLINE_MS);
+      const answered = () => {
+        this.clock.clearTimeout(lapsed);
+        resolve();
+      };
+      renewing.then(answered, answered);
+    });
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.renewing = this.renew().finally(() => (this.renewing = undefined));
-    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.timer = this.clock.setTimeout(this.tick, Math.max(1, Math.floor(this.leaseMs / 3)));
     // The lease alone never keeps a process alive: the run's own work does.
     (this.timer as { unref?: () => void }).unref?.();
   }
 
-  private async renew(): Promise<void> {
+  private readonly tick = (): void => {
+    this.timer = undefined;
     if (this.stopped) return;
+    this.watch?.();
+    if (this.stopped) return;
+    if (this.renewing === undefined) {
+      this.renewSentAt = this.clock.now();
+      this.renewing = this.renew().finally(() => (this.renewing = undefined));
+    } else if (this.clock.now() - this.renewSentAt >= STORE_CALL_DEADLINE_MS) {
+      // A store that stopped answering (its own timeouts answer sooner): given up, as any store call.
+      this.renewing = undefined; // the run's end does not wait for it
+      const unanswered = new Error(`the lease renewal had no answer within ${formatSeconds(STORE_CALL_DEADLINE_MS)}`);
+      this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, unanswered));
+      return;
+    }
+    this.schedule();
+  };
+
+  private lose(error: Error): void {
+    this.stopped = true;
+    this.onLost(error);
+  }
+
+  private async renew(): Promise<void> {
     const askedAt = this.clock.now();
     let kept: boolean;
     try {
       kept = await this.store.renewLease(this.runId, this.owner, this.epoch, this.leaseMs);
     } catch (error) {
-      if (this.stopped) return;
-      if (this.clock.now() >= this.leaseUntil) {
-        this.stopped = true;
-        this.onLost(new StoreUnavailableError(storeNameOf(this.store), this.runId, error));
-        return;
-      }
-      this.schedule();
+      if (!this.stopped && this.clock.now() >= this.leaseUntil) this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, error));
       return;
     }
     if (this.stopped) return;
-    if (!kept) {
-      this.stopped = true;
-      this.onLost(new RunLeaseLostError(this.runId, this.epoch));
-      return;
-    }
+    if (!kept) return this.lose(new RunLeaseLostError(this.runId, this.epoch));
     this.leaseUntil = askedAt + this.leaseMs;
-    this.schedule();
   }
+}
+
+/** `30 s`, `0.5 s`. */
+function formatSeconds(ms: number): string {
+  return `${ms / 1000} s`;
 }

@@ -57,6 +57,7 @@ export async function createDurableRun(
       epoch: 1,
       leaseUntil: now + leaseMs,
     }),
+    clock,
   ).catch((error: unknown) => refuseExistingRun(store, runId, clock, error));
   return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length, clock });
 }
@@ -68,7 +69,7 @@ export async function createDurableRun(
  */
 async function refuseExistingRun(store: RunStore, runId: string, clock: Clock, error: unknown): Promise<never> {
   if (!RunExistsError.isInstance(error)) throw error;
-  const existing = await callStore(store, runId, () => store.getRun(runId)).catch(() => undefined);
+  const existing = await callStore(store, runId, () => store.getRun(runId), clock).catch(() => undefined);
   const run = existing?.run;
   if (run !== undefined && run.status === 'running' && run.leaseUntil > clock.now()) throw new RunLockedError(runId, run.owner, run.leaseUntil);
   throw error;
@@ -91,9 +92,10 @@ export async function claimDurableRun(
   const { store } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const owner = newOwnerId();
-  const claimed = await callStore(store, runId, () => store.claimRun(runId, owner, leaseMs));
+  const clock = options.clock ?? systemClock;
+  const claimed = await callStore(store, runId, () => store.claimRun(runId, owner, leaseMs), clock);
   const { run, epoch } = claimed;
-  const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 })).catch(() => undefined);
+  const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 }), clock).catch(() => undefined);
   try {
     const fingerprint = fingerprintOf(definition.graph, definition.outputStep);
     // Another string may still be the same graph: its steps declared in another order.
@@ -110,9 +112,7 @@ export async function claimDurableRun(
     const stored = decodeValue(run.input);
     const input = { ...toInputRecord(stored), ...(options.input as Record<string, unknown> | undefined) };
     const encodedInput = options.input === undefined ? run.input : encodeValue(input);
-    await callStore(store, runId, () =>
-      store.setRunStatus(runId, epoch, 'running', { input: encodedInput, error: undefined, conversationState: undefined }),
-    );
+    await callStore(store, runId, () => store.setRunStatus(runId, epoch, 'running', { input: encodedInput, error: undefined, conversationState: undefined }), clock);
     const durable = new DurableRun({
       store,
       runId,
@@ -123,7 +123,7 @@ export async function claimDurableRun(
       spentMicrocents: run.costMicrocents,
       plan,
       size: definition.graph.ids.length,
-      clock: options.clock ?? systemClock,
+      clock,
     });
     return { durable, input };
   } catch (error) {

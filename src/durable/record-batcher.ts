@@ -43,6 +43,10 @@ export class RecordBatcher {
   private stopped = false;
   /** While {@link drain} writes what is left: resolves it. Unset before, and again once drained: nothing is sent then. */
   private drained: (() => void) | undefined;
+  /** Batches sent so far: a watchdog tells a batch in flight for long from a new one ({@link batchInFlight}). */
+  private sentBatches = 0;
+  /** Set by {@link giveUp}: a late answer of the store is ignored. */
+  private gaveUp = false;
   /** The batch's store call (bounded retries), made once: nothing allocated per batch but the call's promise. */
   private readonly call: StoreCall<RecordOutcome[]>;
 
@@ -69,6 +73,31 @@ export class RecordBatcher {
     if (this.sink.runningSteps?.() === this.pendingCount) this.flush();
     // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, cheaper.
     else if (this.pendingCount === 1) SETTLED.then(this.flush);
+  }
+
+  /** The number of the batch the store is writing, or 0 when none is. */
+  get batchInFlight(): number {
+    return this.flushing ? this.sentBatches : 0;
+  }
+
+  /**
+   * Gives up on the batch in flight, whose store call never answered (a store that hangs):
+   * reports `error` as the store's failure (unless the run already ended), ends a drain, and
+   * sends nothing more; a late answer is ignored. Those steps run again on resume.
+   */
+  giveUp(error: unknown): void {
+    if (this.gaveUp) return;
+    this.gaveUp = true;
+    const reporting = !this.stopped;
+    this.stopped = true;
+    this.flushing = false;
+    this.sentRecords = NO_RECORDS;
+    this.pendingCount = 0;
+    this.pendingRecords.fill(undefined);
+    if (reporting) this.sink.storeFailed(error);
+    const drained = this.drained;
+    this.drained = undefined;
+    drained?.();
   }
 
   /** Reports nothing more and sends nothing more (the run ended and cannot write: a lost lease, a failing store). */
@@ -124,12 +153,14 @@ export class RecordBatcher {
     this.pendingCount = 0;
     this.sentRecords = records;
     this.flushing = true;
+    this.sentBatches++;
     this.call.start();
   };
 
   private readonly send = (): Promise<RecordOutcome[]> => this.store.recordSteps(this.runId, this.epoch, this.sentRecords);
 
   private readonly answered = (outcomes: RecordOutcome[]): void => {
+    if (this.gaveUp) return;
     const indices = this.sentIndices;
     const records = this.sentRecords;
     const mismatch = recordOutcomesMismatch(outcomes, records.length);
@@ -152,6 +183,7 @@ export class RecordBatcher {
   };
 
   private readonly failed = (error: unknown): void => {
+    if (this.gaveUp) return;
     this.flushing = false;
     this.sentRecords = NO_RECORDS;
     if (!this.stopped) {

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock';
 import type { RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
-import { callStore } from './call-store';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import { callStore, storeNameOf } from './call-store';
 import { LeaseKeeper } from './lease-keeper';
 import { RecordBatcher, type RecordSink } from './record-batcher';
 
@@ -27,6 +28,9 @@ export interface RecordedRun {
 export class RunRecorder {
   private readonly batcher: RecordBatcher;
   private readonly lease: LeaseKeeper;
+  /** The batch in flight at the lease keeper's last check, and how many checks in a row saw it. */
+  private watchedBatch = 0;
+  private checksInFlight = 0;
 
   constructor(
     readonly run: RecordedRun,
@@ -34,9 +38,26 @@ export class RunRecorder {
     onLeaseLost: (error: Error) => void,
   ) {
     this.batcher = new RecordBatcher(run.store, run.runId, run.epoch, sink);
-    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, onLeaseLost, run.clock);
+    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, onLeaseLost, run.clock, this.watchRecords);
     this.lease.start();
   }
+
+  /**
+   * Checked every third of the lease: a batch of records still unanswered after a whole lease
+   * (a store that hangs) is given up with `StoreUnavailableError`, so the run ends instead of
+   * waiting for ever. Counting checks, not reading a clock per batch: nothing added per record.
+   */
+  private readonly watchRecords = (): void => {
+    const batch = this.batcher.batchInFlight;
+    if (batch === 0 || batch !== this.watchedBatch) {
+      this.watchedBatch = batch;
+      this.checksInFlight = 0;
+      return;
+    }
+    if (++this.checksInFlight < 3) return;
+    const { store, runId, leaseMs } = this.run;
+    this.batcher.giveUp(new StoreUnavailableError(storeNameOf(store), runId, new Error(`recordSteps had no answer for ${leaseMs / 1000} s`)));
+  };
 
   /** The generation a step's record takes in this run. */
   generationAt(index: number): number {
@@ -60,7 +81,7 @@ export class RunRecorder {
     await this.lease.stop();
     if (leaseLost) return;
     const { store, runId, epoch } = this.run;
-    await callStore(store, runId, () => store.setRunStatus(runId, epoch, status, { ...fields, leaseUntil: 0 }));
+    await callStore(store, runId, () => store.setRunStatus(runId, epoch, status, { ...fields, leaseUntil: 0 }), this.run.clock);
   }
 
   /**
