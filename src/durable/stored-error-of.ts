@@ -1,4 +1,7 @@
 import { isReadableError } from '../errors/describe-thrown';
+import { FastroAIError } from '../errors/fastroai-error';
+import { recordedMessageWithinStep } from '../errors/message-within-step';
+import { WITHIN_STEP } from '../store/stored-error-to-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
 import type { StoredError } from '../store/run-store';
 
@@ -6,11 +9,29 @@ import type { StoredError } from '../store/run-store';
 export function storedErrorOf(thrown: unknown): StoredError {
   const error = StepExecutionError.isInstance(thrown) ? thrown.originalError : toError(thrown);
   const code = (error as { code?: unknown }).code;
-  return {
+  const stored: StoredError = {
     name: safeString(() => error.name) ?? 'Error',
     ...(typeof code === 'string' ? { code } : {}),
     message: isReadableError(error) ? error.message : 'an error whose message cannot be read',
   };
+  // A fastroai error keeps its fields (none, for some): it comes back as its class.
+  if (FastroAIError.isInstance(error)) stored.details = detailsOf(error);
+  return stored;
+}
+
+/** A fastroai error's own fields of plain values (and its message inside its step's failure): what it is rebuilt from. */
+function detailsOf(error: FastroAIError): NonNullable<StoredError['details']> {
+  const details: NonNullable<StoredError['details']> = {};
+  for (const key of Object.keys(error)) {
+    if (key === 'name' || key === 'code' || key === 'message') continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+      details[key] = value;
+    }
+  }
+  const withinStep = recordedMessageWithinStep(error);
+  if (withinStep !== undefined) details[WITHIN_STEP] = withinStep;
+  return details;
 }
 
 function safeString(read: () => unknown): string | undefined {

@@ -21,3 +21,8 @@ export function messageWithinStep(error: Error, stepId: string): string {
   const short = withinStep.get(error);
   return short !== undefined && (error as { stepId?: unknown }).stepId === stepId ? short : error.message;
 }
+
+/** The short message {@link setMessageWithinStep} recorded for `error`, if any (kept with a stored error). */
+export function recordedMessageWithinStep(error: object): string | undefined {
+  return withinStep.get(error);
+}

@@ -28,6 +28,8 @@ export function copyUsage(usage: StepUsageFields): StepUsageFields {
 
 /** A copy of a stored error. */
 export function copyError(error: StoredError): StoredError {
-  return error.code === undefined ? { name: error.name, message: error.message } : { name: error.name, code: error.code, message: error.message };
+  const copy: StoredError = error.code === undefined ? { name: error.name, message: error.message } : { name: error.name, code: error.code, message: error.message };
+  if (error.details !== undefined) copy.details = { ...error.details };
+  return copy;
 }
 

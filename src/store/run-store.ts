@@ -21,6 +21,12 @@ export interface StoredError {
   name: string;
   code?: string;
   message: string;
+  /**
+   * A fastroai error's own fields (`stepId`, `timeoutSeconds`, `attempt`, `budgetMicrocents`,
+   * `path`, …), so that it comes back as its class (a worker's `StepTimeoutError` is one on
+   * the caller too). A store keeps it as part of the error's JSON.
+   */
+  details?: Record<string, string | number | boolean>;
 }
 
 /**

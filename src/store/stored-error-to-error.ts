@@ -1,8 +1,51 @@
-import type { StoredError } from '../store/run-store';
+import { AgentTimeoutError } from '../agent/agent-timeout-error';
+import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
+import { DispatchSkippedError } from '../errors/dispatch-skipped-error';
+import { setMessageWithinStep } from '../errors/message-within-step';
+import { OutputNotStorableError } from '../errors/output-not-storable-error';
+import { StepTimeoutError } from '../errors/step-timeout-error';
+import { WorkerLostError } from '../errors/worker-lost-error';
+import type { StoredError } from './run-store';
 
-/** An Error from its stored form (name, code and message survive the store and the queue). */
+/** The key of `details` that keeps an error's message inside its step's failure (see setMessageWithinStep). */
+export const WITHIN_STEP = 'messageWithinStep';
+
+type Details = NonNullable<StoredError['details']>;
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const optionalText = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
+
+/**
+ * The fastroai errors a step can fail with, rebuilt from their code and details (a worker's
+ * error on the caller, a restored failure on resume). Their message is the stored one.
+ */
+const REBUILD: Record<string, (details: Details, message: string) => Error> = {
+  'fastroai:step-timeout': (d) => new StepTimeoutError(text(d.stepId), count(d.timeoutSeconds), count(d.attempt)),
+  'fastroai:cost-budget-exceeded': (d) => new CostBudgetExceededError(count(d.budgetMicrocents), count(d.actualMicrocents), optionalText(d.stepId)),
+  'fastroai:dispatch-skipped': (_, message) => new DispatchSkippedError(message),
+  'fastroai:output-not-storable': (d) => new OutputNotStorableError(optionalText(d.stepId), text(d.path), ''),
+  'fastroai:worker-lost': (d) => new WorkerLostError(text(d.stepId)),
+  'fastroai:agent-timeout': (d) => new AgentTimeoutError(text(d.model), count(d.timeoutSeconds)),
+};
+
+/**
+ * An Error from its stored form (name, code and message survive the store and the queue). A
+ * fastroai error stored with its details comes back as its class, with its fields; any other
+ * is an `Error` with the stored name and code.
+ */
 export function storedErrorToError(stored: StoredError): Error {
-  const error = new Error(stored.message);
+  const rebuild = stored.code === undefined || stored.details === undefined ? undefined : REBUILD[stored.code];
+  const error = rebuild === undefined ? new Error(stored.message) : rebuild(stored.details!, stored.message);
+  if (rebuild !== undefined) {
+    for (const [key, value] of Object.entries(stored.details!)) {
+      if (key !== WITHIN_STEP && !(key in error)) Object.defineProperty(error, key, { value, enumerable: true, configurable: true, writable: true });
+    }
+    Object.defineProperty(error, 'message', { value: stored.message, enumerable: false, configurable: true, writable: true });
+    const withinStep = stored.details![WITHIN_STEP];
+    if (typeof withinStep === 'string') setMessageWithinStep(error, withinStep);
+    return error;
+  }
   Object.defineProperty(error, 'name', { value: stored.name, enumerable: false, configurable: true, writable: true });
   if (stored.code !== undefined) Object.defineProperty(error, 'code', { value: stored.code, enumerable: true, configurable: true, writable: true });
   return error;

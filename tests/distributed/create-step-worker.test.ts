@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { MemoryRunStore, Pipeline, PipelineConfig, step, type PipelineEvent, type StepContext } from 'fastroai';
+import { MemoryRunStore, Pipeline, PipelineConfig, StepExecutionError, StepTimeoutError, step, type PipelineEvent, type StepContext } from 'fastroai';
 import { createStepWorker, queueChannels, QueueRunner, stepJobId, type StepWorker } from 'fastroai/distributed';
 import { createMockAgent } from 'fastroai/testing';
 import { Queue } from 'bullmq';
@@ -254,6 +254,20 @@ it("checks each ctx.run call against the run's total in the store: a call made a
   const result = await pipeline.execute({}, undefined, { store, runner: startRunner(), runId });
   expect(result.output).toEqual(['second call refused: CostBudgetExceededError', 'big']);
   expect((await store.getRun(runId))!.run.costMicrocents).toBe(210);
+});
+
+it("gives the caller a worker's error as its class, with its fields and the message an in-process run gives", async () => {
+  const store = new MemoryRunStore();
+  const pipeline = new Pipeline({
+    name: 'timeouts',
+    steps: { slow: step({ timeout: 0.05 }, (ctx: StepContext) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))) },
+  });
+  startWorker(pipeline, store);
+  const remote = await pipeline.execute({}, undefined, { store, runner: startRunner() }).catch((error: unknown) => error as StepExecutionError);
+  const local = await pipeline.execute({}).catch((error: unknown) => error as StepExecutionError);
+  expect(StepTimeoutError.isInstance((remote as StepExecutionError).originalError)).toBe(true);
+  expect((remote as StepExecutionError).originalError).toMatchObject({ stepId: 'slow', timeoutSeconds: 0.05, attempt: 1 });
+  expect((remote as StepExecutionError).message).toBe((local as StepExecutionError).message);
 });
 
 describe('bad options are refused before any connection opens, naming the option', () => {

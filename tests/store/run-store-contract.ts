@@ -225,7 +225,12 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
         const failed = makeStepRecord('b', 1, {
           status: 'failed',
           output: undefined,
-          error: { name: 'StepExecutionError', code: 'fastroai:step-execution', message: 'boom' },
+          error: {
+            name: 'StepTimeoutError',
+            code: 'fastroai:step-timeout',
+            message: "Step 'b' timed out after 5s (attempt 3)",
+            details: { stepId: 'b', timeoutSeconds: 5, attempt: 3, messageWithinStep: 'timed out after 5s (attempt 3)' },
+          },
           attempts: 3,
           workerId: 'worker-7',
         });

@@ -1,0 +1,34 @@
+import { CostBudgetExceededError, DispatchSkippedError, OutputNotStorableError, StepExecutionError, StepTimeoutError, WorkerLostError } from 'fastroai';
+import { AgentTimeoutError } from '../../src/agent/agent-timeout-error';
+import { storedErrorOf } from '../../src/durable/stored-error-of';
+import { storedErrorToError } from '../../src/store/stored-error-to-error';
+
+/** Through the store and back: the stored form as JSON (as every store keeps it), then an Error again. */
+const throughStore = (error: Error) => storedErrorToError(JSON.parse(JSON.stringify(storedErrorOf(error))));
+
+describe('a stored fastroai error comes back as its class, with its fields and messages', () => {
+  it.each<[string, Error, Record<string, unknown>]>([
+    ["a step's timeout", new StepTimeoutError('a', 0.1, 2), { stepId: 'a', timeoutSeconds: 0.1, attempt: 2 }],
+    ["a ctx.run call's timeout", new StepTimeoutError('a', 5, 1, 'Agent call in step'), { stepId: 'a', timeoutSeconds: 5, attempt: 1 }],
+    ['a cost budget', new CostBudgetExceededError(100, 210, 'a', 'run'), { budgetMicrocents: 100, actualMicrocents: 210, stepId: 'a' }],
+    ['an output that cannot be stored', new OutputNotStorableError('a', '$.x[2]', 'is an instance of Entity'), { stepId: 'a', path: '$.x[2]' }],
+    ['a skipped dispatch', new DispatchSkippedError('kill switch'), {}],
+    ['a lost worker', new WorkerLostError('a'), { stepId: 'a' }],
+    ["an agent's own timeout", new AgentTimeoutError('openai:gpt-4o', 30), { model: 'openai:gpt-4o', timeoutSeconds: 30 }],
+  ])('%s', (_, original, fields) => {
+    const revived = throughStore(original);
+    expect(revived).toBeInstanceOf(original.constructor);
+    expect((original.constructor as unknown as { isInstance(value: unknown): boolean }).isInstance(revived)).toBe(true);
+    expect(revived).toMatchObject({ name: original.name, code: (original as { code?: string }).code, message: original.message, ...fields });
+    // Inside the step's failure it reads as in the process that raised it.
+    expect(new StepExecutionError('a', revived).message).toBe(new StepExecutionError('a', original).message);
+  });
+
+  it('any other error comes back as an Error with its name, code and message', () => {
+    const original = Object.assign(new TypeError('bad'), { code: 'E_BAD', status: 400 });
+    const revived = throughStore(original);
+    expect(revived).toBeInstanceOf(Error);
+    expect(revived).toMatchObject({ name: 'TypeError', code: 'E_BAD', message: 'bad' });
+    expect(storedErrorOf(original).details).toBeUndefined();
+  });
+});
