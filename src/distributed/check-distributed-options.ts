@@ -38,9 +38,11 @@ export function checkStepWorkerOptions(options: StepWorkerOptions): void {
   if (options.store === undefined) throw new TypeError('createStepWorker needs { store }: the store the callers record their runs in');
   checkRunStore('createStepWorker options.store', options.store);
   checkConnection('createStepWorker', options.connection);
-  if (isRedisClient(options.connection) && options.connection.options.maxRetriesPerRequest !== null) {
+  const retries = isRedisClient(options.connection) ? maxRetriesPerRequestOf(options.connection) : undefined;
+  // What BullMQ's worker refuses (a Cluster's client keeps it in its redisOptions).
+  if (retries) {
     throw new TypeError(
-      `createStepWorker options.connection: a BullMQ worker needs an ioredis client made with { maxRetriesPerRequest: null } (this one has ${String(options.connection.options.maxRetriesPerRequest)}), or pass ioredis options instead`,
+      `createStepWorker options.connection: a BullMQ worker needs an ioredis client made with { maxRetriesPerRequest: null } (this one has ${String(retries)}), or pass ioredis options instead`,
     );
   }
   checkNames('createStepWorker', options);
@@ -98,4 +100,9 @@ function checkInteger(what: string, value: unknown, least: number): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < least)) {
     throw new TypeError(`${what} must be an integer >= ${least}, got ${describeValue(value)}`);
   }
+}
+
+function maxRetriesPerRequestOf(client: object): unknown {
+  const options = (client as { options?: { maxRetriesPerRequest?: unknown; redisOptions?: { maxRetriesPerRequest?: unknown } } }).options;
+  return options?.redisOptions !== undefined ? options.redisOptions.maxRetriesPerRequest : options?.maxRetriesPerRequest;
 }

@@ -10,18 +10,16 @@ export const DEFAULT_LEASE_MS = 30_000;
 /**
  * Keeps a run's lease while the run goes on: renews it every third of the lease, and reports
  * it lost when the store says another owner took it (a newer epoch), or when renewals kept
- * failing until the lease ran out, or one went unanswered as long as any store call may
- * ({@link STORE_CALL_DEADLINE_MS}). A lost lease stops the run (`RunLeaseLostError`;
- * `StoreUnavailableError` when the store failed or stopped answering).
+ * failing, or one was still unanswered, when the lease ran out. A lost lease stops the run
+ * (`RunLeaseLostError`; `StoreUnavailableError` when the store failed or stopped answering).
  * Each third of the lease it also calls `watch` (the run's check on its other store calls).
  */
 export class LeaseKeeper {
   private timer: TimerHandle | undefined;
   private leaseUntil: number;
   private stopped = false;
-  /** A renewal the store has not answered yet, and when it was sent. */
+  /** A renewal the store has not answered yet. */
   private renewing: Promise<void> | undefined;
-  private renewSentAt = 0;
 
   constructor(
     private readonly store: RunStore,
@@ -74,12 +72,12 @@ export class LeaseKeeper {
     this.watch?.();
     if (this.stopped) return;
     if (this.renewing === undefined) {
-      this.renewSentAt = this.clock.now();
       this.renewing = this.renew().finally(() => (this.renewing = undefined));
-    } else if (this.clock.now() - this.renewSentAt >= STORE_CALL_DEADLINE_MS) {
-      // A store that stopped answering (its own timeouts answer sooner): given up, as any store call.
-      this.renewing = undefined; // the run's end does not wait for it
-      const unanswered = new Error(`the lease renewal had no answer within ${formatSeconds(STORE_CALL_DEADLINE_MS)}`);
+    } else if (this.clock.now() >= this.leaseUntil) {
+      // The lease ran out with a renewal still unanswered: another process may claim the run
+      // now, so this one stops (its steps' signals abort). Its end still waits for that answer
+      // (see stop): nothing this keeper sent lands after the run rejected.
+      const unanswered = new Error(`the lease renewal had no answer before the lease ran out (${formatSeconds(this.leaseMs)})`);
       this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, unanswered));
       return;
     }

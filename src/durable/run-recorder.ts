@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock';
 import type { RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import { callStore, storeNameOf } from './call-store';
+import { callStore, STORE_CALL_DEADLINE_MS, storeNameOf } from './call-store';
 import { LeaseKeeper } from './lease-keeper';
 import { RecordBatcher, type RecordSink } from './record-batcher';
 
@@ -43,9 +43,10 @@ export class RunRecorder {
   }
 
   /**
-   * Checked every third of the lease: a batch of records still unanswered after a whole lease
-   * (a store that hangs) is given up with `StoreUnavailableError`, so the run ends instead of
-   * waiting for ever. Counting checks, not reading a clock per batch: nothing added per record.
+   * Checked every third of the lease: a batch of records still unanswered after
+   * {@link STORE_CALL_DEADLINE_MS} (a store that hangs) is given up with `StoreUnavailableError`,
+   * so the run ends instead of waiting for ever. Counting checks, not reading a clock per batch:
+   * nothing added per record.
    */
   private readonly watchRecords = (): void => {
     const batch = this.batcher.batchInFlight;
@@ -54,9 +55,9 @@ export class RunRecorder {
       this.checksInFlight = 0;
       return;
     }
-    if (++this.checksInFlight < 3) return;
     const { store, runId, leaseMs } = this.run;
-    this.batcher.giveUp(new StoreUnavailableError(storeNameOf(store), runId, new Error(`recordSteps had no answer for ${leaseMs / 1000} s`)));
+    if (++this.checksInFlight * Math.max(1, Math.floor(leaseMs / 3)) < STORE_CALL_DEADLINE_MS) return;
+    this.batcher.giveUp(new StoreUnavailableError(storeNameOf(store), runId, new Error(`recordSteps had no answer within ${STORE_CALL_DEADLINE_MS / 1000} s`)));
   };
 
   /** The generation a step's record takes in this run. */

@@ -198,7 +198,13 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     sources.forEach((source, index) => {
       if (source.stepClass !== undefined) checkStepConstructor(ids[index], source.stepClass, container);
     });
-    if (options.store !== undefined) checkRunStore('Pipeline options.store', options.store);
+    if (options.store !== undefined) {
+      try {
+        checkRunStore('Pipeline options.store', options.store);
+      } catch (error) {
+        throw new PipelineValidationError((error as Error).message);
+      }
+    }
     this.store = options.store;
     this.definition = {
       name,
@@ -288,12 +294,8 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
    *   (the run was recorded by another graph, or `rerun` names an unknown step)
    */
   resume(runId: string, options: ResumeOptions<Deps, Input> = {}): Promise<PipelineResult<Output>> {
-    const store = options.store ?? this.store;
     if (typeof runId !== 'string' || runId === '') {
       return Promise.reject(new PipelineValidationError(`resume expects a run id (a non-empty string), got ${describeValue(runId)}`));
-    }
-    if (store === undefined) {
-      return Promise.reject(new PipelineValidationError(`resume('${runId}') needs a store: pass { store } or give the pipeline one`));
     }
     try {
       if (typeof options !== 'object' || options === null) throw new TypeError(`resume() options must be an object, got ${describeValue(options)}`);
@@ -302,6 +304,10 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
       checkRerun(options.rerun);
     } catch (error) {
       return Promise.reject(error);
+    }
+    const store = options.store ?? this.store;
+    if (store === undefined) {
+      return Promise.reject(new PipelineValidationError(`resume('${runId}') needs a store: pass { store } or give the pipeline one`));
     }
     // Before the claim: an aborted resume leaves the run as it was (a completed run stays completed).
     if (options.signal?.aborted) return Promise.reject(new PipelineAbortedError(this.name, options.signal.reason));

@@ -1,4 +1,4 @@
-import type { StepConfig } from '../config/step-config';
+import { GIVEN_FIELDS, StepConfig } from '../config/step-config';
 import { readStepDeclaration } from './read-step-declaration';
 import type { StepContext } from '../context/step-context';
 
@@ -22,10 +22,19 @@ export abstract class BaseStep<Deps = unknown, Output = unknown> {
   config?: StepConfig;
 
   constructor() {
-    this.config = declaredConfigOf(new.target);
+    const declared = declaredConfigOf(new.target);
+    // A copy each: a step that changes its own config changes no other instance's (nor the next run's).
+    this.config = declared === undefined ? undefined : copyOfConfig(declared);
   }
 
   abstract execute(ctx: StepContext<Deps>): Promise<Output> | Output;
+}
+
+/** A new StepConfig with the fields `config` was given (the others still inherited when resolved). */
+function copyOfConfig(config: StepConfig): StepConfig {
+  const given: Record<string, unknown> = {};
+  for (const field of config[GIVEN_FIELDS]) given[field] = config[field as keyof StepConfig];
+  return new StepConfig(given);
 }
 
 /** Each class's `@Step` config, read once (none, or no config fields: undefined). */

@@ -42,6 +42,8 @@ export function storedErrorToError(stored: StoredError): Error {
       if (key !== WITHIN_STEP && !(key in error)) Object.defineProperty(error, key, { value, enumerable: true, configurable: true, writable: true });
     }
     Object.defineProperty(error, 'message', { value: stored.message, enumerable: false, configurable: true, writable: true });
+    // A subclass of the class (a user's `CircuitOpenError extends DispatchSkippedError`) keeps its name.
+    if (error.name !== stored.name) Object.defineProperty(error, 'name', { value: stored.name, enumerable: false, configurable: true, writable: true });
     const withinStep = stored.details![WITHIN_STEP];
     if (typeof withinStep === 'string') setMessageWithinStep(error, withinStep);
     return error;

@@ -124,7 +124,7 @@ describe('a run on a virtual clock (the clock option)', () => {
     expect(store.renewals).toBe(1);
     expect((await store.getRun('lease-1'))!.run.leaseUntil).toBe(START + 1_000 + 3_000);
     // A second at a time, the store answering in between (a renewal still unanswered when the
-    // lease runs out ends the run: one advance of 60 s would give it no chance to answer).
+    // lease runs out stops the run: one advance of 60 s would give it no chance to answer).
     for (let second = 2; second < 60; second++) {
       clock.advance(1_000);
       await settle();

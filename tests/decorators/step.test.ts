@@ -159,6 +159,8 @@ describe('@Step', () => {
     const timed = new TimedStep().config;
     expect(timed).toBeInstanceOf(StepConfig);
     expect(timed).toMatchObject({ timeout: 7, retries: 2 });
+    timed!.retries = 9; // one instance's own: not the next instance's
+    expect(new TimedStep().config).toMatchObject({ timeout: 7, retries: 2 });
     expect(new Overridden().config).toMatchObject({ retries: 5 });
     expect(new PlainStep().config).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 /**
- * A caller that lost its lease (paused past it: GC, partition) and was replaced by a resume
- * (epoch 2) stops with RunLeaseLostError and leaves the steps' jobs alone: they are the ones the
+ * A caller that lost its lease (its renewal held past the lease's end: a pause, a partition)
+ * and was replaced by a resume (epoch 2) stops (StoreUnavailableError: its renewal had no
+ * answer before the lease ran out) and leaves the steps' jobs alone: they are the ones the
  * resume adopted (`runId-stepId-generation`), the new owner's now; neither removed from the
  * queue nor aborted on their workers.
  */
@@ -73,9 +74,10 @@ it("a stale owner's exit does not cancel or remove the jobs the resumed run adop
     const resumed = pipelineFor('resumer').resume('stale-owner', { store, runner: resumer });
     await waitUntil('the resume to claim the run', async () => (await store.getRun('stale-owner'))!.run.epoch === 2);
     await sleep(300);
-    // The first caller wakes up, learns it lost the lease, and stops.
+    // The first caller stopped when its lease ran out with its renewal unanswered; it rejects
+    // once that renewal answered (nothing it sent lands after it rejected).
     wakeUp.resolve();
-    expect(await stale).toBe('RunLeaseLostError');
+    expect(await stale).toBe('StoreUnavailableError');
 
     const outcome = await resumed.then(
       (result) => ({ output: result.output as unknown }),

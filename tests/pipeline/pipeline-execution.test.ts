@@ -592,6 +592,33 @@ describe('Pipeline.execute: a failed or aborted run keeps its cost', () => {
     expect(error.runUsage?.totalCostMicrocents).toBe(123);
   });
 
+  it("a nested pipeline's error, re-thrown as it is, keeps the nested run's cost: the outer step that ran it was billed it too", async () => {
+    const paid = (costMicrocents: number) => createMockAgent([{ output: 'x', costMicrocents }]);
+    const inner = new Pipeline({
+      name: 'inner',
+      steps: {
+        i: step(async (ctx: StepContext) => {
+          await ctx.run(paid(500), 'q');
+          throw new Error('inner boom');
+        }),
+      },
+    });
+    const outer = new Pipeline({
+      name: 'outer',
+      steps: {
+        o: step(async (ctx: StepContext) => {
+          await ctx.run(paid(100), 'q');
+          return inner.execute({});
+        }),
+      },
+    });
+    const error = (await rejectionOf(outer.execute({}))) as StepExecutionError;
+    expect(error).toMatchObject({ stepId: 'i', message: "Step 'i' failed: inner boom" }); // re-thrown as it is
+    expect(error.usage.costMicrocents).toBe(500);
+    expect(error.runUsage!.totalCostMicrocents).toBe(600);
+    expect(error.runUsage!.steps.o.costMicrocents).toBe(600);
+  });
+
   it('a run aborted before any paid call has no runUsage', async () => {
     const controller = new AbortController();
     const pipeline = new Pipeline({ name: 'p', steps: { a: step((ctx: StepContext) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))) } });

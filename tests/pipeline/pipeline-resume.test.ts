@@ -20,7 +20,7 @@ import {
   type StepRecord,
 } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
-import { deferred, flush, rejectionOf, sleep } from '../support/async-helpers';
+import { deferred, flush, rejectionOf, sleep, thrownBy } from '../support/async-helpers';
 
 /** Counts how often each step body ran. */
 function ledger() {
@@ -496,6 +496,7 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
       [{ store: {} }, /resume\(\) options\.store must be a RunStore/],
       [{ runner: {} }, /resume\(\) options\.runner must be a StepRunner/],
     ];
+    expect(await rejectionOf(pipeline.resume(runId, null as never))).toEqual(new TypeError('resume() options must be an object, got null'));
     for (const [options, message] of bad) {
       const error = await rejectionOf(pipeline.resume(runId, options as never));
       expect(error).toBeInstanceOf(TypeError);
@@ -510,7 +511,9 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
   });
 
   it('refuses a store that is not a RunStore when the pipeline is built or a run starts, not as an outage', async () => {
-    expect(() => new Pipeline({ name: 'p', store: {} as RunStore, steps: { a: step(() => 1) } })).toThrow(/Pipeline options\.store must be a RunStore .*; it has no createRun, claimRun, .* methods/);
+    const built = thrownBy(() => new Pipeline({ name: 'p', store: {} as RunStore, steps: { a: step(() => 1) } }));
+    expect(PipelineValidationError.isInstance(built)).toBe(true); // as every check of the constructor (API.md §4)
+    expect((built as Error).message).toMatch(/Pipeline options\.store must be a RunStore .*; it has no createRun, claimRun, .* methods/);
     const pipeline = new Pipeline({ name: 'p', steps: { a: step(() => 1) } });
     const error = await rejectionOf(pipeline.execute({}, undefined, { store: { createRun: () => Promise.resolve() } as unknown as RunStore }));
     expect(error).toBeInstanceOf(TypeError);

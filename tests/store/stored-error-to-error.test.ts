@@ -24,6 +24,15 @@ describe('a stored fastroai error comes back as its class, with its fields and m
     expect(new StepExecutionError('a', revived).message).toBe(new StepExecutionError('a', original).message);
   });
 
+  it("a subclass comes back as the fastroai class it extends, with its own name", () => {
+    class CircuitOpenError extends DispatchSkippedError {
+      override readonly name = 'CircuitOpenError';
+    }
+    const revived = throughStore(new CircuitOpenError('circuit open'));
+    expect(DispatchSkippedError.isInstance(revived)).toBe(true);
+    expect(revived).toMatchObject({ name: 'CircuitOpenError', message: 'circuit open' });
+  });
+
   it('any other error comes back as an Error with its name, code and message', () => {
     const original = Object.assign(new TypeError('bad'), { code: 'E_BAD', status: 400 });
     const revived = throughStore(original);
