@@ -60,11 +60,16 @@ function buildPipeline(scenario: DagScenario, facts: DagFacts, ledger: Ledger): 
   });
 }
 
-/** The store as a crashing process sees it: after `crashAfter` acknowledged batches, calls hang. */
-function crashingStore(inner: RunStore, crashAfter: number): { store: RunStore; crashed(): boolean; batches(): number } {
+/**
+ * The store as a crashing process sees it: after `crashAfter` acknowledged batches, calls hang
+ * until `die()` (the process is gone: its connections, and the calls in them, with it).
+ */
+function crashingStore(inner: RunStore, crashAfter: number): { store: RunStore; crashed(): boolean; batches(): number; die(): void } {
   let batches = 0;
   let crashed = false;
-  const hang = new Promise<never>(() => undefined);
+  let die: (error: Error) => void = () => undefined;
+  const hang = new Promise<never>((_, reject) => (die = reject));
+  hang.catch(() => undefined);
   const store = new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -78,7 +83,7 @@ function crashingStore(inner: RunStore, crashAfter: number): { store: RunStore; 
       };
     },
   });
-  return { store, crashed: () => crashed, batches: () => batches };
+  return { store, crashed: () => crashed, batches: () => batches, die: () => die(new Error('the crashed process is gone')) };
 }
 
 /** The comparable part of a result. */
@@ -132,7 +137,9 @@ describe('crash and resume, on random DAGs', () => {
           ...restored,
         ]);
       } finally {
+        // The abandoned run, and the store calls it left in the air, end with the crashed process.
         abandon.abort();
+        crashing.die();
       }
 
       for (const id of facts.ids) {
