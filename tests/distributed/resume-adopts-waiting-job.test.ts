@@ -38,25 +38,31 @@ function pipelineFor(label: string): Pipeline {
   });
 }
 
-/** `store` until `freeze()`: then every call hangs (the caller process is gone). */
-function freezable(store: MemoryRunStore): { store: RunStore; freeze(): void } {
+/**
+ * `store` until `freeze()`: then every call hangs (the caller process is gone), until `bury()`
+ * ends them (its connections went with it).
+ */
+function freezable(store: MemoryRunStore): { store: RunStore; freeze(): void; bury(): void } {
   let frozen = false;
+  let bury: (error: Error) => void = () => undefined;
+  const hang = new Promise<never>((_, reject) => (bury = reject));
+  hang.catch(() => undefined);
   const proxy = new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => (frozen ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      return (...args: unknown[]) => (frozen ? hang : (value as (...a: unknown[]) => unknown).apply(target, args));
     },
   }) as RunStore;
-  return { store: proxy, freeze: () => void (frozen = true) };
+  return { store: proxy, freeze: () => void (frozen = true), bury: () => bury(new Error('the dead caller is gone')) };
 }
 
 it('runs a step adopted by a resume with the resumed (merged) input', async () => {
   const setup = resumedCallerSetup(pipelineFor('w1'));
   const { store, worker, first: deadCaller, resumer, queue } = setup;
+  const caller = freezable(store);
   try {
     await worker.waitUntilReady();
-    const caller = freezable(store);
     void pipelineFor('caller')
       .execute({ topic: 'lisbon' }, undefined, { store: caller.store, runner: deadCaller, runId: 'stale-input', leaseSeconds: 1 })
       .catch(() => undefined);
@@ -72,6 +78,7 @@ it('runs a step adopted by a resume with the resumed (merged) input', async () =
     expect(executions.filter((line) => line.endsWith(' b'))).toEqual(['w1 b']); // b ran once, in the resume
     expect(result.output).toBe('b:porto');
   } finally {
+    caller.bury();
     await setup.dispose();
   }
 });
