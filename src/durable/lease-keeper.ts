@@ -71,16 +71,16 @@ export class LeaseKeeper {
     if (this.stopped) return;
     this.watch?.();
     if (this.stopped) return;
-    if (this.renewing === undefined) {
-      this.renewing = this.renew().finally(() => (this.renewing = undefined));
-    } else if (this.clock.now() >= this.leaseUntil) {
-      // The lease ran out with a renewal still unanswered: another process may claim the run
-      // now, so this one stops (its steps' signals abort). Its end still waits for that answer
-      // (see stop): nothing this keeper sent lands after the run rejected.
-      const unanswered = new Error(`the lease renewal had no answer before the lease ran out (${formatSeconds(this.leaseMs)})`);
-      this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, unanswered));
+    if (this.clock.now() >= this.leaseUntil) {
+      // The lease ran out unrenewed (a renewal still unanswered, or the last ones failed):
+      // another process may claim the run now, so this one stops (its steps' signals abort).
+      // Its end still waits for a renewal in flight (see stop).
+      const why = this.renewing === undefined ? 'could not be renewed' : 'had no answer to its renewal';
+      const unrenewed = new Error(`the lease ${why} before it ran out (${formatSeconds(this.leaseMs)})`);
+      this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, unrenewed));
       return;
     }
+    if (this.renewing === undefined) this.renewing = this.renew().finally(() => (this.renewing = undefined));
     this.schedule();
   };
 

@@ -38,7 +38,13 @@ export class RunRecorder {
     onLeaseLost: (error: Error) => void,
   ) {
     this.batcher = new RecordBatcher(run.store, run.runId, run.epoch, sink);
-    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, onLeaseLost, run.clock, this.watchRecords);
+    // A lost lease also gives up a batch in flight: nothing can be written after it, and a run
+    // that was ending waits for that batch (its drain) before it stops the keeper.
+    const lost = (error: Error) => {
+      this.batcher.giveUp(error);
+      onLeaseLost(error);
+    };
+    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, lost, run.clock, this.watchRecords);
     this.lease.start();
   }
 

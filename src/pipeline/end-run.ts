@@ -10,6 +10,7 @@ import { buildPipelineResult, type EndedRun } from './build-pipeline-result';
 import type { PipelineEvent } from './pipeline-event';
 import type { PipelineResult } from './pipeline-result';
 import { disposeRunContainer } from './resolve-step-instances';
+import { PIPELINE_USAGE_TOTALS, PipelineUsage } from '../usage/pipeline-usage';
 
 /** What ending a run reads from it, and the end state it sets there. */
 export interface EndingRun extends EndedRun {
@@ -41,7 +42,7 @@ export function finishRun(run: EndingRun): void {
   if (run.container !== undefined) disposeRunContainer(run.container);
   const failure = run.drainedFailure;
   if (failure !== undefined) {
-    failure.runUsage = run.table.runUsage(run.definition.graph);
+    failure.runUsage = withRunUsage(failure.runUsage, run.table.runUsage(run.definition.graph));
     const reject = () => run.rejectRun(failure);
     run.durable!.end('failed', failure).then(reject, reject);
     return;
@@ -63,7 +64,7 @@ export function abortRunWith(run: EndingRun, error: unknown): void {
   run.finished = true;
   run.scope.isAborted = true;
   run.abortError = error;
-  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) error.runUsage = run.table.runUsage(run.definition.graph);
+  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) error.runUsage = withRunUsage(error.runUsage, run.table.runUsage(run.definition.graph));
   run.scheduler.stop();
   run.cancelScope.abort(error);
   if (run.container !== undefined) disposeRunContainer(run.container);
@@ -80,4 +81,16 @@ export function rejectBeforeStart(run: Pick<EndingRun, 'durable' | 'finished'>, 
   if (run.durable === undefined) return Promise.reject(error);
   const reject = () => Promise.reject(error);
   return run.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error).then(reject, reject);
+}
+
+/**
+ * The `runUsage` of the error a run ends with: this run's, plus the one the error already
+ * carries when it is a nested pipeline's error re-thrown as it is (API.md §4), so that run's
+ * cost is not lost: totals summed, steps side by side (this run's win a shared id).
+ */
+function withRunUsage(nested: PipelineUsage | undefined, own: PipelineUsage | undefined): PipelineUsage | undefined {
+  if (nested === undefined || own === undefined) return own ?? nested;
+  const merged = new PipelineUsage({ steps: { ...nested.steps, ...own.steps } });
+  for (const total of PIPELINE_USAGE_TOTALS) merged[total] = nested[total] + own[total];
+  return merged;
 }

@@ -29,7 +29,6 @@ import { recordStep } from './record-step';
 import { resolveStepInstances } from './resolve-step-instances';
 import { restoreRecordedSteps } from './restore-recorded-steps';
 import { recordedStepError } from './recorded-step-error';
-import { stepUsageOfRun } from '../usage/step-usage-of-run';
 import { runOnRunner } from './run-on-runner';
 import { RunClock } from './run-clock';
 import { RunStepTable } from './run-step-table';
@@ -188,9 +187,6 @@ export class PipelineRun {
   /** @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded) */
   stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
     if (this.finished) return;
-    // A nested pipeline's error, re-thrown as it is (API.md §4): what that run was billed is this step's too.
-    const nested = StepExecutionError.isInstance(thrown) ? thrown.runUsage : undefined;
-    if (nested !== undefined) usage = (usage ?? EMPTY_STEP_USAGE).add(stepUsageOfRun(nested));
     const stepUsage = usage ?? EMPTY_STEP_USAGE;
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(this.graph.ids[index], thrown, stepUsage);
     const durable = this.durable;

@@ -202,7 +202,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
       try {
         checkRunStore('Pipeline options.store', options.store);
       } catch (error) {
-        throw new PipelineValidationError((error as Error).message);
+        throw new PipelineValidationError((error as Error).message, { cause: error });
       }
     }
     this.store = options.store;

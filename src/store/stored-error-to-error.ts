@@ -43,7 +43,7 @@ export function storedErrorToError(stored: StoredError): Error {
     }
     Object.defineProperty(error, 'message', { value: stored.message, enumerable: false, configurable: true, writable: true });
     // A subclass of the class (a user's `CircuitOpenError extends DispatchSkippedError`) keeps its name.
-    if (error.name !== stored.name) Object.defineProperty(error, 'name', { value: stored.name, enumerable: false, configurable: true, writable: true });
+    if (typeof stored.name === 'string' && stored.name !== '' && error.name !== stored.name) Object.defineProperty(error, 'name', { value: stored.name, enumerable: false, configurable: true, writable: true });
     const withinStep = stored.details![WITHIN_STEP];
     if (typeof withinStep === 'string') setMessageWithinStep(error, withinStep);
     return error;

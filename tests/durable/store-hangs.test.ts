@@ -3,7 +3,7 @@
  * with StoreUnavailableError instead of waiting for ever, whichever call hangs. On virtual time:
  * a run's lease is 30 s, its keeper checks every 10 s.
  */
-import { MemoryRunStore, Pipeline, StoreUnavailableError, step, type RunStore, type StepContext } from 'fastroai';
+import { MemoryRunStore, Pipeline, PipelineAbortedError, StoreUnavailableError, step, type RunStore, type StepContext } from 'fastroai';
 import { createVirtualClock, type VirtualClock } from 'fastroai/testing';
 import { deferred, flush, rejectionOf } from '../support/async-helpers';
 
@@ -75,7 +75,7 @@ describe('a store that stops answering', () => {
     expect(await advance(clock, 10, settled)).toBe(true); // ...for 60 s at most
     const error = await running;
     expect(StoreUnavailableError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatch(/the lease renewal had no answer before the lease ran out \(30 s\)/);
+    expect((error as Error).message).toMatch(/the lease had no answer to its renewal before it ran out \(30 s\)/);
   });
 
   it('a whole store that hangs (records and renewals) ends the run the same way', async () => {
@@ -86,6 +86,31 @@ describe('a store that stops answering', () => {
     expect(noted.aborted).toBe(true);
     expect(await advance(clock, 60, settled)).toBe(true);
     expect(StoreUnavailableError.isInstance(await running)).toBe(true);
+  });
+
+  it('a run ending (cancelled) while its last batch of records hangs, and its renewal too, still settles', async () => {
+    const clock = createVirtualClock();
+    const noted = { aborted: false };
+    const controller = new AbortController();
+    const started = deferred();
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: {
+        a: step(() => (started.resolve(), 1)),
+        b: step((ctx: StepContext) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve((noted.aborted = true))))),
+      },
+      outputStep: 'b',
+    });
+    let done = false;
+    const running = rejectionOf(pipeline.execute({}, undefined, { store: hangingStore('recordSteps', 'renewLease'), clock, signal: controller.signal })).finally(() => (done = true));
+    await started.promise;
+    await settle(); // a's record is in flight, for ever
+    controller.abort(); // the run ends: it drains that batch before its final status
+    await settle();
+    expect(noted.aborted).toBe(true);
+    expect(await advance(clock, 30, () => done)).toBe(false); // the lease runs out at 30 s: the batch is given up...
+    expect(await advance(clock, 60, () => done)).toBe(true); // ...and the run rejects once the renewal in flight is given up too
+    expect(PipelineAbortedError.isInstance(await running)).toBe(true);
   });
 
   it('any other store call with no answer within 60 s fails the run (creating it, here)', async () => {

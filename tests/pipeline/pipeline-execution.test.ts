@@ -592,7 +592,7 @@ describe('Pipeline.execute: a failed or aborted run keeps its cost', () => {
     expect(error.runUsage?.totalCostMicrocents).toBe(123);
   });
 
-  it("a nested pipeline's error, re-thrown as it is, keeps the nested run's cost: the outer step that ran it was billed it too", async () => {
+  it("a nested pipeline's error, re-thrown as it is, keeps the nested run's cost beside the outer run's", async () => {
     const paid = (costMicrocents: number) => createMockAgent([{ output: 'x', costMicrocents }]);
     const inner = new Pipeline({
       name: 'inner',
@@ -616,7 +616,8 @@ describe('Pipeline.execute: a failed or aborted run keeps its cost', () => {
     expect(error).toMatchObject({ stepId: 'i', message: "Step 'i' failed: inner boom" }); // re-thrown as it is
     expect(error.usage.costMicrocents).toBe(500);
     expect(error.runUsage!.totalCostMicrocents).toBe(600);
-    expect(error.runUsage!.steps.o.costMicrocents).toBe(600);
+    expect(error.runUsage!.steps.o.costMicrocents).toBe(100);
+    expect(error.runUsage!.steps.i.costMicrocents).toBe(500);
   });
 
   it('a run aborted before any paid call has no runUsage', async () => {
