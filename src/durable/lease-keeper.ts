@@ -20,6 +20,8 @@ export class LeaseKeeper {
   private stopped = false;
   /** A renewal the store has not answered yet. */
   private renewing: Promise<void> | undefined;
+  /** The last renewal failed (the store threw): the lease ends unrenewed unless the next one goes through. */
+  private lastRenewalFailed = false;
 
   constructor(
     private readonly store: RunStore,
@@ -71,10 +73,11 @@ export class LeaseKeeper {
     if (this.stopped) return;
     this.watch?.();
     if (this.stopped) return;
-    if (this.clock.now() >= this.leaseUntil) {
-      // The lease ran out unrenewed (a renewal still unanswered, or the last ones failed):
-      // another process may claim the run now, so this one stops (its steps' signals abort).
-      // Its end still waits for a renewal in flight (see stop).
+    if (this.clock.now() >= this.leaseUntil && (this.renewing !== undefined || this.lastRenewalFailed)) {
+      // The lease ran out unrenewed (a renewal still unanswered, or the last one failed): another
+      // process may claim the run now, so this one stops (its steps' signals abort). Its end
+      // still waits for a renewal in flight (see stop). A keeper merely late (its event loop was
+      // blocked) renews: the store refuses it if another process took the run.
       const why = this.renewing === undefined ? 'could not be renewed' : 'had no answer to its renewal';
       const unrenewed = new Error(`the lease ${why} before it ran out (${formatSeconds(this.leaseMs)})`);
       this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, unrenewed));
@@ -95,9 +98,11 @@ export class LeaseKeeper {
     try {
       kept = await this.store.renewLease(this.runId, this.owner, this.epoch, this.leaseMs);
     } catch (error) {
+      this.lastRenewalFailed = true;
       if (!this.stopped && this.clock.now() >= this.leaseUntil) this.lose(new StoreUnavailableError(storeNameOf(this.store), this.runId, error));
       return;
     }
+    this.lastRenewalFailed = false;
     if (this.stopped) return;
     if (!kept) return this.lose(new RunLeaseLostError(this.runId, this.epoch));
     this.leaseUntil = askedAt + this.leaseMs;
