@@ -42,7 +42,7 @@ export function finishRun(run: EndingRun): void {
   if (run.container !== undefined) disposeRunContainer(run.container);
   const failure = run.drainedFailure;
   if (failure !== undefined) {
-    failure.runUsage = withRunUsage(failure.runUsage, run.table.runUsage(run.definition.graph));
+    keepRunUsage(run, failure);
     const reject = () => run.rejectRun(failure);
     run.durable!.end('failed', failure).then(reject, reject);
     return;
@@ -64,7 +64,7 @@ export function abortRunWith(run: EndingRun, error: unknown): void {
   run.finished = true;
   run.scope.isAborted = true;
   run.abortError = error;
-  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) error.runUsage = withRunUsage(error.runUsage, run.table.runUsage(run.definition.graph));
+  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) keepRunUsage(run, error);
   run.scheduler.stop();
   run.cancelScope.abort(error);
   if (run.container !== undefined) disposeRunContainer(run.container);
@@ -84,13 +84,18 @@ export function rejectBeforeStart(run: Pick<EndingRun, 'durable' | 'finished'>, 
 }
 
 /**
- * The `runUsage` of the error a run ends with: this run's, plus the one the error already
+ * Sets the `runUsage` of the error a run ends with: this run's, plus the one the error already
  * carries when it is a nested pipeline's error re-thrown as it is (API.md §4), so that run's
  * cost is not lost: totals summed, steps side by side (this run's win a shared id).
  */
-function withRunUsage(nested: PipelineUsage | undefined, own: PipelineUsage | undefined): PipelineUsage | undefined {
-  if (nested === undefined || own === undefined) return own ?? nested;
+function keepRunUsage(run: EndingRun, error: { runUsage?: PipelineUsage }): void {
+  const own = run.table.runUsage(run.definition.graph);
+  const nested = error.runUsage;
+  if (nested === undefined || own === undefined) {
+    error.runUsage = own ?? nested;
+    return;
+  }
   const merged = new PipelineUsage({ steps: { ...nested.steps, ...own.steps } });
   for (const total of PIPELINE_USAGE_TOTALS) merged[total] = nested[total] + own[total];
-  return merged;
+  error.runUsage = merged;
 }
