@@ -71,6 +71,7 @@ export type {
   StepRecordStatus,
   RecordOutcome,
   ClaimedRun,
+  CancelRequestOutcome,
   RunListQuery,
   RunListPage,
   StoredError,

@@ -18,6 +18,8 @@ export interface DurableRunHost {
   readonly graph: { readonly ids: readonly string[] };
   stepRecorded(index: number, outcome: RecordOutcome, record: StepRecord): void;
   abortRun(error: unknown): void;
+  /** Cancels the run (`PipelineAbortedError` with `reason` as its cause): a cancellation asked through the store. */
+  cancel(reason: unknown): void;
   /** Steps running now, those that ran and wait for their record included (see RecordBatcher.add). */
   runningSteps(): number;
 }
@@ -89,6 +91,7 @@ export class DurableRun {
         runningSteps: () => host.runningSteps(),
       },
       (error) => host.abortRun(error),
+      (reason) => host.cancel(new Error(`${reason} (a cancellation asked through the store)`)),
     );
   }
 

@@ -12,7 +12,10 @@ export const DEFAULT_LEASE_MS = 30_000;
  * it lost when the store says another owner took it (a newer epoch), or when renewals kept
  * failing, or one was still unanswered, when the lease ran out. A lost lease stops the run
  * (`RunLeaseLostError`; `StoreUnavailableError` when the store failed or stopped answering).
- * Each third of the lease it also calls `watch` (the run's check on its other store calls).
+ * Each third of the lease it also calls `watch` (the run's check on its other store calls),
+ * and asks the store whether a cancellation was requested for this epoch (`cancelRequested`,
+ * when the store has it and `onCancelRequested` is given): the inspector's way to cancel a run
+ * another process holds. A failed ask is asked again at the next renewal.
  */
 export class LeaseKeeper {
   private timer: TimerHandle | undefined;
@@ -22,6 +25,8 @@ export class LeaseKeeper {
   private renewing: Promise<void> | undefined;
   /** The last renewal failed (the store threw): the lease ends unrenewed unless the next one goes through. */
   private lastRenewalFailed = false;
+  /** A `cancelRequested` ask not answered yet, or one that answered with a reason (asked no more). */
+  private askingCancel = false;
 
   constructor(
     private readonly store: RunStore,
@@ -32,6 +37,7 @@ export class LeaseKeeper {
     private readonly onLost: (error: Error) => void,
     private readonly clock: Clock = systemClock,
     private readonly watch?: () => void,
+    private readonly onCancelRequested?: (reason: string) => void,
   ) {
     this.leaseUntil = clock.now() + leaseMs;
   }
@@ -84,8 +90,26 @@ export class LeaseKeeper {
       return;
     }
     if (this.renewing === undefined) this.renewing = this.renew().finally(() => (this.renewing = undefined));
+    if (!this.askingCancel && this.onCancelRequested !== undefined && typeof this.store.cancelRequested === 'function') this.askCancel(this.onCancelRequested);
     this.schedule();
   };
+
+  /** Asks the store whether the run was asked to cancel; a reason is reported once (and not asked again). */
+  private askCancel(onCancelRequested: (reason: string) => void): void {
+    this.askingCancel = true;
+    new Promise<string | undefined>((resolve) => resolve(this.store.cancelRequested!(this.runId, this.epoch))).then(
+      (reason) => {
+        if (typeof reason !== 'string') {
+          this.askingCancel = false;
+          return;
+        }
+        if (!this.stopped) onCancelRequested(reason);
+      },
+      () => {
+        this.askingCancel = false;
+      },
+    );
+  }
 
   private lose(error: Error): void {
     this.stopped = true;

@@ -36,6 +36,7 @@ export class RunRecorder {
     readonly run: RecordedRun,
     sink: RecordSink,
     onLeaseLost: (error: Error) => void,
+    onCancelRequested?: (reason: string) => void,
   ) {
     this.batcher = new RecordBatcher(run.store, run.runId, run.epoch, sink);
     // A lost lease also gives up a batch in flight: nothing can be written after it, and a run
@@ -44,7 +45,7 @@ export class RunRecorder {
       this.batcher.giveUp(error);
       onLeaseLost(error);
     };
-    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, lost, run.clock, this.watchRecords);
+    this.lease = new LeaseKeeper(run.store, run.runId, run.owner, run.epoch, run.leaseMs, lost, run.clock, this.watchRecords, onCancelRequested);
     this.lease.start();
   }
 

@@ -17,11 +17,13 @@ export interface ActionOutcome {
  * The actions of the run page (given `pipelines`): resume a run, rerun a step with its
  * dependents, cancel a run. A resume runs in this process, in the background, through
  * `pipeline.resume(runId, { store, rerun, signal })`; the page follows it through the store like
- * any run. Cancelling aborts the signal of a run this inspector started; a run that another
- * process executes cannot be reached through a store (there is no channel to it): while that
- * process's lease is live the cancel is refused and says so; once the lease has expired (the
- * process is gone or stalled) the inspector claims the run and marks it `aborted`, which also
- * makes a late write of the old owner stale.
+ * any run. Cancelling aborts the signal of a run this inspector started. A run that another
+ * process executes, whose lease is live, is asked to cancel through the store
+ * (`store.requestCancel`): that process reads the request at its next lease renewal (every
+ * third of its lease, 10 s by default) and cancels the run, which ends `aborted`; a store without
+ * `requestCancel` cannot reach it, and the cancel is refused and says so. Once the lease has
+ * expired (the process is gone or stalled) the inspector claims the run and marks it `aborted`,
+ * which also makes a late write of the old owner stale.
  */
 export class RunActions {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -83,14 +85,7 @@ export class RunActions {
     if (stored === undefined) return this.note(runId, false, `Run '${runId}' is not in the store.`);
     const { run } = stored;
     if (run.status !== 'running') return this.note(runId, false, `The run is ${run.status}, not running: nothing to cancel.`);
-    if (run.leaseUntil > Date.now()) {
-      return this.note(
-        runId,
-        false,
-        `The run is executing in another process (${run.owner}) that holds its lease: a store has no channel to stop it. ` +
-          'Cancel it there (its AbortSignal), or wait until its lease expires and cancel again.',
-      );
-    }
+    if (run.leaseUntil > Date.now()) return this.requestCancel(runId, run.owner);
     try {
       const claimed = await this.store.claimRun(runId, newOwnerId(), CANCEL_LEASE_MS);
       await this.store.setRunStatus(runId, claimed.epoch, 'aborted', {
@@ -101,6 +96,31 @@ export class RunActions {
       return this.note(runId, false, `Cancel failed: ${describeError(error)}`);
     }
     return this.note(runId, true, `Cancelled: the lease of ${run.owner} had expired; the run is marked aborted (resume continues it).`);
+  }
+
+  /** Asks `owner`, the live holder of the run, to cancel it, through the store. */
+  private async requestCancel(runId: string, owner: string): Promise<ActionOutcome> {
+    if (typeof this.store.requestCancel !== 'function' || typeof this.store.cancelRequested !== 'function') {
+      return this.note(
+        runId,
+        false,
+        `The run is executing in another process (${owner}) that holds its lease, and this store has no requestCancel to ask it to stop. ` +
+          'Cancel it there (its AbortSignal), or wait until its lease expires and cancel again.',
+      );
+    }
+    let outcome: string;
+    try {
+      outcome = await this.store.requestCancel(runId, 'cancelled from the inspector');
+    } catch (error) {
+      return this.note(runId, false, `Cancel failed: ${describeError(error)}`);
+    }
+    if (outcome === 'missing') return this.note(runId, false, `Run '${runId}' is not in the store.`);
+    if (outcome !== 'requested') return this.note(runId, false, 'The run ended meanwhile: nothing to cancel.');
+    return this.note(
+      runId,
+      true,
+      `Cancel requested: ${owner}, the process executing the run, stops it at its next lease renewal (every third of its lease, 10 s by default); the run then ends aborted (resume continues it).`,
+    );
   }
 
   /** Aborts the runs this inspector is executing and waits for them to be recorded as aborted. */

@@ -11,7 +11,7 @@ import { RunNotFoundError } from '../errors/run-not-found-error';
 import { requireOptionalPeer } from '../store/require-optional-peer';
 import { retryTransient, type TransientRetryPolicy } from '../store/retry-transient';
 import { decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from '../store/run-list-cursor';
-import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
+import type { CancelRequestOutcome, ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { settableRunFieldsOf } from '../store/settable-run-fields';
 import { runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
 import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
@@ -204,6 +204,30 @@ export class PostgresRunStore implements RunStore {
   async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
     const renewed = await this.query(runId, this.statements.renewLease, [runId, owner, epoch, this.now() + leaseMs]);
     return renewed.rowCount === 1;
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<CancelRequestOutcome> {
+    // One statement: read the run (locked against a claim's epoch change meanwhile), keep the
+    // request for its epoch when it is running.
+    const answer = await this.query<{ requested: boolean }>(
+      runId,
+      `WITH run AS (SELECT status, epoch FROM ${this.schema}.runs WHERE run_id = $1 FOR SHARE),
+       requested AS (
+         INSERT INTO ${this.schema}.cancel_requests (run_id, epoch, reason)
+         SELECT $1, epoch, $2 FROM run WHERE status = 'running'
+         ON CONFLICT (run_id) DO UPDATE SET epoch = EXCLUDED.epoch, reason = EXCLUDED.reason
+         RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM requested) AS requested FROM run`,
+      [runId, String(reason)],
+    );
+    if (answer.rows.length === 0) return 'missing';
+    return answer.rows[0].requested ? 'requested' : 'not-running';
+  }
+
+  async cancelRequested(runId: string, epoch: number): Promise<string | undefined> {
+    const answer = await this.query<{ reason: string }>(runId, `SELECT reason FROM ${this.schema}.cancel_requests WHERE run_id = $1 AND epoch = $2`, [runId, epoch]);
+    return answer.rows[0]?.reason;
   }
 
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {

@@ -20,7 +20,7 @@ export function quotedSchemaOf(schema: string): string {
  * hold up the next ones.
  */
 export const STORE_RELATIONS: readonly string[] = [
-  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order', 'charges', 'charges_by_time',
+  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order', 'charges', 'charges_by_time', 'cancel_requests',
 ];
 
 /**
@@ -28,7 +28,7 @@ export const STORE_RELATIONS: readonly string[] = [
  * Encoded values are TEXT (the codec's JSON, byte for byte); times (epoch ms) and money
  * (microcents) are BIGINT. `run_id` sorts bytewise (`COLLATE "C"`), as `listRuns` orders ties.
  * `steps.seq` keeps the order records were written in; `charges` holds the charges of the last
- * 10 minutes (see `addRunCost`).
+ * 10 minutes (see `addRunCost`); `cancel_requests` the cancellation last asked of a run.
  */
 export function createTablesSqlOf(schema: string): string[] {
   return [
@@ -81,5 +81,11 @@ export function createTablesSqlOf(schema: string): string[] {
     )`,
     // What `addRunCost` deletes once a minute: the rows past 10 minutes, found without a scan.
     `CREATE INDEX IF NOT EXISTS charges_by_time ON ${schema}.charges (charged_at)`,
+    // The cancellation last asked of each run (`requestCancel`), for the epoch that ran then.
+    `CREATE TABLE IF NOT EXISTS ${schema}.cancel_requests (
+      run_id TEXT COLLATE "C" PRIMARY KEY REFERENCES ${schema}.runs (run_id) ON DELETE CASCADE,
+      epoch BIGINT NOT NULL,
+      reason TEXT NOT NULL
+    )`,
   ];
 }

@@ -13,7 +13,7 @@ import { RunNotFoundError } from '../errors/run-not-found-error';
 import { requireOptionalPeer } from '../store/require-optional-peer';
 import { retryTransient, type TransientRetryPolicy } from '../store/retry-transient';
 import { decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from '../store/run-list-cursor';
-import type { ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
+import type { CancelRequestOutcome, ClaimedRun, RecordOutcome, RunListPage, RunListQuery, RunRecord, RunStatus, RunStore, StepRecord } from '../store/run-store';
 import { CLEARABLE_RUN_FIELDS, settableRunFieldsOf } from '../store/settable-run-fields';
 import { runHashFieldsOf, runIndexKeyOf, runIndexMemberOf, runOfHash } from './redis-run-hash';
 import {
@@ -27,6 +27,7 @@ import {
   READ_RUN_COST_SCRIPT,
   RECORD_STEPS_SCRIPT,
   RENEW_LEASE_SCRIPT,
+  REQUEST_CANCEL_SCRIPT,
   SET_RUN_STATUS_SCRIPT,
 } from './redis-scripts';
 
@@ -199,6 +200,15 @@ export class RedisRunStore implements RunStore {
   async renewLease(runId: string, owner: string, epoch: number, leaseMs: number): Promise<boolean> {
     const renewed = await this.script(runId, RENEW_LEASE_SCRIPT, [this.runKey(runId)], [owner, String(epoch), String(this.now() + leaseMs)]);
     return renewed === 1;
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<CancelRequestOutcome> {
+    return (await this.script(runId, REQUEST_CANCEL_SCRIPT, [this.runKey(runId)], [String(reason)])) as CancelRequestOutcome;
+  }
+
+  async cancelRequested(runId: string, epoch: number): Promise<string | undefined> {
+    const [cancelEpoch, reason] = (await retryTransient(this.retryPolicy, runId, () => this.redis.call('HMGET', this.runKey(runId), 'cancelEpoch', 'cancelReason'))) as (string | null)[];
+    return cancelEpoch === String(epoch) && reason !== null ? reason : undefined;
   }
 
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {

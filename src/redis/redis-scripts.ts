@@ -52,6 +52,19 @@ return 1
 `;
 
 /**
+ * KEYS: run. ARGV: reason. Keeps a cancellation for the run's current epoch, in the run's hash
+ * (`cancelEpoch`, `cancelReason`: not fields of a RunRecord), when the run is running. Answers
+ * `requested`, `not-running` or `missing`.
+ */
+export const REQUEST_CANCEL_SCRIPT = `
+local cur = redis.call('HMGET', KEYS[1], 'status', 'epoch')
+if not cur[2] then return 'missing' end
+if cur[1] ~= 'running' then return 'not-running' end
+redis.call('HSET', KEYS[1], 'cancelEpoch', cur[2], 'cancelReason', ARGV[1])
+return 'requested'
+`;
+
+/**
  * KEYS: run, steps, stepindex. ARGV: epoch, then `<generation>:<stepId>`/JSON pairs. Answers -1
  * when the run does not exist, 0 when the epoch is stale (nothing written), else one 1
  * (recorded) or 0 (duplicate) per record. A recorded one is appended to `steps` and its index

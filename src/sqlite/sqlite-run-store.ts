@@ -12,6 +12,7 @@ import { RunNotFoundError } from '../errors/run-not-found-error';
 import { retryStoreCall, type StoreRetryPolicy } from '../store/retry-store-call';
 import { decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from '../store/run-list-cursor';
 import type {
+  CancelRequestOutcome,
   ClaimedRun,
   RecordOutcome,
   RunListPage,
@@ -161,6 +162,25 @@ export class SqliteRunStore implements RunStore {
         epoch,
       );
       return renewed.changes === 1;
+    });
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<CancelRequestOutcome> {
+    return this.call(runId, () =>
+      this.immediate((): CancelRequestOutcome => {
+        const row = this.statement('runStatus', 'SELECT status, epoch FROM fastroai_runs WHERE run_id = ?').get(runId) as Pick<RunRow, 'status' | 'epoch'> | undefined;
+        if (row === undefined) return 'missing';
+        if (row.status !== 'running') return 'not-running';
+        this.statement('requestCancel', 'INSERT OR REPLACE INTO fastroai_cancel_requests (run_id, epoch, reason) VALUES (?, ?, ?)').run(runId, row.epoch, String(reason));
+        return 'requested';
+      }),
+    );
+  }
+
+  async cancelRequested(runId: string, epoch: number): Promise<string | undefined> {
+    return this.call(runId, () => {
+      const row = this.statement('cancelRequested', 'SELECT reason FROM fastroai_cancel_requests WHERE run_id = ? AND epoch = ?').get(runId, epoch) as { reason: string } | undefined;
+      return row?.reason;
     });
   }
 

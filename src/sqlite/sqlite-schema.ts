@@ -1,7 +1,8 @@
 /**
  * The tables of `SqliteRunStore`, created when a store opens (`IF NOT EXISTS`: every process
  * opening the file may run it). Runs are listed newest first through the three indexes; step
- * records keep the order they were written in `seq`.
+ * records keep the order they were written in `seq`. `fastroai_cancel_requests` holds the
+ * cancellation last asked of each run, for the epoch that ran then (`requestCancel`).
  */
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS fastroai_runs (
@@ -38,4 +39,9 @@ CREATE TABLE IF NOT EXISTS fastroai_steps (
   UNIQUE (run_id, step_id, generation)
 );
 CREATE INDEX IF NOT EXISTS fastroai_steps_by_run ON fastroai_steps (run_id, seq);
+CREATE TABLE IF NOT EXISTS fastroai_cancel_requests (
+  run_id TEXT PRIMARY KEY,
+  epoch INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
 `;

@@ -5,6 +5,7 @@ import { RunNotFoundError } from '../errors/run-not-found-error';
 import { copyRunRecord } from './copy-record';
 import { compareRunsNewestFirst, decodeRunListCursor, encodeRunListCursor, checkRunListQuery } from './run-list-cursor';
 import type {
+  CancelRequestOutcome,
   ClaimedRun,
   RecordOutcome,
   RunListPage,
@@ -31,6 +32,8 @@ interface StoredRun {
   run: RunRecord;
   /** Its step records, in write order. */
   records: StepRecordColumns;
+  /** A cancellation asked of the run at an epoch (`requestCancel`). */
+  cancel?: { epoch: number; reason: string };
 }
 
 /**
@@ -97,6 +100,19 @@ export class MemoryRunStore implements RunStore {
     const { run } = this.find(runId);
     run.costMicrocents += microcents;
     return run.costMicrocents;
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<CancelRequestOutcome> {
+    const stored = this.runs.get(runId);
+    if (stored === undefined) return 'missing';
+    if (stored.run.status !== 'running') return 'not-running';
+    stored.cancel = { epoch: stored.run.epoch, reason: String(reason) };
+    return 'requested';
+  }
+
+  async cancelRequested(runId: string, epoch: number): Promise<string | undefined> {
+    const cancel = this.runs.get(runId)?.cancel;
+    return cancel?.epoch === epoch ? cancel.reason : undefined;
   }
 
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {

@@ -77,6 +77,9 @@ export interface StepRecord {
 /** What a store answers for each record of a batch. */
 export type RecordOutcome = 'recorded' | 'duplicate' | 'stale-epoch';
 
+/** What {@link RunStore.requestCancel} did. */
+export type CancelRequestOutcome = 'requested' | 'not-running' | 'missing';
+
 /** A run as claimed: its record (with the new epoch and lease) and every step record so far. */
 export interface ClaimedRun {
   run: RunRecord;
@@ -158,6 +161,20 @@ export interface RunStore {
    * workers look up one record per step; stores without it are read with `getRun`.
    */
   getStepRecord?(runId: string, stepId: string, generation: number): Promise<StepRecord | undefined>;
+  /**
+   * Optional, with {@link cancelRequested} (the four built-in stores have both): asks the
+   * process that holds a `running` run to cancel it, for the inspector, which cannot reach that
+   * process otherwise. Keeps `reason` for the run's current epoch (a later request replaces
+   * it); a later claim (a resume) starts a new epoch, which no request reaches.
+   * @returns `requested`; `not-running` when the run's status is not `running` (nothing kept); `missing` when there is no such run
+   */
+  requestCancel?(runId: string, reason: string): Promise<CancelRequestOutcome>;
+  /**
+   * Optional, with {@link requestCancel}: the reason of a cancellation asked of the run at
+   * `epoch`, or undefined. The process holding the run asks with each lease renewal and, given
+   * a reason, cancels the run (`PipelineAbortedError`, the run `aborted`).
+   */
+  cancelRequested?(runId: string, epoch: number): Promise<string | undefined>;
   /** Runs, newest first (`createdAt`, then `runId`), filtered, a page at a time. */
   listRuns(query?: RunListQuery): Promise<RunListPage>;
   /** Releases connections the store opened itself (not a pool or client it was given). */

@@ -63,4 +63,42 @@ describe('LeaseKeeper', () => {
     expect(lost[0].message).toMatch(/the lease could not be renewed before it ran out \(3 s\)/);
     expect(renewals()).toBe(2);
   });
+
+  it('asks the store at each renewal whether the run was asked to cancel, reports a reason once, and keeps renewing', async () => {
+    const clock = createVirtualClock();
+    const store = new MemoryRunStore({ now: () => clock.now() });
+    await store.createRun(makeRunRecord('r1', { owner: 'me', epoch: 1, leaseUntil: clock.now() + LEASE_MS }));
+    let asked = 0;
+    let failNext = false;
+    const counted = Object.assign(Object.create(store) as MemoryRunStore, {
+      cancelRequested: (...args: Parameters<MemoryRunStore['cancelRequested']>) => {
+        asked++;
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('connection reset'));
+        }
+        return store.cancelRequested(...args);
+      },
+    });
+    const cancels: string[] = [];
+    const lost: Error[] = [];
+    const keeper = new LeaseKeeper(counted, 'r1', 'me', 1, LEASE_MS, (error) => lost.push(error), clock, undefined, (reason) => cancels.push(reason));
+    keeper.start();
+    const check = async () => {
+      clock.advance(LEASE_MS / 3);
+      await flush();
+    };
+    await check();
+    expect([asked, cancels]).toEqual([1, []]);
+    failNext = true; // a failed ask is asked again at the next renewal
+    await check();
+    expect(await store.requestCancel('r1', 'from the inspector')).toBe('requested');
+    await check();
+    expect([asked, cancels]).toEqual([3, ['from the inspector']]);
+    await check();
+    await check();
+    expect([asked, cancels, lost]).toEqual([3, ['from the inspector'], []]);
+    expect((await store.getRun('r1'))!.run.leaseUntil).toBe(clock.now() + LEASE_MS); // still renewed while the run drains
+    await keeper.stop();
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The inspector in a real browser: Debian's Chromium driven by playwright-core. The list, a
  * run's DAG, Gantt chart and cost table, a run in another process turning to completed live,
- * resume by a click, XSS payloads shown as text, and the token off loopback.
+ * and cancelled by a click, resume by a click, XSS payloads shown as text, and the token off loopback.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { SqliteRunStore } from 'fastroai/sqlite';
 import { writeRuns } from './support/fake-runs';
 import { waitFor } from './support/http-request';
 import { launchChromium } from './support/launch-chromium';
+import { relayPipeline } from './support/relay-pipeline';
 import { XSS_IMG, XSS_SCRIPT, bookingPipeline, chainPipeline, documentPipeline, hostilePipeline, type Mailbox } from './support/sample-pipelines';
 
 // Chromium's start and the child process's TypeScript compile take seconds on a loaded machine.
@@ -127,23 +128,29 @@ describe('the inspector in Chromium', () => {
     await page.close();
   });
 
-  it('shows a run executing in another process turn to completed, live, without reloading', async () => {
+  /** The relay pipeline running in a child process into a fresh SQLite file, once its first step is recorded. */
+  async function relayInChild(runId: string, leaseSeconds?: number) {
     const dir = mkdtempSync(join(tmpdir(), 'fastroai-inspector-live-'));
     tempDirs.push(dir);
     const database = join(dir, 'runs.db');
     const release = join(dir, 'release');
     const store = new SqliteRunStore({ path: database });
+    const child = fork(join(__dirname, 'support', 'relay-child.ts'), [database, runId, release, ...(leaseSeconds === undefined ? [] : [String(leaseSeconds)])], {
+      cwd: REPO_ROOT,
+      execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+      stdio: 'pipe',
+    });
+    children.push(child);
+    let output = '';
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitFor(async () => ((await store.getRun(runId))?.steps.length ?? 0) === 1, 60_000, `the child's first step (${output})`);
+    return { store, release, exited, output: () => output };
+  }
+
+  it('shows a run executing in another process turn to completed, live, without reloading', async () => {
+    const { store, release, exited } = await relayInChild('relay-1');
     try {
-      const child = fork(join(__dirname, 'support', 'relay-child.ts'), [database, 'relay-1', release], {
-        cwd: REPO_ROOT,
-        execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-        stdio: 'pipe',
-      });
-      children.push(child);
-      let output = '';
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      await waitFor(async () => ((await store.getRun('relay-1'))?.steps.length ?? 0) === 1, 60_000, `the child's first step (${output})`);
       const inspector = await open({ store });
       const { page } = await newPage();
       await page.goto(`${inspector.url}runs/relay-1`);
@@ -158,6 +165,29 @@ describe('the inspector in Chromium', () => {
       expect(await page.locator('svg.gantt g.bar').count()).toBe(3);
       expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
       expect(await exited).toBe(0);
+      await page.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('cancels a run executing in another process when Cancel is clicked: that process aborts it at its next lease renewal', async () => {
+    // A 0.9 s lease: the child asks the store for a cancellation every 0.3 s.
+    const { store, release, exited, output } = await relayInChild('relay-2', 0.9);
+    try {
+      const inspector = await open({ store, pipelines: [relayPipeline(release)] });
+      const { page } = await newPage();
+      await page.goto(`${inspector.url}runs/relay-2`);
+      expect(await page.locator('#run-status').textContent()).toBe('running');
+      await page.click('button.cancel');
+      await page.waitForSelector('text=Cancel requested', { timeout: 30_000 });
+      await page.waitForSelector('#run-status:text-is("aborted")', { timeout: 30_000 });
+      expect(await exited).toBe(1);
+      expect(output()).toContain('PipelineAbortedError');
+      expect(output()).toContain('cancelled from the inspector (a cancellation asked through the store)');
+      const { run, steps } = (await store.getRun('relay-2'))!;
+      expect(run.status).toBe('aborted');
+      expect(steps.map((record) => [record.stepId, record.status])).toEqual([['first', 'completed']]);
       await page.close();
     } finally {
       await store.close();

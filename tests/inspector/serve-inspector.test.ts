@@ -1,4 +1,4 @@
-import { ConversationState, ConversationStatus, MemoryRunStore, Pipeline, step } from 'fastroai';
+import { ConversationState, ConversationStatus, MemoryRunStore, Pipeline, step, type RunStore } from 'fastroai';
 import { serveInspector, type Inspector } from 'fastroai/inspector';
 import { SqliteRunStore } from 'fastroai/sqlite';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -300,20 +300,46 @@ describe('serveInspector actions', () => {
     expect((await httpRequestTo(inspector.url, '/runs/wait-1')).body).toContain('Cancelled: the run was aborted');
   });
 
-  it('does not cancel a run another process holds the lease of, and marks one whose lease expired aborted', async () => {
+  it('asks the process holding a live lease to cancel through the store, and marks a run whose lease expired aborted', async () => {
     const store = new MemoryRunStore();
     const pipeline = new Pipeline({ name: 'bulk', steps: { only: step(() => 1) } });
-    await store.createRun(fakeRun({ runId: 'live-1', status: 'running', owner: 'other-host:42:aa', leaseUntil: Date.now() + 60_000 }));
+    await store.createRun(fakeRun({ runId: 'live-1', status: 'running', owner: 'other-host:42:aa', epoch: 3, leaseUntil: Date.now() + 60_000 }));
     await store.createRun(fakeRun({ runId: 'gone-1', status: 'running', owner: 'other-host:43:bb', leaseUntil: Date.now() - 1 }));
     const inspector = await open({ store, pipelines: [pipeline] });
     const csrf = csrfTokenOf((await httpRequestTo(inspector.url, '/runs/live-1')).body);
-    await postForm(inspector.url, '/runs/live-1/cancel', { csrf });
+    expect((await postForm(inspector.url, '/runs/live-1/cancel', { csrf })).status).toBe(303);
+    // The holder reads the request at its next renewal (tests/inspector/inspector-browser.test.ts runs it across processes).
     expect((await store.getRun('live-1'))!.run.status).toBe('running');
-    expect((await httpRequestTo(inspector.url, '/runs/live-1')).body).toContain('is executing in another process (other-host:42:aa)');
+    expect(await store.cancelRequested('live-1', 3)).toBe('cancelled from the inspector');
+    expect((await httpRequestTo(inspector.url, '/runs/live-1')).body).toContain('Cancel requested: other-host:42:aa, the process executing the run, stops it at its next lease renewal');
     await postForm(inspector.url, '/runs/gone-1/cancel', { csrf });
     const gone = (await store.getRun('gone-1'))!.run;
     expect(gone.status).toBe('aborted');
     expect(gone.error?.message).toContain('lease of other-host:43:bb expired');
+  });
+
+  it('refuses to cancel a run another process holds when its store cannot ask that process (no requestCancel)', async () => {
+    const memory = new MemoryRunStore();
+    // A user's store with the required methods only.
+    const store: RunStore = {
+      createRun: (run) => memory.createRun(run),
+      claimRun: (...args) => memory.claimRun(...args),
+      renewLease: (...args) => memory.renewLease(...args),
+      recordSteps: (...args) => memory.recordSteps(...args),
+      setRunStatus: (...args) => memory.setRunStatus(...args),
+      addRunCost: (...args) => memory.addRunCost(...args),
+      getRun: (runId) => memory.getRun(runId),
+      listRuns: (query) => memory.listRuns(query),
+      close: () => memory.close(),
+    };
+    const pipeline = new Pipeline({ name: 'bulk', steps: { only: step(() => 1) } });
+    await store.createRun(fakeRun({ runId: 'live-1', status: 'running', owner: 'other-host:42:aa', epoch: 3, leaseUntil: Date.now() + 60_000 }));
+    const inspector = await open({ store, pipelines: [pipeline] });
+    const csrf = csrfTokenOf((await httpRequestTo(inspector.url, '/runs/live-1')).body);
+    await postForm(inspector.url, '/runs/live-1/cancel', { csrf });
+    expect((await store.getRun('live-1'))!.run.status).toBe('running');
+    expect(await memory.cancelRequested('live-1', 3)).toBeUndefined();
+    expect((await httpRequestTo(inspector.url, '/runs/live-1')).body).toContain('is executing in another process (other-host:42:aa) that holds its lease, and this store has no requestCancel');
   });
 });
 

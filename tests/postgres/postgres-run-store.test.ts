@@ -110,7 +110,7 @@ describe('PostgresRunStore', () => {
     const stores = Array.from({ length: 4 }, () => openStore());
     await Promise.all(stores.map((store, index) => store.createRun(makeRunRecord(`r${index}`))));
     const { rows } = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
-    expect(rows.map((row) => row.table_name)).toEqual(['charges', 'runs', 'steps']);
+    expect(rows.map((row) => row.table_name)).toEqual(['cancel_requests', 'charges', 'runs', 'steps']);
     expect((await stores[0].listRuns()).runs.map((run) => run.runId)).toEqual(['r3', 'r2', 'r1', 'r0']);
   });
 
@@ -562,6 +562,20 @@ describe('PostgresRunStore opened beside writes in flight', () => {
   it('names in STORE_RELATIONS every table and index its DDL creates (else an existing schema would never get a new one)', () => {
     const created = createTablesSqlOf('"s"').flatMap((statement) => /CREATE (?:TABLE|INDEX) IF NOT EXISTS (?:"s"\.)?(\w+)/.exec(statement)?.[1] ?? []);
     expect([...created].sort()).toEqual([...STORE_RELATIONS].sort());
+  });
+
+  it("adds a table of a newer version to a schema an older version created (cancel_requests)", async () => {
+    const first = new PostgresRunStore({ connectionString: CONNECTION_STRING, schema });
+    await first.createRun(makeRunRecord('r1'));
+    await first.close();
+    await admin.query(`DROP TABLE "${schema}".cancel_requests`); // the schema as fastroai before requestCancel made it
+    const second = new PostgresRunStore({ connectionString: CONNECTION_STRING, schema });
+    try {
+      expect(await second.requestCancel('r1', 'stop')).toBe('requested');
+      expect(await second.cancelRequested('r1', 1)).toBe('stop');
+    } finally {
+      await second.close();
+    }
   });
 
   it('does not wait for a transaction that is writing steps: a store whose tables exist runs no DDL', async () => {

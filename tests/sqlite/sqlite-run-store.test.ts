@@ -58,6 +58,22 @@ describe('SqliteRunStore', () => {
     await second.close();
   });
 
+  it('adds a table of a newer version to a file an older version created (fastroai_cancel_requests)', async () => {
+    const first = new SqliteRunStore({ path });
+    await first.createRun(makeRunRecord('r1'));
+    await first.close();
+    const db = new BetterSqlite3(path);
+    db.exec('DROP TABLE fastroai_cancel_requests'); // the file as fastroai before requestCancel made it
+    db.close();
+    const second = new SqliteRunStore({ path });
+    try {
+      expect(await second.requestCancel('r1', 'stop')).toBe('requested');
+      expect(await second.cancelRequested('r1', 1)).toBe('stop');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('uses WAL mode and creates an index for listRuns', async () => {
     const store = new SqliteRunStore({ path });
     const db = new BetterSqlite3(path, { readonly: true });

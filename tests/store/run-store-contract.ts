@@ -439,6 +439,33 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
       });
     });
 
+    describe('requestCancel and cancelRequested (optional; every store of this package has both)', () => {
+      it('keeps a cancellation for the running run at its current epoch, replaced by a later one, and not reaching the epoch of a later claim', async () => {
+        await store.createRun(makeRunRecord('r1'));
+        await store.createRun(makeRunRecord('r2'));
+        const before = (await store.getRun('r1'))!.run;
+        expect(await store.requestCancel!('r1', 'stop, please')).toBe('requested');
+        expect(await store.cancelRequested!('r1', 1)).toBe('stop, please');
+        expect(await store.requestCancel!('r1', 'stop now')).toBe('requested');
+        expect(await store.cancelRequested!('r1', 1)).toBe('stop now');
+        expect(await store.cancelRequested!('r1', 2)).toBeUndefined();
+        expect(await store.cancelRequested!('r2', 1)).toBeUndefined();
+        // Not a field of the run: getRun answers the run as it was.
+        expect((await store.getRun('r1'))!.run).toEqual(before);
+        await store.claimRun('r1', 'host:1:first', LEASE_MS);
+        expect(await store.cancelRequested!('r1', 2)).toBeUndefined();
+      });
+
+      it('keeps nothing for a run that is not running, and answers missing for an unknown run', async () => {
+        await store.createRun(makeRunRecord('r1'));
+        await store.setRunStatus('r1', 1, 'completed');
+        expect(await store.requestCancel!('r1', 'too late')).toBe('not-running');
+        expect(await store.cancelRequested!('r1', 1)).toBeUndefined();
+        expect(await store.requestCancel!('missing', 'nobody')).toBe('missing');
+        expect(await store.cancelRequested!('missing', 1)).toBeUndefined();
+      });
+    });
+
     describe('getStepRecords (internal, every store of this package)', () => {
       it('answers the records of many keys of one run in the order asked, as getRun has them, undefined where there is none', async () => {
         expect(readsStepRecords(store)).toBe(true);

@@ -1,33 +1,21 @@
 /**
  * A child process of tests/inspector/inspector-browser.test.ts: runs the `relay` pipeline
- * (`first → held → last`) into the SQLite file argv[2] under run id argv[3]. `held` waits until
- * the file argv[4] exists, so the parent decides when the run goes on. Started from the repo
- * root with `node -r ts-node/register/transpile-only -r tsconfig-paths/register`.
+ * (support/relay-pipeline.ts) into the SQLite file argv[2] under run id argv[3]. `held` waits
+ * until the file argv[4] exists, so the parent decides when the run goes on. argv[5], when
+ * given, is the run's `leaseSeconds`. A run that fails is printed (its cause too) and exits 1.
+ * Started from the repo root with `node -r ts-node/register/transpile-only -r tsconfig-paths/register`.
  */
-import { existsSync } from 'node:fs';
-import { Pipeline, step } from 'fastroai';
 import { SqliteRunStore } from 'fastroai/sqlite';
+import { relayPipeline } from './relay-pipeline';
 
 async function main(): Promise<void> {
-  const [path, runId, releaseFile] = process.argv.slice(2);
+  const [path, runId, releaseFile, leaseSeconds] = process.argv.slice(2);
   const store = new SqliteRunStore({ path });
-  const pipeline = new Pipeline({
-    name: 'relay',
-    steps: {
-      first: step(() => ({ handedOver: true })),
-      held: step(async (ctx) => {
-        while (!existsSync(releaseFile)) {
-          if (ctx.signal.aborted) throw ctx.signal.reason;
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-        return 'released';
-      }),
-      last: step(() => 'done'),
-    },
-    dependencies: { held: ['first'], last: ['held'] },
-  });
-  await pipeline.execute({}, undefined, { store, runId });
-  await store.close();
+  try {
+    await relayPipeline(releaseFile).execute({}, undefined, { store, runId, ...(leaseSeconds === undefined ? {} : { leaseSeconds: Number(leaseSeconds) }) });
+  } finally {
+    await store.close();
+  }
 }
 
 main().then(
