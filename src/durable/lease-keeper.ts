@@ -25,8 +25,10 @@ export class LeaseKeeper {
   private renewing: Promise<void> | undefined;
   /** The last renewal failed (the store threw): the lease ends unrenewed unless the next one goes through. */
   private lastRenewalFailed = false;
-  /** A `cancelRequested` ask not answered yet, or one that answered with a reason (asked no more). */
-  private askingCancel = false;
+  /** When the `cancelRequested` ask in flight was sent (the clock's ms); undefined when none is. */
+  private cancelAskedAt: number | undefined;
+  /** A cancellation was heard (and reported): the store is asked no more. */
+  private cancelHeard = false;
 
   constructor(
     private readonly store: RunStore,
@@ -90,25 +92,32 @@ export class LeaseKeeper {
       return;
     }
     if (this.renewing === undefined) this.renewing = this.renew().finally(() => (this.renewing = undefined));
-    if (!this.askingCancel && this.onCancelRequested !== undefined && typeof this.store.cancelRequested === 'function') this.askCancel(this.onCancelRequested);
+    if (this.onCancelRequested !== undefined && typeof this.store.cancelRequested === 'function') this.askCancel(this.onCancelRequested);
     this.schedule();
   };
 
-  /** Asks the store whether the run was asked to cancel; a reason is reported once (and not asked again). */
+  /**
+   * Asks the store whether the run was asked to cancel, unless an ask is in flight (one
+   * unanswered for {@link STORE_CALL_DEADLINE_MS} is given up, and asked again); a reason is
+   * reported once, and then the store is asked no more.
+   */
   private askCancel(onCancelRequested: (reason: string) => void): void {
-    this.askingCancel = true;
-    new Promise<string | undefined>((resolve) => resolve(this.store.cancelRequested!(this.runId, this.epoch))).then(
-      (reason) => {
-        if (typeof reason !== 'string') {
-          this.askingCancel = false;
-          return;
-        }
-        if (!this.stopped) onCancelRequested(reason);
-      },
-      () => {
-        this.askingCancel = false;
-      },
-    );
+    const now = this.clock.now();
+    if (this.cancelHeard || (this.cancelAskedAt !== undefined && now - this.cancelAskedAt < STORE_CALL_DEADLINE_MS)) return;
+    this.cancelAskedAt = now;
+    const answered = () => {
+      if (this.cancelAskedAt === now) this.cancelAskedAt = undefined;
+    };
+    new Promise<string | undefined>((resolve) => resolve(this.store.cancelRequested!(this.runId, this.epoch))).then((reason) => {
+      answered();
+      if (typeof reason !== 'string' || this.cancelHeard || this.stopped) return;
+      this.cancelHeard = true;
+      try {
+        onCancelRequested(reason);
+      } catch {
+        // The run's cancel does not throw; nothing else could be done with its error here.
+      }
+    }, answered);
   }
 
   private lose(error: Error): void {

@@ -119,7 +119,8 @@ export class RunActions {
     return this.note(
       runId,
       true,
-      `Cancel requested: ${owner}, the process executing the run, stops it at its next lease renewal (every third of its lease, 10 s by default); the run then ends aborted (resume continues it).`,
+      `Cancel requested: ${owner}, the process holding the run's lease, cancels the run when it next renews the lease (every third of the lease: 10 s by default), and the run ends aborted (resume continues it). ` +
+        'If that process is gone, nobody hears the request: the run stays running until its lease expires; cancel again then.',
     );
   }
 

@@ -15,7 +15,7 @@ import type { CancelRequestOutcome, ClaimedRun, RecordOutcome, RunListPage, RunL
 import { settableRunFieldsOf } from '../store/settable-run-fields';
 import { runOfRow, stepOfRow, type RunRow, type StepRow } from './postgres-rows';
 import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
-import { STORE_RELATIONS, createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
+import { LATER_RELATIONS, STORE_RELATIONS, createLaterTablesSqlOf, createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
 import type { PgStatement } from './named-statement';
 import { perStepStatementsOf, type PerStepStatements } from './per-step-statements';
 
@@ -77,6 +77,10 @@ function isTransientPgError(error: unknown): boolean {
   if (typeof severity === 'string' && typeof code === 'string') return TRANSIENT_SQLSTATE.test(code);
   return true;
 }
+
+/** SQLSTATE: a relation that does not exist; a permission this role lacks. */
+const UNDEFINED_TABLE = '42P01';
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** How often (at most, per store) `addRunCost` deletes the charges past CHARGE_KEPT_MS (by the server's clock). */
 const CHARGE_PRUNE_INTERVAL_MS = 60_000;
@@ -206,6 +210,10 @@ export class PostgresRunStore implements RunStore {
     return renewed.rowCount === 1;
   }
 
+  /**
+   * @throws FastroAIError when its table `cancel_requests` (added after the first release) is
+   * missing or not writable by this role, naming the statement that creates it
+   */
   async requestCancel(runId: string, reason: string): Promise<CancelRequestOutcome> {
     // One statement: read the run (locked against a claim's epoch change meanwhile), keep the
     // request for its epoch when it is running.
@@ -220,14 +228,34 @@ export class PostgresRunStore implements RunStore {
        )
        SELECT EXISTS (SELECT 1 FROM requested) AS requested FROM run`,
       [runId, String(reason)],
-    );
+    ).catch((error: unknown) => {
+      throw this.laterTableError(error, 'cancel_requests', 'SELECT, INSERT, UPDATE');
+    });
     if (answer.rows.length === 0) return 'missing';
     return answer.rows[0].requested ? 'requested' : 'not-running';
   }
 
   async cancelRequested(runId: string, epoch: number): Promise<string | undefined> {
-    const answer = await this.query<{ reason: string }>(runId, `SELECT reason FROM ${this.schema}.cancel_requests WHERE run_id = $1 AND epoch = $2`, [runId, epoch]);
-    return answer.rows[0]?.reason;
+    try {
+      const answer = await this.query<{ reason: string }>(runId, `SELECT reason FROM ${this.schema}.cancel_requests WHERE run_id = $1 AND epoch = $2`, [runId, epoch]);
+      return answer.rows[0]?.reason;
+    } catch (error) {
+      // No table: nothing can have been requested.
+      if ((error as { code?: unknown } | null)?.code === UNDEFINED_TABLE) return undefined;
+      throw this.laterTableError(error, 'cancel_requests', 'SELECT');
+    }
+  }
+
+  /** `error` as a FastroAIError naming the statement that creates `table`, when the table is missing or this role may not use it. */
+  private laterTableError(error: unknown, table: string, grants: string): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== UNDEFINED_TABLE && code !== INSUFFICIENT_PRIVILEGE) return error;
+    const ddl = createLaterTablesSqlOf(this.schema).find((statement) => statement.includes(`.${table} (`))!.replace(/\s+/g, ' ');
+    return new FastroAIError(
+      `PostgresRunStore ${this.name} cannot use its table ${table} (added in a later version than the one that created this schema): ${String((error as Error).message)}. ` +
+        `Create it with a role that may (${ddl}) and grant ${grants} on it to the role this store connects as.`,
+      { cause: error },
+    );
   }
 
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
@@ -392,14 +420,24 @@ export class PostgresRunStore implements RunStore {
   }
 
   private async createTables(): Promise<void> {
-    if (await this.tablesExist()) return;
+    const present = await this.presentRelations();
+    if (STORE_RELATIONS.every((relation) => present.has(relation))) {
+      // A schema an earlier version made: its later tables, if this role may create them.
+      if (!LATER_RELATIONS.every((relation) => present.has(relation))) await this.runDdl(createLaterTablesSqlOf(this.schema)).catch(() => undefined);
+      return;
+    }
+    await this.runDdl(createTablesSqlOf(this.schema));
+  }
+
+  /** Runs `statements` in one transaction, one store at a time (an advisory lock). */
+  private async runDdl(statements: string[]): Promise<void> {
     const client: PoolClient = await this.pool.connect();
     let failure: unknown;
     try {
       await client.query('BEGIN');
       // CREATE … IF NOT EXISTS races with itself across sessions (a unique violation): one at a time.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`fastroai:${this.name}`]);
-      for (const statement of createTablesSqlOf(this.schema)) await client.query(statement);
+      for (const statement of statements) await client.query(statement);
       await client.query('COMMIT');
     } catch (error) {
       failure = error;
@@ -411,11 +449,12 @@ export class PostgresRunStore implements RunStore {
   }
 
   /** Whether every table and index of the store is there already (a catalog read: no lock on the tables). */
-  private async tablesExist(): Promise<boolean> {
-    const found = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM unnest($1::text[]) AS relation WHERE to_regclass($2 || '.' || relation) IS NOT NULL`,
-      [STORE_RELATIONS, this.schema],
+  /** Which of the store's tables and indexes exist in its schema. */
+  private async presentRelations(): Promise<Set<string>> {
+    const found = await this.pool.query<{ relation: string }>(
+      `SELECT relation FROM unnest($1::text[]) AS relation WHERE to_regclass($2 || '.' || relation) IS NOT NULL`,
+      [[...STORE_RELATIONS, ...LATER_RELATIONS], this.schema],
     );
-    return found.rows[0].n === STORE_RELATIONS.length;
+    return new Set(found.rows.map((row) => row.relation));
   }
 }

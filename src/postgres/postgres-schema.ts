@@ -14,14 +14,34 @@ export function quotedSchemaOf(schema: string): string {
 }
 
 /**
- * The tables and indexes {@link createTablesSqlOf} creates: when all of them exist, a store
- * skips its DDL, as `CREATE INDEX IF NOT EXISTS` locks its table (SHARE) even when the index
- * exists, so a store opened mid-run (a new worker) would wait behind the writes in flight and
- * hold up the next ones.
+ * The tables and indexes every store needs, which {@link createTablesSqlOf} creates: when all of
+ * them exist, a store skips that DDL, as `CREATE INDEX IF NOT EXISTS` locks its table (SHARE)
+ * even when the index exists, so a store opened mid-run (a new worker) would wait behind the
+ * writes in flight and hold up the next ones.
  */
 export const STORE_RELATIONS: readonly string[] = [
-  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order', 'charges', 'charges_by_time', 'cancel_requests',
+  'runs', 'runs_newest_first', 'runs_by_pipeline', 'runs_by_status', 'runs_by_pipeline_status', 'steps', 'steps_in_order', 'charges', 'charges_by_time',
 ];
+
+/**
+ * Tables added after the first release ({@link createLaterTablesSqlOf}): a store whose schema
+ * has the {@link STORE_RELATIONS} but not these tries to create them on their own, and opens
+ * all the same when it may not (an application role without CREATE): only the methods that
+ * need them fail then, saying which table to create.
+ */
+export const LATER_RELATIONS: readonly string[] = ['cancel_requests'];
+
+/** The statements that create the {@link LATER_RELATIONS} in `schema` (quoted), each idempotent. */
+export function createLaterTablesSqlOf(schema: string): string[] {
+  return [
+    // The cancellation last asked of each run (`requestCancel`), for the epoch that ran then.
+    `CREATE TABLE IF NOT EXISTS ${schema}.cancel_requests (
+      run_id TEXT COLLATE "C" PRIMARY KEY REFERENCES ${schema}.runs (run_id) ON DELETE CASCADE,
+      epoch BIGINT NOT NULL,
+      reason TEXT NOT NULL
+    )`,
+  ];
+}
 
 /**
  * The statements that create the store's tables in `schema` (quoted), each idempotent.
@@ -81,11 +101,6 @@ export function createTablesSqlOf(schema: string): string[] {
     )`,
     // What `addRunCost` deletes once a minute: the rows past 10 minutes, found without a scan.
     `CREATE INDEX IF NOT EXISTS charges_by_time ON ${schema}.charges (charged_at)`,
-    // The cancellation last asked of each run (`requestCancel`), for the epoch that ran then.
-    `CREATE TABLE IF NOT EXISTS ${schema}.cancel_requests (
-      run_id TEXT COLLATE "C" PRIMARY KEY REFERENCES ${schema}.runs (run_id) ON DELETE CASCADE,
-      epoch BIGINT NOT NULL,
-      reason TEXT NOT NULL
-    )`,
+    ...createLaterTablesSqlOf(schema),
   ];
 }

@@ -101,4 +101,27 @@ describe('LeaseKeeper', () => {
     expect((await store.getRun('r1'))!.run.leaseUntil).toBe(clock.now() + LEASE_MS); // still renewed while the run drains
     await keeper.stop();
   });
+
+  it('asks again once an ask for a cancellation went unanswered for 60 s (a store that hangs)', async () => {
+    const clock = createVirtualClock();
+    const store = new MemoryRunStore({ now: () => clock.now() });
+    await store.createRun(makeRunRecord('r1', { owner: 'me', epoch: 1, leaseUntil: clock.now() + LEASE_MS }));
+    let asked = 0;
+    const hanging = Object.assign(Object.create(store) as MemoryRunStore, {
+      cancelRequested: (...args: Parameters<MemoryRunStore['cancelRequested']>) => (++asked === 1 ? new Promise<never>(() => undefined) : store.cancelRequested(...args)),
+    });
+    const cancels: string[] = [];
+    const keeper = new LeaseKeeper(hanging, 'r1', 'me', 1, LEASE_MS, () => undefined, clock, undefined, (reason) => cancels.push(reason));
+    keeper.start();
+    await store.requestCancel('r1', 'stop');
+    for (let tick = 0; tick < 60; tick++) {
+      clock.advance(LEASE_MS / 3);
+      await flush();
+    }
+    expect([asked, cancels]).toEqual([1, []]); // asked at 1 s; at 60 s it is still awaited
+    clock.advance(LEASE_MS / 3);
+    await flush();
+    expect([asked, cancels]).toEqual([2, ['stop']]);
+    await keeper.stop();
+  });
 });

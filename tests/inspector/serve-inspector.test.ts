@@ -311,7 +311,7 @@ describe('serveInspector actions', () => {
     // The holder reads the request at its next renewal (tests/inspector/inspector-browser.test.ts runs it across processes).
     expect((await store.getRun('live-1'))!.run.status).toBe('running');
     expect(await store.cancelRequested('live-1', 3)).toBe('cancelled from the inspector');
-    expect((await httpRequestTo(inspector.url, '/runs/live-1')).body).toContain('Cancel requested: other-host:42:aa, the process executing the run, stops it at its next lease renewal');
+    expect((await httpRequestTo(inspector.url, '/runs/live-1')).body).toContain('Cancel requested: other-host:42:aa, the process holding the run&#39;s lease, cancels the run when it next renews the lease');
     await postForm(inspector.url, '/runs/gone-1/cancel', { csrf });
     const gone = (await store.getRun('gone-1'))!.run;
     expect(gone.status).toBe('aborted');

@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from 'fastroai';
 import { encodeValue } from '../../src/store/encode-value';
 import { PostgresRunStore, type PostgresRunStoreOptions } from 'fastroai/postgres';
-import { STORE_RELATIONS, createTablesSqlOf } from '../../src/postgres/postgres-schema';
+import { LATER_RELATIONS, STORE_RELATIONS, createTablesSqlOf } from '../../src/postgres/postgres-schema';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Pool } from 'pg';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
@@ -559,9 +559,9 @@ describe('PostgresRunStore opened beside writes in flight', () => {
     await dropSchema(schema);
   });
 
-  it('names in STORE_RELATIONS every table and index its DDL creates (else an existing schema would never get a new one)', () => {
+  it('names in STORE_RELATIONS and LATER_RELATIONS every table and index its DDL creates (else an existing schema would never get a new one)', () => {
     const created = createTablesSqlOf('"s"').flatMap((statement) => /CREATE (?:TABLE|INDEX) IF NOT EXISTS (?:"s"\.)?(\w+)/.exec(statement)?.[1] ?? []);
-    expect([...created].sort()).toEqual([...STORE_RELATIONS].sort());
+    expect([...created].sort()).toEqual([...STORE_RELATIONS, ...LATER_RELATIONS].sort());
   });
 
   it("adds a table of a newer version to a schema an older version created (cancel_requests)", async () => {
@@ -575,6 +575,34 @@ describe('PostgresRunStore opened beside writes in flight', () => {
       expect(await second.cancelRequested('r1', 1)).toBe('stop');
     } finally {
       await second.close();
+    }
+  });
+
+  it('opens an older schema with a role that may not create tables: everything works but requestCancel, which names the table to create', async () => {
+    const first = new PostgresRunStore({ connectionString: CONNECTION_STRING, schema });
+    await first.createRun(makeRunRecord('r1'));
+    await first.close();
+    await admin.query(`DROP TABLE "${schema}".cancel_requests`);
+    // An application role with data rights only (an administrator runs the DDL).
+    const role = `${schema}_app`;
+    await admin.query(`CREATE ROLE "${role}" LOGIN`);
+    try {
+      await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
+      await admin.query(`REVOKE CREATE ON SCHEMA "${schema}" FROM PUBLIC`);
+      const store = new PostgresRunStore({ connectionString: `postgres://${role}@127.0.0.1:5432/test`, schema });
+      try {
+        expect((await store.getRun('r1'))?.run.runId).toBe('r1');
+        expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+        expect(await store.cancelRequested('r1', 1)).toBeUndefined(); // no table: nothing was requested
+        const refused = await rejectionOf(store.requestCancel('r1', 'stop'));
+        expect(String((refused as Error).message)).toMatch(/cannot use its table cancel_requests .*CREATE TABLE IF NOT EXISTS "[^"]+"\.cancel_requests .*grant SELECT, INSERT, UPDATE on it/);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await admin.query(`DROP OWNED BY "${role}"`);
+      await admin.query(`DROP ROLE "${role}"`);
     }
   });
 
