@@ -331,7 +331,8 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
     if (call.timedOut() && !AgentTimeoutError.isInstance(error)) {
       thrown = new AgentTimeoutError(this.modelName, this.timeout as number, { cause: error });
     }
-    const failedRequests = failedRequestsOf(error);
+    // Rejected with the caller's abort reason itself (fetch does that): the request it cut off counts.
+    const failedRequests = call.signal?.aborted === true && error === call.signal.reason ? 1 : failedRequestsOf(error);
     // Attached even when nothing was sent (a missing API key): ctx.run then counts no request,
     // where an error without usage would count one.
     if (typeof thrown === 'object' && thrown !== null && reportedUsageOf(thrown) === undefined) {

@@ -1,4 +1,4 @@
-import type { ChatResponse } from '../agent/chat-response';
+import { ChatResponse } from '../agent/chat-response';
 import type { RunnableAgent } from '../agent/runnable-agent';
 import { describeValue } from '../config/step-config';
 import { checkOptionKeys } from '../config/check-option-keys';
@@ -14,6 +14,7 @@ import { readResponseUsage } from '../usage/read-response-usage';
 import { reportedUsageOf } from '../usage/reported-usage';
 import { StepUsage } from '../usage/step-usage';
 import type { CancelScope } from '../executor/cancel-scope';
+import { settledWithin } from '../clock/settled-within';
 import { callRetryDelaySeconds, isNeverRetried, markRetriesExhausted } from './retry-policy';
 import type { RunBudget } from './run-budget';
 import type { StepContext } from './step-context';
@@ -46,6 +47,7 @@ export async function runAgentCall<O>(
   agent: RunnableAgent<O>,
   message: string,
   options: AgentCallOptions,
+  callScope: CancelScope = ctx.attemptScope,
 ): Promise<ChatResponse<O>> {
   checkOptionKeys('ctx.run options', options, AGENT_CALL_OPTION_KEYS, (message) => markRetriesExhausted(new TypeError(message)));
   if (typeof agent !== 'object' || agent === null || typeof agent.run !== 'function') {
@@ -54,8 +56,8 @@ export async function runAgentCall<O>(
   checkCall(agent, message, options);
   const timeoutSeconds = options.timeout !== undefined ? checkTimeout(options.timeout) : ctx.config.timeout;
   const retries = options.retries !== undefined ? checkRetries(options.retries) : ctx.config.retries;
-  // The step attempt's scope: its deadline and the run's end abort it (and every call in it).
-  const stepScope = ctx.attemptScope;
+  // This call's scope, in the step attempt's: the attempt's deadline, its end and the run's end abort it.
+  const stepScope = callScope;
   const runBudget = ctx.runBudget;
   let lastError: unknown;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
@@ -69,6 +71,19 @@ export async function runAgentCall<O>(
       } catch (hookError) {
         throw hookFailure(hookError, stepScope);
       }
+      // The hook may have waited (a rate limiter) while other calls spent the budget: checked
+      // again right before the request. Refused now, the after-hook still pairs the before-hook.
+      const refusal = budgetRefusal(ctx, runBudget);
+      if (refusal !== undefined) {
+        if (agent.onAfterDispatch) {
+          try {
+            await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onAfterDispatch in step", () => agent.onAfterDispatch!(refusal));
+          } catch (hookError) {
+            throw hookFailure(hookError, stepScope);
+          }
+        }
+        throw refusal;
+      }
     }
     let response: ChatResponse<O> | undefined;
     let error: unknown;
@@ -76,17 +91,17 @@ export async function runAgentCall<O>(
     // The request counts from the moment it is sent: a step attempt abandoned meanwhile (its
     // deadline fired) reports the usage it has, and this one request must be in it.
     ctx.billed((ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST));
-    try {
-      const resolved = await withinCall(ctx, timeoutSeconds, attempt, stepScope, 'Agent call in step', (call) =>
-        agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }),
-      );
+    const dispatched = await dispatch(ctx, agent, message, timeoutSeconds, attempt, stepScope);
+    if (dispatched.ok) {
+      const resolved = dispatched.value;
       const read = readResponseUsage(resolved, 'agent.run resolved');
       usage = read.usage;
       if (read.problem === undefined) response = resolved;
       else error = markPermanent(read.problem);
-    } catch (caught) {
+    } else {
+      const caught = dispatched.error;
       error = caught;
-      const reported = reportedUsageOf(caught);
+      const reported = dispatched.reported;
       if (reported === undefined) {
         // The request was sent (or may have been): it counts, with no tokens known.
         usage = ONE_REQUEST;
@@ -182,14 +197,71 @@ function hookFailure(error: unknown, stepScope: CancelScope): unknown {
 }
 
 function checkBudgets(ctx: StepContext<unknown>, runBudget: RunBudget | undefined): void {
+  const refusal = budgetRefusal(ctx, runBudget);
+  if (refusal !== undefined) throw refusal;
+}
+
+/** The error refusing the next request when the step's or the run's budget is spent; undefined while it is not. */
+function budgetRefusal(ctx: StepContext<unknown>, runBudget: RunBudget | undefined): CostBudgetExceededError | undefined {
   const stepBudget = ctx.config.costBudget;
   const stepSpent = ctx.accumulatedUsage?.costMicrocents ?? 0;
-  if (stepBudget !== null && stepSpent >= stepBudget) {
-    throw new CostBudgetExceededError(stepBudget, stepSpent, ctx.stepId);
-  }
+  if (stepBudget !== null && stepSpent >= stepBudget) return new CostBudgetExceededError(stepBudget, stepSpent, ctx.stepId);
   if (runBudget !== undefined && runBudget.budgetMicrocents !== null && runBudget.spentMicrocents >= runBudget.budgetMicrocents) {
-    throw new CostBudgetExceededError(runBudget.budgetMicrocents, runBudget.spentMicrocents, ctx.stepId, 'run');
+    return new CostBudgetExceededError(runBudget.budgetMicrocents, runBudget.spentMicrocents, ctx.stepId, 'run');
   }
+  return undefined;
+}
+
+/**
+ * How long an agent whose call was aborted (a timeout, the step's or run's end) is given to
+ * settle by itself: its own rejection carries the usage of the requests it finished
+ * (`attachReportedUsage`: a tool loop's first requests), which the abort alone would lose. The
+ * AI SDK rejects at once when its signal aborts.
+ */
+export const AGENT_SETTLE_GRACE_MS = 1_000;
+
+/** The usage of a call aborted before the agent was called: no request. */
+const NOT_SENT = Object.freeze(new ChatResponse<unknown>({ output: undefined, content: '', requestCount: 0 }));
+
+/** An agent call's attempt: its response, or its error and the usage the agent reported with it. */
+type Dispatched<O> = { ok: true; value: ChatResponse<O> } | { ok: false; error: unknown; reported: unknown };
+
+/**
+ * One attempt of the agent's `run`, as {@link withinCall} bounds it. When the attempt was
+ * aborted, the agent (told by its signal) is waited for up to {@link AGENT_SETTLE_GRACE_MS}:
+ * the usage it reports then (or the response it resolved with after all) is what it was billed.
+ */
+async function dispatch<O>(
+  ctx: StepContext<unknown>,
+  agent: RunnableAgent<O>,
+  message: string,
+  timeoutSeconds: number | null,
+  attempt: number,
+  callScope: CancelScope,
+): Promise<Dispatched<O>> {
+  let started: Promise<ChatResponse<O>> | undefined;
+  try {
+    const value = await withinCall(ctx, timeoutSeconds, attempt, callScope, 'Agent call in step', (call) => {
+      // Aborted before it went out (its attempt ended meanwhile): nothing is sent.
+      if (call.isAborted) throw call.reason;
+      started = Promise.resolve(agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }));
+      return started;
+    });
+    return { ok: true, value };
+  } catch (error) {
+    if (started === undefined && isAbortOfCall(error, callScope)) return { ok: false, error, reported: NOT_SENT };
+    let reported = reportedUsageOf(error);
+    if (reported === undefined && started !== undefined && isAbortOfCall(error, callScope)) {
+      const own = await settledWithin(started, AGENT_SETTLE_GRACE_MS, callScope.clock);
+      if (own !== undefined) reported = own.ok ? own.value : reportedUsageOf(own.error);
+    }
+    return { ok: false, error, reported };
+  }
+}
+
+/** True when `error` is a scope's abort (a timeout, the attempt's or run's end), not the agent's own failure. */
+function isAbortOfCall(error: unknown, callScope: CancelScope): boolean {
+  return callScope.isAborted || StepTimeoutError.isInstance(error);
 }
 
 /**

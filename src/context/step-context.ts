@@ -10,6 +10,8 @@ import { NOOP_TRACER } from '../tracing/noop-tracer';
 import { formatIdList } from '../graph/format-id-list';
 import type { RunBudget } from './run-budget';
 import { runAgentCall, type AgentCallOptions } from './run-agent-call';
+import { settledWithin } from '../clock/settled-within';
+import { FastroAIError } from '../errors/fastroai-error';
 import { stepIdOf } from './step-id-of';
 
 /** Options of a {@link StepContext}. The engine builds contexts; tests may build their own. */
@@ -67,14 +69,32 @@ export interface StepRunView {
    * that ends while the step still runs counts it (`runUsage` on its error).
    */
   usageChanged?(index: number, usage: StepUsage): void;
+  /** A `ctx.run` call started; `settled` resolves once it settled (the run waits for it, bounded, before it ends with an error). */
+  callStarted?(settled: Promise<void>): void;
 }
+
+/** A `ctx.run` call of an attempt: its scope, and when it settled (never rejects). */
+interface RunningCall {
+  readonly scope: CancelScope;
+  readonly settled: Promise<void>;
+}
+
+const NOTHING = (): void => undefined;
+
+/**
+ * How long the end of a step attempt, or of a run that ends with an error, waits for the
+ * `ctx.run` calls it aborted to settle, so that what they were billed counts. An agent told by
+ * its signal settles at once (the AI SDK rejects the request); one that ignores it is waited
+ * for this long (after its own grace, `AGENT_SETTLE_GRACE_MS` in run-agent-call.ts), then left behind.
+ */
+export const ABANDONED_CALLS_WAIT_MS = 2_000;
 
 /**
  * What a step's `execute` receives: the run's input, deps and tracer, its dependencies'
  * outputs, its resolved config and signal, and `run` to call agents with budgets, timeouts,
  * retries and usage tracking.
  *
- * A context is a small view onto its run (7 fields): one is made per step attempt, on the
+ * A context is a small view onto its run (8 fields): one is made per step attempt, on the
  * scheduler's hot path.
  */
 export class StepContext<Deps = unknown> {
@@ -88,6 +108,8 @@ export class StepContext<Deps = unknown> {
   // (reading `signal`, a `ctx.run` call). Most steps never need one; its AbortController is made
   // only when `signal` is read (`new AbortController()` costs ~4 µs on Node 20).
   private scope: CancelScope | undefined;
+  /** This attempt's `ctx.run` calls still running; made on the first call. */
+  private calls: Set<RunningCall> | undefined;
 
   // Two overloads: the engine's comes first and is left out of the published types
   // (stripInternal); the public one comes last, so `ConstructorParameters<typeof StepContext>`
@@ -166,9 +188,29 @@ export class StepContext<Deps = unknown> {
     return (this.scope ?? this.view.cancelScope).isAborted;
   }
 
-  /** @internal The attempt ended: its deadline timer is cleared and the run forgets it. */
-  endAttempt(): void {
-    this.scope?.dispose();
+  /**
+   * @internal The attempt ended: its deadline timer is cleared and the run forgets it. Its
+   * `ctx.run` calls still running (not awaited: `Promise.all` rejected early, a hedge, a call
+   * left behind) are aborted, and the answer is a promise that resolves once they settled
+   * (at most {@link ABANDONED_CALLS_WAIT_MS}), so that their usage is the step's before it is
+   * reported; undefined when none runs (the usual case: nothing to wait for).
+   */
+  endAttempt(): Promise<void> | undefined {
+    const calls = this.calls;
+    if (calls === undefined || calls.size === 0) {
+      this.scope?.dispose();
+      return undefined;
+    }
+    const abandoned = new FastroAIError(
+      `A ctx.run call of step '${this.stepId}' was still running when the step's attempt ended: it was aborted (await every ctx.run call of a step)`,
+    );
+    const settled: Promise<void>[] = [];
+    for (const call of calls) {
+      call.scope.abort(abandoned);
+      settled.push(call.settled);
+    }
+    const scope = this.scope;
+    return settledWithin(Promise.all(settled), ABANDONED_CALLS_WAIT_MS, this.view.cancelScope.clock).then(() => scope?.dispose());
   }
 
   /** @internal What the step was billed so far (all its attempts), as `ctx.run` counts it: kept here and told to the run. */
@@ -226,7 +268,19 @@ export class StepContext<Deps = unknown> {
    *   or a dispatch hook not a function
    */
   run<O>(agent: RunnableAgent<O>, message: string, options: AgentCallOptions = {}): Promise<ChatResponse<O>> {
-    return runAgentCall(this, agent, message, options);
+    // Its own scope in the attempt's: aborted with the attempt, or alone if the attempt ends first.
+    const scope = this.attemptScope.child();
+    const running = runAgentCall(this, agent, message, options, scope);
+    const calls = (this.calls ??= new Set());
+    // Observed here: a call left behind that fails (aborted when its attempt ended) does not crash the process.
+    const call: RunningCall = { scope, settled: running.then(NOTHING, NOTHING) };
+    calls.add(call);
+    call.settled.then(() => {
+      calls.delete(call);
+      scope.dispose();
+    });
+    this.view.callStarted?.(call.settled);
+    return running;
   }
 }
 

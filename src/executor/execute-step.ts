@@ -37,14 +37,16 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
   try {
     result = tracer === NOOP_TRACER ? step.execute(ctx) : executeInSpan(tracer, step, ctx, attempt, () => scope.isAborted);
   } catch (error) {
-    ctx.endAttempt();
-    scope.attemptEndedSoon(index, false, error, ctx.accumulatedUsage, attempt);
+    const calls = ctx.endAttempt();
+    if (calls === undefined) scope.attemptEndedSoon(index, false, error, ctx.accumulatedUsage, attempt);
+    else afterCalls(calls, scope, index, attempt, ctx, false, error);
     return;
   }
   if (!isThenable(result)) {
     // A synchronous step: no promise to wait for (the hot path of cheap steps).
-    ctx.endAttempt();
-    scope.attemptEndedSoon(index, true, result, ctx.accumulatedUsage, attempt);
+    const calls = ctx.endAttempt();
+    if (calls === undefined) scope.attemptEndedSoon(index, true, result, ctx.accumulatedUsage, attempt);
+    else afterCalls(calls, scope, index, attempt, ctx, true, result);
     return;
   }
   const pending = Promise.resolve(result);
@@ -64,14 +66,27 @@ function startDeadline(scope: StepRunScope, index: number, timeoutSeconds: numbe
 function awaitAttempt(scope: StepRunScope, index: number, attempt: number, ctx: StepContext<unknown>, pending: Promise<unknown>): void {
   pending.then(
     (output) => {
-      ctx.endAttempt();
-      scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt);
+      const calls = ctx.endAttempt();
+      if (calls === undefined) scope.stepCompleted(index, output, ctx.accumulatedUsage, attempt);
+      else afterCalls(calls, scope, index, attempt, ctx, true, output);
     },
     (error: unknown) => {
-      ctx.endAttempt();
-      retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage);
+      const calls = ctx.endAttempt();
+      if (calls === undefined) retryOrFail(scope, index, attempt, error, ctx.accumulatedUsage);
+      else afterCalls(calls, scope, index, attempt, ctx, false, error);
     },
   );
+}
+
+/**
+ * An attempt that ended with `ctx.run` calls still running: reported once they settled (they
+ * were aborted; see `StepContext.endAttempt`), with what they were billed in its usage.
+ */
+function afterCalls(calls: Promise<void>, scope: StepRunScope, index: number, attempt: number, ctx: StepContext<unknown>, ok: boolean, outcome: unknown): void {
+  calls.then(() => {
+    if (ok) scope.stepCompleted(index, outcome, ctx.accumulatedUsage, attempt);
+    else retryOrFail(scope, index, attempt, outcome, ctx.accumulatedUsage);
+  });
 }
 
 /** True for a promise or any object with a `then` method (a step may return either). */

@@ -18,8 +18,8 @@ export interface EndingRun extends EndedRun {
   readonly emit: ((event: PipelineEvent) => void) | undefined;
   readonly scheduler: { readonly state: Uint8Array; stop(): void };
   readonly cancelScope: CancelScope;
-  /** What the executor sees of the run: no retry starts once it is aborted. */
-  readonly scope: { isAborted: boolean };
+  /** What the executor sees of the run: no retry starts once it is aborted; the `ctx.run` calls still running. */
+  readonly scope: { isAborted: boolean; callsSettled?(): Promise<void> | undefined };
   readonly conversationState: ConversationState<unknown> | undefined;
   /** A failure that ends the run once running steps drained (with a store, `failFast: false`). */
   readonly drainedFailure: StepExecutionError | undefined;
@@ -58,16 +58,27 @@ export function finishRun(run: EndingRun): void {
   run.durable.end(status, undefined, true, run.stoppedEarly ? run.conversationState : undefined).then(completed, (error: unknown) => run.rejectRun(error));
 }
 
-/** Ends a run with `error`: running steps abort, nothing new starts, the run rejects (a store's failure, a lost lease). */
+/**
+ * Ends a run with `error`: running steps abort, nothing new starts, the run rejects (a store's
+ * failure, a lost lease). The `ctx.run` calls it aborted are waited for (bounded, see
+ * `callsSettled`) before it rejects, so their usage is in the error's `runUsage`.
+ */
 export function abortRunWith(run: EndingRun, error: unknown): void {
   if (run.finished) return;
   run.finished = true;
   run.scope.isAborted = true;
   run.abortError = error;
-  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) keepRunUsage(run, error);
   run.scheduler.stop();
   run.cancelScope.abort(error);
   if (run.container !== undefined) disposeRunContainer(run.container);
+  const calls = run.scope.callsSettled?.();
+  if (calls === undefined) endAbortedRun(run, error);
+  else calls.then(() => endAbortedRun(run, error));
+}
+
+/** The rest of {@link abortRunWith}, once the calls it aborted settled. */
+function endAbortedRun(run: EndingRun, error: unknown): void {
+  if (StepExecutionError.isInstance(error) || PipelineAbortedError.isInstance(error)) keepRunUsage(run, error);
   if (run.durable === undefined) return run.rejectRun(error);
   // After a lost lease or a failing store, nothing more is written (it would be refused or fail).
   const writable = !RunLeaseLostError.isInstance(error) && !StoreUnavailableError.isInstance(error);

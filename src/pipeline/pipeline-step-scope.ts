@@ -13,8 +13,11 @@ import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { RunStepTable } from './run-step-table';
 import { SyncEndTrampoline } from './sync-end-trampoline';
+import { settledWithin } from '../clock/settled-within';
+import { ABANDONED_CALLS_WAIT_MS } from '../context/step-context';
 
 const GO_ON = (): boolean => true;
+const NOTHING = (): void => undefined;
 const STOP = (): boolean => false;
 
 /** What a step scope reads from its run (once, when it is made), and where the run's steps end. */
@@ -51,6 +54,8 @@ export class PipelineStepScope implements StepRunScope {
   readonly cancelScope: CancelScope;
   /** Set when the run failed or was cancelled: no retry starts after that. */
   isAborted = false;
+  /** The `ctx.run` calls running now (each as a promise that resolves once it settled); made on the first call. */
+  private calls: Set<Promise<void>> | undefined;
   /** The run's step instances, by index (set once the run resolved them). */
   steps: readonly StepLike[] = [];
   private readonly run: ScopedRun;
@@ -118,6 +123,23 @@ export class PipelineStepScope implements StepRunScope {
 
   usageChanged(index: number, usage: StepUsage): void {
     (this.table.liveUsages ??= [])[index] = usage;
+  }
+
+  callStarted(settled: Promise<void>): void {
+    const calls = (this.calls ??= new Set());
+    calls.add(settled);
+    settled.then(() => calls.delete(settled));
+  }
+
+  /**
+   * Resolves once the `ctx.run` calls running now settled (at most `ABANDONED_CALLS_WAIT_MS`):
+   * a run that ends with an error waits for the calls it aborted, so that what they were billed
+   * is in its `runUsage`. Undefined when none runs.
+   */
+  callsSettled(): Promise<void> | undefined {
+    const calls = this.calls;
+    if (calls === undefined || calls.size === 0) return undefined;
+    return settledWithin(Promise.all(calls), ABANDONED_CALLS_WAIT_MS, this.cancelScope.clock).then(NOTHING);
   }
 
   waitBeforeRetry(ms: number): Promise<boolean> {

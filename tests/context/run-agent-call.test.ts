@@ -362,6 +362,45 @@ describe('ctx.run: cost budgets', () => {
     expect(agent.calls).toHaveLength(2);
   });
 
+  it('checks the budgets again once onBeforeDispatch returns (a rate limiter held the call while others spent the budget), and still fires onAfterDispatch', async () => {
+    // One call at a time: onBeforeDispatch waits for the call before it, onAfterDispatch lets the next one go.
+    let queue = Promise.resolve();
+    let release: (() => void) | undefined;
+    const after: unknown[] = [];
+    let sent = 0;
+    const agent: RunnableAgent<string> = {
+      async onBeforeDispatch() {
+        const previous = queue;
+        let done!: () => void;
+        queue = new Promise<void>((resolve) => (done = resolve));
+        await previous;
+        release = done;
+      },
+      async onAfterDispatch(error) {
+        after.push(error);
+        release?.();
+      },
+      async run() {
+        sent++;
+        await sleep(5);
+        return response({ costMicrocents: 100 });
+      },
+    };
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const pipeline = new Pipeline({
+      name: 'limited',
+      outputStep: 'a',
+      steps: Object.fromEntries(ids.map((id) => [id, step(async (ctx) => (await ctx.run(agent, 'hi')).output)])),
+      config: new PipelineConfig({ runCostBudget: 100, onError: 'continue' }),
+    });
+    const result = await pipeline.execute({});
+    expect(sent).toBe(1);
+    expect(result.usage?.totalCostMicrocents).toBe(100);
+    expect(Object.values(result.errors).map((error) => CostBudgetExceededError.isInstance((error as StepExecutionError).originalError))).toEqual([true, true, true, true]);
+    expect(after).toHaveLength(5); // every onBeforeDispatch paired: the limiter is free again
+    expect(after.filter((error) => CostBudgetExceededError.isInstance(error))).toHaveLength(4);
+  });
+
   it('does not share the runCostBudget between two runs', async () => {
     const agent = createMockAgent([{ output: 'x', costMicrocents: 60 }]);
     const pipeline = new Pipeline({

@@ -1,0 +1,24 @@
+import type { Clock } from './clock';
+
+/** How a promise settled. */
+export type Settlement<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Waits for `promise` to settle, at most `ms` on `clock`: answers how it settled, or undefined
+ * when it had not by then (it is still observed: a late rejection is not unhandled).
+ */
+export function settledWithin<T>(promise: PromiseLike<T>, ms: number, clock: Clock): Promise<Settlement<T> | undefined> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (value) => {
+        clock.clearTimeout(timer);
+        resolve({ ok: true, value });
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer);
+        resolve({ ok: false, error });
+      },
+    );
+  });
+}
