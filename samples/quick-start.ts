@@ -1,6 +1,6 @@
 import { filter, lastValueFrom, tap } from 'rxjs';
 import { z } from 'zod';
-import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, StepConfig, step } from 'fastroai';
+import { CostCalculator, FastroAgent, Pipeline, PipelineConfig, StepConfig, step, type PipelineCompletedEvent } from 'fastroai';
 import { createOfflineDemoModel } from 'fastroai/testing';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +56,7 @@ async function main() {
       tap((event) => {
         if (event.type === 'step.completed') console.log(`${event.stepId} done in ${event.durationMs.toFixed(1)} ms`);
       }),
-      filter((event) => event.type === 'pipeline.completed'),
+      filter((event): event is PipelineCompletedEvent => event.type === 'pipeline.completed'),
     ),
   );
   console.log(result.output); // { kind: 'invoice', usd: 972 }

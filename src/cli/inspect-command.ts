@@ -26,7 +26,7 @@ and cost, live), until Ctrl-C.
 
 Options:
   --store <url>     The run store (default: ${DEFAULT_STORE_URL},
-                    where npm run demo records its runs). One of:
+                    where fastroai's own demo records its runs). One of:
 ${RUN_STORE_URL_FORMS.map((form) => `    ${form}`).join('\n')}
   --port <n>        The port (default: ${DEFAULT_INSPECT_PORT}; 0 picks a free one)
   --host <address>  The address to bind (default: 127.0.0.1). Any other address

@@ -64,7 +64,7 @@ function openSqliteStore(url: string, cwd: string): SqliteRunStore {
   } catch {
     throw new FastroAIError(
       `No SQLite run store at ${path}: the file does not exist. A run recorded with new SqliteRunStore({ path }) creates it ` +
-        `(npm run demo writes .fastroai/runs.db).`,
+        `(fastroai's demo, npm run demo in its repository, writes .fastroai/runs.db).`,
     );
   }
   if (!isFile) throw new FastroAIError(`No SQLite run store at ${path}: it is not a file`);

@@ -5,6 +5,7 @@ import { checkStoreOptions } from '../store/check-store-options';
 import type { Database, Statement } from 'better-sqlite3';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { RunExistsError } from '../errors/run-exists-error';
+import { FastroAIError } from '../errors/fastroai-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { RunLockedError } from '../errors/run-locked-error';
@@ -387,6 +388,19 @@ function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRu
     return db;
   } catch (error) {
     db?.close();
+    if (db === undefined && isMissingNativeModule(error)) {
+      throw new FastroAIError(
+        `SqliteRunStore: better-sqlite3 is installed but its native module is missing or built for another Node.js (${String((error as Error).message).split('\n')[0]}). ` +
+          'Run `npm rebuild better-sqlite3` (its install script builds it; installs with --ignore-scripts skip that).',
+        { cause: error },
+      );
+    }
     throw new StoreUnavailableError(storeName, undefined, error);
   }
+}
+
+/** better-sqlite3 failing to load its compiled module: a broken install, not a store outage. */
+function isMissingNativeModule(error: unknown): boolean {
+  const message = String((error as { message?: unknown } | null)?.message);
+  return /Could not locate the bindings file|was compiled against a different Node\.js version|invalid ELF header|NODE_MODULE_VERSION/.test(message);
 }

@@ -107,7 +107,7 @@ describe('fastroai inspect', () => {
     expect(await cli.status).toBe(1);
     expect(cli.err).toEqual([
       `fastroai: No SQLite run store at ${join(dir, 'elsewhere', '.fastroai', 'runs.db')}: the file does not exist. ` +
-        'A run recorded with new SqliteRunStore({ path }) creates it (npm run demo writes .fastroai/runs.db).',
+        "A run recorded with new SqliteRunStore({ path }) creates it (fastroai's demo, npm run demo in its repository, writes .fastroai/runs.db).",
     ]);
     expect(cli.out).toEqual([]);
   });

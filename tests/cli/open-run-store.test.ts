@@ -72,7 +72,7 @@ describe('openRunStore', () => {
       const error = errorOf(() => open(`sqlite:${missing}`));
       expect(FastroAIError.isInstance(error)).toBe(true);
       expect(error.message).toContain(`No SQLite run store at ${missing}: the file does not exist`);
-      expect(error.message).toContain('npm run demo writes .fastroai/runs.db');
+      expect(error.message).toContain('npm run demo in its repository, writes .fastroai/runs.db');
       expect(existsSync(missing)).toBe(false);
     });
 

@@ -61,7 +61,8 @@ let installation: string;
 let readmeCompilerOptions: Record<string, unknown>;
 
 beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'pipe' });
+  // No build first: `npm pack` builds the package itself (its prepack script), as from a clean clone.
+  rmSync(join(repoRoot, 'dist'), { recursive: true, force: true });
   workDir = mkdtempSync(join(tmpdir(), 'fastroai-consumer-'));
   const [pack] = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: repoRoot, encoding: 'utf8' }),

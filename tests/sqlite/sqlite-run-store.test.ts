@@ -242,6 +242,23 @@ describe('loading better-sqlite3', () => {
     expect((thrown as Error).message).toContain('npm install better-sqlite3@12');
   });
 
+  it('says how to rebuild better-sqlite3 when its native module is missing (an install that skipped its build)', () => {
+    jest.resetModules();
+    // What better-sqlite3's `bindings` throws from `new Database()` when the compiled module is absent.
+    jest.doMock('better-sqlite3', () =>
+      class {
+        constructor() {
+          throw new Error('Could not locate the bindings file. Tried:\n → /app/node_modules/better-sqlite3/build/better_sqlite3.node');
+        }
+      },
+    );
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy that sees the mock
+    const { SqliteRunStore: FreshStore } = require('../../src/sqlite/sqlite-run-store') as typeof import('../../src/sqlite/sqlite-run-store');
+    expect(() => new FreshStore({ path: ':memory:' })).toThrow(
+      /^SqliteRunStore: better-sqlite3 is installed but its native module is missing or built for another Node\.js \(Could not locate the bindings file\. Tried:\)\. Run `npm rebuild better-sqlite3`/,
+    );
+  });
+
   it('is not loaded by importing fastroai or fastroai/sqlite', async () => {
     const probe =
       "require('fastroai'); require('fastroai/sqlite');" +
