@@ -268,3 +268,31 @@ describe('OpenTelemetryTracer', () => {
     });
   });
 });
+
+describe('OpenTelemetryTracer: a step attempt’s span ends with the attempt', () => {
+  it('a step that ignores its signal past its timeout: its span has ended, with the timeout’s error, when the run rejects', async () => {
+    let resume: (() => void) | undefined;
+    const pipeline = new Pipeline({
+      name: 'late',
+      steps: { slow: step({ timeout: 0.05 }, () => new Promise<string>((resolve) => (resume = () => resolve('late')))) },
+    });
+    await expect(pipeline.execute({}, undefined, tracer())).rejects.toThrow(/timed out after 0.05s/);
+    const span = only('step.slow');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.status.message).toMatch(/timed out after 0.05s/);
+    expect(parentOf(span)?.name).toBe('pipeline.late');
+    resume!(); // the step's own promise settles later: nothing more is recorded
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(spans('step.slow')).toHaveLength(1);
+  });
+
+  it('a step that never settles, in a cancelled run: its span ends when the run is cancelled', async () => {
+    const controller = new AbortController();
+    const pipeline = new Pipeline({ name: 'stuck', steps: { hang: step(() => new Promise(() => undefined)) } });
+    const running = pipeline.execute({}, undefined, { tracer: tracer(), signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort(new Error('the user left'));
+    await expect(running).rejects.toThrow(/was aborted/);
+    expect(only('step.hang').status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
