@@ -252,7 +252,7 @@ async function dispatch<O>(
     if (started === undefined && isAbortOfCall(error, callScope)) return { ok: false, error, reported: NOT_SENT };
     let reported = reportedUsageOf(error);
     if (reported === undefined && started !== undefined && isAbortOfCall(error, callScope)) {
-      const own = await settledWithin(started, AGENT_SETTLE_GRACE_MS, callScope.clock);
+      const own = await settledWithin(started, AGENT_SETTLE_GRACE_MS);
       if (own !== undefined) reported = own.ok ? own.value : reportedUsageOf(own.error);
     }
     return { ok: false, error, reported };

@@ -210,7 +210,7 @@ export class StepContext<Deps = unknown> {
       settled.push(call.settled);
     }
     const scope = this.scope;
-    return settledWithin(Promise.all(settled), ABANDONED_CALLS_WAIT_MS, this.view.cancelScope.clock).then(() => scope?.dispose());
+    return settledWithin(Promise.all(settled), ABANDONED_CALLS_WAIT_MS).then(() => scope?.dispose());
   }
 
   /** @internal What the step was billed so far (all its attempts), as `ctx.run` counts it: kept here and told to the run. */

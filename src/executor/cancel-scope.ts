@@ -24,8 +24,7 @@ import { MAX_TIMER_MS } from '../config/max-timer-seconds';
 export class CancelScope {
   /** Absolute deadline on the clock's monotonic reading (ms); Infinity for none. */
   readonly deadlineMs: number;
-  /** Where its timers and monotonic readings come from (its root's). */
-  readonly clock: Clock;
+  private readonly clock: Clock;
   private parent: CancelScope | undefined;
   private children: Set<CancelScope> | undefined;
   private controller: AbortController | undefined;

@@ -139,7 +139,7 @@ export class PipelineStepScope implements StepRunScope {
   callsSettled(): Promise<void> | undefined {
     const calls = this.calls;
     if (calls === undefined || calls.size === 0) return undefined;
-    return settledWithin(Promise.all(calls), ABANDONED_CALLS_WAIT_MS, this.cancelScope.clock).then(NOTHING);
+    return settledWithin(Promise.all(calls), ABANDONED_CALLS_WAIT_MS).then(NOTHING);
   }
 
   waitBeforeRetry(ms: number): Promise<boolean> {

@@ -12,7 +12,8 @@ import {
   type AgentRunOptions,
   type RunnableAgent,
 } from 'fastroai';
-import { rejectionOf, sleep } from '../support/async-helpers';
+import { createVirtualClock } from 'fastroai/testing';
+import { flush, rejectionOf, sleep } from '../support/async-helpers';
 import { useOpenAIServer } from '../support/use-openai-server';
 
 /**
@@ -143,5 +144,20 @@ describe('a call its step left running', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('on virtual time', () => {
+  it('the grace an aborted agent gets is real time: a run whose step timed out on a virtual clock settles without the clock moving again', async () => {
+    const clock = createVirtualClock();
+    const deaf: RunnableAgent<string> = { run: () => new Promise(() => undefined) }; // ignores its signal
+    const pipeline = new Pipeline({ name: 'virtual', steps: { ask: step({ timeout: 5 }, async (ctx) => (await ctx.run(deaf, 'q')).output) } });
+    const running = pipeline.execute({}, undefined, { clock });
+    await flush();
+    clock.advance(5_000);
+    const error = await rejectionOf(running);
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    expect((error as StepExecutionError).message).toMatch(/timed out after 5s/);
+    expect((error as StepExecutionError).usage).toMatchObject({ requestCount: 1 });
   });
 });
