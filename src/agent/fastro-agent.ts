@@ -8,6 +8,7 @@ import { NOOP_TRACER } from '../tracing/noop-tracer';
 import { runInSpan } from '../tracing/run-in-span';
 import type { Tracer } from '../tracing/tracer';
 import { attachReportedUsage, reportedUsageOf } from '../usage/reported-usage';
+import { REPORT_USAGE, type ReportUsage } from './report-usage';
 import { AgentStep, type AgentPrompt } from './agent-step';
 import { AgentTimeoutError } from './agent-timeout-error';
 import { CancelScope } from '../executor/cancel-scope';
@@ -235,7 +236,7 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
         traceId,
       });
     } catch (error) {
-      throw this.failure(error, call, steps, started, traceId);
+      throw this.failure(error, call, steps, started, traceId, (options as { [REPORT_USAGE]?: ReportUsage })[REPORT_USAGE]);
     } finally {
       call.dispose();
     }
@@ -288,7 +289,7 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
       });
       yield { content: '', isFinal: true, usageData };
     } catch (error) {
-      throw this.failure(error, call, steps, started, traceId);
+      throw this.failure(error, call, steps, started, traceId, (options as { [REPORT_USAGE]?: ReportUsage })[REPORT_USAGE]);
     } finally {
       call.dispose();
     }
@@ -326,16 +327,21 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
   }
 
   /** The error a failed call throws: its own timeout as `AgentTimeoutError`, with the usage its finished requests reported. */
-  private failure(error: unknown, call: CallSignal, steps: ModelStepRecord[], started: number, traceId: string): unknown {
+  private failure(error: unknown, call: CallSignal, steps: ModelStepRecord[], started: number, traceId: string, report?: ReportUsage): unknown {
     let thrown = error;
     if (call.timedOut() && !AgentTimeoutError.isInstance(error)) {
       thrown = new AgentTimeoutError(this.modelName, this.timeout as number, { cause: error });
     }
-    // Rejected with the caller's abort reason itself (fetch does that): the request it cut off counts.
-    const failedRequests = call.signal?.aborted === true && error === call.signal.reason ? 1 : failedRequestsOf(error);
+    // Rejected with the caller's abort reason itself (fetch does that): the request it cut off
+    // counts, and the usage goes to `report` only: that reason is shared by every call the same
+    // abort cut off, so usage attached to it would be read by each of them.
+    const withAbortReason = call.signal?.aborted === true && thrown === call.signal.reason;
+    const failedRequests = withAbortReason ? 1 : failedRequestsOf(error);
+    const alreadyReported = reportedUsageOf(thrown);
+    if (alreadyReported !== undefined && !withAbortReason) report?.(alreadyReported);
     // Attached even when nothing was sent (a missing API key): ctx.run then counts no request,
     // where an error without usage would count one.
-    if (typeof thrown === 'object' && thrown !== null && reportedUsageOf(thrown) === undefined) {
+    else if (typeof thrown === 'object' && thrown !== null) {
       const usage = buildChatResponse<unknown>({
         output: undefined,
         content: '',
@@ -346,7 +352,8 @@ export class FastroAgent<O = string> implements RunnableAgent<O> {
         traceId,
       });
       usage.requestCount += failedRequests;
-      attachReportedUsage(thrown, usage);
+      if (!withAbortReason) attachReportedUsage(thrown, usage);
+      report?.(usage);
     }
     return thrown;
   }

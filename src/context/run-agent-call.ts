@@ -1,5 +1,6 @@
 import { ChatResponse } from '../agent/chat-response';
-import type { RunnableAgent } from '../agent/runnable-agent';
+import type { AgentRunOptions, RunnableAgent } from '../agent/runnable-agent';
+import { REPORT_USAGE, type ReportUsage } from '../agent/report-usage';
 import { describeValue } from '../config/step-config';
 import { checkOptionKeys } from '../config/check-option-keys';
 import { exceedsTimerLimit, timerLimitHint } from '../config/max-timer-seconds';
@@ -66,9 +67,15 @@ export async function runAgentCall<O>(
     checkBudgets(ctx, runBudget);
     if (stepScope.isAborted) throw stepScope.reason;
     if (agent.onBeforeDispatch) {
+      let hook: Promise<void> | undefined;
       try {
-        await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onBeforeDispatch in step", () => agent.onBeforeDispatch!());
+        await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onBeforeDispatch in step", (call) => {
+          if (call.isAborted) throw call.reason; // aborted meanwhile: the hook is not called
+          return (hook = Promise.resolve(agent.onBeforeDispatch!()));
+        });
       } catch (hookError) {
+        // Cut off while it waited (a rate limiter): if it goes through later, its after-hook releases what it took.
+        if (hook !== undefined && hookError !== undefined && isAbortOfCall(hookError, stepScope)) pairLateBeforeHook(agent, hook, hookError);
         throw hookFailure(hookError, stepScope);
       }
       // The hook may have waited (a rate limiter) while other calls spent the budget: checked
@@ -188,6 +195,19 @@ function checkCall(agent: RunnableAgent<unknown>, message: unknown, options: unk
 }
 
 /**
+ * An `onBeforeDispatch` cut off by an abort or a timeout while it waited: when it resolves after
+ * all (it took a rate limiter's permit), `onAfterDispatch(reason)` is called, so every
+ * before-hook that went through is paired. Not awaited; its errors are ignored.
+ */
+function pairLateBeforeHook(agent: RunnableAgent<unknown>, hook: Promise<void>, reason: unknown): void {
+  if (!agent.onAfterDispatch) {
+    hook.catch(() => undefined);
+    return;
+  }
+  hook.then(() => agent.onAfterDispatch!(reason)).catch(() => undefined);
+}
+
+/**
  * A dispatch hook's error propagates at once (API.md §5) and, like every error leaving `ctx.run`,
  * is final for the step level: a step retry would only call the hook again. Unless the step
  * attempt itself was aborted meanwhile: then the failure is the step's.
@@ -215,10 +235,11 @@ function budgetRefusal(ctx: StepContext<unknown>, runBudget: RunBudget | undefin
 /**
  * How long an agent whose call was aborted (a timeout, the step's or run's end) is given to
  * settle by itself: its own rejection carries the usage of the requests it finished
- * (`attachReportedUsage`: a tool loop's first requests), which the abort alone would lose. The
- * AI SDK rejects at once when its signal aborts.
+ * (`attachReportedUsage`, or FastroAgent's REPORT_USAGE: a tool loop's first requests), which
+ * the abort alone would lose. The AI SDK rejects at once when its signal aborts; an agent that
+ * ignores its signal holds up its attempt's end this long, no longer (real time).
  */
-export const AGENT_SETTLE_GRACE_MS = 1_000;
+export const AGENT_SETTLE_GRACE_MS = 250;
 
 /** The usage of a call aborted before the agent was called: no request. */
 const NOT_SENT = Object.freeze(new ChatResponse<unknown>({ output: undefined, content: '', requestCount: 0 }));
@@ -240,23 +261,33 @@ async function dispatch<O>(
   callScope: CancelScope,
 ): Promise<Dispatched<O>> {
   let started: Promise<ChatResponse<O>> | undefined;
+  // What a FastroAgent reported through the options' REPORT_USAGE (it cannot attach it to an
+  // abort reason shared with other calls).
+  let channel: ChatResponse<unknown> | undefined;
+  const report: ReportUsage = (usage) => (channel = usage);
   try {
     const value = await withinCall(ctx, timeoutSeconds, attempt, callScope, 'Agent call in step', (call) => {
       // Aborted before it went out (its attempt ended meanwhile): nothing is sent.
       if (call.isAborted) throw call.reason;
-      started = Promise.resolve(agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal }));
+      started = Promise.resolve(agent.run(message, { deps: ctx.deps, tracer: ctx.tracer, signal: call.signal, [REPORT_USAGE]: report } as AgentRunOptions));
       return started;
     });
     return { ok: true, value };
   } catch (error) {
     if (started === undefined && isAbortOfCall(error, callScope)) return { ok: false, error, reported: NOT_SENT };
-    let reported = reportedUsageOf(error);
+    const ownUsageOf = (failure: unknown) => channel ?? (isSharedReason(failure, callScope) ? undefined : reportedUsageOf(failure));
+    let reported = ownUsageOf(error);
     if (reported === undefined && started !== undefined && isAbortOfCall(error, callScope)) {
       const own = await settledWithin(started, AGENT_SETTLE_GRACE_MS);
-      if (own !== undefined) reported = own.ok ? own.value : reportedUsageOf(own.error);
+      if (own !== undefined) reported = own.ok ? own.value : ownUsageOf(own.error);
     }
     return { ok: false, error, reported };
   }
+}
+
+/** True for the reason a call's scope aborted with: an object shared by every call the same timeout, cancellation or attempt end cut off. */
+function isSharedReason(error: unknown, callScope: CancelScope): boolean {
+  return callScope.isAborted && error === callScope.reason;
 }
 
 /** True when `error` is a scope's abort (a timeout, the attempt's or run's end), not the agent's own failure. */

@@ -76,7 +76,7 @@ export interface StepRunView {
 /** A `ctx.run` call of an attempt: its scope, and when it settled (never rejects). */
 interface RunningCall {
   readonly scope: CancelScope;
-  readonly settled: Promise<void>;
+  settled: Promise<void>;
 }
 
 const NOTHING = (): void => undefined;
@@ -87,7 +87,7 @@ const NOTHING = (): void => undefined;
  * its signal settles at once (the AI SDK rejects the request); one that ignores it is waited
  * for this long (after its own grace, `AGENT_SETTLE_GRACE_MS` in run-agent-call.ts), then left behind.
  */
-export const ABANDONED_CALLS_WAIT_MS = 2_000;
+export const ABANDONED_CALLS_WAIT_MS = 1_000;
 
 /**
  * What a step's `execute` receives: the run's input, deps and tracer, its dependencies'
@@ -270,15 +270,27 @@ export class StepContext<Deps = unknown> {
   run<O>(agent: RunnableAgent<O>, message: string, options: AgentCallOptions = {}): Promise<ChatResponse<O>> {
     // Its own scope in the attempt's: aborted with the attempt, or alone if the attempt ends first.
     const scope = this.attemptScope.child();
-    const running = runAgentCall(this, agent, message, options, scope);
     const calls = (this.calls ??= new Set());
-    // Observed here: a call left behind that fails (aborted when its attempt ended) does not crash the process.
-    const call: RunningCall = { scope, settled: running.then(NOTHING, NOTHING) };
-    calls.add(call);
-    call.settled.then(() => {
+    const call = { scope } as RunningCall;
+    const done = () => {
       calls.delete(call);
       scope.dispose();
-    });
+    };
+    // Forgotten before the caller sees it settle: a step that returns the call's promise ends
+    // with no call running (the usual path), not with one to abort and wait for.
+    const running = runAgentCall(this, agent, message, options, scope).then(
+      (response) => {
+        done();
+        return response;
+      },
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
+    // Observed here: a call left behind that fails (aborted when its attempt ended) does not crash the process.
+    call.settled = running.then(NOTHING, NOTHING);
+    calls.add(call);
     this.view.callStarted?.(call.settled);
     return running;
   }

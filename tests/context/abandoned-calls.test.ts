@@ -14,6 +14,7 @@ import {
 } from 'fastroai';
 import { createVirtualClock } from 'fastroai/testing';
 import { flush, rejectionOf, sleep } from '../support/async-helpers';
+import type { ScriptedAnswer } from '../support/openai-server';
 import { useOpenAIServer } from '../support/use-openai-server';
 
 /**
@@ -75,6 +76,32 @@ describe('a call cut off keeps what the agent was billed before it', () => {
     const error = await rejectionOf(running);
     expect(PipelineAbortedError.isInstance(error)).toBe(true);
     expect((error as PipelineAbortedError).runUsage).toMatchObject({ totalRequestCount: 2, totalInputTokens: 1000, totalCostMicrocents: 7500 });
+  });
+});
+
+describe('calls cut off together', () => {
+  it('two FastroAgent calls cut off by the same step timeout each keep their own usage (the shared abort reason carries none)', async () => {
+    const lookup = tool({ description: 'look up', inputSchema: z.object({ q: z.string() }), execute: async () => 'found' });
+    // A's first request is a tool call (billed), then it hangs; B hangs at once.
+    const answer = (request: { body: { messages?: unknown } }): ScriptedAnswer => {
+      const messages = request.body.messages as Array<{ role: string; content: unknown }>;
+      const last = messages[messages.length - 1];
+      if (last.role === 'user' && String(last.content) === 'A') {
+        return { kind: 'json', content: null, toolCalls: [{ id: 't1', name: 'lookup', arguments: { q: 'x' } }], usage: { promptTokens: 1000, completionTokens: 500 } };
+      }
+      return { kind: 'hang' };
+    };
+    for (const order of [['A', 'B'], ['B', 'A']]) {
+      useServer().reset();
+      useServer().fallback = answer;
+      const pipeline = new Pipeline({
+        name: 'both',
+        steps: { ask: step({ timeout: 0.3 }, async (ctx) => Promise.all(order.map((message) => ctx.run(new FastroAgent({ model: 'openai:gpt-4o', tools: { lookup } }), message)))) },
+      });
+      const error = (await rejectionOf(pipeline.execute({}))) as StepExecutionError;
+      expect(useServer().requests).toHaveLength(3);
+      expect(error.usage).toMatchObject({ requestCount: 3, inputTokens: 1000, outputTokens: 500, costMicrocents: 7500 });
+    }
   });
 });
 
@@ -144,6 +171,58 @@ describe('a call its step left running', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('dispatch hooks of calls cut off', () => {
+  it('an onBeforeDispatch cut off while it waited for a permit gets its onAfterDispatch when it goes through later: no permit leaks', async () => {
+    let permits = 1;
+    const waiters: Array<() => void> = [];
+    let before = 0;
+    let after = 0;
+    const limited: RunnableAgent<string> = {
+      async onBeforeDispatch() {
+        before++;
+        if (permits > 0) permits--;
+        else await new Promise<void>((resolve) => waiters.push(resolve));
+      },
+      async onAfterDispatch() {
+        after++;
+        const next = waiters.shift();
+        if (next !== undefined) next();
+        else permits++;
+      },
+      run: async () => {
+        await sleep(30);
+        return new ChatResponse({ output: 'ok', content: 'ok', model: 'm', costMicrocents: 10 });
+      },
+    };
+    const denied: RunnableAgent<string> = { run: async () => Promise.reject(Object.assign(new Error('401 Incorrect API key'), { status: 401 })) };
+    const failing = new Pipeline({
+      name: 'limited',
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: { a: step(async (ctx) => Promise.all([ctx.run(limited, '1'), ctx.run(limited, '2'), ctx.run(denied, 'x')])) },
+    });
+    await failing.execute({});
+    await sleep(100); // the first call's permit is given back: the second, cut off, takes it, then is paired
+    expect([before, after, permits, waiters.length]).toEqual([2, 2, 1, 0]);
+    const next = new Pipeline({ name: 'next', steps: { b: step({ timeout: 1 }, async (ctx) => (await ctx.run(limited, 'next')).output) } });
+    expect((await next.execute({})).output).toBe('ok');
+  });
+});
+
+describe('a step that returns its call', () => {
+  it('ends with no call left running: the call, which answered, is not aborted afterwards', async () => {
+    const signals: AbortSignal[] = [];
+    const agent: RunnableAgent<string> = {
+      run: async (_message, options) => {
+        signals.push(options!.signal!);
+        return new ChatResponse({ output: 'ok', content: 'ok', model: 'm', costMicrocents: 1 });
+      },
+    };
+    const pipeline = new Pipeline({ name: 'direct', steps: { ask: step((ctx) => ctx.run(agent, 'q').then((response) => response.output)) } });
+    expect((await pipeline.execute({})).output).toBe('ok');
+    expect(signals.map((signal) => signal.aborted)).toEqual([false]);
   });
 });
 
