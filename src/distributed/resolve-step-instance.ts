@@ -16,8 +16,9 @@ export function resolveStepInstance(definition: PipelineDefinition, index: numbe
   const source = definition.sources[index];
   if (source.instance !== undefined) return { step: source.instance, dispose: () => undefined };
   const child = definition.container.createChildContainer();
-  child.registerInstance(DEPS, deps);
-  child.registerInstance(TRACER, tracer);
+  // A factory, not registerInstance: tsyringe takes `useValue: undefined` (no deps given) for no provider at all.
+  child.register(DEPS, { useFactory: () => deps });
+  child.register(TRACER, { useFactory: () => tracer });
   try {
     const step = child.resolve(source.stepClass as unknown as new (...args: unknown[]) => StepLike);
     return { step, dispose: () => disposeRunContainer(child) };

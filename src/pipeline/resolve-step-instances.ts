@@ -26,8 +26,9 @@ export function resolveStepInstances(definition: PipelineDefinition, deps: unkno
   const shared = sharedInstancesOf(definition);
   if (shared !== undefined) return shared;
   const child = definition.container.createChildContainer();
-  child.registerInstance(DEPS, deps);
-  child.registerInstance(TRACER, tracer);
+  // A factory, not registerInstance: tsyringe takes `useValue: undefined` (no deps given) for no provider at all.
+  child.register(DEPS, { useFactory: () => deps });
+  child.register(TRACER, { useFactory: () => tracer });
   const steps = definition.sources.map((source, index) => {
     if (source.instance !== undefined) return source.instance;
     try {

@@ -43,6 +43,21 @@ describe('DI: each run resolves class steps from its own child container', () =>
     expect((await pipeline.execute({}, { user: 'grace' })).output).toEqual(['grace', 'grace']);
   });
 
+  it('injects DEPS into a run given no deps (undefined) or null deps: the step gets them as they are', async () => {
+    @Step()
+    class OptionalDepsStep extends BaseStep<RunDeps | undefined | null, unknown[]> {
+      constructor(@inject(DEPS) private readonly deps: RunDeps | undefined | null) {
+        super();
+      }
+      execute() {
+        return [this.deps];
+      }
+    }
+    const pipeline = Pipeline.fromSteps<RunDeps | undefined | null>({ name: 'optional', steps: [OptionalDepsStep], container });
+    expect((await pipeline.execute({})).output).toEqual([undefined]);
+    expect((await pipeline.execute({}, null)).output).toEqual([null]);
+  });
+
   it("injects the run's tracer (TRACER), and a NoOpTracer when tracing is off", async () => {
     const seen: Tracer[] = [];
     @Step()
