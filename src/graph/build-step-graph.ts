@@ -2,7 +2,7 @@ import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { describeValue } from '../config/step-config';
 import type { StepGraph } from './step-graph';
 import { findCycle } from './find-cycle';
-import { unknownIdHint } from './unknown-id-hint';
+import { unknownIdError } from './unknown-id-hint';
 
 /**
  * Validates `dependencies` against the step ids and builds the {@link StepGraph}:
@@ -26,7 +26,7 @@ export function buildStepGraph(ids: readonly string[], dependencies: Readonly<Re
   const dependencyIndices: number[][] = ids.map(() => []);
   for (const [stepId, deps] of Object.entries(dependencies)) {
     const index = indexOf.get(stepId);
-    if (index === undefined) throw new PipelineValidationError(`Dependency for unknown step: '${stepId}'${unknownIdHint(stepId, ids)}`);
+    if (index === undefined) throw unknownIdError(`Dependency for unknown step: '${stepId}'`, stepId, ids);
     if (!Array.isArray(deps)) {
       throw new PipelineValidationError(`Dependencies of step '${stepId}' must be an array of step ids, got ${describeValue(deps)}`);
     }
@@ -37,7 +37,7 @@ export function buildStepGraph(ids: readonly string[], dependencies: Readonly<Re
       }
       const depIndex = indexOf.get(dep);
       if (depIndex === undefined) {
-        throw new PipelineValidationError(`Step '${stepId}' depends on unknown: '${dep}'${unknownIdHint(dep, ids)}`);
+        throw unknownIdError(`Step '${stepId}' depends on unknown: '${dep}'`, dep, ids);
       }
       if (!seen.has(depIndex)) {
         seen.add(depIndex);

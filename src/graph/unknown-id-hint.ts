@@ -1,4 +1,5 @@
 import { nearestName } from '../config/nearest-name';
+import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { formatIdList } from './format-id-list';
 
 /** How many known ids a message lists before it says how many more there are. */
@@ -21,4 +22,20 @@ export function unknownIdHint(id: string, knownIds: readonly string[]): string {
       : `${formatIdList(knownIds.slice(0, LISTED_IDS))} and ${(knownIds.length - LISTED_IDS).toLocaleString('en-US')} more`;
   const nearest = nearestName(id, knownIds);
   return `. Known steps: ${listed}${nearest === undefined ? '' : `. Did you mean '${nearest}'?`}`;
+}
+
+/**
+ * A `PipelineValidationError` about an unknown step id. Its `message` is exactly the one API.md
+ * gives (`Step 'a' depends on unknown: 'x'`, as in the original); the hint of
+ * {@link unknownIdHint} (the known steps, the nearest one) is its `hint` and ends the first line
+ * of its `stack`, which is what an uncaught error, a logger or a test runner prints.
+ */
+export function unknownIdError(message: string, id: string, knownIds: readonly string[]): PipelineValidationError {
+  const error = new PipelineValidationError(message);
+  const hint = unknownIdHint(id, knownIds);
+  Object.defineProperty(error, 'hint', { value: hint.slice(2), enumerable: false, configurable: true, writable: true });
+  const stack = error.stack;
+  const at = typeof stack === 'string' ? stack.indexOf(message) : -1;
+  if (at !== -1) error.stack = `${stack!.slice(0, at + message.length)}${hint}${stack!.slice(at + message.length)}`;
+  return error;
 }

@@ -7,7 +7,7 @@ import { checkStepConstructor } from '../di/check-step-constructor';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { buildStepGraph } from '../graph/build-step-graph';
 import { formatIdList } from '../graph/format-id-list';
-import { unknownIdHint } from '../graph/unknown-id-hint';
+import { unknownIdError } from '../graph/unknown-id-hint';
 import { isStepClass, isStepInstance, type StepClass, type StepLike, type StepOutput } from '../steps/base-step';
 import { nameOfClass, readStepDeclaration } from '../steps/read-step-declaration';
 import { applyStepDeclarations } from './apply-step-declarations';
@@ -181,7 +181,7 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     const ids = Object.keys(steps);
     const sources = ids.map((id) => toStepSource(id, steps[id]));
     if (outputStep !== undefined && !Object.hasOwn(steps, outputStep)) {
-      throw new PipelineValidationError(`outputStep '${String(outputStep)}' not in steps${unknownIdHint(String(outputStep), ids)}`);
+      throw unknownIdError(`outputStep '${String(outputStep)}' not in steps`, String(outputStep), ids);
     }
     // A @Step class must sit under its own id; @DependsOn of decorated steps adds to `dependencies`.
     const graph = buildStepGraph(ids, applyStepDeclarations(steps, dependencies) as Record<string, unknown> | undefined);
@@ -446,7 +446,7 @@ function toStepConfigs(stepConfigs: unknown, steps: Record<string, unknown>): Re
   }
   for (const [id, config] of Object.entries(stepConfigs)) {
     if (!Object.hasOwn(steps, id)) {
-      throw new PipelineValidationError(`stepConfigs for unknown step: '${id}'${unknownIdHint(id, Object.keys(steps))}`);
+      throw unknownIdError(`stepConfigs for unknown step: '${id}'`, id, Object.keys(steps));
     }
     if (config instanceof StepConfig) configs[id] = config;
     else if (typeof config === 'object' && config !== null) configs[id] = new StepConfig(config);

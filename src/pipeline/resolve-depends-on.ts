@@ -1,5 +1,5 @@
 import { readStepMetadata, type DependencyReference } from '../../decorators/metadata';
-import { unknownIdHint } from '../graph/unknown-id-hint';
+import { unknownIdError } from '../graph/unknown-id-hint';
 import { describeValue } from '../config/step-config';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { isStepClass } from '../steps/base-step';
@@ -37,9 +37,7 @@ export function resolveDependsOn(
   return references.map((reference) => {
     if (typeof reference === 'string') {
       if (!scope.hasStep(reference)) {
-        throw new PipelineValidationError(
-          `Step '${stepId}' depends on unknown: '${reference}' (${where})${unknownIdHint(reference, scope.stepIds())}`,
-        );
+        throw unknownIdError(`Step '${stepId}' depends on unknown: '${reference}' (${where})`, reference, scope.stepIds());
       }
       return reference;
     }

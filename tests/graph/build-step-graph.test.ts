@@ -1,3 +1,4 @@
+import { shownMessageOf } from '../support/shown-message';
 import { PipelineValidationError } from 'fastroai';
 import { buildStepGraph } from '../../src/graph/build-step-graph';
 import { isAncestor } from '../../src/graph/is-ancestor';
@@ -68,24 +69,26 @@ describe('buildStepGraph', () => {
   it('rejects a dependencies key that is not a step', () => {
     const error = thrownBy(() => buildStepGraph(['a'], { x: ['a'] }));
     expect(error).toBeInstanceOf(PipelineValidationError);
-    expect((error as Error).message).toBe("Dependency for unknown step: 'x'. Known steps: ['a']");
+    expect((error as Error).message).toBe("Dependency for unknown step: 'x'");
+    expect(shownMessageOf(error)).toBe("Dependency for unknown step: 'x'. Known steps: ['a']");
   });
 
   it('rejects a dependency that is not a step', () => {
     const error = thrownBy(() => buildStepGraph(['a'], { a: ['x'] }));
-    expect((error as Error).message).toBe("Step 'a' depends on unknown: 'x'. Known steps: ['a']");
+    expect((error as Error).message).toBe("Step 'a' depends on unknown: 'x'");
+    expect(shownMessageOf(error)).toBe("Step 'a' depends on unknown: 'x'. Known steps: ['a']");
   });
 
   it('lists the known steps and suggests the nearest for a misspelt dependency', () => {
     const error = thrownBy(() => buildStepGraph(['extract', 'classify', 'summarize'], { summarize: ['extrct'] }));
-    expect((error as Error).message).toBe(
+    expect(shownMessageOf(error)).toBe(
       "Step 'summarize' depends on unknown: 'extrct'. Known steps: ['extract', 'classify', 'summarize']. Did you mean 'extract'?",
     );
   });
 
   it('suggests the nearest step for a misspelt dependencies key', () => {
     const error = thrownBy(() => buildStepGraph(['extract', 'classify'], { clasify: ['extract'] }));
-    expect((error as Error).message).toBe("Dependency for unknown step: 'clasify'. Known steps: ['extract', 'classify']. Did you mean 'classify'?");
+    expect(shownMessageOf(error)).toBe("Dependency for unknown step: 'clasify'. Known steps: ['extract', 'classify']. Did you mean 'classify'?");
   });
 
   it('rejects a step that depends on itself', () => {

@@ -1,3 +1,4 @@
+import { shownMessageOf } from '../support/shown-message';
 import { BaseStep, FastroAIError, Pipeline, PipelineConfig, PipelineValidationError, StepConfig, step, type StepContext } from 'fastroai';
 import { thrownBy } from '../support/async-helpers';
 
@@ -11,17 +12,27 @@ function validationMessage(options: ConstructorParameters<typeof Pipeline>[0]): 
   return (error as Error).message;
 }
 
+/** The message with the hint an unknown step id adds to it where a crash or a logger shows it: the first line of its stack. */
+function shownMessage(options: ConstructorParameters<typeof Pipeline>[0]): string {
+  validationMessage(options);
+  return shownMessageOf(thrownBy(() => new Pipeline(options)));
+}
+
 describe('Pipeline validation', () => {
   it("rejects an outputStep that is not a step: outputStep 'x' not in steps", () => {
-    expect(validationMessage({ name: 'p', steps: { a: noop() }, outputStep: 'x' })).toMatch(/^outputStep 'x' not in steps\b/);
+    expect(validationMessage({ name: 'p', steps: { a: noop() }, outputStep: 'x' })).toBe("outputStep 'x' not in steps");
   });
 
   it("rejects a dependencies key that is not a step: Dependency for unknown step: 'x'", () => {
-    expect(validationMessage({ name: 'p', steps: { a: noop() }, dependencies: { x: ['a'] } })).toMatch(/^Dependency for unknown step: 'x'/);
+    expect(validationMessage({ name: 'p', steps: { a: noop() }, dependencies: { x: ['a'] } })).toBe("Dependency for unknown step: 'x'");
   });
 
-  it("rejects a dependency that is not a step: Step 'a' depends on unknown: 'x'", () => {
-    expect(validationMessage({ name: 'p', steps: { a: noop() }, dependencies: { a: ['x'] } })).toMatch(/^Step 'a' depends on unknown: 'x'/);
+  it("rejects a dependency that is not a step: Step 'a' depends on unknown: 'x' (the message exactly; the hint on its stack)", () => {
+    const error = thrownBy(() => new Pipeline({ name: 'p', steps: { a: noop() }, dependencies: { a: ['x'] } })) as Error & { hint?: string };
+    expect(error.message).toBe("Step 'a' depends on unknown: 'x'");
+    expect(error.hint).toBe("Known steps: ['a']");
+    expect(error.stack!.split('\n')[0]).toMatch(/Step 'a' depends on unknown: 'x'\. Known steps: \['a'\]$/);
+    expect(error).toEqual(new PipelineValidationError("Step 'a' depends on unknown: 'x'"));
   });
 
   it('rejects a cycle, naming it: Dependency graph has a cycle: a -> b -> a', () => {
@@ -64,37 +75,37 @@ describe('Pipeline validation', () => {
     const known = "Known steps: ['extract', 'classify', 'summarize']";
 
     it('in dependencies', () => {
-      expect(validationMessage({ name: 'p', steps: steps(), dependencies: { classify: ['extrct'] }, outputStep: 'classify' })).toBe(
+      expect(shownMessage({ name: 'p', steps: steps(), dependencies: { classify: ['extrct'] }, outputStep: 'classify' })).toBe(
         `Step 'classify' depends on unknown: 'extrct'. ${known}. Did you mean 'extract'?`,
       );
     });
 
     it('as a dependencies key', () => {
-      expect(validationMessage({ name: 'p', steps: steps(), dependencies: { sumarize: ['classify'] } })).toBe(
+      expect(shownMessage({ name: 'p', steps: steps(), dependencies: { sumarize: ['classify'] } })).toBe(
         `Dependency for unknown step: 'sumarize'. ${known}. Did you mean 'summarize'?`,
       );
     });
 
     it('in outputStep', () => {
-      expect(validationMessage({ name: 'p', steps: steps(), outputStep: 'Summarize ' })).toBe(
+      expect(shownMessage({ name: 'p', steps: steps(), outputStep: 'Summarize ' })).toBe(
         `outputStep 'Summarize ' not in steps. ${known}. Did you mean 'summarize'?`,
       );
     });
 
     it('in stepConfigs', () => {
-      expect(validationMessage({ name: 'p', steps: steps(), outputStep: 'extract', stepConfigs: { clasify: new StepConfig() } })).toBe(
+      expect(shownMessage({ name: 'p', steps: steps(), outputStep: 'extract', stepConfigs: { clasify: new StepConfig() } })).toBe(
         `stepConfigs for unknown step: 'clasify'. ${known}. Did you mean 'classify'?`,
       );
     });
 
     it('without a suggestion when no step is close', () => {
-      expect(validationMessage({ name: 'p', steps: steps(), outputStep: 'render' })).toBe(`outputStep 'render' not in steps. ${known}`);
+      expect(shownMessage({ name: 'p', steps: steps(), outputStep: 'render' })).toBe(`outputStep 'render' not in steps. ${known}`);
     });
 
     it('listing the first 20 of a large pipeline and the count of the rest', () => {
       const many: Record<string, ReturnType<typeof noop>> = {};
       for (let i = 0; i < 1_500; i++) many[`step${i}`] = noop();
-      const message = validationMessage({ name: 'p', steps: many, outputStep: 'stepp1499' });
+      const message = shownMessage({ name: 'p', steps: many, outputStep: 'stepp1499' });
       expect(message).toMatch(/^outputStep 'stepp1499' not in steps\. Known steps: \['step0', 'step1', .*'step19'\] and 1,480 more\. Did you mean 'step1499'\?$/);
     });
   });

@@ -1,3 +1,4 @@
+import { shownMessageOf } from '../support/shown-message';
 import { BaseStep, DependsOn, Pipeline, PipelineValidationError, Step, type StepContext } from 'fastroai';
 import { scanSteps } from '../../src/pipeline/scan-steps';
 
@@ -114,9 +115,9 @@ describe('scanSteps', () => {
           return 1;
         }
       }
-      expect(validationError(() => scanSteps([LostStep])).message).toBe(
-        "Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep). Known steps: ['lost']",
-      );
+      const error = validationError(() => scanSteps([LostStep]));
+      expect(error.message).toBe("Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep)");
+      expect(shownMessageOf(error)).toBe("Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep). Known steps: ['lost']");
     });
 
     it('a thunk that returns nothing', () => {
@@ -325,7 +326,7 @@ describe('scanSteps: a misspelt @DependsOn id', () => {
         return 2;
       }
     }
-    expect(() => scanSteps([FetchOrderStep, ShipOrderStep])).toThrow(
+    expect(shownMessageOf(validationError(() => scanSteps([FetchOrderStep, ShipOrderStep])))).toBe(
       "Step 'shipOrder' depends on unknown: 'fetchOrdr' (@DependsOn on ShipOrderStep). Known steps: ['fetchOrder', 'shipOrder']. Did you mean 'fetchOrder'?",
     );
   });
