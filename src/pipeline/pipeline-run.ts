@@ -279,7 +279,9 @@ export class PipelineRun {
 
   /** Reports completed levels, launches what the scheduler admitted, and finishes the run when nothing is left. */
   private advance(): void {
-    if (this.emit !== undefined) {
+    // A run that is failing (draining its running steps, onError 'fail') completes no more
+    // levels: the failed step's dependents it skipped never ran.
+    if (this.emit !== undefined && this.drainedFailure === undefined) {
       for (const level of this.scheduler.takeCompletedLevels()) {
         // The graph's own (frozen) array: event payloads are read-only, and a chain has a level per step.
         this.emit({ type: 'level.completed', level, stepIds: this.graph.levels[level] as string[] });

@@ -557,9 +557,12 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
       },
       dependencies: { join: ['slow', 'flaky'] },
     });
-    const error = await rejectionOf(pipeline.execute({}));
+    const events: string[] = [];
+    const error = await rejectionOf(pipeline.execute({}, undefined, { onEvent: (event) => events.push('stepId' in event ? `${event.type}:${event.stepId}` : event.type) }));
     expect(StepExecutionError.isInstance(error)).toBe(true);
     expect((error as StepExecutionError).stepId).toBe('flaky');
+    // Draining completes no level: join, skipped, never ran (level.completed used to follow slow's end).
+    expect(events).toEqual(['pipeline.started', 'step.started:slow', 'step.started:flaky', 'step.failed:flaky', 'step.completed:slow']);
     const { runId } = (await store.listRuns()).runs[0];
     const recorded = await store.getRun(runId);
     expect(recorded?.run.status).toBe('failed');
