@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { PipelineConfig, StepConfig, describeValue } from '../config/step-config';
+import { PipelineConfig, StepConfig, describeValue, type PipelineConfigOptions } from '../config/step-config';
 import { resolveStepConfig } from '../config/resolve-step-config';
 import { checkOptionKeys, optionKeysOf } from '../config/check-option-keys';
 import { checkStepConstructor } from '../di/check-step-constructor';
@@ -430,7 +430,10 @@ function ownConfigOf(source: StepSource): StepConfig | undefined {
 
 function toPipelineConfig(config: unknown): PipelineConfig {
   if (config === undefined) return new PipelineConfig();
-  if (config instanceof PipelineConfig) return config;
+  // A frozen copy, checked again: a field assigned after construction (`config.maxConcurrency = 0`)
+  // is validated like one given to the constructor, and a later assignment does not reach the
+  // built pipeline.
+  if (config instanceof PipelineConfig) return Object.freeze(new PipelineConfig(pipelineConfigFieldsOf(config)));
   if (config instanceof StepConfig || (typeof config === 'object' && config !== null && !Array.isArray(config))) {
     return new PipelineConfig(config as Record<string, never>);
   }
@@ -453,4 +456,10 @@ function toStepConfigs(stepConfigs: unknown, steps: Record<string, unknown>): Re
     else throw new PipelineValidationError(`stepConfigs['${id}'] must be a StepConfig, got ${describeValue(config)}`);
   }
   return configs;
+}
+
+/** A PipelineConfig's fields as its constructor takes them. */
+function pipelineConfigFieldsOf(config: PipelineConfig): PipelineConfigOptions {
+  const { timeout, retries, retryDelay, costBudget, trace, onError, maxConcurrency, runCostBudget, failFast } = config;
+  return { timeout, retries, retryDelay, costBudget, trace, onError, maxConcurrency, runCostBudget, failFast };
 }

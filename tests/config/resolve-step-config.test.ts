@@ -1,4 +1,4 @@
-import { Pipeline, PipelineConfig, StepConfig, StepExecutionError, StepTimeoutError, step, type StepContext } from 'fastroai';
+import { Pipeline, PipelineConfig, PipelineValidationError, StepConfig, StepExecutionError, StepTimeoutError, step, type StepContext } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
 import { resolveStepConfig } from '../../src/config/resolve-step-config';
 import { rejectionOf, sleep } from '../support/async-helpers';
@@ -53,6 +53,36 @@ describe('resolveStepConfig', () => {
     resolveStepConfig(base, override);
     expect(base.retries).toBe(2);
     expect(override.retries).toBe(0);
+  });
+});
+
+describe('configs changed after they were made', () => {
+  it('a field assigned after construction counts as given, and is checked when the pipeline is built', async () => {
+    const calls = { count: 0 };
+    const own = step(() => {
+      calls.count++;
+      throw new Error('always fails');
+    });
+    own.config!.retries = 2; // a step(fn)'s config, changed in place
+    own.config!.retryDelay = 0.001;
+    const perStep = new StepConfig();
+    perStep.timeout = 5;
+    const pipeline = new Pipeline({ name: 'assigned', steps: { a: own }, stepConfigs: { a: perStep } });
+    await expect(pipeline.execute({})).rejects.toBeInstanceOf(StepExecutionError);
+    expect(calls.count).toBe(3);
+    const broken = new StepConfig();
+    broken.retries = Number.NaN;
+    expect(() => new Pipeline({ name: 'broken', steps: { a: step(() => 1) }, stepConfigs: { a: broken } })).toThrow(PipelineValidationError);
+  });
+
+  it('a PipelineConfig is checked and copied when the pipeline is built: a bad assignment is refused, a later one does not reach the pipeline', async () => {
+    const config = new PipelineConfig();
+    config.maxConcurrency = 0; // would start no step, ever
+    expect(() => new Pipeline({ name: 'stuck', steps: { a: step(() => 1) }, config })).toThrow(/maxConcurrency must be an integer from 1 and up/);
+    config.maxConcurrency = 1;
+    const pipeline = new Pipeline({ name: 'copied', steps: { a: step(() => 1) }, config });
+    config.maxConcurrency = 0;
+    expect((await pipeline.execute({})).output).toBe(1);
   });
 });
 
