@@ -273,6 +273,12 @@ export class PipelineRun {
 
   /** A step failed for good (settled, and recorded with a store): skip its dependents, or drain the run. */
   private announceFailure(index: number, error: StepExecutionError): void {
+    if (this.durable !== undefined && this.definition.config.failFast && failureEndsRun(this)) {
+      // Fail fast with a store: a failure found at its record (an output the store cannot hold,
+      // another writer's failed record) aborts the running steps at once, as a thrown one does.
+      this.emit?.(stepFailedEvent(this.graph, index, error, this.table.usageOf(this.graph.ids[index])));
+      return this.abortRun(error);
+    }
     announceStepFailure(this, index, error);
     this.advance();
   }

@@ -595,6 +595,26 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(StepExecutionError.isInstance(await siblingAborted.promise)).toBe(true);
   });
 
+  it('with failFast, an output the store cannot hold aborts running siblings at once too', async () => {
+    class Entity {}
+    const siblingAborted = deferred<unknown>();
+    const pipeline = new Pipeline({
+      name: 'fast-unstorable',
+      config: new PipelineConfig({ failFast: true }),
+      steps: {
+        slow: step(async (ctx: StepContext) => {
+          await sleep(10_000, ctx.signal).catch((reason: unknown) => siblingAborted.resolve(reason));
+          return 'slow';
+        }),
+        bad: step(() => new Entity()),
+      },
+      outputStep: 'slow',
+    });
+    const error = await rejectionOf(pipeline.execute({}, undefined, { store: new MemoryRunStore() }));
+    expect((error as StepExecutionError).stepId).toBe('bad');
+    expect(StepExecutionError.isInstance(await siblingAborted.promise)).toBe(true);
+  });
+
   it('parallel INCOMPLETE steps both run again on resume; finished siblings stay finished', async () => {
     const store = new MemoryRunStore();
     const { runs, count } = ledger();
