@@ -10,6 +10,7 @@ import type { RecordOutcome, RunRecord, RunStatus, RunStore, StepRecord } from '
 import { callStore } from './call-store';
 import type { ResumePlan } from './plan-resume';
 import { RunRecorder } from './run-recorder';
+import { holdRun } from './held-runs';
 import { storedErrorOf } from './stored-error-of';
 import { StoreRunBudget } from './store-run-budget';
 
@@ -62,6 +63,8 @@ export class DurableRun {
   private host: DurableRunHost | undefined;
   private budget: StoreRunBudget | undefined;
   private wallStartedAt: number;
+  /** Forgets this run in this process's held runs (see holdRun). */
+  private releaseHold: (() => void) | undefined;
 
   constructor(options: DurableRunOptions) {
     this.options = options;
@@ -83,6 +86,7 @@ export class DurableRun {
   attach(host: DurableRunHost): void {
     const { store, runId, owner, epoch, leaseMs, firstStartedAt, clock } = this.options;
     this.host = host;
+    this.releaseHold = holdRun(store, runId, (reason) => host.cancel(new Error(reason)));
     this.recorder = new RunRecorder(
       { store, runId, owner, epoch, leaseMs, firstStartedAt, generationOf: this.generationOf, clock },
       {
@@ -188,6 +192,7 @@ export class DurableRun {
    * released. `writable: false` (a lost lease, a failing store) writes nothing.
    */
   async end(status: RunStatus, error?: unknown, writable = true, conversationState?: ConversationState<unknown>): Promise<void> {
+    this.releaseHold?.();
     const recorder = this.recorder;
     if (recorder === undefined) return;
     if (!writable) {

@@ -1,3 +1,4 @@
+import { cancelHeldRun } from '../durable/held-runs';
 import { newOwnerId } from '../durable/owner-id';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { RunStore } from '../store/run-store';
@@ -85,7 +86,13 @@ export class RunActions {
     if (stored === undefined) return this.note(runId, false, `Run '${runId}' is not in the store.`);
     const { run } = stored;
     if (run.status !== 'running') return this.note(runId, false, `The run is ${run.status}, not running: nothing to cancel.`);
-    if (run.leaseUntil > Date.now()) return this.requestCancel(runId, run.owner);
+    if (run.leaseUntil > Date.now()) {
+      // Executing in this process, through this store: cancelled at once.
+      if (cancelHeldRun(this.store, runId, 'cancelled from the inspector')) {
+        return this.note(runId, true, 'Cancelled: the run, executing in this process, was aborted (resume continues it).');
+      }
+      return this.requestCancel(runId, run.owner);
+    }
     try {
       const claimed = await this.store.claimRun(runId, newOwnerId(), CANCEL_LEASE_MS);
       await this.store.setRunStatus(runId, claimed.epoch, 'aborted', {

@@ -1,4 +1,5 @@
-import { ConversationState, ConversationStatus, MemoryRunStore, Pipeline, step, type RunStore } from 'fastroai';
+import { ConversationState, ConversationStatus, MemoryRunStore, Pipeline, PipelineAbortedError, step, type RunStore } from 'fastroai';
+import { deferred } from '../support/async-helpers';
 import { serveInspector, type Inspector } from 'fastroai/inspector';
 import { SqliteRunStore } from 'fastroai/sqlite';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -298,6 +299,36 @@ describe('serveInspector actions', () => {
     expect((await postForm(inspector.url, '/runs/wait-1/cancel', { csrf })).status).toBe(303);
     expect((await store.getRun('wait-1'))!.run.status).toBe('aborted');
     expect((await httpRequestTo(inspector.url, '/runs/wait-1')).body).toContain('Cancelled: the run was aborted');
+  });
+
+  it('cancels at once a run this process executes through the same store (not at its next lease renewal)', async () => {
+    const store = new MemoryRunStore();
+    const started = deferred<void>();
+    const pipeline = new Pipeline({
+      name: 'held',
+      store,
+      steps: {
+        wait: step(
+          (ctx) =>
+            new Promise((_, reject) => {
+              started.resolve();
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+            }),
+        ),
+      },
+    });
+    // A 60 s lease: renewed (and a cancellation request read) every 20 s, past this test's timeout.
+    const running = pipeline.execute({}, undefined, { runId: 'held-1', leaseSeconds: 60 });
+    running.catch(() => undefined);
+    await started.promise;
+    const inspector = await open({ store, pipelines: [pipeline] });
+    const csrf = csrfTokenOf((await httpRequestTo(inspector.url, '/runs/held-1')).body);
+    expect((await postForm(inspector.url, '/runs/held-1/cancel', { csrf })).status).toBe(303);
+    const error = await running.then(() => undefined, (reason: unknown) => reason);
+    expect(PipelineAbortedError.isInstance(error)).toBe(true);
+    expect(String((error as Error).cause)).toContain('cancelled from the inspector');
+    expect((await store.getRun('held-1'))!.run.status).toBe('aborted');
+    expect((await httpRequestTo(inspector.url, '/runs/held-1')).body).toContain('Cancelled: the run, executing in this process, was aborted');
   });
 
   it('asks the process holding a live lease to cancel through the store, and marks a run whose lease expired aborted', async () => {
