@@ -30,7 +30,7 @@ export interface RestoringRun {
  * after them: each in `errors` with its stored error, announced (`step.failed`), its dependents
  * skipped again (`step.skipped`). Records that cannot be restored abort the run.
  *
- * @returns the first restored output that is a `ConversationState` (the run's, until a step returns a newer one)
+ * @returns the restored `ConversationState` output that ended last (the run's, until a step returns a newer one)
  */
 export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): ConversationState<unknown> | undefined {
   try {
@@ -42,11 +42,16 @@ export function restoreRecordedSteps(run: RestoringRun, durable: DurableRun): Co
   const { graph, table } = run;
   const restored = table.restored;
   let conversationState: ConversationState<unknown> | undefined;
+  let latestEndMs = -Infinity;
   if (restored !== undefined) {
     for (let index = 0; index < restored.length && !run.finished; index++) {
       if (restored[index] !== 1) continue;
       const output = table.outputs[index];
-      if (output instanceof ConversationState && conversationState === undefined) conversationState = output;
+      // The one that ended last, as in a live run (each step's state replaces the one before).
+      if (output instanceof ConversationState && (conversationState === undefined || table.endMs[index] >= latestEndMs)) {
+        conversationState = output;
+        latestEndMs = table.endMs[index];
+      }
       run.emit?.(stepCompletedEvent(graph, table, index, true));
     }
   }

@@ -258,6 +258,29 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(RunLockedError.isInstance(exists)).toBe(false);
   });
 
+  it('resuming a completed run returns the conversation state that ended last, as the run did', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({
+      name: 'states',
+      store,
+      steps: {
+        fast: step(async () => {
+          await sleep(2);
+          return new ConversationState({ status: ConversationStatus.COMPLETE, data: 'fast' });
+        }),
+        slow: step(async () => {
+          await sleep(30);
+          return new ConversationState({ status: ConversationStatus.COMPLETE, data: 'slow' });
+        }),
+        join: step(() => 'joined'),
+      },
+      dependencies: { join: ['fast', 'slow'] },
+    });
+    const first = await pipeline.execute({});
+    expect(first.conversationState?.data).toBe('slow');
+    expect((await pipeline.resume(first.runId)).conversationState?.data).toBe('slow');
+  });
+
   it('resuming a completed run without rerun returns its recorded result and runs nothing', async () => {
     const store = new MemoryRunStore();
     const { runs, count } = ledger();
