@@ -46,7 +46,9 @@ export class AccessGuard {
       const query = rest.toString();
       return {
         kind: 'login',
-        setCookie: `${SESSION_COOKIE}=${this.session}; HttpOnly; SameSite=Strict; Path=/`,
+        // Lax, not Strict: a login link opened from another site (a chat, a ticket) must keep its
+        // session on the redirect and on reload; every action is a POST checked for its CSRF token and Origin.
+        setCookie: `${SESSION_COOKIE}=${this.session}; HttpOnly; SameSite=Lax; Path=/`,
         // One leading slash: `/x/..//evil.example?token=…` resolves to the path `//evil.example`, which a browser reads as another host.
         location: `/${url.pathname.replace(/^\/+/, '')}${query === '' ? '' : `?${query}`}`,
       };

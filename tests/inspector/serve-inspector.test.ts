@@ -214,7 +214,7 @@ describe('serveInspector token', () => {
     expect(login.headers.location).toBe('/runs/doc-1');
     const cookie = String(login.headers['set-cookie']);
     expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).not.toContain(token);
     const session = cookie.split(';')[0];
     expect((await httpRequestTo(url, '/runs/doc-1', { headers: { Cookie: session } })).status).toBe(200);
