@@ -1,5 +1,5 @@
 import type { PipelineEvent } from '../pipeline/pipeline-event';
-import { fitWidth } from './fit-width';
+import { fitWidth, printable } from './fit-width';
 import { formatDollars } from './format-dollars';
 import { formatDuration } from './format-duration';
 import type { ProgressState } from './progress-state';
@@ -73,7 +73,7 @@ export class PlainView implements ProgressView {
 
   private log(text: string): void {
     const line = `[${(this.state.elapsedMs() / 1000).toFixed(3)} s] ${text}`;
-    this.output.write(`${this.width === undefined ? line : fitWidth(line, this.width)}\n`);
+    this.output.write(`${this.width === undefined ? printable(line) : fitWidth(line, this.width)}\n`);
   }
 }
 

@@ -320,6 +320,28 @@ describe('renderProgress on a terminal: bars and a line per step', () => {
     expect(stripAnsi(raw).trimEnd().split('\n').pop()).toBe("failing failed: Step 'a' failed: boom");
   });
 
+  it("prints an error with line breaks and escape sequences (a model's text) as one line, with no control character reaching the terminal", async () => {
+    const pipeline = new Pipeline({
+      name: 'noisy',
+      steps: {
+        a: step(() => {
+          throw new Error('Invalid output:\n  - field x\n\x1b[2J\x1b]0;title\x07 done');
+        }),
+      },
+    });
+    const output = captureOutput({ isTTY: true, columns: 200 });
+    await expect(renderProgress(pipeline.run({}), { output })).rejects.toThrow('Invalid output');
+    const raw = output.text();
+    // Only the view's own sequences (cursor, clear line, cursor up) reach the terminal.
+    const foreign = raw.replace(/\x1b\[\?25[lh]|\x1b\[2?[JK]|\x1b\[\d+F/g, '');
+    expect(foreign).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(stripAnsi(raw).trimEnd().split('\n').pop()).toBe("noisy failed: Step 'a' failed: Invalid output:   - field x \uFFFD[2J\uFFFD]0;title\uFFFD done");
+    const plain = captureOutput({ isTTY: false });
+    await expect(renderProgress(pipeline.run({}), { output: plain })).rejects.toThrow('Invalid output');
+    expect(plain.text()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(plain.text()).toContain('Invalid output:   - field x');
+  });
+
   it('on SIGINT: shows the cursor, cancels the run, rejects, removes its handlers and raises SIGINT again', async () => {
     const proc = new FakeProcess();
     const { pipeline, aborted } = slowPipeline();
