@@ -30,7 +30,12 @@ export interface ProgressEnvironment {
   now: () => number;
   /** Signals to watch while the live view draws. */
   process: SignalProcess;
+  /** How long after Ctrl-C the signal is raised again (the cancelled run tears down meanwhile). @default 0 */
+  interruptGraceMs?: number;
 }
+
+/** The grace `renderProgress` gives a run cancelled by Ctrl-C before the signal ends the process. */
+export const INTERRUPT_GRACE_MS = 1_000;
 
 /**
  * Draws a run's progress: subscribes to `events` (which starts the run) and resolves with the
@@ -41,8 +46,10 @@ export interface ProgressEnvironment {
  * The terminal is restored (cursor shown, line ended) when the run completes, when it fails
  * (the promise rejects with the run's error, e.g. the `StepExecutionError`) and on Ctrl-C:
  * SIGINT (or SIGTERM) cancels the run by unsubscribing, restores the terminal, rejects with
- * `PipelineAbortedError`, and then lets the signal do what it would have done (with no other
- * listener, the process ends).
+ * `PipelineAbortedError`, and then, a second later (the cancelled run tears down meanwhile: a
+ * distributed run's remote steps are told to stop, a store's run is marked aborted), lets the
+ * signal do what it would have done (with no other listener, the process ends). A second
+ * Ctrl-C ends it at once.
  *
  * @param events a run's progress stream: `pipeline.run(input, deps)`
  * @returns the run's result; rejects as the stream errors
@@ -55,7 +62,7 @@ export function renderProgress<Output = unknown>(
   events: Observable<PipelineEvent<Output>>,
   options: RenderProgressOptions = {},
 ): Promise<PipelineResult<Output>> {
-  return renderProgressWith(events, options, { now: () => performance.now(), process });
+  return renderProgressWith(events, options, { now: () => performance.now(), process, interruptGraceMs: INTERRUPT_GRACE_MS });
 }
 
 /**
@@ -98,7 +105,7 @@ export function renderProgressWith<Output>(
           subscription?.unsubscribe();
         },
         exiting: () => view.restore(),
-      });
+      }, environment.interruptGraceMs);
     }
     view.start();
     subscription = events.subscribe({
