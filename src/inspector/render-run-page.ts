@@ -99,7 +99,9 @@ function renderActions(view: RunView, context: RunPageContext): string {
   const base = `/runs/${encodeURIComponent(run.runId)}`;
   const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(context.csrfToken)}">`;
   const forms: string[] = [];
-  if (run.status !== 'running') {
+  // A `running` run whose lease expired is a crashed one (API.md §12): it can be resumed, and cancelled.
+  const crashed = run.status === 'running' && run.leaseUntil <= context.nowMs && !context.ownsRun;
+  if (run.status !== 'running' || crashed) {
     forms.push(`<form method="post" action="${base}/resume">${csrf}<button type="submit" class="resume">Resume</button></form>`);
     const options = view.steps
       .filter((step) => step.record !== undefined)
@@ -110,7 +112,8 @@ function renderActions(view: RunView, context: RunPageContext): string {
         `<form method="post" action="${base}/rerun">${csrf}<label>rerun <select name="step">${options}</select></label> <button type="submit" class="rerun">Rerun with dependents</button></form>`,
       );
     }
-  } else {
+  }
+  if (run.status === 'running') {
     forms.push(`<form method="post" action="${base}/cancel">${csrf}<button type="submit" class="cancel">Cancel</button></form>`);
   }
   return `<div class="actions">${forms.join('')}</div>`;

@@ -301,6 +301,22 @@ describe('serveInspector actions', () => {
     expect((await httpRequestTo(inspector.url, '/runs/wait-1')).body).toContain('Cancelled: the run was aborted');
   });
 
+  it('offers Resume (and Cancel) for a crashed run, running with its lease expired, and resumes it', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({ name: 'bulk', store, steps: { only: step(() => 'done') } });
+    await pipeline.execute({}, undefined, { runId: 'model-1' });
+    const { fingerprint } = (await store.getRun('model-1'))!.run;
+    await store.createRun(fakeRun({ runId: 'crashed-1', pipeline: 'bulk', fingerprint, status: 'running', owner: 'dead-host:1:aa', leaseUntil: Date.now() - 1 }));
+    const inspector = await open({ store, pipelines: [pipeline] });
+    const page = (await httpRequestTo(inspector.url, '/runs/crashed-1')).body;
+    expect(page).toContain('class="resume"');
+    expect(page).toContain('class="cancel"');
+    await store.createRun(fakeRun({ runId: 'live-2', pipeline: 'bulk', fingerprint, status: 'running', owner: 'other-host:2:bb', leaseUntil: Date.now() + 60_000 }));
+    expect((await httpRequestTo(inspector.url, '/runs/live-2')).body).not.toContain('class="resume"');
+    await postForm(inspector.url, '/runs/crashed-1/resume', { csrf: csrfTokenOf(page) });
+    await waitFor(async () => (await store.getRun('crashed-1'))!.run.status === 'completed', 10_000, 'the crashed run to be resumed');
+  });
+
   it('cancels at once a run this process executes through the same store (not at its next lease renewal)', async () => {
     const store = new MemoryRunStore();
     const started = deferred<void>();
