@@ -274,7 +274,7 @@ describe('the inspector in Chromium', () => {
     expect(page.url()).toBe(`${base}runs/doc-1`);
     expect(await page.locator('svg.dag g.node').count()).toBe(5);
     const cookies = await context.cookies();
-    expect(cookies).toEqual([expect.objectContaining({ name: 'fastroai_inspector', httpOnly: true, sameSite: 'Strict' })]);
+    expect(cookies).toEqual([expect.objectContaining({ name: 'fastroai_inspector', httpOnly: true, sameSite: 'Lax' })]);
     expect(cookies[0].value).not.toContain(token);
     expect((await page.goto(base))!.status()).toBe(200);
     await context.close();
