@@ -96,10 +96,21 @@ function reviveNumber(payload: unknown): number {
   throw malformed('Number');
 }
 
+/** The built-in error classes, by name: an error of one of them comes back as one. */
+const BUILT_IN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+};
+
 function reviveError(fields: Record<string, unknown>): Error {
   const options = Object.hasOwn(fields, 'cause') ? { cause: revive(fields.cause) } : undefined;
-  const error = new Error(typeof fields.message === 'string' ? fields.message : '', options);
-  if (typeof fields.name === 'string' && fields.name !== 'Error') {
+  const builtIn = typeof fields.name === 'string' && Object.hasOwn(BUILT_IN_ERRORS, fields.name) ? BUILT_IN_ERRORS[fields.name] : Error;
+  const error = new builtIn(typeof fields.message === 'string' ? fields.message : '', options);
+  if (typeof fields.props === 'object' && fields.props !== null) {
+    for (const [key, value] of Object.entries(revive(fields.props) as Record<string, unknown>)) {
+      if (key !== '__proto__') (error as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (typeof fields.name === 'string' && fields.name !== builtIn.prototype.name) {
     Object.defineProperty(error, 'name', { value: fields.name, writable: true, configurable: true, enumerable: false });
   }
   if (typeof fields.code === 'string' || typeof fields.code === 'number') {

@@ -22,8 +22,9 @@ const FAST_CHECK_MAX_DEPTH = 256;
  * looks like a tag) is stored as a `[key, value]` pair.
  *
  * Symbol-keyed and non-enumerable properties are left out, as `JSON.stringify` does; an object
- * with a null prototype comes back with `Object.prototype`. An `Error`
- * keeps its `name`, `message`, `code`, `stack` and `cause`; its class becomes `Error`. A value
+ * with a null prototype comes back with `Object.prototype`. An `Error` keeps its `name`,
+ * `message`, `code`, `stack`, `cause` and its other own enumerable fields; it comes back as the
+ * built-in class its name names (`TypeError`…), else as an `Error` with that name. A value
  * reached twice (not a cycle) is stored twice.
  *
  * @param value what to encode
@@ -194,11 +195,21 @@ class TaggingEncoder {
   }
 
   private encodeError(error: Error): Record<string, unknown> {
+    // (ERROR_OWN_FIELDS: what is stored on its own.)
     const fields: Record<string, unknown> = { name: String(error.name), message: String(error.message) };
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') fields.code = code;
     if (typeof error.stack === 'string') fields.stack = error.stack;
     if (error.cause !== undefined) fields.cause = this.at('.cause', () => this.encode(error.cause));
+    // Its other own enumerable fields (`status`, `details`…), encoded like any value.
+    const props: Record<string, unknown> = {};
+    let hasProps = false;
+    for (const key of Object.keys(error)) {
+      if (ERROR_OWN_FIELDS.has(key)) continue;
+      props[key] = (error as unknown as Record<string, unknown>)[key];
+      hasProps = true;
+    }
+    if (hasProps) fields.props = this.encode(props);
     return fields;
   }
 
@@ -226,3 +237,6 @@ function encodeUsage(usage: StepUsage): Record<string, unknown> {
   if (usage.model !== undefined) fields.model = usage.model;
   return fields;
 }
+
+/** The fields of an error stored on their own (the rest of its own enumerable fields go in `props`). */
+const ERROR_OWN_FIELDS: ReadonlySet<string> = new Set(['name', 'message', 'code', 'stack', 'cause']);

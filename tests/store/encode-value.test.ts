@@ -82,6 +82,26 @@ describe('encodeValue and decodeValue', () => {
       expect(() => encodeValue(Symbol('s'), 'extract')).toThrow(OutputNotStorableError);
     });
 
+    it('gives a built-in error back as its class, and any error back with its own fields (a user subclass as an Error with its name)', () => {
+      class HttpError extends Error {
+        override name = 'HttpError';
+        constructor(
+          message: string,
+          readonly status: number,
+          readonly body: { retryAt: Date },
+        ) {
+          super(message);
+        }
+      }
+      const at = new Date(1_700_000_000_000);
+      const back = roundTrip({ type: Object.assign(new TypeError('bad input'), { field: 'x' }), http: new HttpError('not found', 404, { retryAt: at }) });
+      expect(back.type).toBeInstanceOf(TypeError);
+      expect(back.type).toMatchObject({ name: 'TypeError', message: 'bad input', field: 'x' });
+      expect(back.http).toBeInstanceOf(Error);
+      expect(back.http).toMatchObject({ name: 'HttpError', message: 'not found', status: 404 });
+      expect((back.http as unknown as { body: { retryAt: Date } }).body.retryAt).toEqual(at);
+    });
+
     it('round-trips an Error with its name, message, code, stack and cause', () => {
       const cause = new TypeError('inner');
       const error = Object.assign(new Error('outer', { cause }), { code: 'E_OUTER' });
