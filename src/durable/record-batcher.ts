@@ -60,8 +60,8 @@ export class RecordBatcher {
   }
 
   /**
-   * Queues the record of step `index` for the next batch, sent a microtask later (with the
-   * records of the steps that end meanwhile), or at once when no other step can end in this
+   * Queues the record of step `index` for the next batch, sent once this turn of the event loop
+   * is done (with the records of the steps that end meanwhile), or at once when no other step can end in this
    * tick: every step the run counts as running (the sink's `runningSteps`) is one whose record
    * is pending here. That is each step of a chain: one microtask less per step.
    */
@@ -71,8 +71,10 @@ export class RecordBatcher {
     this.pendingRecords[at] = record;
     if (this.flushing) return;
     if (this.sink.runningSteps?.() === this.pendingCount) this.flush();
-    // A reaction on a settled promise: the same microtask queue as `queueMicrotask`, cheaper.
-    else if (this.pendingCount === 1) SETTLED.then(this.flush);
+    // After this turn of the event loop: the records of steps that end in it (timers due
+    // together, replies read together) go in one batch; a microtask caught only those of one
+    // timer or one reply (Node runs microtasks after each callback).
+    else if (this.pendingCount === 1) setImmediate(this.flush);
   }
 
   /** The number of the batch the store is writing, or 0 when none is. */
@@ -199,5 +201,3 @@ export class RecordBatcher {
 
 const NO_RECORDS: StepRecord[] = [];
 
-/** A settled promise to queue microtasks on. */
-const SETTLED: Promise<void> = Promise.resolve();

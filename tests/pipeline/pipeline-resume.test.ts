@@ -169,6 +169,22 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(batches).toEqual([1, 100, 1]);
   });
 
+  it('writes in one batch the records of steps whose timers fire in the same turn of the event loop', async () => {
+    const inner = new MemoryRunStore();
+    const batches: string[][] = [];
+    const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
+      recordSteps: (runId: string, epoch: number, records: Parameters<RunStore['recordSteps']>[2]) => {
+        batches.push(records.map((record) => record.stepId));
+        return inner.recordSteps(runId, epoch, records);
+      },
+    });
+    // Four timers due at the same time: Node runs each callback (and its microtasks) in turn.
+    const waits = ['a', 'b', 'c', 'd'].map((id) => [id, step(async () => (await sleep(10), id))] as const);
+    const pipeline = new Pipeline({ name: 'timers', steps: { ...Object.fromEntries(waits), join: step(() => 'done') }, dependencies: { join: ['a', 'b', 'c', 'd'] } });
+    expect((await pipeline.execute({}, undefined, { store })).output).toBe('done');
+    expect(batches).toEqual([['a', 'b', 'c', 'd'], ['join']]);
+  });
+
   it("asks for a synchronous step's record in the tick it returned (no microtask before the record)", async () => {
     const inner = new MemoryRunStore();
     const order: string[] = [];
