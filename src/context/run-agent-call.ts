@@ -57,38 +57,31 @@ export async function runAgentCall<O>(
   checkCall(agent, message, options);
   const timeoutSeconds = options.timeout !== undefined ? checkTimeout(options.timeout) : ctx.config.timeout;
   const retries = options.retries !== undefined ? checkRetries(options.retries) : ctx.config.retries;
-  // This call's scope, in the step attempt's: the attempt's deadline, its end and the run's end abort it.
-  const stepScope = callScope;
   const runBudget = ctx.runBudget;
   let lastError: unknown;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     // Other workers may have spent the run's budget since this step started: ask the store first.
-    if (runBudget?.refresh !== undefined && runBudget.budgetMicrocents !== null) await stepScope.race(runBudget.refresh());
-    checkBudgets(ctx, runBudget);
-    if (stepScope.isAborted) throw stepScope.reason;
+    if (runBudget?.refresh !== undefined && runBudget.budgetMicrocents !== null) await callScope.race(runBudget.refresh());
+    const spent = budgetRefusal(ctx, runBudget);
+    if (spent !== undefined) throw spent;
+    if (callScope.isAborted) throw callScope.reason;
     if (agent.onBeforeDispatch) {
       let hook: Promise<void> | undefined;
       try {
-        await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onBeforeDispatch in step", (call) => {
+        await withinCall(ctx, timeoutSeconds, attempt, callScope, "Agent call's onBeforeDispatch in step", (call) => {
           if (call.isAborted) throw call.reason; // aborted meanwhile: the hook is not called
           return (hook = Promise.resolve(agent.onBeforeDispatch!()));
         });
       } catch (hookError) {
         // Cut off while it waited (a rate limiter): if it goes through later, its after-hook releases what it took.
-        if (hook !== undefined && hookError !== undefined && isAbortOfCall(hookError, stepScope)) pairLateBeforeHook(agent, hook, hookError);
-        throw hookFailure(hookError, stepScope);
+        if (hook !== undefined && hookError !== undefined && isAbortOfCall(hookError, callScope)) pairLateBeforeHook(agent, hook, hookError);
+        throw hookFailure(hookError, callScope);
       }
       // The hook may have waited (a rate limiter) while other calls spent the budget: checked
       // again right before the request. Refused now, the after-hook still pairs the before-hook.
       const refusal = budgetRefusal(ctx, runBudget);
       if (refusal !== undefined) {
-        if (agent.onAfterDispatch) {
-          try {
-            await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onAfterDispatch in step", () => agent.onAfterDispatch!(refusal));
-          } catch (hookError) {
-            throw hookFailure(hookError, stepScope);
-          }
-        }
+        await afterDispatch(ctx, agent, timeoutSeconds, attempt, callScope, refusal);
         throw refusal;
       }
     }
@@ -98,7 +91,7 @@ export async function runAgentCall<O>(
     // The request counts from the moment it is sent: a step attempt abandoned meanwhile (its
     // deadline fired) reports the usage it has, and this one request must be in it.
     ctx.billed((ctx.accumulatedUsage ?? NO_USAGE).add(ONE_REQUEST));
-    const dispatched = await dispatch(ctx, agent, message, timeoutSeconds, attempt, stepScope);
+    const dispatched = await dispatch(ctx, agent, message, timeoutSeconds, attempt, callScope);
     if (dispatched.ok) {
       const resolved = dispatched.value;
       const read = readResponseUsage(resolved, 'agent.run resolved');
@@ -120,22 +113,16 @@ export async function runAgentCall<O>(
     }
     ctx.billed(replaceOneRequest(ctx.accumulatedUsage, usage));
     if (runBudget !== undefined) runBudget.charge(usage.costMicrocents);
-    if (agent.onAfterDispatch) {
-      try {
-        await withinCall(ctx, timeoutSeconds, attempt, stepScope, "Agent call's onAfterDispatch in step", () => agent.onAfterDispatch!(error));
-      } catch (hookError) {
-        throw hookFailure(hookError, stepScope);
-      }
-    }
+    await afterDispatch(ctx, agent, timeoutSeconds, attempt, callScope, error);
     if (response !== undefined) return response;
-    if (stepScope.isAborted) throw stepScope.reason;
+    if (callScope.isAborted) throw callScope.reason;
     if (isNeverRetried(error)) throw markRetriesExhausted(error);
     if (!isRetryableCall(error)) throw markRetriesExhausted(toError(error));
     lastError = error;
     if (attempt <= retries) {
       const delaySeconds = callRetryDelaySeconds(ctx.config.retryDelay, attempt, retryAfterSeconds(error));
       ctx.callRetrying(attempt, error, delaySeconds);
-      await stepScope.sleep(delaySeconds * 1000);
+      await callScope.sleep(delaySeconds * 1000);
     }
   }
   throw markRetriesExhausted(toError(lastError));
@@ -194,6 +181,23 @@ function checkCall(agent: RunnableAgent<unknown>, message: unknown, options: unk
   }
 }
 
+/** Calls the agent's `onAfterDispatch(error)` (when it has one), bounded as a call attempt; its error propagates at once. */
+async function afterDispatch(
+  ctx: StepContext<unknown>,
+  agent: RunnableAgent<unknown>,
+  timeoutSeconds: number | null,
+  attempt: number,
+  callScope: CancelScope,
+  error: unknown,
+): Promise<void> {
+  if (!agent.onAfterDispatch) return;
+  try {
+    await withinCall(ctx, timeoutSeconds, attempt, callScope, "Agent call's onAfterDispatch in step", () => agent.onAfterDispatch!(error));
+  } catch (hookError) {
+    throw hookFailure(hookError, callScope);
+  }
+}
+
 /**
  * An `onBeforeDispatch` cut off by an abort or a timeout while it waited: when it resolves after
  * all (it took a rate limiter's permit), `onAfterDispatch(reason)` is called, so every
@@ -214,11 +218,6 @@ function pairLateBeforeHook(agent: RunnableAgent<unknown>, hook: Promise<void>, 
  */
 function hookFailure(error: unknown, stepScope: CancelScope): unknown {
   return stepScope.isAborted ? error : markRetriesExhausted(toError(error));
-}
-
-function checkBudgets(ctx: StepContext<unknown>, runBudget: RunBudget | undefined): void {
-  const refusal = budgetRefusal(ctx, runBudget);
-  if (refusal !== undefined) throw refusal;
 }
 
 /** The error refusing the next request when the step's or the run's budget is spent; undefined while it is not. */

@@ -89,6 +89,11 @@ const NOTHING = (): void => undefined;
  */
 export const ABANDONED_CALLS_WAIT_MS = 1_000;
 
+/** Resolves once every call of `settled` settled, or after {@link ABANDONED_CALLS_WAIT_MS} (real time). */
+export function waitForCalls(settled: Iterable<Promise<void>>): Promise<void> {
+  return settledWithin(Promise.all(settled), ABANDONED_CALLS_WAIT_MS).then(NOTHING);
+}
+
 /**
  * What a step's `execute` receives: the run's input, deps and tracer, its dependencies'
  * outputs, its resolved config and signal, and `run` to call agents with budgets, timeouts,
@@ -210,7 +215,7 @@ export class StepContext<Deps = unknown> {
       settled.push(call.settled);
     }
     const scope = this.scope;
-    return settledWithin(Promise.all(settled), ABANDONED_CALLS_WAIT_MS).then(() => scope?.dispose());
+    return waitForCalls(settled).then(() => scope?.dispose());
   }
 
   /** @internal What the step was billed so far (all its attempts), as `ctx.run` counts it: kept here and told to the run. */

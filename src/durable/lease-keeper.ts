@@ -3,6 +3,7 @@ import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import type { RunStore } from '../store/run-store';
 import { STORE_CALL_DEADLINE_MS, storeNameOf } from './call-store';
+import { settledWithin } from '../clock/settled-within';
 
 /** How long a run's lease lasts unless renewed (ms). @default 30 s (API.md §12) */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -59,14 +60,7 @@ export class LeaseKeeper {
     this.timer = undefined;
     const renewing = this.renewing;
     if (renewing === undefined) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const lapsed = this.clock.setTimeout(resolve, STORE_CALL_DEADLINE_MS);
-      const answered = () => {
-        this.clock.clearTimeout(lapsed);
-        resolve();
-      };
-      renewing.then(answered, answered);
-    });
+    return settledWithin(renewing, STORE_CALL_DEADLINE_MS, this.clock).then(() => undefined);
   }
 
   private schedule(): void {

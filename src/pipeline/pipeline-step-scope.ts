@@ -13,11 +13,9 @@ import type { PipelineDefinition } from './pipeline-definition';
 import type { PipelineEvent } from './pipeline-event';
 import type { RunStepTable } from './run-step-table';
 import { SyncEndTrampoline } from './sync-end-trampoline';
-import { settledWithin } from '../clock/settled-within';
-import { ABANDONED_CALLS_WAIT_MS } from '../context/step-context';
+import { waitForCalls } from '../context/step-context';
 
 const GO_ON = (): boolean => true;
-const NOTHING = (): void => undefined;
 const STOP = (): boolean => false;
 
 /** What a step scope reads from its run (once, when it is made), and where the run's steps end. */
@@ -139,7 +137,7 @@ export class PipelineStepScope implements StepRunScope {
   callsSettled(): Promise<void> | undefined {
     const calls = this.calls;
     if (calls === undefined || calls.size === 0) return undefined;
-    return settledWithin(Promise.all(calls), ABANDONED_CALLS_WAIT_MS).then(NOTHING);
+    return waitForCalls(calls);
   }
 
   waitBeforeRetry(ms: number): Promise<boolean> {
