@@ -190,11 +190,9 @@ export class PipelineRun {
     const stepUsage = usage ?? EMPTY_STEP_USAGE;
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(this.graph.ids[index], thrown, stepUsage);
     const durable = this.durable;
-    if (failureEndsRun(this) && (durable === undefined || this.definition.config.failFast)) {
-      // Fail fast: the stream says which step failed, then errors with the same error.
+    if (this.failsFast()) {
       if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
-      this.emit?.(stepFailedEvent(this.graph, index, error, stepUsage));
-      return this.abortRun(error);
+      return this.failFast(index, error, stepUsage);
     }
     this.settle(index, usage, attempts, recorded);
     if (durable === undefined) return this.announceFailure(index, error);
@@ -273,14 +271,22 @@ export class PipelineRun {
 
   /** A step failed for good (settled, and recorded with a store): skip its dependents, or drain the run. */
   private announceFailure(index: number, error: StepExecutionError): void {
-    if (this.durable !== undefined && this.definition.config.failFast && failureEndsRun(this)) {
-      // Fail fast with a store: a failure found at its record (an output the store cannot hold,
-      // another writer's failed record) aborts the running steps at once, as a thrown one does.
-      this.emit?.(stepFailedEvent(this.graph, index, error, this.table.usageOf(this.graph.ids[index])));
-      return this.abortRun(error);
-    }
+    // A failure found at its record (an output the store cannot hold, another writer's failed
+    // record) fails fast as a thrown one does.
+    if (this.failsFast()) return this.failFast(index, error, this.table.usageOf(this.graph.ids[index]));
     announceStepFailure(this, index, error);
     this.advance();
+  }
+
+  /** True when a failure now ends the run at once: without a store, or with `failFast` (else it drains). */
+  private failsFast(): boolean {
+    return failureEndsRun(this) && (this.durable === undefined || this.definition.config.failFast);
+  }
+
+  /** Fails fast: the stream says which step failed, then the run aborts (running steps too) with the same error. */
+  private failFast(index: number, error: StepExecutionError, usage: StepUsage): void {
+    this.emit?.(stepFailedEvent(this.graph, index, error, usage));
+    this.abortRun(error);
   }
 
   /** Reports completed levels, launches what the scheduler admitted, and finishes the run when nothing is left. */
