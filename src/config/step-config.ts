@@ -125,11 +125,11 @@ export class PipelineConfig extends StepConfig {
   }
 }
 
-/** A timeout: `null` when not given; `Infinity` (like `null` and `0`) means no bound. */
+/** A timeout: `null` when not given; `null` and `0` mean no bound (`Infinity` is refused, as any duration above the timer limit: API.md §2). */
 function checkOptionalSeconds(owner: string, field: string, value: unknown): number | null {
   if (value === undefined || value === null) return null;
   const seconds = checkSeconds(owner, field, value);
-  if (seconds !== Infinity && exceedsTimerLimit(seconds)) {
+  if (exceedsTimerLimit(seconds)) {
     throw new PipelineValidationError(
       `${owner}.${field} must be ${timerLimitHint()}, or null for no bound, got ${describeValue(value)}`,
     );

@@ -324,8 +324,8 @@ function checkTimeout(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw markRetriesExhausted(new TypeError(`ctx.run timeout must be a number of seconds >= 0, got ${describeValue(value)}`));
   }
-  if (value !== Infinity && exceedsTimerLimit(value)) {
-    throw markRetriesExhausted(new TypeError(`ctx.run timeout must be ${timerLimitHint()}, got ${describeValue(value)}`));
+  if (exceedsTimerLimit(value)) {
+    throw markRetriesExhausted(new TypeError(`ctx.run timeout must be ${timerLimitHint()}, or 0 for no bound, got ${describeValue(value)}`));
   }
   return value;
 }

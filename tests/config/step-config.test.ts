@@ -67,6 +67,7 @@ describe('StepConfig', () => {
   it.each([
     ['timeout', 1e7],
     ['timeout', 2_147_484],
+    ['timeout', Infinity],
     ['retryDelay', 1e7],
     ['retryDelay', Infinity],
   ])('refuses %s = %p, above what a Node timer can wait (2^31-1 ms)', (field, value) => {
@@ -76,12 +77,17 @@ describe('StepConfig', () => {
     expect((error as Error).message).toContain(`got ${value}`);
   });
 
-  it('accepts durations up to the timer limit, and an Infinity timeout as no bound', () => {
+  it('accepts durations up to the timer limit, and null or 0 as no bound', () => {
     expect(new StepConfig({ timeout: 2_147_483.647, retryDelay: 2_147_483.647 })).toMatchObject({
       timeout: 2_147_483.647,
       retryDelay: 2_147_483.647,
     });
-    expect(new StepConfig({ timeout: Infinity }).timeout).toBe(Infinity);
+    expect(new StepConfig({ timeout: null }).timeout).toBeNull();
+    expect(new StepConfig({ timeout: 0 }).timeout).toBe(0);
+  });
+
+  it('says how to ask for no bound when refusing an Infinity timeout', () => {
+    expect(() => new StepConfig({ timeout: Infinity })).toThrow(/or null for no bound, got Infinity$/);
   });
 });
 
