@@ -27,15 +27,28 @@ export function unknownIdHint(id: string, knownIds: readonly string[]): string {
 /**
  * A `PipelineValidationError` about an unknown step id. Its `message` is exactly the one API.md
  * gives (`Step 'a' depends on unknown: 'x'`, as in the original); the hint of
- * {@link unknownIdHint} (the known steps, the nearest one) is its `hint` and ends the first line
- * of its `stack`, which is what an uncaught error, a logger or a test runner prints.
+ * {@link unknownIdHint} (the known steps, the nearest one) follows it as explained by
+ * {@link validationErrorWithHint}.
+ *
+ * @param where where the id was written (`@DependsOn on ShipStep`), said before the known steps
  */
-export function unknownIdError(message: string, id: string, knownIds: readonly string[]): PipelineValidationError {
+export function unknownIdError(message: string, id: string, knownIds: readonly string[], where?: string): PipelineValidationError {
+  return validationErrorWithHint(message, `${where === undefined ? '' : ` (${where})`}${unknownIdHint(id, knownIds)}`);
+}
+
+/**
+ * A `PipelineValidationError` whose `message` is exactly `message` (the contract's wording),
+ * and which says more where people read it: `suffix` ends the first line of its `stack`
+ * (what an uncaught error, a logger or a test runner prints), and is its `hint` (without the
+ * leading `. `).
+ *
+ * @param suffix the rest of the sentence, as printed after the message (`. Known steps: ['a']`)
+ */
+export function validationErrorWithHint(message: string, suffix: string): PipelineValidationError {
   const error = new PipelineValidationError(message);
-  const hint = unknownIdHint(id, knownIds);
-  Object.defineProperty(error, 'hint', { value: hint.slice(2), enumerable: false, configurable: true, writable: true });
+  Object.defineProperty(error, 'hint', { value: suffix.replace(/^\.?\s+/, ''), enumerable: false, configurable: true, writable: true });
   const stack = error.stack;
   const at = typeof stack === 'string' ? stack.indexOf(message) : -1;
-  if (at !== -1) error.stack = `${stack!.slice(0, at + message.length)}${hint}${stack!.slice(at + message.length)}`;
+  if (at !== -1) error.stack = `${stack!.slice(0, at + message.length)}${suffix}${stack!.slice(at + message.length)}`;
   return error;
 }

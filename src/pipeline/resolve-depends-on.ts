@@ -1,5 +1,6 @@
 import { readStepMetadata, type DependencyReference } from '../../decorators/metadata';
-import { unknownIdError } from '../graph/unknown-id-hint';
+import { unknownIdError, validationErrorWithHint } from '../graph/unknown-id-hint';
+import { defaultStepId } from '../steps/default-step-id';
 import { describeValue } from '../config/step-config';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { isStepClass } from '../steps/base-step';
@@ -37,7 +38,7 @@ export function resolveDependsOn(
   return references.map((reference) => {
     if (typeof reference === 'string') {
       if (!scope.hasStep(reference)) {
-        throw unknownIdError(`Step '${stepId}' depends on unknown: '${reference}' (${where})`, reference, scope.stepIds());
+        throw unknownIdError(`Step '${stepId}' depends on unknown: '${reference}'`, reference, scope.stepIds(), where);
       }
       return reference;
     }
@@ -47,8 +48,11 @@ export function resolveDependsOn(
     const dependencyClass = isClassReference(reference, scope) ? reference : callThunk(reference, where);
     const id = scope.idOfClass(dependencyClass);
     if (id === undefined) {
-      throw new PipelineValidationError(
-        `Step '${stepId}' depends on ${nameOfClass(dependencyClass)} (${where}), which is not among the pipeline's steps: add it to steps`,
+      const declared = readStepMetadata(dependencyClass)?.id;
+      const missingId = typeof declared === 'string' && declared !== '' ? declared : defaultStepId(dependencyClass.name) || nameOfClass(dependencyClass);
+      throw validationErrorWithHint(
+        `Step '${stepId}' depends on unknown: '${missingId}'`,
+        ` (${where}): ${nameOfClass(dependencyClass)} is not among the pipeline's steps: add it to steps`,
       );
     }
     return id;

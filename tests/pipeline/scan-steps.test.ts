@@ -101,10 +101,13 @@ describe('scanSteps', () => {
       expect(validationError(() => scanSteps([PlainStep])).message).toMatch(/^PlainStep has no @Step: .*add @Step\(\)/);
     });
 
-    it('a dependency class that is not among the pipeline\'s steps', () => {
-      expect(validationError(() => scanSteps([ClassifyStep])).message).toBe(
-        "Step 'classify' depends on ExtractStep (@DependsOn on ClassifyStep), which is not among the pipeline's steps: add it to steps",
+    it('a dependency class that is not among the pipeline\'s steps (API.md\'s message; the class and what to do in its hint)', () => {
+      const error = validationError(() => scanSteps([ClassifyStep]));
+      expect(error.message).toBe("Step 'classify' depends on unknown: 'extract'");
+      expect(shownMessageOf(error)).toBe(
+        "Step 'classify' depends on unknown: 'extract' (@DependsOn on ClassifyStep): ExtractStep is not among the pipeline's steps: add it to steps",
       );
+      expect((error as { hint?: string }).hint).toBe("(@DependsOn on ClassifyStep): ExtractStep is not among the pipeline's steps: add it to steps");
     });
 
     it('a dependency id that is not a step', () => {
@@ -116,7 +119,7 @@ describe('scanSteps', () => {
         }
       }
       const error = validationError(() => scanSteps([LostStep]));
-      expect(error.message).toBe("Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep)");
+      expect(error.message).toBe("Step 'lost' depends on unknown: 'nowhere'");
       expect(shownMessageOf(error)).toBe("Step 'lost' depends on unknown: 'nowhere' (@DependsOn on LostStep). Known steps: ['lost']");
     });
 
