@@ -32,10 +32,10 @@ export interface AgentCallOptions {
  * The body of `ctx.run`: budgets before each attempt, dispatch hooks around it, a deadline
  * per attempt, retries with exponential backoff, usage accumulation (failed attempts too).
  *
- * Retries: an error is retried unless {@link categorizeError} calls it `PERMANENT` (401, 400, a
- * missing API key, output that fails its schema, a malformed response) or `RESOURCE_EXHAUSTION`
- * (an exhausted quota); those fail at once and are not retried at step level either. `UNKNOWN`
- * errors (a plain `Error` from a hand-written agent) are retried like transient ones. The wait
+ * Retries: an error is retried only when {@link categorizeError} calls it `TRANSIENT` (network
+ * errors, timeouts, HTTP 408, 409, 429, 5xx); any other (401, 400, a missing API key, output
+ * that fails its schema, a malformed response, an exhausted quota, a plain `Error` from a
+ * hand-written agent) fails at once and is not retried at step level either. The wait
  * is the backoff, or the server's `Retry-After` when longer (capped at 60 s); each retry is
  * reported to the run (`call.retrying`). Every attempt counts at least one request.
  *
@@ -153,11 +153,15 @@ function markPermanent<E extends object>(error: E): E {
   return error;
 }
 
-/** True unless the error is permanent or an exhausted resource (see {@link categorizeError}); `UNKNOWN` is retried. */
+/**
+ * True only for a transient error (API.md §2: network errors, timeouts, HTTP 408, 409, 429 and
+ * 5xx, or the AI SDK's `isRetryable`; see {@link categorizeError}). A permanent one, an
+ * exhausted resource and one nobody can classify (`UNKNOWN`: a plain `Error` from a
+ * hand-written agent, a bug in a tool) fail at once: retrying them pays again for the same failure.
+ */
 function isRetryableCall(error: unknown): boolean {
   if (typeof error === 'object' && error !== null && permanentErrors.has(error)) return false;
-  const category = categorizeError(error);
-  return category !== ErrorCategory.PERMANENT && category !== ErrorCategory.RESOURCE_EXHAUSTION;
+  return categorizeError(error) === ErrorCategory.TRANSIENT;
 }
 
 function withCause(error: TypeError, cause: unknown): TypeError {

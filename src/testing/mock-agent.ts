@@ -18,8 +18,12 @@ export interface MockAgent<O> extends RunnableAgent<O> {
  * A scripted agent for tests: each call takes the next reply (the last one repeats).
  * A reply may set `delayMs` to answer after a while; the call rejects when its signal aborts.
  *
+ * An `Error` reply is thrown as the agent's failure; `ctx.run` retries it only when it is
+ * transient (give it an HTTP `status` such as 429 or 503, or a network `code`: API.md §2).
+ *
  * @example
- * const agent = createMockAgent([{ output: 'billing', costMicrocents: 250 }, new Error('rate limited')]);
+ * const rateLimited = Object.assign(new Error('rate limited'), { status: 429 });
+ * const agent = createMockAgent([rateLimited, { output: 'billing', costMicrocents: 250 }]);
  */
 export function createMockAgent<O = string>(replies: Array<MockReply<O> & { delayMs?: number }>): MockAgent<O> {
   if (replies.length === 0) throw new TypeError('createMockAgent needs at least one reply');

@@ -2,6 +2,7 @@ import { Pipeline, PipelineConfig, PipelineValidationError, StepConfig, StepExec
 import { createMockAgent } from 'fastroai/testing';
 import { resolveStepConfig } from '../../src/config/resolve-step-config';
 import { rejectionOf, sleep } from '../support/async-helpers';
+import { transientError } from '../support/transient-error';
 
 describe('resolveStepConfig', () => {
   it('takes every field of the base config', () => {
@@ -187,7 +188,7 @@ describe('config resolution in a pipeline', () => {
   });
 
   it('lets per-call ctx.run retries beat every config layer', async () => {
-    const agent = createMockAgent([new Error('model down')]);
+    const agent = createMockAgent([transientError('model down')]);
     const pipeline = new Pipeline({
       name: 'p',
       steps: { a: step({ retries: 5, retryDelay: 0.001 }, (ctx) => ctx.run(agent, 'hi', { retries: 1 })) },

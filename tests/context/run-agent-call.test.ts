@@ -15,6 +15,7 @@ import {
 } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
 import { rejectionOf, sleep } from '../support/async-helpers';
+import { transientError } from '../support/transient-error';
 
 /** A hand-built context, as a user's unit test would make one. */
 function contextWith(config: ConstructorParameters<typeof StepConfig>[0] = {}, extra: { signal?: AbortSignal; deps?: unknown } = {}) {
@@ -93,7 +94,7 @@ describe('ctx.run: the call', () => {
     let calls = 0;
     const agent = {
       run(): Promise<ChatResponse<string>> {
-        if (++calls === 1) throw new Error('sync throw');
+        if (++calls === 1) throw transientError('sync throw');
         return Promise.resolve(response());
       },
     };
@@ -136,8 +137,8 @@ describe('ctx.run: the call', () => {
 describe('ctx.run: retries and timeouts', () => {
   it('retries a failed call up to the step retries and then rejects with the last error', async () => {
     const ctx = contextWith({ retries: 2 });
-    const last = new Error('third');
-    const agent = createMockAgent<string>([new Error('first'), new Error('second'), last]);
+    const last = transientError('third');
+    const agent = createMockAgent<string>([transientError('first'), transientError('second'), last]);
     const error = await rejectionOf(ctx.run(agent, 'hi'));
     expect(error).toBe(last);
     expect(agent.calls).toHaveLength(3);
@@ -145,16 +146,16 @@ describe('ctx.run: retries and timeouts', () => {
 
   it('resolves with the first successful attempt', async () => {
     const ctx = contextWith({ retries: 3 });
-    const agent = createMockAgent([new Error('flaky'), { output: 'ok' }]);
+    const agent = createMockAgent([transientError('flaky'), { output: 'ok' }]);
     expect((await ctx.run(agent, 'hi')).output).toBe('ok');
     expect(agent.calls).toHaveLength(2);
   });
 
   it('lets per-call retries override the step retries, 0 included', async () => {
-    const agent = createMockAgent<string>([new Error('down')]);
+    const agent = createMockAgent<string>([transientError('down')]);
     await expect(contextWith({ retries: 3 }).run(agent, 'hi', { retries: 0 })).rejects.toThrow('down');
     expect(agent.calls).toHaveLength(1);
-    const other = createMockAgent<string>([new Error('down')]);
+    const other = createMockAgent<string>([transientError('down')]);
     await expect(contextWith({ retries: 0 }).run(other, 'hi', { retries: 2 })).rejects.toThrow('down');
     expect(other.calls).toHaveLength(3);
   });
@@ -165,7 +166,7 @@ describe('ctx.run: retries and timeouts', () => {
     const agent = {
       async run(): Promise<ChatResponse<string>> {
         times.push(performance.now());
-        throw new Error('again');
+        throw transientError('again');
       },
     };
     await expect(ctx.run(agent, 'hi')).rejects.toThrow('again');
@@ -242,7 +243,7 @@ describe('ctx.run: retries and timeouts', () => {
 describe('ctx.run: usage of failed attempts', () => {
   it('counts the usage a failed attempt reported (attachReportedUsage)', async () => {
     const ctx = contextWith({ retries: 1 });
-    const failure = attachReportedUsage(new Error('invalid JSON'), response({ inputTokens: 40, outputTokens: 9, costMicrocents: 300 }));
+    const failure = attachReportedUsage(transientError('invalid JSON'), response({ inputTokens: 40, outputTokens: 9, costMicrocents: 300 }));
     const agent = createMockAgent<string>([failure, { output: 'ok', inputTokens: 40, outputTokens: 10, costMicrocents: 310 }]);
     await ctx.run(agent, 'hi');
     expect(ctx.usage).toMatchObject({ inputTokens: 80, outputTokens: 19, costMicrocents: 610, requestCount: 2 });
@@ -252,7 +253,7 @@ describe('ctx.run: usage of failed attempts', () => {
     const ctx = contextWith({ retries: 1 });
     const agent = {
       async run(): Promise<ChatResponse<string>> {
-        throw attachReportedUsage(new Error('bad output'), response({ costMicrocents: 25 }));
+        throw attachReportedUsage(transientError('bad output'), response({ costMicrocents: 25 }));
       },
     };
     await expect(ctx.run(agent, 'hi')).rejects.toThrow('bad output');
@@ -297,7 +298,7 @@ describe('ctx.run: cost budgets', () => {
 
   it('checks the budget before each retry, counting failed attempts, and never retries the refusal', async () => {
     const ctx = contextWith({ costBudget: 100, retries: 3 });
-    const failure = attachReportedUsage(new Error('truncated'), response({ costMicrocents: 100 }));
+    const failure = attachReportedUsage(transientError('truncated'), response({ costMicrocents: 100 }));
     const agent = createMockAgent<string>([failure, { output: 'never' }]);
     const error = await rejectionOf(ctx.run(agent, 'hi'));
     expect(error).toBeInstanceOf(CostBudgetExceededError);
@@ -350,7 +351,7 @@ describe('ctx.run: cost budgets', () => {
   });
 
   it('counts failed attempts toward the runCostBudget', async () => {
-    const failure = attachReportedUsage(new Error('bad'), response({ costMicrocents: 70 }));
+    const failure = attachReportedUsage(transientError('bad'), response({ costMicrocents: 70 }));
     const agent = createMockAgent<string>([failure, failure, { output: 'never' }]);
     const pipeline = new Pipeline({
       name: 'p',
@@ -416,7 +417,7 @@ describe('ctx.run: cost budgets', () => {
 describe('ctx.run: dispatch hooks', () => {
   it('fires onBeforeDispatch before and onAfterDispatch after every attempt, with the attempt error', async () => {
     const ctx = contextWith({ retries: 2 });
-    const { agent, log } = loggingAgent([new Error('e1'), response()]);
+    const { agent, log } = loggingAgent([transientError('e1'), response()]);
     await ctx.run(agent, 'hi');
     expect(log).toEqual(['before', 'run:hi', 'after:e1', 'before', 'run:hi', 'after:ok']);
   });
@@ -713,10 +714,24 @@ describe('ctx.run: malformed responses are refused at the boundary', () => {
 });
 
 describe('ctx.run: what is retried, and what is counted', () => {
-  it('retries an error it cannot classify (a plain Error from a hand-written agent)', async () => {
-    const agent = createMockAgent<string>([new Error('flaky'), { output: 'ok' }]);
-    await expect(contextWith({ retries: 1 }).run(agent, 'hi')).resolves.toMatchObject({ output: 'ok' });
-    expect(agent.calls).toHaveLength(2);
+  it('retries a transient error (a 503, a network error) from any client', async () => {
+    const agent = createMockAgent<string>([transientError('flaky'), Object.assign(new Error('reset'), { code: 'ECONNRESET' }), { output: 'ok' }]);
+    await expect(contextWith({ retries: 2 }).run(agent, 'hi')).resolves.toMatchObject({ output: 'ok' });
+    expect(agent.calls).toHaveLength(3);
+  });
+
+  it('does not retry an error it cannot classify (a plain Error from a hand-written agent), at step level either: only transient ones are (API.md §2)', async () => {
+    const failure = new TypeError('x is not a function');
+    const agent = createMockAgent<string>([failure, { output: 'never' }]);
+    let attempts = 0;
+    const pipeline = new Pipeline({
+      name: 'p',
+      steps: { a: step({ retries: 2, retryDelay: 0.001 }, (ctx) => (attempts++, ctx.run(agent, 'hi'))) },
+    });
+    const error = (await rejectionOf(pipeline.execute({}))) as StepExecutionError;
+    expect(error.originalError).toBe(failure);
+    expect(agent.calls).toHaveLength(1);
+    expect(attempts).toBe(1);
   });
 
   it.each([
@@ -730,13 +745,13 @@ describe('ctx.run: what is retried, and what is counted', () => {
 
   it('counts one request for a failed attempt that reported no usage', async () => {
     const ctx = contextWith({ retries: 2 });
-    const agent = createMockAgent<string>([new Error('e1'), new Error('e2'), { output: 'ok', costMicrocents: 5 }]);
+    const agent = createMockAgent<string>([transientError('e1'), transientError('e2'), { output: 'ok', costMicrocents: 5 }]);
     await ctx.run(agent, 'hi');
     expect(ctx.usage).toMatchObject({ requestCount: 3, costMicrocents: 5 });
   });
 
   it('reports each retry to the run as call.retrying, with the backoff', async () => {
-    const agent = createMockAgent<string>([new Error('e1'), new Error('e2'), { output: 'ok' }]);
+    const agent = createMockAgent<string>([transientError('e1'), transientError('e2'), { output: 'ok' }]);
     const pipeline = new Pipeline({ name: 'p', steps: { a: step({ retries: 2, retryDelay: 0.001 }, (ctx) => ctx.run(agent, 'hi')) } });
     const events: unknown[] = [];
     await new Promise<void>((resolve, reject) =>

@@ -12,6 +12,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { deleteKeys } from './support/distributed-fixture';
 import { waitUntil } from './support/processes';
+import { transientError } from '../support/transient-error';
 
 jest.setTimeout(60_000);
 
@@ -104,7 +105,7 @@ it('runs each step as job runId-stepId-generation with BullMQ attempts 1, a 10 s
 /** Two steps: flaky fails its first attempt (retried), call's first model call fails (retried). */
 function retryingPipeline(): Pipeline {
   let attempts = 0;
-  const agent = createMockAgent([new Error('503'), { output: 'ok' }]);
+  const agent = createMockAgent([transientError('503'), { output: 'ok' }]);
   return new Pipeline({
     name: 'retries',
     steps: {

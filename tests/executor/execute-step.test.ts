@@ -13,6 +13,7 @@ import {
 import { createMockAgent } from 'fastroai/testing';
 import { lastValueFrom, toArray } from 'rxjs';
 import { deferred, rejectionOf, sleep } from '../support/async-helpers';
+import { transientError } from '../support/transient-error';
 
 const continueOnError = new PipelineConfig({ onError: 'continue' });
 
@@ -195,7 +196,7 @@ describe('executeStep: retries', () => {
   });
 
   it('does not retry again at step level an error that already went through ctx.run retries (retries: 2 => 3 calls, not 9)', async () => {
-    const agent = createMockAgent([new Error('model down')]);
+    const agent = createMockAgent([transientError('model down')]);
     let attempts = 0;
     const result = await runAlone(
       step({ retries: 2, retryDelay: 0.001 }, async (ctx) => {

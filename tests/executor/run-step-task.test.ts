@@ -3,6 +3,7 @@ import { createMockAgent } from 'fastroai/testing';
 import { LocalRunBudget } from '../../src/context/run-budget';
 import { runStepTask, type StepTask } from '../../src/executor/run-step-task';
 import { sleep } from '../support/async-helpers';
+import { transientError } from '../support/transient-error';
 
 /** A task with the plain data a worker would have read from a store. */
 function task(overrides: Partial<StepTask>): StepTask {
@@ -67,7 +68,7 @@ describe('runStepTask: a step run from data alone', () => {
   });
 
   it('reports retried model calls', async () => {
-    const agent = createMockAgent([new Error('503'), { output: 'ok' }]);
+    const agent = createMockAgent([transientError('503'), { output: 'ok' }]);
     const seen: string[] = [];
     const outcome = await runStepTask(
       task({
