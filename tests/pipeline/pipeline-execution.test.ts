@@ -175,6 +175,26 @@ describe('Pipeline.execute: result', () => {
   });
 });
 
+describe('Pipeline.execute: how a step is called', () => {
+  it('calls a step(fn) function with the step as this, as its execute does', async () => {
+    let self: unknown;
+    const only = step(function (this: unknown) {
+      self = this;
+      return 1;
+    });
+    await new Pipeline({ name: 'p', steps: { only } }).execute({});
+    expect(self).toBe(only);
+  });
+
+  it("calls a step's execute replaced after an earlier run (a test's spy), not the function it wrapped", async () => {
+    const only = step(() => 'function');
+    const pipeline = new Pipeline({ name: 'p', steps: { only } });
+    expect((await pipeline.execute({})).output).toBe('function');
+    only.execute = () => 'replaced';
+    expect((await pipeline.execute({})).output).toBe('replaced');
+  });
+});
+
 describe('Pipeline.execute: scheduling', () => {
   it('starts a step as soon as its own dependencies finished, not when its level did', async () => {
     const log: string[] = [];
