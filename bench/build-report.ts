@@ -46,7 +46,7 @@ export function overheadRows(rows: readonly OverheadRow[]): string[][] {
       `${formatNumber(engine.stream.medianUs)} (${formatNumber(engine.streamRatio)}×)`,
       langGraphCell,
       versusCell,
-      '≤ 2×; LangGraph ≥ 100×',
+      'execute ≤ 2×, run() ≤ 2.5×; LangGraph ≥ 100×',
     ];
   });
 }

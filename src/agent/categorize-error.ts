@@ -33,7 +33,20 @@ const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ESOCKETTIMEDOUT',
 ]);
+
+/**
+ * Names of errors that mean the network, not the request, failed: `TimeoutError` (a timed-out
+ * signal), and the connection errors of the OpenAI and Anthropic SDKs (no status, often no code),
+ * for agents of your own built on them.
+ */
+const NETWORK_ERROR_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'APIConnectionError', 'APIConnectionTimeoutError']);
+
+/** undici's own messages for a request that never got (all of) its answer: `fetch failed`, `terminated`. */
+const NETWORK_TYPE_ERROR_MESSAGES: ReadonlySet<string> = new Set(['fetch failed', 'terminated']);
 
 /** Provider error codes (OpenAI's `insufficient_quota`, …) that mean the account ran out, not a momentary limit. */
 const QUOTA_ERROR_CODES: ReadonlySet<string> = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'quota_exceeded']);
@@ -44,9 +57,11 @@ const MAX_CAUSE_DEPTH = 5;
 /**
  * The {@link ErrorCategory} of a failed model call, which decides whether `ctx.run` retries it.
  *
- * - `TRANSIENT` (worth retrying): network errors (`ECONNRESET`, `fetch failed`, …), timeouts
- *   (`AgentTimeoutError`, `StepTimeoutError`, a `TimeoutError`), HTTP 408, 409, 429 and 5xx, or
- *   an AI SDK `APICallError` that says `isRetryable`.
+ * - `TRANSIENT` (worth retrying): network errors (a socket or DNS `code` such as `ECONNRESET`
+ *   on the error or its causes, undici's `fetch failed` / `terminated`, the OpenAI and Anthropic
+ *   SDKs' `APIConnectionError`), timeouts (`AgentTimeoutError`, `StepTimeoutError`, a
+ *   `TimeoutError`, `APIConnectionTimeoutError`), HTTP 408, 409, 429 and 5xx, or an AI SDK
+ *   `APICallError` that says `isRetryable`.
  * - `PERMANENT` (the same request fails again): other HTTP 4xx (400, 401 "Incorrect API key",
  *   403, 404, 422, …), a missing API key or setting (`LoadAPIKeyError`, `LoadSettingError`), an
  *   answer that fails its schema (`NoObjectGeneratedError`, `TypeValidationError`,
@@ -54,7 +69,8 @@ const MAX_CAUSE_DEPTH = 5;
  *   `InvalidPromptError`, `UnsupportedFunctionalityError`, `NoSuchModelError`).
  * - `RESOURCE_EXHAUSTION` (money or quota ran out; waiting seconds does not help): a 429 whose
  *   body names an exhausted quota (OpenAI's `insufficient_quota`), and `CostBudgetExceededError`.
- * - `UNKNOWN`: anything else, e.g. a plain `Error` from a hand-written agent.
+ * - `UNKNOWN`: anything else, e.g. a plain `Error` from a hand-written agent (`ctx.run` retries
+ *   only `TRANSIENT` errors: give your own a `status` or a network `code` to have it retried).
  *
  * The AI SDK's errors are recognized with their `isInstance` helpers (they work across copies of
  * the SDK); other errors by an HTTP `status`/`statusCode` field or a network `code`, on the
@@ -96,8 +112,11 @@ function categorizeAt(error: unknown, depth: number): ErrorCategory {
     if (byStatus !== undefined) return byStatus;
   }
   if (typeof fields.code === 'string' && NETWORK_ERROR_CODES.has(fields.code)) return ErrorCategory.TRANSIENT;
-  if (fields.name === 'TimeoutError') return ErrorCategory.TRANSIENT;
-  return categorizeAt(fields.cause, depth + 1);
+  if (typeof fields.name === 'string' && NETWORK_ERROR_NAMES.has(fields.name)) return ErrorCategory.TRANSIENT;
+  const byCause = categorizeAt(fields.cause, depth + 1);
+  // A bare `fetch failed` (its cause without a code) is still a request that got no answer.
+  if (byCause === ErrorCategory.UNKNOWN && error instanceof TypeError && NETWORK_TYPE_ERROR_MESSAGES.has(error.message)) return ErrorCategory.TRANSIENT;
+  return byCause;
 }
 
 /** The category of an HTTP status; `undefined` when the status says nothing (2xx, 3xx, 1xx). */

@@ -314,7 +314,7 @@ async function withinCall<T>(
   what: string,
   work: (call: CancelScope) => T | PromiseLike<T>,
 ): Promise<T> {
-  const bounded = timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity;
+  const bounded = timeoutSeconds !== null && timeoutSeconds > 0;
   const call = stepScope.child(bounded ? timeoutSeconds * 1000 : undefined, () => new StepTimeoutError(ctx.stepId, timeoutSeconds!, attempt, what));
   try {
     const pending = Promise.resolve().then(() => work(call));

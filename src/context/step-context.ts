@@ -265,8 +265,10 @@ export class StepContext<Deps = unknown> {
    * the step's or run's budget is spent, bounds each attempt by `timeout`, retries failures
    * with exponential backoff, fires the agent's dispatch hooks, and adds the usage to `usage`.
    *
-   * Permanent errors (401, 400, a missing API key, output that fails its schema, a malformed
-   * response) are not retried; a `Retry-After` header longer than the backoff sets the wait;
+   * Only transient errors are retried (network errors, timeouts, HTTP 408, 409, 429, 5xx: see
+   * `categorizeError`); any other (401, 400, a missing API key, output that fails its schema, a
+   * malformed response, a plain `Error` nobody can classify) fails at once, at step level too;
+   * a `Retry-After` header longer than the backoff sets the wait;
    * each retry emits `call.retrying`; every request sent counts in `usage.requestCount`.
    *
    * @throws TypeError before any call when `message` is not a string, `options` not an object,

@@ -25,10 +25,7 @@ function runAttempt(scope: StepRunScope, index: number, attempt: number, usage: 
   // bounded by the same (or a later) time sets no timer of its own, so the step's deadline wins
   // by value and the failure is the step's, retried at step level (API.md §2).
   const timeoutSeconds = config.timeout;
-  const deadline =
-    timeoutSeconds !== null && timeoutSeconds > 0 && timeoutSeconds !== Infinity
-      ? startDeadline(scope, index, timeoutSeconds, attempt)
-      : undefined;
+  const deadline = timeoutSeconds !== null && timeoutSeconds > 0 ? startDeadline(scope, index, timeoutSeconds, attempt) : undefined;
   const ctx = new StepContext<unknown>(scope, index, config, usage, deadline);
   if (attempt > 1) scope.attemptStarted(index, attempt);
   const step = scope.stepAt(index);

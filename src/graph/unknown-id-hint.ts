@@ -39,14 +39,14 @@ export function unknownIdError(message: string, id: string, knownIds: readonly s
 /**
  * A `PipelineValidationError` whose `message` is exactly `message` (the contract's wording),
  * and which says more where people read it: `suffix` ends the first line of its `stack`
- * (what an uncaught error, a logger or a test runner prints), and is its `hint` (without the
- * leading `. `).
+ * (what an uncaught error, a logger or a test runner prints), and is its `hint` (without its
+ * leading `. ` or `: `).
  *
  * @param suffix the rest of the sentence, as printed after the message (`. Known steps: ['a']`)
  */
 export function validationErrorWithHint(message: string, suffix: string): PipelineValidationError {
   const error = new PipelineValidationError(message);
-  Object.defineProperty(error, 'hint', { value: suffix.replace(/^\.?\s+/, ''), enumerable: false, configurable: true, writable: true });
+  Object.defineProperty(error, 'hint', { value: suffix.replace(/^[.:]?\s+/, ''), enumerable: false, configurable: true, writable: true });
   const stack = error.stack;
   const at = typeof stack === 'string' ? stack.indexOf(message) : -1;
   if (at !== -1) error.stack = `${stack!.slice(0, at + message.length)}${suffix}${stack!.slice(at + message.length)}`;

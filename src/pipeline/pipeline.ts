@@ -7,9 +7,9 @@ import { checkStepConstructor } from '../di/check-step-constructor';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { buildStepGraph } from '../graph/build-step-graph';
 import { formatIdList } from '../graph/format-id-list';
-import { unknownIdError } from '../graph/unknown-id-hint';
+import { unknownIdError, validationErrorWithHint } from '../graph/unknown-id-hint';
 import { isStepClass, isStepInstance, type StepClass, type StepLike, type StepOutput } from '../steps/base-step';
-import { nameOfClass, readStepDeclaration } from '../steps/read-step-declaration';
+import { nameOfClass, readStepDeclaration, unknownClassId } from '../steps/read-step-declaration';
 import { applyStepDeclarations } from './apply-step-declarations';
 import type { DepsOfSteps } from './deps-of-steps';
 import type { Tracer } from '../tracing/tracer';
@@ -251,7 +251,12 @@ export class Pipeline<Deps = unknown, Input = Record<string, unknown>, Output = 
     let outputStep = options.outputStep;
     if (typeof outputStep === 'function') {
       const id = Object.keys(steps).find((key) => steps[key] === outputStep);
-      if (id === undefined) throw new PipelineValidationError(`outputStep ${nameOfClass(outputStep)} is not among the pipeline's steps`);
+      if (id === undefined) {
+        throw validationErrorWithHint(
+          `outputStep '${unknownClassId(outputStep, (known) => Object.hasOwn(steps, known))}' not in steps`,
+          `: ${nameOfClass(outputStep)} is not among the pipeline's steps`,
+        );
+      }
       outputStep = id;
     }
     return new Pipeline({ ...options, steps, dependencies, outputStep });

@@ -1,10 +1,9 @@
 import { readStepMetadata, type DependencyReference } from '../../decorators/metadata';
 import { unknownIdError, validationErrorWithHint } from '../graph/unknown-id-hint';
-import { defaultStepId } from '../steps/default-step-id';
 import { describeValue } from '../config/step-config';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { isStepClass } from '../steps/base-step';
-import { nameOfClass } from '../steps/read-step-declaration';
+import { nameOfClass, unknownClassId } from '../steps/read-step-declaration';
 
 /** What {@link resolveDependsOn} needs to know about the pipeline being built. */
 export interface DependsOnScope {
@@ -25,8 +24,9 @@ export interface DependsOnScope {
  * of the module exists.
  *
  * @param stepId the declaring step's id; @param stepClass its class (both for messages)
- * @throws PipelineValidationError naming the class: unknown id, a class not among the
- *   pipeline's steps, a thunk that returns nothing or no class, a reference of another type
+ * @throws PipelineValidationError: an unknown id or a class not among the pipeline's steps
+ *   (API.md's `Step 'a' depends on unknown: 'x'`, the class in its `hint`), or, naming the
+ *   class, a thunk that returns nothing or no class, a reference of another type
  */
 export function resolveDependsOn(
   stepId: string,
@@ -48,10 +48,8 @@ export function resolveDependsOn(
     const dependencyClass = isClassReference(reference, scope) ? reference : callThunk(reference, where);
     const id = scope.idOfClass(dependencyClass);
     if (id === undefined) {
-      const declared = readStepMetadata(dependencyClass)?.id;
-      const missingId = typeof declared === 'string' && declared !== '' ? declared : defaultStepId(dependencyClass.name) || nameOfClass(dependencyClass);
       throw validationErrorWithHint(
-        `Step '${stepId}' depends on unknown: '${missingId}'`,
+        `Step '${stepId}' depends on unknown: '${unknownClassId(dependencyClass, (id) => scope.hasStep(id))}'`,
         ` (${where}): ${nameOfClass(dependencyClass)} is not among the pipeline's steps: add it to steps`,
       );
     }

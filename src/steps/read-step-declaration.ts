@@ -53,6 +53,17 @@ export function readStepDeclaration(stepClass: Function): StepDeclaration | unde
   return { id: stepId, config: stepConfig, dependsOn };
 }
 
+/**
+ * The id to name a step class that is not among a pipeline's steps by, in API.md's messages
+ * (`depends on unknown: 'x'`, `outputStep 'x' not in steps`): the id it would take (`@Step({ id })`
+ * or its derived one), or its class name when that id is another step's.
+ */
+export function unknownClassId(stepClass: Function, isStepId: (id: string) => boolean): string {
+  const declared = readStepMetadata(stepClass)?.id;
+  const id = typeof declared === 'string' && declared !== '' ? declared : defaultStepId(stepClass.name);
+  return id === '' || isStepId(id) ? nameOfClass(stepClass) : id;
+}
+
 /** How a class is named in messages (`an anonymous class` when it has no name). */
 export function nameOfClass(stepClass: Function): string {
   return stepClass.name === '' ? 'an anonymous class' : stepClass.name;

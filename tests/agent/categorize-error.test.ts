@@ -54,6 +54,23 @@ describe('categorizeError', () => {
     expect(categorizeError(fetchFailed)).toBe(ErrorCategory.TRANSIENT);
   });
 
+  it("calls undici's bare fetch failed / terminated, a premature close and the OpenAI and Anthropic SDKs' connection errors transient", () => {
+    expect(categorizeError(new TypeError('fetch failed'))).toBe(ErrorCategory.TRANSIENT);
+    expect(categorizeError(new TypeError('terminated', { cause: new Error('other side closed') }))).toBe(ErrorCategory.TRANSIENT);
+    expect(categorizeError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }))).toBe(ErrorCategory.TRANSIENT);
+    class APIConnectionError extends Error {
+      override name: string = 'APIConnectionError';
+    }
+    class APIConnectionTimeoutError extends APIConnectionError {
+      override name = 'APIConnectionTimeoutError';
+    }
+    expect(categorizeError(new APIConnectionError('Connection error.'))).toBe(ErrorCategory.TRANSIENT);
+    expect(categorizeError(new APIConnectionTimeoutError('Request timed out.'))).toBe(ErrorCategory.TRANSIENT);
+    // Not by message alone: a TypeError of a bug stays unknown, and a 401 behind a fetch failed stays permanent.
+    expect(categorizeError(new TypeError('x is not a function'))).toBe(ErrorCategory.UNKNOWN);
+    expect(categorizeError(new TypeError('fetch failed', { cause: Object.assign(new Error('no'), { status: 401 }) }))).toBe(ErrorCategory.PERMANENT);
+  });
+
   it('reads a status or statusCode field of any client', () => {
     expect(categorizeError(Object.assign(new Error('x'), { status: 503 }))).toBe(ErrorCategory.TRANSIENT);
     expect(categorizeError(Object.assign(new Error('x'), { statusCode: 401 }))).toBe(ErrorCategory.PERMANENT);

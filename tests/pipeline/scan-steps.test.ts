@@ -107,7 +107,7 @@ describe('scanSteps', () => {
       expect(shownMessageOf(error)).toBe(
         "Step 'classify' depends on unknown: 'extract' (@DependsOn on ClassifyStep): ExtractStep is not among the pipeline's steps: add it to steps",
       );
-      expect((error as { hint?: string }).hint).toBe("(@DependsOn on ClassifyStep): ExtractStep is not among the pipeline's steps: add it to steps");
+      expect(error.hint).toBe("(@DependsOn on ClassifyStep): ExtractStep is not among the pipeline's steps: add it to steps");
     });
 
     it('a dependency id that is not a step', () => {
@@ -187,10 +187,27 @@ describe('scanSteps', () => {
       expect(validationError(() => scanSteps({ extract: ExtractStep } as never)).message).toMatch(/steps must be an array of step classes/);
     });
 
-    it('an outputStep class that is not among the steps', () => {
-      expect(validationError(() => Pipeline.fromSteps({ name: 'p', steps: [ExtractStep], outputStep: ClassifyStep })).message).toBe(
-        "outputStep ClassifyStep is not among the pipeline's steps",
-      );
+    it("an outputStep class that is not among the steps (API.md's message; the class in its hint)", () => {
+      const error = validationError(() => Pipeline.fromSteps({ name: 'p', steps: [ExtractStep], outputStep: ClassifyStep }));
+      expect(error.message).toBe("outputStep 'classify' not in steps");
+      expect(error.hint).toBe("ClassifyStep is not among the pipeline's steps");
+    });
+
+    it('a dependency class not among the steps whose id is another step\'s: named by its class, not by an id that is known', () => {
+      @Step({ id: 'extract' })
+      class OtherExtractStep extends BaseStep {
+        execute() {
+          return 0;
+        }
+      }
+      @Step()
+      @DependsOn(OtherExtractStep)
+      class UsesOtherStep extends BaseStep {
+        execute() {
+          return 1;
+        }
+      }
+      expect(validationError(() => scanSteps([ExtractStep, UsesOtherStep])).message).toBe("Step 'usesOther' depends on unknown: 'OtherExtractStep'");
     });
 
     it.each([
