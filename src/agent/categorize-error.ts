@@ -105,7 +105,7 @@ function categorizeAt(error: unknown, depth: number): ErrorCategory {
     // No status: the request never got an answer (the SDK's "Cannot connect to API").
     return error.isRetryable ? ErrorCategory.TRANSIENT : categorizeAt(error.cause, depth + 1);
   }
-  const fields = error as { status?: unknown; statusCode?: unknown; code?: unknown; name?: unknown; cause?: unknown };
+  const fields = error as { status?: unknown; statusCode?: unknown; code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
   const status = typeof fields.statusCode === 'number' ? fields.statusCode : typeof fields.status === 'number' ? fields.status : undefined;
   if (status !== undefined) {
     const byStatus = categorizeStatus(status, error);
@@ -114,8 +114,11 @@ function categorizeAt(error: unknown, depth: number): ErrorCategory {
   if (typeof fields.code === 'string' && NETWORK_ERROR_CODES.has(fields.code)) return ErrorCategory.TRANSIENT;
   if (typeof fields.name === 'string' && NETWORK_ERROR_NAMES.has(fields.name)) return ErrorCategory.TRANSIENT;
   const byCause = categorizeAt(fields.cause, depth + 1);
-  // A bare `fetch failed` (its cause without a code) is still a request that got no answer.
-  if (byCause === ErrorCategory.UNKNOWN && error instanceof TypeError && NETWORK_TYPE_ERROR_MESSAGES.has(error.message)) return ErrorCategory.TRANSIENT;
+  // A bare `fetch failed` (its cause without a code) is still a request that got no answer. By
+  // name, not `instanceof`: fetch's errors come from Node's own realm (another one under jest).
+  if (byCause === ErrorCategory.UNKNOWN && fields.name === 'TypeError' && typeof fields.message === 'string' && NETWORK_TYPE_ERROR_MESSAGES.has(fields.message)) {
+    return ErrorCategory.TRANSIENT;
+  }
   return byCause;
 }
 

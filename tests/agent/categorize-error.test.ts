@@ -54,8 +54,12 @@ describe('categorizeError', () => {
     expect(categorizeError(fetchFailed)).toBe(ErrorCategory.TRANSIENT);
   });
 
-  it("calls undici's bare fetch failed / terminated, a premature close and the OpenAI and Anthropic SDKs' connection errors transient", () => {
+  it("calls undici's bare fetch failed / terminated, a premature close and the OpenAI and Anthropic SDKs' connection errors transient", async () => {
     expect(categorizeError(new TypeError('fetch failed'))).toBe(ErrorCategory.TRANSIENT);
+    // A real one (connection refused), and one from another realm (fetch's errors come from
+    // Node's own, not the test's under jest): recognized by name, not by instanceof.
+    expect(categorizeError(await fetch('http://127.0.0.1:1/').then(() => undefined, (error: unknown) => error))).toBe(ErrorCategory.TRANSIENT);
+    expect(categorizeError(Object.assign(Object.create(null), { name: 'TypeError', message: 'terminated' }))).toBe(ErrorCategory.TRANSIENT);
     expect(categorizeError(new TypeError('terminated', { cause: new Error('other side closed') }))).toBe(ErrorCategory.TRANSIENT);
     expect(categorizeError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }))).toBe(ErrorCategory.TRANSIENT);
     class APIConnectionError extends Error {
