@@ -150,9 +150,11 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
         const message = parseChannelMessage<CancelStepMessage>(text);
         if (message !== undefined) processor.cancel(message.jobId, message.reason, message.epoch);
       } else if (channel === this.channels.ended) {
-        // The workers' wake-ups reach the workers too: a record that readies a step is read ahead.
+        // The workers' wake-ups reach the workers too: a record that readies a step is taken (carried) or read ahead.
         const message = parseChannelMessage<StepsEndedMessage>(text);
-        if (message !== undefined && 'recorded' in message && Array.isArray(message.recorded)) processor.recorded(message.recorded);
+        if (message !== undefined && 'recorded' in message && Array.isArray(message.recorded)) {
+          processor.recorded(message.recorded, Array.isArray(message.records) ? message.records : undefined);
+        }
       }
     });
     this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel, this.channels.ended)]).then(() => undefined);

@@ -13,6 +13,7 @@ import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
+import { carriedRecordOf } from './carried-step-record';
 import { checkQueueRunnerOptions } from './check-distributed-options';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
@@ -274,9 +275,13 @@ export class QueueRunner implements StepRunner {
     if (message === undefined) return;
     if ('recorded' in message && Array.isArray(message.recorded)) {
       this.reconciler.heard();
-      for (const jobId of message.recorded) {
-        const waiting = this.waiting.get(jobId);
-        if (waiting !== undefined) this.readRecord(waiting);
+      const records: readonly unknown[] | undefined = Array.isArray(message.records) ? message.records : undefined;
+      for (let i = 0; i < message.recorded.length; i++) {
+        const waiting = this.waiting.get(message.recorded[i]);
+        if (waiting === undefined) continue;
+        // A record the wake-up carries is the one the store holds (its worker wrote it first): not read again.
+        const carried = records === undefined ? undefined : carriedRecordOf(records[i], waiting.task.stepId, waiting.durable.generation);
+        if (carried === undefined || !this.settleCarried(waiting, carried)) this.readRecord(waiting);
       }
     } else if ('failed' in message && typeof message.failed === 'string') {
       this.jobFailed(message.failed, String(message.reason));
@@ -323,25 +328,33 @@ export class QueueRunner implements StepRunner {
     );
   }
 
-  /** The step ended as the store recorded it. */
+  /** The step ended as the store recorded it (a record that does not decode fails the step). */
   private settle(waiting: WaitingStep, record: StepRecord): void {
     if (waiting.ended) return;
     let outcome: StepOutcome;
     try {
-      outcome = {
-        status: record.status,
-        output: record.output === undefined ? undefined : decodeValue(record.output),
-        error: record.error === undefined ? undefined : storedErrorToError(record.error),
-        usage: record.usage.requestCount > 0 || record.usage.costMicrocents > 0 ? new StepUsage(record.usage) : undefined,
-        attempts: record.attempts,
-        startedAt: record.startedAt,
-        endedAt: record.endedAt,
-        recorded: record,
-      };
+      outcome = outcomeOf(record);
     } catch (error) {
       this.fail(waiting, error);
       return;
     }
+    this.settleWith(waiting, outcome, record);
+  }
+
+  /** The step ended as a wake-up carried its record; false when that does not decode (the store's record is read instead). */
+  private settleCarried(waiting: WaitingStep, record: StepRecord): boolean {
+    let outcome: StepOutcome;
+    try {
+      outcome = outcomeOf(record);
+    } catch {
+      return false;
+    }
+    this.settleWith(waiting, outcome, record);
+    return true;
+  }
+
+  private settleWith(waiting: WaitingStep, outcome: StepOutcome, record: StepRecord): void {
+    if (waiting.ended) return;
     // Its start message may have been lost (pub/sub is best effort): a step is always seen to start.
     if (waiting.progress === 0) waiting.task.onAttempt?.({ type: 'step.started', attempt: 1, workerId: record.workerId });
     this.end(waiting, outcome);
@@ -361,4 +374,18 @@ export class QueueRunner implements StepRunner {
     if (this.waiting.get(waiting.jobId) === waiting) this.waiting.delete(waiting.jobId);
     waiting.resolve(outcome);
   }
+}
+
+/** A step's outcome as its record tells it. @throws when the record's output or usage does not decode */
+function outcomeOf(record: StepRecord): StepOutcome {
+  return {
+    status: record.status,
+    output: record.output === undefined ? undefined : decodeValue(record.output),
+    error: record.error === undefined ? undefined : storedErrorToError(record.error),
+    usage: record.usage.requestCount > 0 || record.usage.costMicrocents > 0 ? new StepUsage(record.usage) : undefined,
+    attempts: record.attempts,
+    startedAt: record.startedAt,
+    endedAt: record.endedAt,
+    recorded: record,
+  };
 }

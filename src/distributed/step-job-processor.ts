@@ -15,6 +15,7 @@ import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE } from '../usage/step-usage';
+import { isCarriable, carriedRecordOf } from './carried-step-record';
 import { JobLockWatch } from './job-lock-watch';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
@@ -23,7 +24,7 @@ import { parseStepJobId, stepJobId } from './step-job-id';
 import type { StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { contextOfTraceParent } from './trace-parent';
 import type { WorkerPipeline } from './worker-pipeline';
-import { WorkerRecordBatcher } from './worker-record-batcher';
+import { WorkerRecordBatcher, type RecordInStore } from './worker-record-batcher';
 import { WorkerRunCache } from './worker-run-cache';
 
 /** What a processor needs from its worker. */
@@ -51,6 +52,20 @@ interface ActiveJob {
   cancelled: boolean;
   /** Its last progress message, answered: the job ends after it, so the caller sees its messages before its completion. */
   published: Promise<void>;
+}
+
+/** The wake-up for records the store holds now: their job ids, and those this worker wrote first, when small, carried along. */
+function wakeUpOf(runId: string, written: readonly RecordInStore[]): StepsEndedMessage {
+  const recorded: string[] = [];
+  const records: (StepRecord | null)[] = [];
+  let carried = 0;
+  for (const { record, outcome } of written) {
+    recorded.push(stepJobId(runId, record.stepId, record.generation));
+    const carry = outcome === 'recorded' && isCarriable(record);
+    records.push(carry ? record : null);
+    if (carry) carried++;
+  }
+  return carried === 0 ? { recorded } : { recorded, records };
 }
 
 /** True for a job a worker takes again: BullMQ moved it back from a worker that stalled or died. */
@@ -102,9 +117,7 @@ export class StepJobProcessor {
 
   constructor(private readonly options: StepJobProcessorOptions) {
     this.cache = new WorkerRunCache(options.store);
-    this.batcher = new WorkerRecordBatcher(options.store, (runId, records) =>
-      options.ended({ recorded: records.map((record) => stepJobId(runId, record.stepId, record.generation)) }),
-    );
+    this.batcher = new WorkerRecordBatcher(options.store, (runId, written) => options.ended(wakeUpOf(runId, written)));
   }
 
   /** BullMQ renewed these jobs' locks with a request sent at `sentAtMs` (see {@link JobLockWatch.renewed}). */
@@ -140,13 +153,15 @@ export class StepJobProcessor {
   /**
    * A worker's wake-up (this one's included): these jobs' records are in the store. A record
    * that readies a step of a run this worker holds, and that it does not hold itself (another
-   * worker wrote it), is read now: the caller reads it too, then enqueues the step, and when
-   * the step comes here its dependency's output is here already (a chain through two workers
-   * alternates between them: one store read less on each step's path). Trade-off: every worker
-   * holding the run reads such a record, whichever of them gets the step.
+   * worker wrote it), is taken from the wake-up when it carries it (`records[i]`, see
+   * StepsEndedMessage), else read now: the caller then enqueues the step, and when the step
+   * comes here its dependency's output is here already (a chain through two workers alternates
+   * between them: one store read less on each step's path). Trade-off: every worker holding the
+   * run reads such a record that was not carried, whichever of them gets the step.
    */
-  recorded(jobIds: readonly unknown[]): void {
-    for (const jobId of jobIds) {
+  recorded(jobIds: readonly unknown[], records?: readonly unknown[]): void {
+    for (let i = 0; i < jobIds.length; i++) {
+      const jobId = jobIds[i];
       const key = typeof jobId === 'string' ? parseStepJobId(jobId) : undefined;
       if (key === undefined) continue;
       const view = this.cache.peek(key.runId);
@@ -154,7 +169,8 @@ export class StepJobProcessor {
       if (view === undefined || view.run.epoch !== 1 || view.has(key.stepId, key.generation)) continue;
       const pipeline = this.options.pipelines.get(view.run.pipeline);
       if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) continue;
-      this.cache.prefetch(view, key.stepId, key.generation);
+      const carried = records === undefined ? undefined : carriedRecordOf(records[i], key.stepId, key.generation);
+      if (carried === undefined || !view.addCarried(carried)) this.cache.prefetch(view, key.stepId, key.generation);
     }
   }
 

@@ -35,6 +35,22 @@ export class WorkerRunView {
     }
   }
 
+  /**
+   * A record a wake-up carried (see carriedRecordOf), decoded now: false, and not added, when
+   * its output does not decode (the record is then read from the store).
+   */
+  addCarried(record: StepRecord): boolean {
+    let output: unknown;
+    try {
+      output = record.output === undefined ? undefined : decodeValue(record.output);
+    } catch {
+      return false;
+    }
+    this.add(record);
+    if (this.latest.get(record.stepId) === record) this.outputs.set(record.stepId, output);
+    return true;
+  }
+
   has(stepId: string, generation: number): boolean {
     return this.keys.has(recordKeyOf(stepId, generation));
   }

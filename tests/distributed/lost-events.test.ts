@@ -158,13 +158,13 @@ it("completes from the store when a wake-up is published while the caller is not
   expect(completedAt.get('c')! - lost!.at).toBeLessThan(10_000);
 });
 
-it("ignores what others publish on its channels (null, numbers, arrays, fields of the wrong type, not JSON), as the worker does, and completes", async () => {
+it("ignores what others publish on its channels (null, numbers, arrays, fields of the wrong type, records that are not, not JSON), as the worker does, and completes", async () => {
   await fixture.startWorker('w1', { slow: { a: 500 } });
   const store = fixture.store();
   const runner = fixture.runner(300);
   const { ended, progress } = queueChannels(fixture.prefix, runner.queueName);
   const publisher = new Redis({ host: '127.0.0.1', port: fixture.redisPort });
-  const junk = ['null', '42', '"text"', '[1,2]', '{"recorded":"not a list"}', '{"failed":7}', '{"jobId":null}', 'not json'];
+  const junk = ['null', '42', '"text"', '[1,2]', '{"recorded":"not a list"}', '{"recorded":["x-a-1"],"records":"not a list"}', '{"recorded":["x-a-1"],"records":[5,null,{}]}', '{"failed":7}', '{"jobId":null}', 'not json'];
   let published = 0;
   try {
     const result = await distributedPipeline({ ledger: fixture.ledger, label: 'caller' }).execute(DISTRIBUTED_INPUT, undefined, {

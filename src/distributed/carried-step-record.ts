@@ -1,0 +1,35 @@
+import type { StepRecord } from '../store/run-store';
+
+/**
+ * The most characters of output and error message that a step's record may have to ride its
+ * wake-up (see {@link StepsEndedMessage}): every caller and worker on the queue hears every
+ * wake-up, so a large record is read from the store by whoever needs it instead.
+ */
+export const CARRIED_RECORD_MAX_CHARS = 16_384;
+
+const RECORD_STATUSES: ReadonlySet<unknown> = new Set(['completed', 'failed', 'incomplete']);
+
+/** True when `record` is small enough to ride its wake-up. */
+export function isCarriable(record: StepRecord): boolean {
+  return (record.output?.length ?? 0) + (record.error?.message.length ?? 0) <= CARRIED_RECORD_MAX_CHARS;
+}
+
+/**
+ * The record of step `stepId` at `generation` that a wake-up carried, or undefined when what it
+ * carried is not that (anyone who reaches Redis can publish on the channel): the record is then
+ * read from the store. The shape is checked as a store's own JSON is (the Redis store keeps
+ * records as this same JSON); an output that does not decode is caught where it is decoded.
+ */
+export function carriedRecordOf(value: unknown, stepId: string, generation: number): StepRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Partial<Record<keyof StepRecord, unknown>>;
+  if (record.stepId !== stepId || record.generation !== generation || !RECORD_STATUSES.has(record.status)) return undefined;
+  if (typeof record.attempts !== 'number' || typeof record.startedAt !== 'number' || typeof record.endedAt !== 'number') return undefined;
+  const usage = record.usage as Record<string, unknown> | null | undefined;
+  if (typeof usage !== 'object' || usage === null || typeof usage.requestCount !== 'number' || typeof usage.costMicrocents !== 'number') return undefined;
+  if (record.output !== undefined && typeof record.output !== 'string') return undefined;
+  if (record.workerId !== undefined && typeof record.workerId !== 'string') return undefined;
+  const error = record.error as Record<string, unknown> | null | undefined;
+  if (error !== undefined && (typeof error !== 'object' || error === null || typeof error.name !== 'string' || typeof error.message !== 'string')) return undefined;
+  return value as StepRecord;
+}
