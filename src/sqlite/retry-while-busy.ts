@@ -12,11 +12,15 @@ export function retryWhileBusy<T>(work: () => T, timeoutMs: number): T {
     try {
       return work();
     } catch (error) {
-      const busy = String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY');
-      if (!busy || Date.now() >= deadline) throw error;
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
       Atomics.wait(SLEEPER, 0, 0, 5 + Math.random() * 20);
     }
   }
 }
 
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** True for SQLite's `SQLITE_BUSY` (and its extended codes): another connection holds a lock. */
+export function isBusy(error: unknown): boolean {
+  return String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY');
+}

@@ -28,6 +28,7 @@ import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
 import { loadBetterSqlite3, type BetterSqlite3Constructor } from './load-better-sqlite3';
 import { SQLITE_SCHEMA } from './sqlite-schema';
 import { retryWhileBusy } from './retry-while-busy';
+import { waitWhileBusy } from './wait-while-busy';
 import {
   rowOfRun,
   rowOfStep,
@@ -42,8 +43,9 @@ export interface SqliteRunStoreOptions {
   /** The database file (created if absent). Every process that opens it shares its runs. */
   path: string;
   /**
-   * How long a write, or opening the file, waits for another process's write lock before failing
-   * (SQLite's `busy_timeout`).
+   * How long a call waits for another process's write lock before it fails (and is attempted
+   * again, see `attempts`). The call waits without blocking the event loop; opening the file
+   * waits with SQLite's `busy_timeout`, blocking it.
    * @default 5000
    */
   busyTimeoutMs?: number;
@@ -68,6 +70,8 @@ export interface SqliteRunStoreOptions {
 
 const SQLITE_OPTION_KEYS = optionKeysOf<SqliteRunStoreOptions>({ path: true, busyTimeoutMs: true, attempts: true, synchronous: true, now: true });
 
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
 /** SQLite result codes worth another attempt: another process holds a lock, or the disk hiccupped. */
 const TRANSIENT_CODE = /^SQLITE_(BUSY|LOCKED|IOERR|PROTOCOL|CANTOPEN|FULL)/;
 
@@ -81,8 +85,10 @@ const STEP_COLUMNS = 'step_id, generation, status, output, usage, error, attempt
  * transaction (`INSERT … ON CONFLICT DO NOTHING`: the first writer wins); a batch of one record
  * is one statement with the epoch check inside it.
  *
- * better-sqlite3 is synchronous: a write that waits for another process's lock blocks this
- * process's event loop for up to `busyTimeoutMs`.
+ * better-sqlite3 is synchronous: each call blocks the event loop while SQLite works. A write
+ * that finds another process holding the write lock does not wait inside SQLite (which would
+ * block the event loop for 1 ms and up a wait): it is attempted again after the event loop ran
+ * (see waitWhileBusy), for up to `busyTimeoutMs`.
  *
  * better-sqlite3 is loaded when the first store is built, not when fastroai is imported.
  *
@@ -98,6 +104,7 @@ export class SqliteRunStore implements RunStore {
   private readonly db: Database;
   private readonly now: () => number;
   private readonly retry: StoreRetryPolicy;
+  private readonly busyTimeoutMs: number;
   private readonly statements = new Map<string, Statement>();
   /** The database file as opened (device and inode); undefined for an in-memory database. */
   private readonly file: { path: string; dev: number; ino: number } | undefined;
@@ -122,6 +129,7 @@ export class SqliteRunStore implements RunStore {
       // better-sqlite3 throws a TypeError once the database is closed.
       isUnavailable: (error) => !this.db.open || (error as { code?: unknown } | null)?.code === FILE_GONE,
     };
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.db = openDatabase(BetterSqlite3, options, this.name);
     this.file = identifyFile(options.path);
     const inTransaction = this.db.transaction((work: () => unknown) => work());
@@ -288,10 +296,12 @@ export class SqliteRunStore implements RunStore {
   }
 
   private call<T>(runId: string | undefined, work: () => T): Promise<T> {
-    return retryStoreCall(this.retry, runId, () => {
-      this.checkFile();
-      return work();
-    });
+    return retryStoreCall(this.retry, runId, () =>
+      waitWhileBusy(() => {
+        this.checkFile();
+        return work();
+      }, this.busyTimeoutMs),
+    );
   }
 
   /**
@@ -376,7 +386,7 @@ function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRu
   let db: Database | undefined;
   try {
     db = new BetterSqlite3(options.path);
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     // busy_timeout first: switching to WAL and creating the tables may wait for another process.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const opened = db;
@@ -385,6 +395,8 @@ function openDatabase(BetterSqlite3: BetterSqlite3Constructor, options: SqliteRu
       opened.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
       opened.exec(SQLITE_SCHEMA);
     }, busyTimeoutMs);
+    // Opened: from now on a busy call is attempted again without blocking (SqliteRunStore's call).
+    db.pragma('busy_timeout = 0');
     return db;
   } catch (error) {
     db?.close();

@@ -135,6 +135,29 @@ describe('SqliteRunStore', () => {
     }
   });
 
+  it("waits for another connection's write lock without blocking the event loop: a lock released by a timer meanwhile is ridden out in one attempt", async () => {
+    // With SQLite's own busy_timeout the call would sleep inside SQLite for the whole 2 s (the
+    // timer could not fire), and fail: one attempt only.
+    const store = new SqliteRunStore({ path, busyTimeoutMs: 2_000, attempts: 1 });
+    await store.createRun(makeRunRecord('r1'));
+    const locker = new BetterSqlite3(path);
+    locker.exec('BEGIN IMMEDIATE');
+    let released = false;
+    const release = setTimeout(() => {
+      locker.exec('ROLLBACK');
+      released = true;
+    }, 20);
+    try {
+      expect(await store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('b')])).toEqual(['recorded', 'recorded']);
+      expect(released).toBe(true);
+      expect(await store.addRunCost('r1', 3)).toBe(3);
+    } finally {
+      clearTimeout(release);
+      locker.close();
+      await store.close();
+    }
+  });
+
   it('opens a new file while another process writes to it in rollback mode (switching to WAL gets SQLITE_BUSY at once there)', async () => {
     // Two workers opening a fresh file together hit this: SQLite skips busy_timeout for it.
     const writer = `
