@@ -10,6 +10,7 @@ import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
+import { pushesRecords, type RecordWatch } from '../store/record-pusher';
 import { StepJobProcessor } from './step-job-processor';
 import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
 import { watchLockRenewals } from './watch-lock-renewals';
@@ -91,6 +92,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
   private readonly channels: QueueChannels;
   private readonly ready: Promise<void>;
   private closing: Promise<void> | undefined;
+  private watch: RecordWatch | undefined;
 
   constructor(options: StepWorkerOptions) {
     super();
@@ -150,14 +152,23 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
         const message = parseChannelMessage<CancelStepMessage>(text);
         if (message !== undefined) processor.cancel(message.jobId, message.reason, message.epoch);
       } else if (channel === this.channels.ended) {
-        // The workers' wake-ups reach the workers too: a record that readies a step is taken (carried) or read ahead.
+        // The workers' wake-ups reach the workers too: a record that readies a step is read ahead.
         const message = parseChannelMessage<StepsEndedMessage>(text);
-        if (message !== undefined && 'recorded' in message && Array.isArray(message.recorded)) {
-          processor.recorded(message.recorded, Array.isArray(message.records) ? message.records : undefined);
-        }
+        if (message !== undefined && 'recorded' in message && Array.isArray(message.recorded)) processor.recorded(message.recorded);
       }
     });
-    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel, this.channels.ended)]).then(() => undefined);
+    // A store that pushes its records (RecordPusher) hands a record that readies a step to this worker as it is written: not read ahead.
+    const store = options.store;
+    const watched = pushesRecords(store)
+      ? store.watchRecords((runId, records) => processor.pushed(runId, records)).then(
+          (watch) => {
+            if (this.closing === undefined) this.watch = watch;
+            else watch.close();
+          },
+          () => undefined, // not pushed: records are read ahead
+        )
+      : undefined;
+    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel, this.channels.ended), watched]).then(() => undefined);
     this.ready.catch((error: unknown) => this.report(error));
   }
 
@@ -167,6 +178,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.watch?.close();
       await this.worker.close();
       this.subscriber.disconnect();
       this.publisher.disconnect();

@@ -7,13 +7,14 @@ import { WorkerLostError } from '../errors/worker-lost-error';
 import type { StepOutcome, StepTask } from '../executor/run-step-task';
 import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
-import type { StepRecord } from '../store/run-store';
+import { pushesRecords, type RecordWatch } from '../store/record-pusher';
+import type { RunStore, StepRecord } from '../store/run-store';
 import { StepUsage } from '../usage/step-usage';
 import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
-import { carriedRecordOf } from './carried-step-record';
+import { pushedRecordOf } from './pushed-step-record';
 import { checkQueueRunnerOptions } from './check-distributed-options';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
@@ -50,7 +51,9 @@ export interface QueueRunnerOptions {
  * store. The runner learns that a step ended from the store: the workers' wake-up messages
  * (Redis pub/sub, one per batch of records, and one per failed job: see {@link queueChannels})
  * only wake it up, and it reconciles ({@link StepReconciler}: every `reconcileIntervalMs`, and
- * sooner when no wake-up came for a while), so lost messages never hang a run. The steps ready in
+ * sooner when no wake-up came for a while), so lost messages never hang a run. A store that
+ * pushes the records it writes first (RecordPusher: RedisRunStore) settles their steps with
+ * the push itself, before the wake-up comes, and they are not read. The steps ready in
  * one tick are added in bulk ({@link StepJobAdder}), the records woken in one tick read in one
  * call per run ({@link StepRecordReader}).
  * Workers' `step.started`, `step.retrying` and `call.retrying` reach the run's events through a
@@ -80,6 +83,8 @@ export class QueueRunner implements StepRunner {
   private readonly records = new StepRecordReader();
   private readonly cancels = new AbortWatch<WaitingStep>((waiting, reason) => this.cancel(waiting, reason));
   private readonly reconciler: StepReconciler;
+  /** The pushes of records this runner watches, by store (see watchPushes). */
+  private readonly watches = new Map<RunStore, Promise<RecordWatch | undefined>>();
   /** The subscription to the workers' channels, asked for at construction (see the constructor). */
   private readonly subscribed: Promise<void>;
   private ready: Promise<void> | undefined;
@@ -160,6 +165,7 @@ export class QueueRunner implements StepRunner {
       this.listenForCancel(waiting);
       if (waiting.ended) return;
       this.start()
+        .then(() => this.watchPushes(durable.store))
         .then(() => (durable.epoch > 1 ? this.clearFinishedJob(waiting) : true))
         .then((add) => {
           if (!add || waiting.ended) return;
@@ -183,6 +189,7 @@ export class QueueRunner implements StepRunner {
     for (const waiting of [...this.waiting.values()]) void this.cancel(waiting, closed);
     await this.queue.close().catch(() => undefined);
     this.subscriber.disconnect();
+    for (const watching of this.watches.values()) void watching.then((watch) => watch?.close());
   }
 
   /** Connects once: the queue, the workers' channels (progress, wake-ups), and the reconciliation timer. */
@@ -275,13 +282,13 @@ export class QueueRunner implements StepRunner {
     if (message === undefined) return;
     if ('recorded' in message && Array.isArray(message.recorded)) {
       this.reconciler.heard();
-      const records: readonly unknown[] | undefined = Array.isArray(message.records) ? message.records : undefined;
-      for (let i = 0; i < message.recorded.length; i++) {
-        const waiting = this.waiting.get(message.recorded[i]);
+      for (const jobId of message.recorded) {
+        const waiting = this.waiting.get(jobId);
         if (waiting === undefined) continue;
-        // A record the wake-up carries is the one the store holds (its worker wrote it first): not read again.
-        const carried = records === undefined ? undefined : carriedRecordOf(records[i], waiting.task.stepId, waiting.durable.generation);
-        if (carried === undefined || !this.settleCarried(waiting, carried)) this.readRecord(waiting);
+        // A store that pushes its records sent this one before its writer heard back (the push is
+        // part of the write): it is read only if the push did not come in this turn of the event loop.
+        if (this.watches.has(waiting.durable.store)) setImmediate(() => this.readRecord(waiting));
+        else this.readRecord(waiting);
       }
     } else if ('failed' in message && typeof message.failed === 'string') {
       this.jobFailed(message.failed, String(message.reason));
@@ -341,8 +348,49 @@ export class QueueRunner implements StepRunner {
     this.settleWith(waiting, outcome, record);
   }
 
-  /** The step ended as a wake-up carried its record; false when that does not decode (the store's record is read instead). */
-  private settleCarried(waiting: WaitingStep, record: StepRecord): boolean {
+  /**
+   * Records that `store` pushed as it wrote them first (RecordPusher): the steps waiting for them
+   * end with them, not read. One that is not a record, or does not decode, is left to the
+   * wake-up's read (or the reconciliation's).
+   */
+  private pushed(store: RunStore, runId: string, records: readonly unknown[]): void {
+    for (const value of records) {
+      const { stepId, generation } = (value ?? {}) as { stepId?: unknown; generation?: unknown };
+      if (typeof stepId !== 'string' || typeof generation !== 'number') continue;
+      const waiting = this.waiting.get(stepJobId(runId, stepId, generation));
+      // Another store may hold a run of the same id.
+      if (waiting === undefined || waiting.durable.store !== store) continue;
+      const record = pushedRecordOf(value, stepId, generation);
+      if (record !== undefined) this.settlePushed(waiting, record);
+    }
+  }
+
+  /**
+   * Watches `store`'s pushes of records, once per store (RecordPusher), before the first job
+   * whose record it writes is added. A store that cannot be watched (its Redis is down) is not:
+   * its records are read.
+   */
+  private watchPushes(store: RunStore): Promise<void> {
+    if (!pushesRecords(store)) return Promise.resolve();
+    let watching = this.watches.get(store);
+    if (watching === undefined) {
+      watching = store.watchRecords((runId, records) => this.pushed(store, runId, records)).then(
+        (watch) => {
+          if (this.closed) watch.close();
+          return watch;
+        },
+        () => {
+          this.watches.delete(store);
+          return undefined;
+        },
+      );
+      this.watches.set(store, watching);
+    }
+    return watching.then(() => undefined);
+  }
+
+  /** The step ended as the store pushed its record; false when that does not decode (the store's record is read instead). */
+  private settlePushed(waiting: WaitingStep, record: StepRecord): boolean {
     let outcome: StepOutcome;
     try {
       outcome = outcomeOf(record);

@@ -15,7 +15,7 @@ import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE } from '../usage/step-usage';
-import { isCarriable, carriedRecordOf } from './carried-step-record';
+import { pushedRecordOf } from './pushed-step-record';
 import { JobLockWatch } from './job-lock-watch';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
@@ -24,7 +24,7 @@ import { parseStepJobId, stepJobId } from './step-job-id';
 import type { StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { contextOfTraceParent } from './trace-parent';
 import type { WorkerPipeline } from './worker-pipeline';
-import { WorkerRecordBatcher, type RecordInStore } from './worker-record-batcher';
+import { WorkerRecordBatcher } from './worker-record-batcher';
 import { WorkerRunCache } from './worker-run-cache';
 
 /** What a processor needs from its worker. */
@@ -52,20 +52,6 @@ interface ActiveJob {
   cancelled: boolean;
   /** Its last progress message, answered: the job ends after it, so the caller sees its messages before its completion. */
   published: Promise<void>;
-}
-
-/** The wake-up for records the store holds now: their job ids, and those this worker wrote first, when small, carried along. */
-function wakeUpOf(runId: string, written: readonly RecordInStore[]): StepsEndedMessage {
-  const recorded: string[] = [];
-  const records: (StepRecord | null)[] = [];
-  let carried = 0;
-  for (const { record, outcome } of written) {
-    recorded.push(stepJobId(runId, record.stepId, record.generation));
-    const carry = outcome === 'recorded' && isCarriable(record);
-    records.push(carry ? record : null);
-    if (carry) carried++;
-  }
-  return carried === 0 ? { recorded } : { recorded, records };
 }
 
 /** True for a job a worker takes again: BullMQ moved it back from a worker that stalled or died. */
@@ -117,7 +103,9 @@ export class StepJobProcessor {
 
   constructor(private readonly options: StepJobProcessorOptions) {
     this.cache = new WorkerRunCache(options.store);
-    this.batcher = new WorkerRecordBatcher(options.store, (runId, written) => options.ended(wakeUpOf(runId, written)));
+    this.batcher = new WorkerRecordBatcher(options.store, (runId, records) =>
+      options.ended({ recorded: records.map((record) => stepJobId(runId, record.stepId, record.generation)) }),
+    );
   }
 
   /** BullMQ renewed these jobs' locks with a request sent at `sentAtMs` (see {@link JobLockWatch.renewed}). */
@@ -153,11 +141,11 @@ export class StepJobProcessor {
   /**
    * A worker's wake-up (this one's included): these jobs' records are in the store. A record
    * that readies a step of a run this worker holds, and that it does not hold itself (another
-   * worker wrote it), is taken from the wake-up when it carries it (`records[i]`, see
-   * StepsEndedMessage), else read now: the caller then enqueues the step, and when the step
-   * comes here its dependency's output is here already (a chain through two workers alternates
-   * between them: one store read less on each step's path). Trade-off: every worker holding the
-   * run reads such a record that was not carried, whichever of them gets the step.
+   * worker wrote it), is read now: the caller reads it too, then enqueues the step, and when
+   * the step comes here its dependency's output is here already (a chain through two workers
+   * alternates between them: one store read less on each step's path). Trade-off: every worker
+   * holding the run reads such a record, whichever of them gets the step. With `records` (the
+   * store pushed them, see {@link pushed}) such a record is taken from there, not read.
    */
   recorded(jobIds: readonly unknown[], records?: readonly unknown[]): void {
     for (let i = 0; i < jobIds.length; i++) {
@@ -165,13 +153,28 @@ export class StepJobProcessor {
       const key = typeof jobId === 'string' ? parseStepJobId(jobId) : undefined;
       if (key === undefined) continue;
       const view = this.cache.peek(key.runId);
-      // A resumed run's jobs read the run afresh (see WorkerRunCache.read): nothing to read ahead for them.
-      if (view === undefined || view.run.epoch !== 1 || view.has(key.stepId, key.generation)) continue;
+      // A resumed run's jobs read the run afresh (see WorkerRunCache.read): nothing to read ahead
+      // for them. A view of a run's first epoch holds generation 1 only (no step was rerun).
+      if (view === undefined || view.run.epoch !== 1 || key.generation !== 1 || view.has(key.stepId, key.generation)) continue;
       const pipeline = this.options.pipelines.get(view.run.pipeline);
       if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) continue;
-      const carried = records === undefined ? undefined : carriedRecordOf(records[i], key.stepId, key.generation);
-      if (carried === undefined || !view.addCarried(carried)) this.cache.prefetch(view, key.stepId, key.generation);
+      const pushed = records === undefined ? undefined : pushedRecordOf(records[i], key.stepId, key.generation);
+      if (pushed === undefined || !view.addCarried(pushed)) this.cache.prefetch(view, key.stepId, key.generation);
     }
+  }
+
+  /**
+   * Records of run `runId` that the store pushed as it wrote them first (a store that pushes
+   * them, see RecordPusher): one that readies a step of a run this worker holds is taken into
+   * its view, as from {@link recorded}, and not read.
+   */
+  pushed(runId: string, records: readonly unknown[]): void {
+    const jobIds: Array<string | undefined> = [];
+    for (const record of records) {
+      const { stepId, generation } = (record ?? {}) as { stepId?: unknown; generation?: unknown };
+      jobIds.push(typeof stepId === 'string' && typeof generation === 'number' ? stepJobId(runId, stepId, generation) : undefined);
+    }
+    this.recorded(jobIds, records);
   }
 
   async process(job: Job<StepJobData, StepJobResult>, token: string | undefined): Promise<StepJobResult> {

@@ -1,4 +1,4 @@
-import type { StepRecord, StoredError } from '../store/run-store';
+import type { StoredError } from '../store/run-store';
 
 /**
  * A progress message from a worker to the caller of a run (Redis pub/sub, see queueChannels):
@@ -13,15 +13,9 @@ export type StepProgressMessage =
  * A worker's wake-up for the callers (Redis pub/sub, see queueChannels): the jobs whose
  * steps' records are in the store now (`recorded`: one message per batch of records), or a job
  * that failed on the queue (refused by the worker, or stalled too often). Best effort: the
- * caller reconciles from the store when a message is lost.
- *
- * `records[i]` is the record of job `recorded[i]` exactly as this worker wrote it, when the
- * store answered `recorded` for it (the first write: what the store holds for good) and it is
- * small (see isCarriable); else `null` (a `duplicate`: another writer's record is the one, or a
- * large one), and the record is read from the store. A carried record saves the caller's read
- * of it, and another worker's (which reads it ahead for the step it readies).
+ * caller reads the records from the store, and reconciles when a message is lost.
  */
-export type StepsEndedMessage = { recorded: string[]; records?: (StepRecord | null)[] } | { failed: string; reason: string };
+export type StepsEndedMessage = { recorded: string[] } | { failed: string; reason: string };
 
 /**
  * A caller's request to the workers: stop the step of this job (the run was cancelled or failed

@@ -8,12 +8,6 @@ export interface RecordFence {
   readonly error: Error | undefined;
 }
 
-/** A record the store holds now, and its answer: `recorded` (this write was the first) or `duplicate` (another writer's record is the step's). */
-export interface RecordInStore {
-  readonly record: StepRecord;
-  readonly outcome: 'recorded' | 'duplicate';
-}
-
 /** A record waiting for its batch, and the job awaiting its answer. */
 interface PendingRecord {
   readonly record: StepRecord;
@@ -39,7 +33,7 @@ interface RunQueue {
  * record's answer (`recorded`, `duplicate`, `stale-epoch`). Right before a batch is sent, each
  * record's job lock is checked: a record whose lock was lost is left out and its job gets the
  * lock's error. Once the store answered a batch, `written` is told its records that are in the
- * store now (`recorded` or `duplicate`, each with its answer), before their jobs get their answers: one wake-up
+ * store now (`recorded` or `duplicate`), before their jobs get their answers: one wake-up
  * message per batch for the callers, sent before the jobs complete on the queue.
  */
 export class WorkerRecordBatcher {
@@ -47,7 +41,7 @@ export class WorkerRecordBatcher {
 
   constructor(
     private readonly store: RunStore,
-    private readonly written: (runId: string, records: RecordInStore[]) => void = () => undefined,
+    private readonly written: (runId: string, records: StepRecord[]) => void = () => undefined,
   ) {}
 
   /**
@@ -98,11 +92,7 @@ export class WorkerRecordBatcher {
         if (mismatch !== undefined) {
           for (const pending of batch) pending.reject(mismatch);
         } else {
-          const inStore: RecordInStore[] = [];
-          for (let i = 0; i < batch.length; i++) {
-            const outcome = outcomes[i];
-            if (outcome !== 'stale-epoch') inStore.push({ record: batch[i].record, outcome });
-          }
+          const inStore = batch.filter((_, i) => outcomes[i] !== 'stale-epoch').map((pending) => pending.record);
           if (inStore.length > 0) this.written(queue.runId, inStore);
           for (let i = 0; i < batch.length; i++) batch[i].resolve(outcomes[i]);
         }

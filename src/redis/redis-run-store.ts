@@ -5,6 +5,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
+import type { PushedRecordsListener, RecordWatch } from '../store/record-pusher';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -113,7 +115,9 @@ function isRedisClient(connection: RedisOptions | Redis): connection is Redis {
  *
  * Each mutating method is one Lua script (EVALSHA), atomic on the server: `recordSteps` writes a
  * whole batch in one call, checking the fencing epoch once and first-writer-wins per record;
- * it also indexes each record by its key, so `getStepRecord` reads one record in one round trip.
+ * it also indexes each record by its key, so `getStepRecord` reads one record in one round trip,
+ * and publishes the records it wrote first on `<prefix>records` (a distributed run's caller
+ * settles their steps with them, without reading them).
  * `listRuns` reads sorted-set indexes (all runs, per pipeline, per status, per both), so a page
  * costs the same with 10 or 100,000 runs. A call that fails on the connection is retried
  * (`retries`), then rejects with `StoreUnavailableError` naming `redis:<prefix>` and the run.
@@ -131,6 +135,9 @@ export class RedisRunStore implements RunStore {
   private readonly now: () => number;
   private readonly retryPolicy: TransientRetryPolicy;
   private durabilityCheck: Promise<void> | undefined;
+  private readonly pushListeners = new Set<PushedRecordsListener>();
+  private pushSubscriber: Redis | undefined;
+  private pushSubscribed: Promise<void> | undefined;
 
   /** @throws FastroAIError when given connection options and ioredis is not installed */
   constructor(options: RedisRunStoreOptions) {
@@ -212,7 +219,7 @@ export class RedisRunStore implements RunStore {
   }
 
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
-    const args = [String(epoch)];
+    const args = [String(epoch), this.pushChannel, JSON.stringify(runId)];
     for (const record of records) args.push(`${record.generation}:${record.stepId}`, JSON.stringify(record));
     const answer = (await this.script(runId, RECORD_STEPS_SCRIPT, [this.runKey(runId), this.stepsKey(runId), this.stepIndexKey(runId)], args)) as number | number[];
     if (answer === -1) throw new RunNotFoundError(runId, this.name);
@@ -281,7 +288,56 @@ export class RedisRunStore implements RunStore {
   }
 
   /** Quits the connection if the store opened it; a client you gave is left open. */
+  /**
+   * @internal Watches the records this store's writes put there first, in any process
+   * (`RecordPusher`): `recordSteps` publishes them on the channel `<prefix>records`, in the
+   * script that writes them. The store's own connection to listen on (a duplicate of its client's)
+   * is opened by the first watch and closed with the store.
+   */
+  async watchRecords(listener: PushedRecordsListener): Promise<RecordWatch> {
+    this.pushListeners.add(listener);
+    const watch: RecordWatch = { close: () => void this.pushListeners.delete(listener) };
+    this.pushSubscribed ??= this.listenForPushes();
+    try {
+      await this.pushSubscribed;
+    } catch (error) {
+      watch.close();
+      this.pushSubscribed = undefined;
+      this.pushSubscriber?.disconnect();
+      this.pushSubscriber = undefined;
+      throw new StoreUnavailableError(this.name, undefined, error);
+    }
+    return watch;
+  }
+
+  /** Opens the connection pushes come on, and subscribes (while it still connects: ioredis sends it once ready). */
+  private listenForPushes(): Promise<void> {
+    const subscriber = this.redis.duplicate();
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.pushChannel) return;
+      const push = parsePush(text);
+      if (push === undefined) return;
+      for (const listener of this.pushListeners) {
+        try {
+          listener(push.runId, push.records);
+        } catch {
+          // A listener's own failure: the others still hear the push, and ioredis's reply handling goes on.
+        }
+      }
+    });
+    this.pushSubscriber = subscriber;
+    return subscriber.subscribe(this.pushChannel).then(() => undefined);
+  }
+
+  private get pushChannel(): string {
+    return `${this.prefix}records`;
+  }
+
   async close(): Promise<void> {
+    this.pushListeners.clear();
+    this.pushSubscriber?.disconnect();
+    this.pushSubscriber = undefined;
     await this.durabilityCheck;
     if (!this.ownsConnection || this.redis.status === 'end') return;
     try {
@@ -342,5 +398,16 @@ export class RedisRunStore implements RunStore {
 
   private stepIndexKey(runId: string): string {
     return `${this.prefix}stepindex:${runId}`;
+  }
+}
+
+/** A push of RECORD_STEPS_SCRIPT (`{"runId":…,"records":[…]}`), or undefined when the text is not one (anyone may publish on the channel). */
+function parsePush(text: string): { runId: string; records: unknown[] } | undefined {
+  try {
+    const push = JSON.parse(text) as { runId?: unknown; records?: unknown } | null;
+    if (typeof push !== 'object' || push === null || typeof push.runId !== 'string' || !Array.isArray(push.records)) return undefined;
+    return { runId: push.runId, records: push.records };
+  } catch {
+    return undefined;
   }
 }

@@ -64,11 +64,19 @@ redis.call('HSET', KEYS[1], 'cancelEpoch', cur[2], 'cancelReason', ARGV[1])
 return 'requested'
 `;
 
+/** The largest record JSON, in bytes, that {@link RECORD_STEPS_SCRIPT} pushes; a larger one is read by whoever needs it. */
+export const PUSHED_RECORD_MAX_BYTES = 16_384;
+
+/** The most record JSON, in bytes, that one push of {@link RECORD_STEPS_SCRIPT} carries (every watcher receives every push). */
+export const PUSH_MAX_BYTES = 65_536;
+
 /**
- * KEYS: run, steps, stepindex. ARGV: epoch, then `<generation>:<stepId>`/JSON pairs. Answers -1
- * when the run does not exist, 0 when the epoch is stale (nothing written), else one 1
- * (recorded) or 0 (duplicate) per record. A recorded one is appended to `steps` and its index
- * there kept in `stepindex`.
+ * KEYS: run, steps, stepindex. ARGV: epoch, the push channel, the run id as a JSON string, then
+ * `<generation>:<stepId>`/JSON pairs. Answers -1 when the run does not exist, 0 when the epoch
+ * is stale (nothing written), else one 1 (recorded) or 0 (duplicate) per record. A recorded
+ * one is appended to `steps` and its index there kept in `stepindex`. The recorded ones are
+ * then published on the channel, as `{"runId":…,"records":[…]}` (see RecordPusher), as far as
+ * they fit ({@link PUSHED_RECORD_MAX_BYTES} each, {@link PUSH_MAX_BYTES} in all).
  */
 export const RECORD_STEPS_SCRIPT = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -76,15 +84,22 @@ if not epoch then return -1 end
 if tonumber(epoch) ~= tonumber(ARGV[1]) then return 0 end
 local count = redis.call('LLEN', KEYS[2])
 local outcomes = {}
-for i = 2, #ARGV, 2 do
+local pushed, pushedBytes = {}, 0
+for i = 4, #ARGV, 2 do
   if redis.call('HSETNX', KEYS[3], ARGV[i], count) == 1 then
-    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    local json = ARGV[i + 1]
+    redis.call('RPUSH', KEYS[2], json)
     count = count + 1
     outcomes[#outcomes + 1] = 1
+    if #json <= ${PUSHED_RECORD_MAX_BYTES} and pushedBytes + #json <= ${PUSH_MAX_BYTES} then
+      pushed[#pushed + 1] = json
+      pushedBytes = pushedBytes + #json
+    end
   else
     outcomes[#outcomes + 1] = 0
   end
 end
+if #pushed > 0 then redis.call('PUBLISH', ARGV[2], '{"runId":' .. ARGV[3] .. ',"records":[' .. table.concat(pushed, ',') .. ']}') end
 return outcomes
 `;
 

@@ -119,14 +119,8 @@ it('writes the records of jobs of one run that end together in one recordSteps c
   const results = await Promise.all(jobs.map(({ job, token }) => processor.process(job, token)));
 
   expect(batches).toEqual([STEP_IDS]);
-  // One wake-up for the batch, naming every job whose record is in the store (s3's duplicate
-  // too), carrying the records this worker wrote first (not s3's: w2's is the step's).
-  expect(wakeUps).toEqual([
-    {
-      recorded: STEP_IDS.map((id) => stepJobId('run-1', id, 1)),
-      records: STEP_IDS.map((id) => (id === 's3' ? null : expect.objectContaining({ stepId: id, generation: 1, status: 'completed', workerId: 'w1' }))),
-    },
-  ]);
+  // One wake-up for the batch, naming every job whose record is in the store (s3's duplicate too).
+  expect(wakeUps).toEqual([{ recorded: STEP_IDS.map((id) => stepJobId('run-1', id, 1)) }]);
   expect(results.map((result) => result.outcome)).toEqual(STEP_IDS.map((id) => (id === 's3' ? 'duplicate' : 'recorded')));
   const records = (await store.getRun('run-1'))!.steps;
   expect(records).toHaveLength(STEP_IDS.length);
@@ -260,13 +254,17 @@ async function until(condition: () => boolean): Promise<void> {
   }
 }
 
-it("takes a record another worker wrote, that readies a step of a run it holds, from the wake-up that carries it: nothing is read, for that step's job either", async () => {
-  const { w1, wakeUp, take, store, reads } = await bRecordedByAnotherWorker();
-  expect(wakeUp).toEqual({ recorded: [stepJobId('run-1', 'b', 1)], records: [expect.objectContaining({ stepId: 'b', workerId: 'w2' })] });
+/** b's record as a store that pushes its records would push it: its JSON. */
+async function pushOfB(store: MemoryRunStore): Promise<unknown[]> {
+  const b = (await store.getRun('run-1'))!.steps.find((record) => record.stepId === 'b')!;
+  return [JSON.parse(JSON.stringify(b))];
+}
 
+it("takes a record another worker wrote, that readies a step of a run it holds, from the store's push: nothing is read, for that step's job either", async () => {
+  const { w1, take, store, reads } = await bRecordedByAnotherWorker();
+  const push = await pushOfB(store);
   const before = reads();
-  const { recorded, records } = wakeUp as { recorded: string[]; records: unknown[] };
-  w1.recorded(recorded, JSON.parse(JSON.stringify(records)) as unknown[]);
+  w1.pushed('run-1', push);
   const c = await take('c');
   expect((await w1.process(c.job, c.token)).outcome).toBe('recorded');
 
@@ -276,23 +274,22 @@ it("takes a record another worker wrote, that readies a step of a run it holds, 
 });
 
 it.each([
-  ['another generation', (b: StepRecord) => ({ ...b, generation: 2 })],
-  ['another step', (b: StepRecord) => ({ ...b, stepId: 'x' })],
-  ['an output that does not decode', (b: StepRecord) => ({ ...b, output: '{not json' })],
-])('reads ahead, instead, a record the wake-up carries for %s', async (_, forge) => {
-  const { w1, wakeUp, take, store, reads } = await bRecordedByAnotherWorker();
-  const { recorded, records } = wakeUp as { recorded: string[]; records: StepRecord[] };
+  ['of another generation', (b: StepRecord) => ({ ...b, generation: 2, output: encodeValue(99, 'b') })],
+  ['whose output does not decode', (b: StepRecord) => ({ ...b, output: '{not json' })],
+])("does not take a pushed record %s: the step's job reads the record", async (_, forge) => {
+  const { w1, take, store, reads } = await bRecordedByAnotherWorker();
+  const [b] = (await pushOfB(store)) as StepRecord[];
+  w1.pushed('run-1', [forge(b), null, 5, { stepId: 7 }]);
   const before = reads();
-  w1.recorded(recorded, [forge(records[0])]);
-  await until(() => reads() > before);
   const c = await take('c');
   expect((await w1.process(c.job, c.token)).outcome).toBe('recorded');
-  expect(reads()).toBe(before + 1);
+  expect(reads()).toBeGreaterThan(before);
   expect(decodeValue((await store.getRun('run-1'))!.steps.find((record) => record.stepId === 'c')!.output!)).toBe(20);
 });
 
-it("reads ahead a record another worker wrote that readies a step of a run it holds, when the wake-up does not carry it: that step's job then reads nothing", async () => {
+it("reads ahead a record another worker wrote that readies a step of a run it holds: that step's job then reads nothing", async () => {
   const { w1, wakeUp, take, store, reads } = await bRecordedByAnotherWorker();
+  expect(wakeUp).toEqual({ recorded: [stepJobId('run-1', 'b', 1)] });
 
   const before = reads();
   w1.recorded((wakeUp as { recorded: string[] }).recorded);

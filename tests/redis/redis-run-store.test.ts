@@ -3,6 +3,14 @@ import { RedisRunStore, type RedisRunStoreOptions } from 'fastroai/redis';
 import { Redis } from 'ioredis';
 import { createPrivateRedisServer, type PrivateRedisServer } from '../support/private-redis-server';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
+import { PUSH_MAX_BYTES, PUSHED_RECORD_MAX_BYTES } from '../../src/redis/redis-scripts';
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 5_000) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 const LOCAL_REDIS = { host: '127.0.0.1', port: 6379 };
 let admin: Redis;
@@ -175,6 +183,47 @@ describe('RedisRunStore', () => {
     expect(seen).toEqual(expected);
     await store.close();
   }, 60_000);
+
+  it('pushes the records a batch writes first to its watchers, in any process, as the store holds them: not duplicates, nor a stale epoch, nor those too large', async () => {
+    const writer = openStore();
+    const watcher = openStore();
+    await writer.createRun(makeRunRecord('r:1', { epoch: 1 }));
+    const pushes: Array<{ runId: string; records: readonly unknown[] }> = [];
+    const watch = await watcher.watchRecords((runId, records) => void pushes.push({ runId, records }));
+    const big = makeStepRecord('big', 1, { output: JSON.stringify('x'.repeat(PUSHED_RECORD_MAX_BYTES)) });
+
+    expect(await writer.recordSteps('r:1', 1, [makeStepRecord('a'), big, makeStepRecord('b')])).toEqual(['recorded', 'recorded', 'recorded']);
+    expect(await writer.recordSteps('r:1', 1, [makeStepRecord('a', 1, { workerId: 'late' }), makeStepRecord('c')])).toEqual(['duplicate', 'recorded']);
+    expect(await writer.recordSteps('r:1', 0, [makeStepRecord('d')])).toEqual(['stale-epoch']);
+    expect(await writer.recordSteps('r:1', 1, [makeStepRecord('a')])).toEqual(['duplicate']);
+    await writer.addRunCost('r:1', 0); // a round trip after the last write: its push, had there been one, came before the answer
+    await until(() => pushes.length >= 2);
+
+    const stored = (await writer.getRun('r:1'))!.steps;
+    const asStored = (stepId: string) => JSON.parse(JSON.stringify(stored.find((record) => record.stepId === stepId)));
+    expect(pushes).toEqual([
+      { runId: 'r:1', records: [asStored('a'), asStored('b')] },
+      { runId: 'r:1', records: [asStored('c')] },
+    ]);
+
+    watch.close();
+    await writer.recordSteps('r:1', 1, [makeStepRecord('e')]);
+    await writer.addRunCost('r:1', 0);
+    expect(pushes).toHaveLength(2);
+  });
+
+  it(`pushes at most ${PUSH_MAX_BYTES} bytes of records at once: the rest of the batch is read`, async () => {
+    const writer = openStore();
+    await writer.createRun(makeRunRecord('r1', { epoch: 1 }));
+    const pushes: unknown[][] = [];
+    await openStore().watchRecords((_, records) => void pushes.push([...records]));
+    const records = Array.from({ length: 10 }, (_, i) => makeStepRecord(`s${i}`, 1, { output: JSON.stringify('y'.repeat(PUSHED_RECORD_MAX_BYTES / 2)) }));
+    await writer.recordSteps('r1', 1, records);
+    await writer.addRunCost('r1', 0);
+    await until(() => pushes.length >= 1);
+    const size = JSON.stringify(records[0]).length;
+    expect(pushes.map((push) => push.map((record) => (record as { stepId: string }).stepId))).toEqual([records.slice(0, Math.floor(PUSH_MAX_BYTES / size)).map((record) => record.stepId)]);
+  });
 
   it('leaves a client it was given open on close, and quits one it opened', async () => {
     const client = new Redis(LOCAL_REDIS);

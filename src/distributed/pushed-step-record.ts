@@ -1,26 +1,14 @@
 import type { StepRecord } from '../store/run-store';
 
-/**
- * The most characters of output and error message that a step's record may have to ride its
- * wake-up (see {@link StepsEndedMessage}): every caller and worker on the queue hears every
- * wake-up, so a large record is read from the store by whoever needs it instead.
- */
-export const CARRIED_RECORD_MAX_CHARS = 16_384;
-
 const RECORD_STATUSES: ReadonlySet<unknown> = new Set(['completed', 'failed', 'incomplete']);
 
-/** True when `record` is small enough to ride its wake-up. */
-export function isCarriable(record: StepRecord): boolean {
-  return (record.output?.length ?? 0) + (record.error?.message.length ?? 0) <= CARRIED_RECORD_MAX_CHARS;
-}
-
 /**
- * The record of step `stepId` at `generation` that a wake-up carried, or undefined when what it
- * carried is not that (anyone who reaches Redis can publish on the channel): the record is then
- * read from the store. The shape is checked as a store's own JSON is (the Redis store keeps
- * records as this same JSON); an output that does not decode is caught where it is decoded.
+ * The record of step `stepId` at `generation` that a store pushed (see RecordPusher), or
+ * undefined when what came is not that: the record is then read from the store. The shape is
+ * checked as a store's own JSON is (the Redis store keeps records as this same JSON); an output
+ * that does not decode is caught where it is decoded.
  */
-export function carriedRecordOf(value: unknown, stepId: string, generation: number): StepRecord | undefined {
+export function pushedRecordOf(value: unknown, stepId: string, generation: number): StepRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Partial<Record<keyof StepRecord, unknown>>;
   if (record.stepId !== stepId || record.generation !== generation || !RECORD_STATUSES.has(record.status)) return undefined;

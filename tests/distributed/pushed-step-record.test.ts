@@ -1,0 +1,196 @@
+/**
+ * A store that pushes the records it writes first (RedisRunStore): the caller settles those
+ * steps from the push, without reading the store; a record too large to be pushed, or anything
+ * else on the channel, is read from the store.
+ */
+import { Pipeline, step, type PipelineEvent, type StepContext } from 'fastroai';
+import { createStepWorker, queueChannels, stepJobId, type QueueRunner, type StepWorker } from 'fastroai/distributed';
+import { RedisRunStore } from 'fastroai/redis';
+import type { RunStore } from 'fastroai';
+import Redis from 'ioredis';
+import { pushedRecordOf } from '../../src/distributed/pushed-step-record';
+import { PUSHED_RECORD_MAX_BYTES } from '../../src/redis/redis-scripts';
+import type { StepReconciler } from '../../src/distributed/step-reconciler';
+import { encodeValue } from '../../src/store/encode-value';
+import type { StepRecord } from '../../src/store/run-store';
+import type { StepRecordKey, StepRecordsReader } from '../../src/store/step-records-reader';
+import { useDistributedFixture } from './support/use-distributed-fixture';
+
+jest.setTimeout(60_000);
+
+const fixture = useDistributedFixture();
+
+const BIG = 'x'.repeat(PUSHED_RECORD_MAX_BYTES);
+
+/** a → b → big → c: `big`'s output is too large to ride its wake-up; `b` holds `bMs` once started. */
+function chain(bMs = 0): Pipeline {
+  return new Pipeline({
+    name: 'pushed-test',
+    steps: {
+      a: step(() => 1),
+      b: step(async (ctx: StepContext) => {
+        if (bMs > 0) await new Promise((resolve) => setTimeout(resolve, bMs));
+        return ctx.getDependency<number>('a') + 1;
+      }),
+      big: step(() => BIG),
+      c: step((ctx: StepContext) => `${ctx.getDependency<string>('big').length}:${ctx.getDependency<number>('b')}`),
+    },
+    dependencies: { b: ['a'], big: ['b'], c: ['big'] },
+  });
+}
+
+/** The step ids the caller's store was asked for, one entry per key read (getStepRecords or getStepRecord). */
+function countKeysRead(store: RunStore & StepRecordsReader & Required<Pick<RunStore, 'getStepRecord'>>): string[] {
+  const read: string[] = [];
+  const getStepRecords = store.getStepRecords.bind(store);
+  store.getStepRecords = (runId: string, keys: readonly StepRecordKey[]) => {
+    read.push(...keys.map((key) => key.stepId));
+    return getStepRecords(runId, keys);
+  };
+  const getStepRecord = store.getStepRecord.bind(store);
+  store.getStepRecord = (runId: string, stepId: string, generation: number) => {
+    read.push(stepId);
+    return getStepRecord(runId, stepId, generation);
+  };
+  return read;
+}
+
+/** The runner without reconciliation (the test tells its reads apart from the wake-ups'). */
+function withoutReconciliation(runner: QueueRunner): QueueRunner {
+  (runner as unknown as { reconciler: StepReconciler }).reconciler.start = () => undefined;
+  return runner;
+}
+
+/** A store on the fixture's Redis, under a prefix of the fixture's (its keys go with the fixture's). */
+function redisStore(): RedisRunStore {
+  const store = new RedisRunStore({ connection: { host: '127.0.0.1', port: fixture.redisPort }, prefix: `${fixture.prefix}:store:`, warnIfNotDurable: false });
+  opened.push(store);
+  return store;
+}
+const opened: RunStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+
+async function inProcessWorker(pipeline: Pipeline, store: RunStore = fixture.store()): Promise<StepWorker> {
+  const worker = createStepWorker({ pipelines: [pipeline], store, connection: { host: '127.0.0.1', port: fixture.redisPort }, prefix: fixture.prefix, name: 'w-in' });
+  await worker.waitUntilReady();
+  return worker;
+}
+
+describe('pushedRecordOf', () => {
+  const record: StepRecord = {
+    stepId: 'b',
+    generation: 1,
+    status: 'completed',
+    output: encodeValue(2, 'b'),
+    usage: { model: undefined, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, inputAudioTokens: 0, outputAudioTokens: 0, cacheAudioReadTokens: 0, requestCount: 0, toolCallCount: 0, costMicrocents: 0, processingTimeMs: 0 },
+    attempts: 1,
+    startedAt: 1,
+    endedAt: 2,
+    workerId: 'w1',
+  };
+  const pushed = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+
+  it("takes the record of the step and generation asked for, as JSON gives it", () => {
+    expect(pushedRecordOf(pushed, 'b', 1)).toBe(pushed);
+    expect(pushedRecordOf({ ...pushed, status: 'failed', output: undefined, error: { name: 'Error', message: 'no' } }, 'b', 1)).toBeDefined();
+  });
+
+  it.each([
+    ['another step', { ...pushed, stepId: 'c' }],
+    ['another generation', { ...pushed, generation: 2 }],
+    ['an unknown status', { ...pushed, status: 'done' }],
+    ['attempts not a number', { ...pushed, attempts: '1' }],
+    ['no times', { ...pushed, startedAt: undefined }],
+    ['no usage', { ...pushed, usage: null }],
+    ['usage without its cost', { ...pushed, usage: { requestCount: 0 } }],
+    ['an output that is not encoded text', { ...pushed, output: 2 }],
+    ['a workerId that is not text', { ...pushed, workerId: 7 }],
+    ['an error without a message', { ...pushed, error: { name: 'Error' } }],
+    ['null', null],
+    ['a string', 'record'],
+  ])('refuses %s', (_, value) => {
+    expect(pushedRecordOf(value, 'b', 1)).toBeUndefined();
+  });
+});
+
+describe('a caller', () => {
+  it("settles steps from the records its store pushes (RedisRunStore), reading only the one too large to be pushed", async () => {
+    const pipeline = chain();
+    const worker = await inProcessWorker(pipeline, redisStore());
+    try {
+      const store = redisStore();
+      const read = countKeysRead(store);
+      const events: PipelineEvent[] = [];
+      const result = await pipeline.execute({}, undefined, { store, runner: withoutReconciliation(fixture.runner()), runId: 'pushed', onEvent: (event) => void events.push(event) });
+
+      expect(result.output).toBe(`${BIG.length}:2`);
+      expect(read).toEqual(['big']);
+      // Settled from the pushes as from the store's records: the worker named, the run recorded alike.
+      const completed = events.filter((event) => event.type === 'step.completed');
+      expect(completed.map((event) => [event.stepId, (event as { workerId?: string }).workerId])).toEqual([
+        ['a', 'w-in'],
+        ['b', 'w-in'],
+        ['big', 'w-in'],
+        ['c', 'w-in'],
+      ]);
+      const stored = await store.getRun('pushed');
+      expect(stored!.run.status).toBe('completed');
+      expect(stored!.steps.map((record) => record.stepId).sort()).toEqual(['a', 'b', 'big', 'c']);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('reads every record from a store that does not push them (SQLite)', async () => {
+    const pipeline = chain();
+    const worker = await inProcessWorker(pipeline);
+    try {
+      const store = fixture.store();
+      const read = countKeysRead(store);
+      const result = await pipeline.execute({}, undefined, { store, runner: withoutReconciliation(fixture.runner()), runId: 'read' });
+      expect(result.output).toBe(`${BIG.length}:2`);
+      expect(read).toEqual(['a', 'b', 'big', 'c']);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("reads the store for a push that is not the step's record, or does not decode, and keeps the record the store has", async () => {
+    const pipeline = chain(400);
+    const workerStore = redisStore();
+    const worker = await inProcessWorker(pipeline, workerStore);
+    const publisher = new Redis({ host: '127.0.0.1', port: fixture.redisPort });
+    try {
+      const store = redisStore();
+      const read = countKeysRead(store);
+      const runner = withoutReconciliation(fixture.runner());
+      const forged = { stepId: 'b', generation: 1, status: 'completed', usage: { requestCount: 0, costMicrocents: 0 }, attempts: 1, startedAt: 1, endedAt: 2 };
+      const bOutputs: unknown[] = [];
+      let published: Promise<number> | undefined;
+      const result = await pipeline.execute({}, undefined, {
+        store,
+        runner,
+        runId: 'forged',
+        onEvent: (event) => {
+          // While b runs (400 ms): a record of another generation, one whose output does not decode, and junk.
+          if (event.type === 'step.started' && event.stepId === 'b' && published === undefined) {
+            const records = [{ ...forged, generation: 2, output: encodeValue('forged', 'b') }, { ...forged, output: '{not json' }, null, 5];
+            published = publisher.publish(`${fixture.prefix}:store:records`, JSON.stringify({ runId: 'forged', records }));
+            void publisher.publish(`${fixture.prefix}:store:records`, '{"runId":7}');
+          }
+          if (event.type === 'step.completed' && event.stepId === 'b') bOutputs.push(event.output);
+        },
+      });
+
+      expect(await published).toBeGreaterThan(0);
+      expect(bOutputs).toEqual([2]);
+      expect(result.output).toBe(`${BIG.length}:2`);
+      expect(read.filter((stepId) => stepId !== 'b')).toEqual(['big']);
+    } finally {
+      publisher.disconnect();
+      await worker.close();
+    }
+  });
+});
