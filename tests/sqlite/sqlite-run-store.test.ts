@@ -148,9 +148,14 @@ describe('SqliteRunStore', () => {
       released = true;
     }, 20);
     try {
-      expect(await store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('b')])).toEqual(['recorded', 'recorded']);
+      // A batch (BEGIN IMMEDIATE), a single record (one statement) and a cost (one UPDATE), all waiting together.
+      const [batch, single, cost] = await Promise.all([
+        store.recordSteps('r1', 1, [makeStepRecord('a'), makeStepRecord('b')]),
+        store.recordSteps('r1', 1, [makeStepRecord('c')]),
+        store.addRunCost('r1', 3),
+      ]);
       expect(released).toBe(true);
-      expect(await store.addRunCost('r1', 3)).toBe(3);
+      expect([batch, single, cost]).toEqual([['recorded', 'recorded'], ['recorded'], 3]);
     } finally {
       clearTimeout(release);
       locker.close();
