@@ -27,6 +27,9 @@ import { storedErrorToError } from '../store/stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
 import { progressPosition, type WaitingStep } from './waiting-step';
 
+/** How long a store whose pushes could not be watched is read instead before its pushes are watched again, in ms. */
+const WATCH_RETRY_MS = 5_000;
+
 /** Options of a {@link QueueRunner}. */
 export interface QueueRunnerOptions {
   /** The Redis of the queue: ioredis options, or a client to share (the runner never closes a client it was given). */
@@ -380,7 +383,10 @@ export class QueueRunner implements StepRunner {
           return watch;
         },
         () => {
-          this.watches.delete(store);
+          // Not watched: its records are read. Tried again a while later, not for each step.
+          setTimeout(() => {
+            if (this.watches.get(store) === watching) this.watches.delete(store);
+          }, WATCH_RETRY_MS).unref();
           return undefined;
         },
       );

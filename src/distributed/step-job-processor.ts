@@ -159,7 +159,7 @@ export class StepJobProcessor {
       const pipeline = this.options.pipelines.get(view.run.pipeline);
       if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) continue;
       const pushed = records === undefined ? undefined : pushedRecordOf(records[i], key.stepId, key.generation);
-      if (pushed === undefined || !view.addCarried(pushed)) this.cache.prefetch(view, key.stepId, key.generation);
+      if (pushed === undefined || !view.addPushed(pushed)) this.cache.prefetch(view, key.stepId, key.generation);
     }
   }
 

@@ -36,10 +36,10 @@ export class WorkerRunView {
   }
 
   /**
-   * A record a wake-up carried (see carriedRecordOf), decoded now: false, and not added, when
+   * A record its store pushed (see pushedRecordOf), decoded now: false, and not added, when
    * its output does not decode (the record is then read from the store).
    */
-  addCarried(record: StepRecord): boolean {
+  addPushed(record: StepRecord): boolean {
     let output: unknown;
     try {
       output = record.output === undefined ? undefined : decodeValue(record.output);

@@ -1,6 +1,12 @@
 import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import { namedStatementOf, type PgStatement } from './named-statement';
 
+/**
+ * The most bytes of record JSON one push of `recordSteps` carries (a NOTIFY payload must stay
+ * under 8,000 bytes; the run id and the wrapper take the rest).
+ */
+export const PUSH_MAX_BYTES = 7_800;
+
 /** The columns of a step record, as `stepOfRow` reads them. */
 const STEP_COLUMNS = 'step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id';
 
@@ -39,6 +45,10 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
     // too, but also makes the writers of one run (several workers) wait for each other's commits;
     // FOR SHARE lets them commit together (.scratch measurement, 4 writers on one run, same run:
     // 2.7 → 1.6 ms a record). Proved by tests/postgres/postgres-run-store.test.ts ("fencing").
+    //
+    // Then `pushed`: the records written (the first writers) go to the store's listeners at
+    // commit (NOTIFY on channel $13, see RecordPusher), as the JSON a reader gets, in the order
+    // written, as many as fit in one NOTIFY (PUSH_MAX_BYTES). Joined to the answer, so that it runs.
     recordSteps: named(
       `WITH run AS (SELECT epoch FROM ${schema}.runs WHERE run_id = $1 FOR SHARE),
        written AS (
@@ -52,9 +62,25 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
          WHERE (SELECT epoch FROM run) = $2
          ORDER BY r.ord
          ON CONFLICT DO NOTHING
-         RETURNING step_id, generation
+         RETURNING ${STEP_COLUMNS}, seq
+       ),
+       pushed AS (
+         SELECT pg_notify($13, '{"runId":' || to_json($1::text)::text || ',"records":[' || string_agg(p.record, ',' ORDER BY p.seq) || ']}')
+         FROM (
+           SELECT r.record, r.seq, sum(octet_length(r.record)) OVER (ORDER BY r.seq) AS upto
+           FROM (
+             SELECT json_strip_nulls(json_build_object(
+               'stepId', step_id, 'generation', generation, 'status', status, 'output', output, 'usage', usage::json,
+               'error', error::json, 'attempts', attempts, 'startedAt', started_at, 'endedAt', ended_at, 'workerId', worker_id
+             ))::text AS record, seq
+             FROM written
+           ) r
+           WHERE octet_length(r.record) <= ${PUSH_MAX_BYTES} - octet_length(to_json($1::text)::text)
+         ) p
+         WHERE p.upto <= ${PUSH_MAX_BYTES} - octet_length(to_json($1::text)::text)
+         HAVING count(*) > 0
        )
-       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true`,
+       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true LEFT JOIN pushed ON true`,
     ),
     getStepRecord: named(`SELECT ${STEP_COLUMNS} FROM ${schema}.steps WHERE run_id = $1 AND step_id = $2 AND generation = $3`),
     getStepRecords: named(

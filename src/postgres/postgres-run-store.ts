@@ -1,6 +1,6 @@
 import { optionKeysOf } from '../config/check-option-keys';
 import { checkStoreOptions } from '../store/check-store-options';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
@@ -18,6 +18,8 @@ import { runColumnValue, SETTABLE_RUN_COLUMNS } from '../store/sql-run-columns';
 import { LATER_RELATIONS, STORE_RELATIONS, createLaterTablesSqlOf, createTablesSqlOf, quotedSchemaOf } from './postgres-schema';
 import type { PgStatement } from './named-statement';
 import { perStepStatementsOf, type PerStepStatements } from './per-step-statements';
+import { PostgresPushListener } from './postgres-push-listener';
+import type { PushedRecordsListener, RecordWatch } from '../store/record-pusher';
 
 /** Options of {@link PostgresRunStore}. */
 export interface PostgresRunStoreOptions {
@@ -128,6 +130,9 @@ export class PostgresRunStore implements RunStore {
   private readonly retryPolicy: TransientRetryPolicy;
   private readonly statements: PerStepStatements;
   private tablesReady: Promise<void> | undefined;
+  /** The NOTIFY channel of `recordSteps`' pushes: one per schema (a database's channels are shared by its schemas). */
+  private readonly pushChannel: string;
+  private pushListener: PostgresPushListener | undefined;
   /** When `addRunCost` next deletes old charges (this process's clock, epoch ms). */
   private nextChargePruneAt = 0;
 
@@ -145,6 +150,7 @@ export class PostgresRunStore implements RunStore {
     if (!Number.isInteger(retries) || retries < 0) throw new FastroAIError(`Expected PostgresRunStore retries to be an integer from 0 up, got ${String(retries)}`);
     this.retryPolicy = { storeName: this.name, retries, delayMs: (retry) => 100 * retry, isTransient: isTransientPgError };
     this.statements = perStepStatementsOf(this.schema, options.preparedStatements ?? true);
+    this.pushChannel = `fastroai_records_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
     if (options.pool !== undefined && options.connectionString !== undefined) {
       throw new FastroAIError('PostgresRunStore takes a pool or a connectionString, not both');
     }
@@ -275,6 +281,7 @@ export class PostgresRunStore implements RunStore {
       runId,
       epoch,
       ...values,
+      this.pushChannel,
     ]);
     if (answer.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     if (Number(answer.rows[0].epoch) !== epoch) return records.map(() => 'stale-epoch');
@@ -376,7 +383,20 @@ export class PostgresRunStore implements RunStore {
   }
 
   /** Ends the pool if the store opened it; a pool you gave is left open. */
+  /**
+   * @internal Watches the records this store's writes put there first, in any process
+   * (`RecordPusher`): `recordSteps` sends them with a NOTIFY in the statement that writes them,
+   * delivered at its commit, on a channel of the store's schema (a database's channels are its
+   * own). One connection of the pool listens while any watch is open.
+   */
+  watchRecords(listener: PushedRecordsListener): Promise<RecordWatch> {
+    this.pushListener ??= new PostgresPushListener(this.pool, this.pushChannel, this.name);
+    return this.pushListener.watch(listener);
+  }
+
   async close(): Promise<void> {
+    await this.pushListener?.close();
+    this.pushListener = undefined;
     await this.tablesReady?.catch(() => {});
     if (this.ownsPool) {
       if (!this.pool.ended) await this.pool.end();

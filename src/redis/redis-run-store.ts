@@ -6,7 +6,7 @@ import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
 import type { PushedRecordsListener, RecordWatch } from '../store/record-pusher';
-import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import { RedisPushSubscriber } from './redis-push-subscriber';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -135,9 +135,9 @@ export class RedisRunStore implements RunStore {
   private readonly now: () => number;
   private readonly retryPolicy: TransientRetryPolicy;
   private durabilityCheck: Promise<void> | undefined;
-  private readonly pushListeners = new Set<PushedRecordsListener>();
-  private pushSubscriber: Redis | undefined;
-  private pushSubscribed: Promise<void> | undefined;
+  /** Where pushes are published: see watchRecords. */
+  private readonly pushChannel: string;
+  private pushSubscriber: RedisPushSubscriber | undefined;
 
   /** @throws FastroAIError when given connection options and ioredis is not installed */
   constructor(options: RedisRunStoreOptions) {
@@ -173,6 +173,8 @@ export class RedisRunStore implements RunStore {
       this.redis.on('error', () => {});
       this.ownsConnection = true;
     }
+    const { keyPrefix, db } = this.redis.options;
+    this.pushChannel = `${keyPrefix ?? ''}${this.prefix}records@${db ?? 0}`;
     if (options.warnIfNotDurable === false) this.durabilityCheck = Promise.resolve();
   }
 
@@ -287,57 +289,21 @@ export class RedisRunStore implements RunStore {
     return hashes.length > limit && last !== undefined ? { runs, cursor: encodeRunListCursor(last) } : { runs };
   }
 
-  /** Quits the connection if the store opened it; a client you gave is left open. */
   /**
    * @internal Watches the records this store's writes put there first, in any process
-   * (`RecordPusher`): `recordSteps` publishes them on the channel `<prefix>records`, in the
-   * script that writes them. The store's own connection to listen on (a duplicate of its client's)
-   * is opened by the first watch and closed with the store.
+   * (`RecordPusher`): `recordSteps` publishes them in the script that writes them, on a channel
+   * of the store's keyspace (its prefix, the client's `keyPrefix` and database: Redis pub/sub
+   * ignores databases). A connection of the store's own (a duplicate of its client) listens
+   * while any watch is open.
    */
-  async watchRecords(listener: PushedRecordsListener): Promise<RecordWatch> {
-    this.pushListeners.add(listener);
-    const watch: RecordWatch = { close: () => void this.pushListeners.delete(listener) };
-    this.pushSubscribed ??= this.listenForPushes();
-    try {
-      await this.pushSubscribed;
-    } catch (error) {
-      watch.close();
-      this.pushSubscribed = undefined;
-      this.pushSubscriber?.disconnect();
-      this.pushSubscriber = undefined;
-      throw new StoreUnavailableError(this.name, undefined, error);
-    }
-    return watch;
+  watchRecords(listener: PushedRecordsListener): Promise<RecordWatch> {
+    this.pushSubscriber ??= new RedisPushSubscriber(this.redis, this.pushChannel, this.name);
+    return this.pushSubscriber.watch(listener);
   }
 
-  /** Opens the connection pushes come on, and subscribes (while it still connects: ioredis sends it once ready). */
-  private listenForPushes(): Promise<void> {
-    const subscriber = this.redis.duplicate();
-    subscriber.on('error', () => undefined);
-    subscriber.on('message', (channel: string, text: string) => {
-      if (channel !== this.pushChannel) return;
-      const push = parsePush(text);
-      if (push === undefined) return;
-      for (const listener of this.pushListeners) {
-        try {
-          listener(push.runId, push.records);
-        } catch {
-          // A listener's own failure: the others still hear the push, and ioredis's reply handling goes on.
-        }
-      }
-    });
-    this.pushSubscriber = subscriber;
-    return subscriber.subscribe(this.pushChannel).then(() => undefined);
-  }
-
-  private get pushChannel(): string {
-    return `${this.prefix}records`;
-  }
-
+  /** Quits the connection if the store opened it (a client you gave is left open), and the one of its watches. */
   async close(): Promise<void> {
-    this.pushListeners.clear();
-    this.pushSubscriber?.disconnect();
-    this.pushSubscriber = undefined;
+    this.pushSubscriber?.close();
     await this.durabilityCheck;
     if (!this.ownsConnection || this.redis.status === 'end') return;
     try {
@@ -401,13 +367,3 @@ export class RedisRunStore implements RunStore {
   }
 }
 
-/** A push of RECORD_STEPS_SCRIPT (`{"runId":…,"records":[…]}`), or undefined when the text is not one (anyone may publish on the channel). */
-function parsePush(text: string): { runId: string; records: unknown[] } | undefined {
-  try {
-    const push = JSON.parse(text) as { runId?: unknown; records?: unknown } | null;
-    if (typeof push !== 'object' || push === null || typeof push.runId !== 'string' || !Array.isArray(push.records)) return undefined;
-    return { runId: push.runId, records: push.records };
-  } catch {
-    return undefined;
-  }
-}

@@ -26,3 +26,27 @@ export interface RecordPusher {
 export function pushesRecords(store: RunStore): store is RunStore & RecordPusher {
   return typeof (store as Partial<RecordPusher>).watchRecords === 'function';
 }
+
+/** A store's push as it travels (`{"runId":…,"records":[…]}`), or undefined when the text is not one (anyone may publish on the channel). */
+export function parseRecordPush(text: string): { runId: string; records: unknown[] } | undefined {
+  try {
+    const push = JSON.parse(text) as { runId?: unknown; records?: unknown } | null;
+    if (typeof push !== 'object' || push === null || typeof push.runId !== 'string' || !Array.isArray(push.records)) return undefined;
+    return { runId: push.runId, records: push.records };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls each listener with a push; one that throws does not keep the others from it (nor breaks the connection's reply handling). */
+export function tellListeners(listeners: Iterable<PushedRecordsListener>, text: string): void {
+  const push = parseRecordPush(text);
+  if (push === undefined) return;
+  for (const listener of listeners) {
+    try {
+      listener(push.runId, push.records);
+    } catch {
+      // the listener's own failure
+    }
+  }
+}

@@ -6,6 +6,8 @@
 import { Pipeline, step, type PipelineEvent, type StepContext } from 'fastroai';
 import { createStepWorker, queueChannels, stepJobId, type QueueRunner, type StepWorker } from 'fastroai/distributed';
 import { RedisRunStore } from 'fastroai/redis';
+import { PostgresRunStore } from 'fastroai/postgres';
+import { Client } from 'pg';
 import type { RunStore } from 'fastroai';
 import Redis from 'ioredis';
 import { pushedRecordOf } from '../../src/distributed/pushed-step-record';
@@ -39,18 +41,17 @@ function chain(bMs = 0): Pipeline {
   });
 }
 
-/** The step ids the caller's store was asked for, one entry per key read (getStepRecords or getStepRecord). */
-function countKeysRead(store: RunStore & StepRecordsReader & Required<Pick<RunStore, 'getStepRecord'>>): string[] {
+/**
+ * The step ids the caller's store was asked for, one entry per key read. The runner reads
+ * through `getStepRecords` (every store of this package has it; PostgreSQL's answers one key with
+ * its `getStepRecord`, not counted twice).
+ */
+function countKeysRead(store: RunStore & StepRecordsReader): string[] {
   const read: string[] = [];
   const getStepRecords = store.getStepRecords.bind(store);
   store.getStepRecords = (runId: string, keys: readonly StepRecordKey[]) => {
     read.push(...keys.map((key) => key.stepId));
     return getStepRecords(runId, keys);
-  };
-  const getStepRecord = store.getStepRecord.bind(store);
-  store.getStepRecord = (runId: string, stepId: string, generation: number) => {
-    read.push(stepId);
-    return getStepRecord(runId, stepId, generation);
   };
   return read;
 }
@@ -68,9 +69,28 @@ function redisStore(): RedisRunStore {
   return store;
 }
 const opened: RunStore[] = [];
+const schemas: string[] = [];
 afterEach(async () => {
   for (const store of opened.splice(0)) await store.close();
+  const admin = new Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await admin.end();
+  }
 });
+
+const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const pgSchema = `fastroai_pushed_${process.pid}_${Date.now()}`;
+
+/** A store in a schema of this test file's own (dropped after each test). */
+function postgresStore(): PostgresRunStore {
+  if (!schemas.includes(pgSchema)) schemas.push(pgSchema);
+  const store = new PostgresRunStore({ connectionString: POSTGRES_URL, schema: pgSchema });
+  opened.push(store);
+  return store;
+}
 
 async function inProcessWorker(pipeline: Pipeline, store: RunStore = fixture.store()): Promise<StepWorker> {
   const worker = createStepWorker({ pipelines: [pipeline], store, connection: { host: '127.0.0.1', port: fixture.redisPort }, prefix: fixture.prefix, name: 'w-in' });
@@ -116,11 +136,14 @@ describe('pushedRecordOf', () => {
 });
 
 describe('a caller', () => {
-  it("settles steps from the records its store pushes (RedisRunStore), reading only the one too large to be pushed", async () => {
+  it.each([
+    ['RedisRunStore', () => redisStore()],
+    ['PostgresRunStore', () => postgresStore()],
+  ] as const)("settles steps from the records its store pushes (%s), reading only the one too large to be pushed", async (_, openStore) => {
     const pipeline = chain();
-    const worker = await inProcessWorker(pipeline, redisStore());
+    const worker = await inProcessWorker(pipeline, openStore());
     try {
-      const store = redisStore();
+      const store = openStore();
       const read = countKeysRead(store);
       const events: PipelineEvent[] = [];
       const result = await pipeline.execute({}, undefined, { store, runner: withoutReconciliation(fixture.runner()), runId: 'pushed', onEvent: (event) => void events.push(event) });
@@ -177,8 +200,8 @@ describe('a caller', () => {
           // While b runs (400 ms): a record of another generation, one whose output does not decode, and junk.
           if (event.type === 'step.started' && event.stepId === 'b' && published === undefined) {
             const records = [{ ...forged, generation: 2, output: encodeValue('forged', 'b') }, { ...forged, output: '{not json' }, null, 5];
-            published = publisher.publish(`${fixture.prefix}:store:records`, JSON.stringify({ runId: 'forged', records }));
-            void publisher.publish(`${fixture.prefix}:store:records`, '{"runId":7}');
+            published = publisher.publish(`${fixture.prefix}:store:records@0`, JSON.stringify({ runId: 'forged', records }));
+            void publisher.publish(`${fixture.prefix}:store:records@0`, '{"runId":7}');
           }
           if (event.type === 'step.completed' && event.stepId === 'b') bOutputs.push(event.output);
         },

@@ -5,6 +5,16 @@ import { LATER_RELATIONS, STORE_RELATIONS, createTablesSqlOf } from '../../src/p
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Pool } from 'pg';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
+import { PUSH_MAX_BYTES } from '../../src/postgres/per-step-statements';
+
+/** Waits until `condition` holds, calling `meanwhile` between looks. */
+async function until(condition: () => boolean, meanwhile: () => Promise<void> = async () => undefined, timeoutMs = 5_000): Promise<void> {
+  for (let waited = 0; !condition(); waited += 20) {
+    if (waited > timeoutMs) throw new Error('timed out');
+    await meanwhile();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 import { freePort } from '../support/private-redis-server';
 
 const CONNECTION_STRING = 'postgres://postgres@127.0.0.1:5432/test';
@@ -267,6 +277,80 @@ describe('PostgresRunStore', () => {
     expect(await store.addRunCost('r1', 100)).toBe(100);
     await firstTry;
     expect((await store.getRun('r1'))?.run.costMicrocents).toBe(100);
+  });
+
+  /** Pushes heard by a watch of `store`, as they come. */
+  async function watchPushes(store: PostgresRunStore): Promise<{ pushes: Array<{ runId: string; records: readonly unknown[] }>; watch: { close(): void } }> {
+    const pushes: Array<{ runId: string; records: readonly unknown[] }> = [];
+    const watch = await store.watchRecords((runId, records) => void pushes.push({ runId, records }));
+    return { pushes, watch };
+  }
+
+  it('pushes the records a batch writes first to its watchers at commit, in any process, as a read gives them: not duplicates, nor a stale epoch, nor one too large', async () => {
+    const writer = openStore();
+    await writer.createRun(makeRunRecord('r:1', { epoch: 1 }));
+    const { pushes, watch } = await watchPushes(openStore());
+    const failed = makeStepRecord('f', 1, { status: 'failed', output: undefined, error: { name: 'StepTimeoutError', message: 'late', details: { stepId: 'f', timeoutSeconds: 1 } } });
+    const big = makeStepRecord('big', 1, { output: JSON.stringify('x'.repeat(PUSH_MAX_BYTES)) });
+
+    expect(await writer.recordSteps('r:1', 1, [makeStepRecord('a'), big, failed])).toEqual(['recorded', 'recorded', 'recorded']);
+    expect(await writer.recordSteps('r:1', 1, [makeStepRecord('a', 1, { workerId: 'late' }), makeStepRecord('c', 1, { workerId: 'w1' })])).toEqual(['duplicate', 'recorded']);
+    expect(await writer.recordSteps('r:1', 0, [makeStepRecord('d')])).toEqual(['stale-epoch']);
+    expect(await writer.recordSteps('r:1', 1, [makeStepRecord('a')])).toEqual(['duplicate']);
+    await until(() => pushes.length >= 2);
+    await writer.getRun('r:1'); // a round trip more: a third push, had there been one, would have come
+
+    const stored = (await writer.getRun('r:1'))!.steps;
+    const asRead = (stepId: string) => JSON.parse(JSON.stringify(stored.find((record) => record.stepId === stepId)));
+    expect(pushes).toEqual([
+      { runId: 'r:1', records: [asRead('a'), asRead('f')] },
+      { runId: 'r:1', records: [asRead('c')] },
+    ]);
+    watch.close();
+  });
+
+  it('pushes what fits in one NOTIFY of a batch, and none of a run whose id alone would not fit', async () => {
+    const writer = openStore();
+    const { pushes } = await watchPushes(openStore());
+    await writer.createRun(makeRunRecord('r1', { epoch: 1 }));
+    const records = Array.from({ length: 8 }, (_, i) => makeStepRecord(`s${i}`, 1, { output: JSON.stringify('y'.repeat(2_000)) }));
+    await writer.recordSteps('r1', 1, records);
+    const longId = 'r'.repeat(PUSH_MAX_BYTES);
+    await writer.createRun(makeRunRecord(longId, { epoch: 1 }));
+    expect(await writer.recordSteps(longId, 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    await writer.recordSteps('r1', 1, [makeStepRecord('last')]);
+    await until(() => pushes.some((push) => push.records.some((record) => (record as { stepId: string }).stepId === 'last')));
+    const stepIds = pushes.map((push) => [push.runId, push.records.map((record) => (record as { stepId: string }).stepId)]);
+    expect(stepIds).toEqual([
+      ['r1', ['s0', 's1', 's2']],
+      ['r1', ['last']],
+    ]);
+  });
+
+  it('listens again on a new connection when its listening one is terminated', async () => {
+    const pool = openPool();
+    const store = openStore({ pool });
+    await store.createRun(makeRunRecord('r1', { epoch: 1 }));
+    const { pushes } = await watchPushes(store);
+    await store.recordSteps('r1', 1, [makeStepRecord('before')]);
+    await until(() => pushes.length === 1);
+    expect(await terminateBackends(applicationName)).toBeGreaterThan(0);
+    // Pushes sent before the new connection listens are missed: write until one is heard.
+    let written = 0;
+    await until(() => pushes.length > 1, async () => {
+      await store.recordSteps('r1', 1, [makeStepRecord(`after-${written++}`)]).catch(() => undefined);
+    }, 10_000);
+    expect((pushes[1].records[0] as { stepId: string }).stepId).toMatch(/^after-\d+$/);
+  });
+
+  it('gives its listening connection back to nobody: closed with the store, the pool it was given keeps none listening', async () => {
+    const pool = openPool();
+    const store = openStore({ pool });
+    await store.createRun(makeRunRecord('r1'));
+    await watchPushes(store);
+    expect(pool.totalCount - pool.idleCount).toBe(1);
+    await store.close();
+    expect(pool.totalCount - pool.idleCount).toBe(0);
   });
 
   it("listens for the pool's error event: an idle client terminated by the server does not crash the process", async () => {

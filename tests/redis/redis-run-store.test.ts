@@ -212,6 +212,49 @@ describe('RedisRunStore', () => {
     expect(pushes).toHaveLength(2);
   });
 
+  it("pushes only to the watchers of its own keyspace: another database or keyPrefix with the same prefix hears none of it", async () => {
+    const pushes: string[] = [];
+    const onDb1 = openStore({ connection: { ...LOCAL_REDIS, db: 1 } });
+    const withKeyPrefix = openStore({ connection: { ...LOCAL_REDIS, keyPrefix: 'tenant:' } });
+    const writer = openStore();
+    const watches = await Promise.all([
+      onDb1.watchRecords((runId) => void pushes.push(`db1 ${runId}`)),
+      withKeyPrefix.watchRecords((runId) => void pushes.push(`tenant ${runId}`)),
+      writer.watchRecords((runId) => void pushes.push(`db0 ${runId}`)),
+    ]);
+    await writer.createRun(makeRunRecord('r1', { epoch: 1 }));
+    await writer.recordSteps('r1', 1, [makeStepRecord('a')]);
+    await until(() => pushes.length >= 1);
+    await writer.getRun('r1');
+    expect(pushes).toEqual(['db0 r1']);
+    for (const watch of watches) watch.close();
+    await deleteKeys(`tenant:${prefix}`);
+    const db1 = new Redis({ ...LOCAL_REDIS, db: 1 });
+    await db1.del(...(await db1.keys(`${prefix}*`)), 'none');
+    await db1.quit();
+  });
+
+  it('listens on a connection of its own only while a watch is open', async () => {
+    const name = `push-test-${process.pid}-${Date.now()}`;
+    const store = openStore({ connection: { ...LOCAL_REDIS, connectionName: name } });
+    // The store's connections, by name (its duplicate takes its client's name); `sub=1` marks a subscriber.
+    const subscribers = async () => ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${name} `) && / sub=1 /.test(line)).length;
+    await store.getRun('none');
+    expect(await subscribers()).toBe(0);
+    const first = await store.watchRecords(() => undefined);
+    const second = await store.watchRecords(() => undefined);
+    expect(await subscribers()).toBe(1);
+    first.close();
+    expect(await subscribers()).toBe(1);
+    second.close();
+    let after = await subscribers();
+    for (let tries = 0; tries < 50 && after > 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await subscribers();
+    }
+    expect(after).toBe(0);
+  });
+
   it(`pushes at most ${PUSH_MAX_BYTES} bytes of records at once: the rest of the batch is read`, async () => {
     const writer = openStore();
     await writer.createRun(makeRunRecord('r1', { epoch: 1 }));

@@ -1,0 +1,119 @@
+import type { Notification, Pool, PoolClient } from 'pg';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
+import { tellListeners, type PushedRecordsListener, type RecordWatch } from '../store/record-pusher';
+
+/** The pause before listening again after the connection was lost, in ms. */
+const RELISTEN_MS = 1_000;
+
+/**
+ * Hears the pushes of a PostgresRunStore's `recordSteps` (a NOTIFY on the store's channel, sent
+ * at commit) on one connection of the store's pool, held while any watch is open (LISTEN belongs
+ * to a session: the connection is destroyed after, never given back to the pool). A lost
+ * connection is replaced (after {@link RELISTEN_MS}, again while it fails): the pushes sent
+ * meanwhile are missed, and their records are read instead.
+ */
+export class PostgresPushListener {
+  private readonly listeners = new Set<PushedRecordsListener>();
+  private client: PoolClient | undefined;
+  private connecting: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel: string,
+    private readonly storeName: string,
+  ) {}
+
+  /** Calls `listener` with the pushes from now on; resolves once the connection listens. */
+  async watch(listener: PushedRecordsListener): Promise<RecordWatch> {
+    if (this.closed) throw new StoreUnavailableError(this.storeName, undefined, new Error('the store is closed'));
+    this.listeners.add(listener);
+    const watch: RecordWatch = {
+      close: () => {
+        if (this.listeners.delete(listener) && this.listeners.size === 0) void this.release();
+      },
+    };
+    try {
+      await this.listening();
+    } catch (error) {
+      watch.close();
+      throw new StoreUnavailableError(this.storeName, undefined, error);
+    }
+    return watch;
+  }
+
+  /** Stops listening for good (the store closes). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    await this.release();
+  }
+
+  /** Gives the connection up (destroyed, not pooled: it listens): nobody watches. */
+  private async release(): Promise<void> {
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    this.retry = undefined;
+    await this.connecting?.catch(() => undefined);
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) this.drop(client);
+  }
+
+  private listening(): Promise<void> {
+    if (this.client !== undefined) return Promise.resolve();
+    this.connecting ??= this.listen().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async listen(): Promise<void> {
+    const client = await this.pool.connect();
+    const lost = () => this.lost(client);
+    client.on('notification', this.notified);
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      this.drop(client);
+      throw error;
+    }
+    // Closed, or the last watch went, while it connected.
+    if (this.closed || this.listeners.size === 0) this.drop(client);
+    else this.client = client;
+  }
+
+  private readonly notified = (message: Notification): void => {
+    if (message.channel === this.channel && message.payload !== undefined) tellListeners(this.listeners, message.payload);
+  };
+
+  /** The connection went away (the server restarted, the backend was terminated): another one listens, while anyone watches. */
+  private lost(client: PoolClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.drop(client);
+    this.listenAgain();
+  }
+
+  private listenAgain(): void {
+    if (this.closed || this.listeners.size === 0 || this.retry !== undefined) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.listening().catch(() => this.listenAgain());
+    }, RELISTEN_MS);
+    this.retry.unref();
+  }
+
+  /** Destroys the connection (release with an error: the pool does not keep it). */
+  private drop(client: PoolClient): void {
+    client.off('notification', this.notified);
+    client.on('error', () => undefined); // a late error of a destroyed connection is nobody's
+    try {
+      client.release(true);
+    } catch {
+      // released already
+    }
+  }
+}
