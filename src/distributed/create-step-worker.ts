@@ -160,7 +160,7 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     // A store that pushes its records (RecordPusher) hands a record that readies a step to this worker as it is written: not read ahead.
     const store = options.store;
     const watched = pushesRecords(store)
-      ? store.watchRecords((runId, records) => processor.pushed(runId, records)).then(
+      ? store.watchRecords((runId, records) => processor.pushed(runId, records), (runId) => processor.wantsPushesOf(runId)).then(
           (watch) => {
             if (this.closing === undefined) this.watch = watch;
             else watch.close();

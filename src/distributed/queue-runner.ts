@@ -82,6 +82,8 @@ export class QueueRunner implements StepRunner {
   private readonly channels: QueueChannels;
   private readonly reconcileIntervalMs: number;
   private readonly waiting = new Map<string, WaitingStep>();
+  /** How many steps of each run wait (pushes of other runs are not parsed). */
+  private readonly waitingRuns = new Map<string, number>();
   private readonly jobs: StepJobAdder;
   private readonly records = new StepRecordReader();
   private readonly cancels = new AbortWatch<WaitingStep>((waiting, reason) => this.cancel(waiting, reason));
@@ -165,6 +167,7 @@ export class QueueRunner implements StepRunner {
         again: false,
       };
       this.waiting.set(jobId, waiting);
+      this.waitingRuns.set(task.runId, (this.waitingRuns.get(task.runId) ?? 0) + 1);
       this.listenForCancel(waiting);
       if (waiting.ended) return;
       this.start()
@@ -377,7 +380,10 @@ export class QueueRunner implements StepRunner {
     if (!pushesRecords(store)) return Promise.resolve();
     let watching = this.watches.get(store);
     if (watching === undefined) {
-      watching = store.watchRecords((runId, records) => this.pushed(store, runId, records)).then(
+      watching = store.watchRecords(
+        (runId, records) => this.pushed(store, runId, records),
+        (runId) => this.waitingRuns.has(runId),
+      ).then(
         (watch) => {
           if (this.closed) watch.close();
           return watch;
@@ -426,6 +432,10 @@ export class QueueRunner implements StepRunner {
     waiting.ended = true;
     waiting.unlisten?.();
     if (this.waiting.get(waiting.jobId) === waiting) this.waiting.delete(waiting.jobId);
+    const runId = waiting.task.runId;
+    const left = (this.waitingRuns.get(runId) ?? 1) - 1;
+    if (left > 0) this.waitingRuns.set(runId, left);
+    else this.waitingRuns.delete(runId);
     waiting.resolve(outcome);
   }
 }

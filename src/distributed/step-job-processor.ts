@@ -163,6 +163,12 @@ export class StepJobProcessor {
     }
   }
 
+  /** True when this worker may use pushed records of run `runId` (it holds the run, at its first epoch, and some step depends on another): the others are not parsed. */
+  wantsPushesOf(runId: string): boolean {
+    const view = this.cache.peek(runId);
+    return view !== undefined && view.run.epoch === 1 && this.options.pipelines.get(view.run.pipeline)?.hasDependencies === true;
+  }
+
   /**
    * Records of run `runId` that the store pushed as it wrote them first (a store that pushes
    * them, see RecordPusher): one that readies a step of a run this worker holds is taken into

@@ -24,6 +24,11 @@ export class WorkerPipeline {
     this.ancestors = new Array(this.definition.graph.ids.length);
   }
 
+  /** True when some step depends on another (a record can ready a step; a pure fan-out's never does). */
+  get hasDependencies(): boolean {
+    return this.definition.graph.dependentList.length > 0;
+  }
+
   /** The ids of step `index`'s transitive dependencies (the outputs it may read). */
   ancestorIdsOf(index: number): readonly string[] {
     const cached = this.ancestors[index];

@@ -7,6 +7,9 @@ import { namedStatementOf, type PgStatement } from './named-statement';
  */
 export const PUSH_MAX_BYTES = 7_800;
 
+/** The records of a batch that `recordSteps` builds a push of at most (a NOTIFY holds about 20 small ones; a wide fan-out's batch would build them all for nothing). */
+const PUSHED_RECORDS_CONSIDERED = 32;
+
 /** The columns of a step record, as `stepOfRow` reads them. */
 const STEP_COLUMNS = 'step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id';
 
@@ -73,7 +76,7 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
                'stepId', step_id, 'generation', generation, 'status', status, 'output', output, 'usage', usage::json,
                'error', error::json, 'attempts', attempts, 'startedAt', started_at, 'endedAt', ended_at, 'workerId', worker_id
              ))::text AS record, seq
-             FROM written
+             FROM (SELECT * FROM written ORDER BY seq LIMIT ${PUSHED_RECORDS_CONSIDERED}) w
            ) r
            WHERE octet_length(r.record) <= ${PUSH_MAX_BYTES} - octet_length(to_json($1::text)::text)
          ) p

@@ -1,6 +1,6 @@
 import type { Notification, Pool, PoolClient } from 'pg';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import { tellListeners, type PushedRecordsListener, type RecordWatch } from '../store/record-pusher';
+import { tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
 
 /** The pause before listening again after the connection was lost, in ms. */
 const RELISTEN_MS = 1_000;
@@ -13,7 +13,7 @@ const RELISTEN_MS = 1_000;
  * meanwhile are missed, and their records are read instead.
  */
 export class PostgresPushListener {
-  private readonly listeners = new Set<PushedRecordsListener>();
+  private readonly listeners = new Set<PushWatcher>();
   private client: PoolClient | undefined;
   private connecting: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
@@ -26,12 +26,13 @@ export class PostgresPushListener {
   ) {}
 
   /** Calls `listener` with the pushes from now on; resolves once the connection listens. */
-  async watch(listener: PushedRecordsListener): Promise<RecordWatch> {
+  async watch(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
     if (this.closed) throw new StoreUnavailableError(this.storeName, undefined, new Error('the store is closed'));
-    this.listeners.add(listener);
+    const watcher: PushWatcher = { listener, wants };
+    this.listeners.add(watcher);
     const watch: RecordWatch = {
       close: () => {
-        if (this.listeners.delete(listener) && this.listeners.size === 0) void this.release();
+        if (this.listeners.delete(watcher) && this.listeners.size === 0) void this.release();
       },
     };
     try {
@@ -86,7 +87,7 @@ export class PostgresPushListener {
   }
 
   private readonly notified = (message: Notification): void => {
-    if (message.channel === this.channel && message.payload !== undefined) tellListeners(this.listeners, message.payload);
+    if (message.channel === this.channel && message.payload !== undefined) tellWatchers(this.listeners, message.payload);
   };
 
   /** The connection went away (the server restarted, the backend was terminated): another one listens, while anyone watches. */

@@ -19,7 +19,7 @@ import { LATER_RELATIONS, STORE_RELATIONS, createLaterTablesSqlOf, createTablesS
 import type { PgStatement } from './named-statement';
 import { perStepStatementsOf, type PerStepStatements } from './per-step-statements';
 import { PostgresPushListener } from './postgres-push-listener';
-import type { PushedRecordsListener, RecordWatch } from '../store/record-pusher';
+import type { PushedRecordsListener, PushedRunFilter, RecordWatch } from '../store/record-pusher';
 
 /** Options of {@link PostgresRunStore}. */
 export interface PostgresRunStoreOptions {
@@ -389,9 +389,9 @@ export class PostgresRunStore implements RunStore {
    * delivered at its commit, on a channel of the store's schema (a database's channels are its
    * own). One connection of the pool listens while any watch is open.
    */
-  watchRecords(listener: PushedRecordsListener): Promise<RecordWatch> {
+  watchRecords(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
     this.pushListener ??= new PostgresPushListener(this.pool, this.pushChannel, this.name);
-    return this.pushListener.watch(listener);
+    return this.pushListener.watch(listener, wants);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import { tellListeners, type PushedRecordsListener, type RecordWatch } from '../store/record-pusher';
+import { tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
 
 /**
  * Hears the pushes of a RedisRunStore's `recordSteps` (a PUBLISH in the script that writes the
@@ -10,7 +10,7 @@ import { tellListeners, type PushedRecordsListener, type RecordWatch } from '../
  * missed, and their records are read instead.
  */
 export class RedisPushSubscriber {
-  private readonly listeners = new Set<PushedRecordsListener>();
+  private readonly listeners = new Set<PushWatcher>();
   private subscriber: Redis | undefined;
   private subscribed: Promise<void> | undefined;
 
@@ -21,11 +21,12 @@ export class RedisPushSubscriber {
   ) {}
 
   /** Calls `listener` with the pushes from now on; resolves once subscribed. @throws StoreUnavailableError when Redis cannot be reached */
-  async watch(listener: PushedRecordsListener): Promise<RecordWatch> {
-    this.listeners.add(listener);
+  async watch(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
+    const watcher: PushWatcher = { listener, wants };
+    this.listeners.add(watcher);
     const watch: RecordWatch = {
       close: () => {
-        if (this.listeners.delete(listener) && this.listeners.size === 0) this.close();
+        if (this.listeners.delete(watcher) && this.listeners.size === 0) this.close();
       },
     };
     this.subscribed ??= this.subscribe();
@@ -56,7 +57,7 @@ export class RedisPushSubscriber {
     const subscriber = this.redis.duplicate({ enableOfflineQueue: true, autoResubscribe: true, lazyConnect: false });
     subscriber.on('error', () => undefined);
     subscriber.on('message', (channel: string, text: string) => {
-      if (channel === this.channel) tellListeners(this.listeners, text);
+      if (channel === this.channel) tellWatchers(this.listeners, text);
     });
     this.subscriber = subscriber;
     return subscriber.subscribe(this.channel).then(() => undefined);

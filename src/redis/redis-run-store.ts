@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
-import type { PushedRecordsListener, RecordWatch } from '../store/record-pusher';
+import type { PushedRecordsListener, PushedRunFilter, RecordWatch } from '../store/record-pusher';
 import { RedisPushSubscriber } from './redis-push-subscriber';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
@@ -296,9 +296,9 @@ export class RedisRunStore implements RunStore {
    * ignores databases). A connection of the store's own (a duplicate of its client) listens
    * while any watch is open.
    */
-  watchRecords(listener: PushedRecordsListener): Promise<RecordWatch> {
+  watchRecords(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
     this.pushSubscriber ??= new RedisPushSubscriber(this.redis, this.pushChannel, this.name);
-    return this.pushSubscriber.watch(listener);
+    return this.pushSubscriber.watch(listener, wants);
   }
 
   /** Quits the connection if the store opened it (a client you gave is left open), and the one of its watches. */

@@ -273,6 +273,12 @@ it("takes a record another worker wrote, that readies a step of a run it holds, 
   expect(decodeValue(stored.find((record) => record.stepId === 'c')!.output!)).toBe(20);
 });
 
+it('wants the pushes of a run it holds whose steps depend on others, and no other run\'s', async () => {
+  const { w1 } = await bRecordedByAnotherWorker();
+  expect(w1.wantsPushesOf('run-1')).toBe(true);
+  expect(w1.wantsPushesOf('run-2')).toBe(false);
+});
+
 it.each([
   ['of another generation', (b: StepRecord) => ({ ...b, generation: 2, output: encodeValue(99, 'b') })],
   ['whose output does not decode', (b: StepRecord) => ({ ...b, output: '{not json' })],
