@@ -33,8 +33,23 @@ export interface PerStepStatements {
  * step). Each lists its columns: a `*` in a prepared statement fails once a column is added
  * ("cached plan must not change result type").
  */
-export function perStepStatementsOf(schema: string, prepared: boolean): PerStepStatements {
+export function perStepStatementsOf(schema: string, prepared: boolean, pushRecords = false): PerStepStatements {
   const named = (text: string) => namedStatementOf(text.replace(/\s+/g, ' ').trim(), prepared);
+  /** The batch's insert, fenced by the run's epoch (`run`, `written` returning `returning`), as the first CTEs of `recordSteps`. */
+  const insertBatch = (returning: string) => `WITH run AS (SELECT epoch FROM ${schema}.runs WHERE run_id = $1 FOR SHARE),
+       written AS (
+         INSERT INTO ${schema}.steps (run_id, ${STEP_COLUMNS})
+         SELECT $1, r.step_id, r.generation, r.status, r.output, r.usage, r.error, r.attempts, r.started_at, r.ended_at, r.worker_id
+         FROM ROWS FROM (
+           unnest($3::text[]), unnest($4::int[]), unnest($5::text[]),
+           json_array_elements_text($6::json), json_array_elements_text($7::json), json_array_elements_text($8::json),
+           unnest($9::int[]), unnest($10::bigint[]), unnest($11::bigint[]), unnest($12::text[])
+         ) WITH ORDINALITY AS r(step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id, ord)
+         WHERE (SELECT epoch FROM run) = $2
+         ORDER BY r.ord
+         ON CONFLICT DO NOTHING
+         RETURNING ${returning}
+       )`;
   return {
     // One statement: lock the run's row, check the epoch, insert the batch (first writer wins), in order.
     // The fence (API.md §12: a record of a stale epoch is never accepted once a claim committed):
@@ -49,24 +64,13 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
     // FOR SHARE lets them commit together (.scratch measurement, 4 writers on one run, same run:
     // 2.7 → 1.6 ms a record). Proved by tests/postgres/postgres-run-store.test.ts ("fencing").
     //
-    // Then `pushed`: the records written (the first writers) go to the store's listeners at
-    // commit (NOTIFY on channel $13, see RecordPusher), as the JSON a reader gets, in the order
-    // written, as many as fit in one NOTIFY (PUSH_MAX_BYTES). Joined to the answer, so that it runs.
+    // With `pushRecords`, then `pushed`: the records written (the first writers) go to the store's
+    // listeners at commit (NOTIFY on channel $13, see RecordPusher), as the JSON a reader gets, in
+    // the order written, as many as fit in one NOTIFY (PUSH_MAX_BYTES). Joined to the answer, so
+    // that it runs. A NOTIFY makes commits wait for each other server-wide: see the option.
     recordSteps: named(
-      `WITH run AS (SELECT epoch FROM ${schema}.runs WHERE run_id = $1 FOR SHARE),
-       written AS (
-         INSERT INTO ${schema}.steps (run_id, ${STEP_COLUMNS})
-         SELECT $1, r.step_id, r.generation, r.status, r.output, r.usage, r.error, r.attempts, r.started_at, r.ended_at, r.worker_id
-         FROM ROWS FROM (
-           unnest($3::text[]), unnest($4::int[]), unnest($5::text[]),
-           json_array_elements_text($6::json), json_array_elements_text($7::json), json_array_elements_text($8::json),
-           unnest($9::int[]), unnest($10::bigint[]), unnest($11::bigint[]), unnest($12::text[])
-         ) WITH ORDINALITY AS r(step_id, generation, status, output, usage, error, attempts, started_at, ended_at, worker_id, ord)
-         WHERE (SELECT epoch FROM run) = $2
-         ORDER BY r.ord
-         ON CONFLICT DO NOTHING
-         RETURNING ${STEP_COLUMNS}, seq
-       ),
+      pushRecords
+        ? `${insertBatch(`${STEP_COLUMNS}, seq`)},
        pushed AS (
          SELECT pg_notify($13, '{"runId":' || to_json($1::text)::text || ',"records":[' || string_agg(p.record, ',' ORDER BY p.seq) || ']}')
          FROM (
@@ -83,7 +87,9 @@ export function perStepStatementsOf(schema: string, prepared: boolean): PerStepS
          WHERE p.upto <= ${PUSH_MAX_BYTES} - octet_length(to_json($1::text)::text)
          HAVING count(*) > 0
        )
-       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true LEFT JOIN pushed ON true`,
+       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true LEFT JOIN pushed ON true`
+        : `${insertBatch('step_id, generation')}
+       SELECT run.epoch, written.step_id, written.generation FROM run LEFT JOIN written ON true`,
     ),
     getStepRecord: named(`SELECT ${STEP_COLUMNS} FROM ${schema}.steps WHERE run_id = $1 AND step_id = $2 AND generation = $3`),
     getStepRecords: named(

@@ -1,4 +1,4 @@
-import type { Notification, Pool, PoolClient } from 'pg';
+import type { Client, Notification } from 'pg';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
 
@@ -7,36 +7,37 @@ const RELISTEN_MS = 1_000;
 
 /**
  * Hears the pushes of a PostgresRunStore's `recordSteps` (a NOTIFY on the store's channel, sent
- * at commit) on one connection of the store's pool, held while any watch is open (LISTEN belongs
- * to a session: the connection is destroyed after, never given back to the pool). A lost
- * connection is replaced (after {@link RELISTEN_MS}, again while it fails): the pushes sent
- * meanwhile are missed, and their records are read instead.
+ * at commit, with `pushRecords`) on a connection of its own (`connect`, outside the store's pool:
+ * a LISTEN belongs to a session, and a pool of one connection would wait for it forever), open
+ * while any watch is. A lost connection is replaced (after {@link RELISTEN_MS}, again while it
+ * fails): the pushes sent meanwhile are missed, and their records are read instead.
  */
 export class PostgresPushListener {
-  private readonly listeners = new Set<PushWatcher>();
-  private client: PoolClient | undefined;
+  private readonly watchers = new Set<PushWatcher>();
+  private client: Client | undefined;
   private connecting: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly connect: () => Promise<Client>,
     private readonly channel: string,
     private readonly storeName: string,
   ) {}
 
-  /** Calls `listener` with the pushes from now on; resolves once the connection listens. */
+  /** Calls `listener` with the pushes from now on; resolves once the connection listens. @throws StoreUnavailableError when it cannot */
   async watch(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
     if (this.closed) throw new StoreUnavailableError(this.storeName, undefined, new Error('the store is closed'));
     const watcher: PushWatcher = { listener, wants };
-    this.listeners.add(watcher);
+    this.watchers.add(watcher);
     const watch: RecordWatch = {
       close: () => {
-        if (this.listeners.delete(watcher) && this.listeners.size === 0) void this.release();
+        if (this.watchers.delete(watcher) && this.watchers.size === 0) void this.release();
       },
     };
     try {
       await this.listening();
+      if (this.client === undefined) throw new Error(this.closed ? 'the store is closed' : 'the connection that listens was lost');
     } catch (error) {
       watch.close();
       throw new StoreUnavailableError(this.storeName, undefined, error);
@@ -47,15 +48,16 @@ export class PostgresPushListener {
   /** Stops listening for good (the store closes). */
   async close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
+    this.watchers.clear();
     await this.release();
   }
 
-  /** Gives the connection up (destroyed, not pooled: it listens): nobody watches. */
+  /** Ends the connection, unless a watch came meanwhile (nobody watched when this was called). */
   private async release(): Promise<void> {
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.retry = undefined;
     await this.connecting?.catch(() => undefined);
+    if (!this.closed && this.watchers.size > 0) return;
     const client = this.client;
     this.client = undefined;
     if (client !== undefined) this.drop(client);
@@ -70,7 +72,7 @@ export class PostgresPushListener {
   }
 
   private async listen(): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     const lost = () => this.lost(client);
     client.on('notification', this.notified);
     client.on('error', lost);
@@ -82,16 +84,16 @@ export class PostgresPushListener {
       throw error;
     }
     // Closed, or the last watch went, while it connected.
-    if (this.closed || this.listeners.size === 0) this.drop(client);
+    if (this.closed || this.watchers.size === 0) this.drop(client);
     else this.client = client;
   }
 
   private readonly notified = (message: Notification): void => {
-    if (message.channel === this.channel && message.payload !== undefined) tellWatchers(this.listeners, message.payload);
+    if (message.channel === this.channel && message.payload !== undefined) tellWatchers(this.watchers, message.payload);
   };
 
   /** The connection went away (the server restarted, the backend was terminated): another one listens, while anyone watches. */
-  private lost(client: PoolClient): void {
+  private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
     this.drop(client);
@@ -99,7 +101,7 @@ export class PostgresPushListener {
   }
 
   private listenAgain(): void {
-    if (this.closed || this.listeners.size === 0 || this.retry !== undefined) return;
+    if (this.closed || this.watchers.size === 0 || this.retry !== undefined) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.listening().catch(() => this.listenAgain());
@@ -107,14 +109,9 @@ export class PostgresPushListener {
     this.retry.unref();
   }
 
-  /** Destroys the connection (release with an error: the pool does not keep it). */
-  private drop(client: PoolClient): void {
+  private drop(client: Client): void {
     client.off('notification', this.notified);
-    client.on('error', () => undefined); // a late error of a destroyed connection is nobody's
-    try {
-      client.release(true);
-    } catch {
-      // released already
-    }
+    client.on('error', () => undefined); // a late error of an ended connection is nobody's
+    void client.end().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import { optionKeysOf } from '../config/check-option-keys';
 import { checkStoreOptions } from '../store/check-store-options';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Client, ClientConfig, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { StepRecordKey } from '../store/step-records-reader';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
@@ -47,6 +47,18 @@ export interface PostgresRunStoreOptions {
    */
   retries?: number;
   /**
+   * Whether `recordSteps` pushes the records it writes first to the store's watchers (a `NOTIFY`
+   * in the same statement, sent at commit): a distributed run's caller then settles those steps
+   * without reading them, and workers get the records that ready their steps without reading
+   * them (see "Scaling out" in the README). Two costs, why it is off by default: PostgreSQL makes
+   * the commits of transactions that NOTIFY wait for each other, server-wide (every store's
+   * `recordSteps`, and any other application's NOTIFY); and NOTIFY channels have no privileges:
+   * any role that can connect to the database can LISTEN and read the pushed outputs. Not
+   * through PgBouncer in transaction mode (LISTEN needs a session).
+   * @default false
+   */
+  pushRecords?: boolean;
+  /**
    * Whether the statements a run sends per step (`recordSteps`, step reads, `renewLease`,
    * `addRunCost`) are named prepared statements, parsed and planned once per connection. Turn it
    * off behind a pooler that cannot keep them across transactions (PgBouncer in transaction mode
@@ -65,7 +77,7 @@ export interface PostgresRunStoreOptions {
   queryTimeoutMs?: number;
 }
 
-const POSTGRES_OPTION_KEYS = optionKeysOf<PostgresRunStoreOptions>({ pool: true, connectionString: true, schema: true, now: true, retries: true, preparedStatements: true, queryTimeoutMs: true });
+const POSTGRES_OPTION_KEYS = optionKeysOf<PostgresRunStoreOptions>({ pool: true, connectionString: true, schema: true, now: true, retries: true, preparedStatements: true, queryTimeoutMs: true, pushRecords: true });
 
 /** SQLSTATEs that say "try again" (connection lost, statement timed out and rolled back, server shutting down, serialization) rather than "this statement is wrong". */
 const TRANSIENT_SQLSTATE = /^(08...|57014|57P0[123]|53300|40001|40P01)$/;
@@ -131,8 +143,17 @@ export class PostgresRunStore implements RunStore {
   private readonly statements: PerStepStatements;
   private tablesReady: Promise<void> | undefined;
   /** The NOTIFY channel of `recordSteps`' pushes: one per schema (a database's channels are shared by its schemas). */
-  private readonly pushChannel: string;
+  /** With `pushRecords`: the NOTIFY channel of `recordSteps`' pushes, one per schema (a database's channels are its own). */
+  private readonly pushChannel: string | undefined;
   private pushListener: PostgresPushListener | undefined;
+  /** The options of the pool's connections, for the one that listens (outside the pool: it never goes back to it). */
+  private readonly clientOptions: ClientConfig;
+  /**
+   * @internal With `pushRecords` only: watches the records this store's writes put there first,
+   * in any process (`RecordPusher`); a connection of the store's own (not the pool's) listens
+   * while any watch is open.
+   */
+  readonly watchRecords?: (listener: PushedRecordsListener, wants?: PushedRunFilter) => Promise<RecordWatch>;
   /** When `addRunCost` next deletes old charges (this process's clock, epoch ms). */
   private nextChargePruneAt = 0;
 
@@ -149,8 +170,17 @@ export class PostgresRunStore implements RunStore {
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) throw new FastroAIError(`Expected PostgresRunStore retries to be an integer from 0 up, got ${String(retries)}`);
     this.retryPolicy = { storeName: this.name, retries, delayMs: (retry) => 100 * retry, isTransient: isTransientPgError };
-    this.statements = perStepStatementsOf(this.schema, options.preparedStatements ?? true);
-    this.pushChannel = `fastroai_records_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
+    const pushRecords = options.pushRecords ?? false;
+    if (typeof pushRecords !== 'boolean') throw new FastroAIError(`Expected PostgresRunStore pushRecords to be a boolean, got ${String(pushRecords)}`);
+    this.statements = perStepStatementsOf(this.schema, options.preparedStatements ?? true, pushRecords);
+    if (pushRecords) {
+      const channel = `fastroai_records_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
+      this.pushChannel = channel;
+      this.watchRecords = (listener, wants) => {
+        this.pushListener ??= new PostgresPushListener(() => this.listeningClient(), channel, this.name);
+        return this.pushListener.watch(listener, wants);
+      };
+    }
     if (options.pool !== undefined && options.connectionString !== undefined) {
       throw new FastroAIError('PostgresRunStore takes a pool or a connectionString, not both');
     }
@@ -173,6 +203,7 @@ export class PostgresRunStore implements RunStore {
       });
       this.ownsPool = true;
     }
+    this.clientOptions = (this.pool as unknown as { options: ClientConfig }).options;
     // pg emits `error` for an idle client whose connection was terminated: unheard, it crashes the process.
     this.addedErrorListener = this.ownsPool || this.pool.listenerCount('error') === 0;
     if (this.addedErrorListener) this.pool.on('error', ignoreIdleClientError);
@@ -281,7 +312,7 @@ export class PostgresRunStore implements RunStore {
       runId,
       epoch,
       ...values,
-      this.pushChannel,
+      ...(this.pushChannel === undefined ? [] : [this.pushChannel]),
     ]);
     if (answer.rows.length === 0) throw new RunNotFoundError(runId, this.name);
     if (Number(answer.rows[0].epoch) !== epoch) return records.map(() => 'stale-epoch');
@@ -383,15 +414,18 @@ export class PostgresRunStore implements RunStore {
   }
 
   /** Ends the pool if the store opened it; a pool you gave is left open. */
-  /**
-   * @internal Watches the records this store's writes put there first, in any process
-   * (`RecordPusher`): `recordSteps` sends them with a NOTIFY in the statement that writes them,
-   * delivered at its commit, on a channel of the store's schema (a database's channels are its
-   * own). One connection of the pool listens while any watch is open.
-   */
-  watchRecords(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
-    this.pushListener ??= new PostgresPushListener(this.pool, this.pushChannel, this.name);
-    return this.pushListener.watch(listener, wants);
+  /** A connection for the push listener, outside the pool (with the pool's settings). */
+  private async listeningClient(): Promise<Client> {
+    const { Client: PgClient } = requireOptionalPeer<typeof import('pg')>('pg', '8', 'PostgresRunStore');
+    const client = new PgClient(this.clientOptions);
+    client.on('error', () => undefined); // reported by the listener's 'end'
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
   }
 
   async close(): Promise<void> {

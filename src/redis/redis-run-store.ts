@@ -7,6 +7,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
 import type { PushedRecordsListener, PushedRunFilter, RecordWatch } from '../store/record-pusher';
 import { RedisPushSubscriber } from './redis-push-subscriber';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { FastroAIError } from '../errors/fastroai-error';
 import { RunExistsError } from '../errors/run-exists-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
@@ -116,8 +117,8 @@ function isRedisClient(connection: RedisOptions | Redis): connection is Redis {
  * Each mutating method is one Lua script (EVALSHA), atomic on the server: `recordSteps` writes a
  * whole batch in one call, checking the fencing epoch once and first-writer-wins per record;
  * it also indexes each record by its key, so `getStepRecord` reads one record in one round trip,
- * and publishes the records it wrote first on `<prefix>records` (a distributed run's caller
- * settles their steps with them, without reading them).
+ * and publishes the records it wrote first on a channel of its keyspace (a distributed run's
+ * caller settles their steps with them, without reading them: see `watchRecords`).
  * `listRuns` reads sorted-set indexes (all runs, per pipeline, per status, per both), so a page
  * costs the same with 10 or 100,000 runs. A call that fails on the connection is retried
  * (`retries`), then rejects with `StoreUnavailableError` naming `redis:<prefix>` and the run.
@@ -138,6 +139,7 @@ export class RedisRunStore implements RunStore {
   /** Where pushes are published: see watchRecords. */
   private readonly pushChannel: string;
   private pushSubscriber: RedisPushSubscriber | undefined;
+  private closed = false;
 
   /** @throws FastroAIError when given connection options and ioredis is not installed */
   constructor(options: RedisRunStoreOptions) {
@@ -297,13 +299,16 @@ export class RedisRunStore implements RunStore {
    * while any watch is open.
    */
   watchRecords(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError(this.name, undefined, new Error('the store is closed')));
     this.pushSubscriber ??= new RedisPushSubscriber(this.redis, this.pushChannel, this.name);
     return this.pushSubscriber.watch(listener, wants);
   }
 
   /** Quits the connection if the store opened it (a client you gave is left open), and the one of its watches. */
   async close(): Promise<void> {
+    this.closed = true;
     this.pushSubscriber?.close();
+    this.pushSubscriber = undefined;
     await this.durabilityCheck;
     if (!this.ownsConnection || this.redis.status === 'end') return;
     try {

@@ -6,6 +6,8 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { Pool } from 'pg';
 import { describeRunStoreContract, makeRunRecord, makeStepRecord } from '../store/run-store-contract';
 import { PUSH_MAX_BYTES } from '../../src/postgres/per-step-statements';
+import { pushesRecords } from '../../src/store/record-pusher';
+import { freePort } from '../support/private-redis-server';
 
 /** Waits until `condition` holds, calling `meanwhile` between looks. */
 async function until(condition: () => boolean, meanwhile: () => Promise<void> = async () => undefined, timeoutMs = 5_000): Promise<void> {
@@ -15,7 +17,6 @@ async function until(condition: () => boolean, meanwhile: () => Promise<void> = 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-import { freePort } from '../support/private-redis-server';
 
 const CONNECTION_STRING = 'postgres://postgres@127.0.0.1:5432/test';
 let admin: Pool;
@@ -282,14 +283,28 @@ describe('PostgresRunStore', () => {
   /** Pushes heard by a watch of `store`, as they come. */
   async function watchPushes(store: PostgresRunStore): Promise<{ pushes: Array<{ runId: string; records: readonly unknown[] }>; watch: { close(): void } }> {
     const pushes: Array<{ runId: string; records: readonly unknown[] }> = [];
-    const watch = await store.watchRecords((runId, records) => void pushes.push({ runId, records }));
+    const watch = await store.watchRecords!((runId, records) => void pushes.push({ runId, records }));
     return { pushes, watch };
   }
 
+  /** Backends of the test's pool (and of a listener opened with its settings) whose last statement was a LISTEN. */
+  async function listeningBackends(): Promise<number> {
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`, [applicationName]);
+    return rows[0].n as number;
+  }
+
+  it('pushes nothing, and offers no watch, unless asked to (pushRecords: a NOTIFY makes commits wait for each other)', async () => {
+    const store = openStore();
+    expect(store.watchRecords).toBeUndefined();
+    expect(pushesRecords(store)).toBe(false);
+    expect(pushesRecords(openStore({ pushRecords: true }))).toBe(true);
+    expect(() => openStore({ pushRecords: 'yes' as never })).toThrow('Expected PostgresRunStore pushRecords to be a boolean, got yes');
+  });
+
   it('pushes the records a batch writes first to its watchers at commit, in any process, as a read gives them: not duplicates, nor a stale epoch, nor one too large', async () => {
-    const writer = openStore();
+    const writer = openStore({ pushRecords: true });
     await writer.createRun(makeRunRecord('r:1', { epoch: 1 }));
-    const { pushes, watch } = await watchPushes(openStore());
+    const { pushes, watch } = await watchPushes(openStore({ pushRecords: true }));
     const failed = makeStepRecord('f', 1, { status: 'failed', output: undefined, error: { name: 'StepTimeoutError', message: 'late', details: { stepId: 'f', timeoutSeconds: 1 } } });
     const big = makeStepRecord('big', 1, { output: JSON.stringify('x'.repeat(PUSH_MAX_BYTES)) });
 
@@ -310,8 +325,8 @@ describe('PostgresRunStore', () => {
   });
 
   it('pushes what fits in one NOTIFY of a batch, and none of a run whose id alone would not fit', async () => {
-    const writer = openStore();
-    const { pushes } = await watchPushes(openStore());
+    const writer = openStore({ pushRecords: true });
+    const { pushes } = await watchPushes(openStore({ pushRecords: true }));
     await writer.createRun(makeRunRecord('r1', { epoch: 1 }));
     const records = Array.from({ length: 8 }, (_, i) => makeStepRecord(`s${i}`, 1, { output: JSON.stringify('y'.repeat(2_000)) }));
     await writer.recordSteps('r1', 1, records);
@@ -328,8 +343,7 @@ describe('PostgresRunStore', () => {
   });
 
   it('listens again on a new connection when its listening one is terminated', async () => {
-    const pool = openPool();
-    const store = openStore({ pool });
+    const store = openStore({ pool: openPool(), pushRecords: true });
     await store.createRun(makeRunRecord('r1', { epoch: 1 }));
     const { pushes } = await watchPushes(store);
     await store.recordSteps('r1', 1, [makeStepRecord('before')]);
@@ -343,14 +357,23 @@ describe('PostgresRunStore', () => {
     expect((pushes[1].records[0] as { stepId: string }).stepId).toMatch(/^after-\d+$/);
   });
 
-  it('gives its listening connection back to nobody: closed with the store, the pool it was given keeps none listening', async () => {
-    const pool = openPool();
-    const store = openStore({ pool });
-    await store.createRun(makeRunRecord('r1'));
-    await watchPushes(store);
-    expect(pool.totalCount - pool.idleCount).toBe(1);
-    await store.close();
-    expect(pool.totalCount - pool.idleCount).toBe(0);
+  it('listens on a connection of its own, outside its pool (a pool of one goes on serving), only while a watch is open', async () => {
+    const pool = new Pool({ connectionString: CONNECTION_STRING, application_name: applicationName, max: 1 });
+    pools.push(pool);
+    const store = openStore({ pool, pushRecords: true });
+    await store.createRun(makeRunRecord('r1', { epoch: 1 }));
+    const first = await watchPushes(store);
+    const second = await watchPushes(store);
+    expect(await store.recordSteps('r1', 1, [makeStepRecord('a')])).toEqual(['recorded']);
+    await until(() => first.pushes.length === 1 && second.pushes.length === 1);
+    expect(await listeningBackends()).toBe(1);
+    first.watch.close();
+    expect(await listeningBackends()).toBe(1);
+    second.watch.close();
+    let listening = 1;
+    await until(() => listening === 0, async () => {
+      listening = await listeningBackends();
+    });
   });
 
   it("listens for the pool's error event: an idle client terminated by the server does not crash the process", async () => {

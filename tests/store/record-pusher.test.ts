@@ -9,10 +9,10 @@ function watcher(wants?: (runId: string) => boolean): PushWatcher & { heard: Arr
 describe('tellWatchers', () => {
   it('tells each watcher that wants the run the records of a push, parsed once', () => {
     const all = watcher();
-    const wanting = watcher((runId) => runId === 'run "1", "records":[x');
-    const text = JSON.stringify({ runId: 'run "1", "records":[x', records: [{ stepId: 'a' }] });
+    const wanting = watcher((runId) => runId === 'a","records":[x');
+    const text = JSON.stringify({ runId: 'a","records":[x', records: [{ stepId: 'a' }] });
     tellWatchers([all, wanting], text);
-    expect(all.heard).toEqual([['run "1", "records":[x', [{ stepId: 'a' }]]]);
+    expect(all.heard).toEqual([['a","records":[x', [{ stepId: 'a' }]]]);
     expect(wanting.heard[0][1]).toBe(all.heard[0][1]);
   });
 
