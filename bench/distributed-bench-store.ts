@@ -19,7 +19,8 @@ import { deleteKeysUnder } from './bullmq-bench-queue';
 /** The local PostgreSQL (trust auth, database `test`). */
 export const BENCH_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-export type SharedStoreKind = 'sqlite' | 'postgres' | 'redis';
+/** `postgres-push`: PostgreSQL with `pushRecords` (off by default: see PostgresRunStoreOptions). */
+export type SharedStoreKind = 'sqlite' | 'postgres' | 'postgres-push' | 'redis';
 
 /** A fresh shared store: its spec, for the workers, and how to remove it. */
 export interface SharedStore {
@@ -34,7 +35,7 @@ export function openSharedStore(spec: string): RunStore {
   const [kind, ...rest] = spec.split(':');
   const where = rest.join(':');
   if (kind === 'sqlite') return new SqliteRunStore({ path: where });
-  if (kind === 'postgres') return new PostgresRunStore({ connectionString: BENCH_POSTGRES_URL, schema: where });
+  if (kind === 'postgres' || kind === 'postgres-push') return new PostgresRunStore({ connectionString: BENCH_POSTGRES_URL, schema: where, pushRecords: kind === 'postgres-push' });
   if (kind === 'redis') {
     const [port, ...prefix] = where.split(':');
     return new RedisRunStore({ connection: { host: '127.0.0.1', port: Number(port) }, prefix: prefix.join(':'), warnIfNotDurable: false });
@@ -55,7 +56,7 @@ export function freshSharedStore(kind: SharedStoreKind, redisPort = 6379): Share
   const schema = `fastroai_distributed_bench_${randomUUID().replace(/-/g, '')}`;
   return {
     kind,
-    spec: `postgres:${schema}`,
+    spec: `${kind}:${schema}`,
     remove: async () => {
       const client = new Client({ connectionString: BENCH_POSTGRES_URL });
       await client.connect();

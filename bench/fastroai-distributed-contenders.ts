@@ -62,7 +62,8 @@ class DistributedCaller {
 
 /** The label of a contender: `fastroai (SQLite file)`. */
 function contenderName(storeKind: SharedStoreKind): string {
-  return `fastroai (${storeKind === 'sqlite' ? 'SQLite file' : storeKind === 'postgres' ? 'PostgreSQL' : 'Redis'})`;
+  const names: Record<SharedStoreKind, string> = { sqlite: 'SQLite file', postgres: 'PostgreSQL', 'postgres-push': 'PostgreSQL, pushRecords', redis: 'Redis' };
+  return `fastroai (${names[storeKind]})`;
 }
 
 /** A chain of `steps` steps, one `execute` per chain. */

@@ -191,7 +191,7 @@ function packageVersion(name: string): string {
 
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
-  const sampling = distributedSampling(args.has('--quick'), args.has('--no-postgres') ? ['sqlite', 'redis'] : ['sqlite', 'redis', 'postgres']);
+  const sampling = distributedSampling(args.has('--quick'), args.has('--no-postgres') ? ['sqlite', 'redis'] : ['sqlite', 'redis', 'postgres', 'postgres-push']);
   const started = performance.now();
   const results = await measureDistributed(sampling, (message) => process.stderr.write(`${message}\n`));
   const seconds = (performance.now() - started) / 1000;

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const durableSeconds = (performance.now() - durableStartedMs) / 1000;
 
   let distributedResults: DistributedResults | undefined;
-  const distributedSettings = distributedSampling(quick, ['sqlite', 'redis', 'postgres']);
+  const distributedSettings = distributedSampling(quick, ['sqlite', 'redis', 'postgres', 'postgres-push']);
   const distributedLoad = { before: describeLoad(), after: '' };
   const distributedStartedMs = performance.now();
   if (distributed) {
