@@ -55,7 +55,8 @@ export interface QueueRunnerOptions {
  * (Redis pub/sub, one per batch of records, and one per failed job: see {@link queueChannels})
  * only wake it up, and it reconciles ({@link StepReconciler}: every `reconcileIntervalMs`, and
  * sooner when no wake-up came for a while), so lost messages never hang a run. A store that
- * pushes the records it writes first (RecordPusher: RedisRunStore) settles their steps with
+ * pushes the records it writes first (RecordPusher: RedisRunStore; PostgresRunStore with
+ * `pushRecords`) settles their steps with
  * the push itself, before the wake-up comes, and they are not read. The steps ready in
  * one tick are added in bulk ({@link StepJobAdder}), the records woken in one tick read in one
  * call per run ({@link StepRecordReader}).
