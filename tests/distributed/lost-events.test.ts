@@ -106,7 +106,9 @@ it('settles steps whose wake-ups were all lost in quiet rounds, without waiting 
 });
 
 it("completes from the store when a wake-up is published while the caller is not subscribed (lost), and hears the later ones", async () => {
-  await fixture.startWorker('w1');
+  // c holds 3 s on the worker (where steps run: the caller's `slow` below runs nothing), and b and
+  // c run together: c always ends 3 s after b, whichever job the worker takes first.
+  await fixture.startWorker('w1', { concurrency: 2, slow: { c: 3_000 } });
   const store = fixture.store();
   const runner = fixture.runner(300);
   const subscriber = subscriberOf(runner);
