@@ -20,7 +20,7 @@ import { JobLockWatch } from './job-lock-watch';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
 import type { StepJobData, StepJobResult } from './step-job-data';
-import { parseStepJobId, stepJobId } from './step-job-id';
+import { parseStepJobId, stepJobId, type StepJobKey } from './step-job-id';
 import type { StepProgressMessage, StepsEndedMessage } from './step-worker-message';
 import { contextOfTraceParent } from './trace-parent';
 import type { WorkerPipeline } from './worker-pipeline';
@@ -144,22 +144,13 @@ export class StepJobProcessor {
    * worker wrote it), is read now: the caller reads it too, then enqueues the step, and when
    * the step comes here its dependency's output is here already (a chain through two workers
    * alternates between them: one store read less on each step's path). Trade-off: every worker
-   * holding the run reads such a record, whichever of them gets the step. With `records` (the
-   * store pushed them, see {@link pushed}) such a record is taken from there, not read.
+   * holding the run reads such a record, whichever of them gets the step (unless its store
+   * pushed it: see {@link pushed}).
    */
-  recorded(jobIds: readonly unknown[], records?: readonly unknown[]): void {
-    for (let i = 0; i < jobIds.length; i++) {
-      const jobId = jobIds[i];
+  recorded(jobIds: readonly unknown[]): void {
+    for (const jobId of jobIds) {
       const key = typeof jobId === 'string' ? parseStepJobId(jobId) : undefined;
-      if (key === undefined) continue;
-      const view = this.cache.peek(key.runId);
-      // A resumed run's jobs read the run afresh (see WorkerRunCache.read): nothing to read ahead
-      // for them. A view of a run's first epoch holds generation 1 only (no step was rerun).
-      if (view === undefined || view.run.epoch !== 1 || key.generation !== 1 || view.has(key.stepId, key.generation)) continue;
-      const pipeline = this.options.pipelines.get(view.run.pipeline);
-      if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) continue;
-      const pushed = records === undefined ? undefined : pushedRecordOf(records[i], key.stepId, key.generation);
-      if (pushed === undefined || !view.addPushed(pushed)) this.cache.prefetch(view, key.stepId, key.generation);
+      if (key !== undefined) this.takeAhead(key, undefined);
     }
   }
 
@@ -175,12 +166,25 @@ export class StepJobProcessor {
    * its view, as from {@link recorded}, and not read.
    */
   pushed(runId: string, records: readonly unknown[]): void {
-    const jobIds: Array<string | undefined> = [];
     for (const record of records) {
       const { stepId, generation } = (record ?? {}) as { stepId?: unknown; generation?: unknown };
-      jobIds.push(typeof stepId === 'string' && typeof generation === 'number' ? stepJobId(runId, stepId, generation) : undefined);
+      if (typeof stepId === 'string' && typeof generation === 'number') this.takeAhead({ runId, stepId, generation }, record);
     }
-    this.recorded(jobIds, records);
+  }
+
+  /**
+   * The record of `key`, when it readies a step of a run this worker holds and its view lacks it:
+   * taken from `pushed` (what its store pushed) when that is the record and decodes, else read ahead.
+   */
+  private takeAhead(key: StepJobKey, pushed: unknown): void {
+    const view = this.cache.peek(key.runId);
+    // A resumed run's jobs read the run afresh (see WorkerRunCache.read): nothing to read ahead
+    // for them. A view of a run's first epoch holds generation 1 only (no step was rerun).
+    if (view === undefined || view.run.epoch !== 1 || key.generation !== 1 || view.has(key.stepId, key.generation)) return;
+    const pipeline = this.options.pipelines.get(view.run.pipeline);
+    if (pipeline === undefined || !pipeline.readiesADependent(key.stepId, (stepId) => view.isCompleted(stepId))) return;
+    const record = pushed === undefined ? undefined : pushedRecordOf(pushed, key.stepId, key.generation);
+    if (record === undefined || !view.addPushed(record)) this.cache.prefetch(view, key.stepId, key.generation);
   }
 
   async process(job: Job<StepJobData, StepJobResult>, token: string | undefined): Promise<StepJobResult> {
