@@ -1,6 +1,6 @@
 import type { Client, Notification } from 'pg';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import { tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
+import { addWatcher, tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
 
 /** The pause before listening again after the connection was lost, in ms. */
 const RELISTEN_MS = 1_000;
@@ -28,13 +28,7 @@ export class PostgresPushListener {
   /** Calls `listener` with the pushes from now on; resolves once the connection listens. @throws StoreUnavailableError when it cannot */
   async watch(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
     if (this.closed) throw new StoreUnavailableError(this.storeName, undefined, new Error('the store is closed'));
-    const watcher: PushWatcher = { listener, wants };
-    this.watchers.add(watcher);
-    const watch: RecordWatch = {
-      close: () => {
-        if (this.watchers.delete(watcher) && this.watchers.size === 0) void this.release();
-      },
-    };
+    const watch = addWatcher(this.watchers, listener, wants, () => void this.release());
     try {
       await this.listening();
       if (this.client === undefined) throw new Error(this.closed ? 'the store is closed' : 'the connection that listens was lost');

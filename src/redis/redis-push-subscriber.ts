@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import { tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
+import { addWatcher, tellWatchers, type PushedRecordsListener, type PushedRunFilter, type PushWatcher, type RecordWatch } from '../store/record-pusher';
 
 /**
  * Hears the pushes of a RedisRunStore's `recordSteps` (a PUBLISH in the script that writes the
@@ -22,13 +22,7 @@ export class RedisPushSubscriber {
 
   /** Calls `listener` with the pushes from now on; resolves once subscribed. @throws StoreUnavailableError when Redis cannot be reached */
   async watch(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch> {
-    const watcher: PushWatcher = { listener, wants };
-    this.listeners.add(watcher);
-    const watch: RecordWatch = {
-      close: () => {
-        if (this.listeners.delete(watcher) && this.listeners.size === 0) this.close();
-      },
-    };
+    const watch = addWatcher(this.listeners, listener, wants, () => this.close());
     this.subscribed ??= this.subscribe();
     try {
       await this.subscribed;

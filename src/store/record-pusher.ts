@@ -87,3 +87,14 @@ function recordsOfPush(text: string): unknown[] | undefined {
     return undefined;
   }
 }
+
+/** Adds a watcher to `watchers`: its watch's `close` takes it out, and calls `lastGone` when it was the last. */
+export function addWatcher(watchers: Set<PushWatcher>, listener: PushedRecordsListener, wants: PushedRunFilter | undefined, lastGone: () => void): RecordWatch {
+  const watcher: PushWatcher = { listener, wants };
+  watchers.add(watcher);
+  return {
+    close: () => {
+      if (watchers.delete(watcher) && watchers.size === 0) lastGone();
+    },
+  };
+}
