@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** A timer handle of a {@link Clock}. */
 export type TimerHandle = unknown;
 
@@ -21,6 +23,7 @@ export interface Clock {
 /** The real clock: `Date.now`, `performance.now` and Node's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  // perf_hooks' object, not the global: Node 20's global `performance` is a getter, read on every call.
   monotonicMs: () => performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

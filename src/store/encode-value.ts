@@ -39,6 +39,8 @@ export function encodeValue(value: unknown, stepId?: string): EncodedValue {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  // A step that returns nothing: its tag, without a tagging encoder made for it.
+  if (value === undefined) return ENCODED_UNDEFINED;
   if (isPlainJson(value, 0)) return JSON.stringify(value);
   const encoder = new TaggingEncoder(stepId);
   return JSON.stringify(encoder.encode(value));
@@ -81,6 +83,9 @@ type Tagged = { [TAG_KEY]: ValueTag; [PAYLOAD_KEY]?: unknown };
 function tagged(tag: ValueTag, payload?: unknown): Tagged {
   return payload === undefined ? { [TAG_KEY]: tag } : { [TAG_KEY]: tag, [PAYLOAD_KEY]: payload };
 }
+
+/** `undefined`, encoded (what the tagging encoder writes for it). */
+const ENCODED_UNDEFINED = JSON.stringify(tagged('undefined'));
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 

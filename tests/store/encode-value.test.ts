@@ -61,6 +61,10 @@ describe('encodeValue and decodeValue', () => {
       expect(roundTrip(undefined)).toBeUndefined();
     });
 
+    it('stores undefined at the top as it stores it inside a value (one tag, one form)', () => {
+      expect(encodeValue(undefined)).toBe(encodeValue([undefined]).slice(1, -1));
+    });
+
     it('round-trips NaN, Infinity, -Infinity and -0', () => {
       const back = roundTrip([Number.NaN, Infinity, -Infinity, -0, 0]);
       expect(back[0]).toBeNaN();
