@@ -21,34 +21,52 @@ export const REPORT_ALIGN_RIGHT = [false, false, true, true, true, true, true, f
 
 const NONE = '—';
 
-/** An overhead case and LangGraph's numbers on the same DAG, if it ran there. */
+/**
+ * An overhead case measured twice: in a process where no async hook is on yet, and again with
+ * an `AsyncLocalStorage` on (as OpenTelemetry's context manager and LangGraph.js turn on: every
+ * promise then pays a hook); and LangGraph's numbers on the same DAG, if it ran there.
+ */
 export interface OverheadRow {
   engine: OverheadResult;
+  withHooks: OverheadResult | undefined;
   langGraph: LangGraphOverhead | undefined;
 }
 
-/** One row per no-op DAG: µs per step, engine ÷ minimal, LangGraph ÷ engine `execute`. */
+/**
+ * Two rows per no-op DAG (without, then with async hooks): µs per step, engine ÷ minimal, and
+ * on the second LangGraph ÷ engine `execute` (LangGraph.js runs with its AsyncLocalStorage on).
+ */
 export function overheadRows(rows: readonly OverheadRow[]): string[][] {
-  return rows.map(({ engine, langGraph }) => {
+  return rows.flatMap(({ engine, withHooks, langGraph }) => {
     let langGraphCell = NONE;
     let versusCell = NONE;
+    const reference = withHooks ?? engine;
     if (langGraph?.measured) {
       langGraphCell = formatNumber(langGraph.perStep.medianUs);
-      versusCell = `${formatNumber(langGraph.perStep.medianUs / engine.execute.medianUs)}×`;
+      versusCell = `${formatNumber(langGraph.perStep.medianUs / reference.execute.medianUs)}×`;
     } else if (langGraph !== undefined) {
       langGraphCell = 'not run (see notes)';
     }
-    return [
-      `${engine.name}, ${engine.steps.toLocaleString('en-US')} ${engine.stepLabel} steps`,
+    const row = (result: OverheadResult, label: string, langGraphCells: [string, string]) => [
+      `${result.name}, ${result.steps.toLocaleString('en-US')} ${result.stepLabel} steps${label}`,
       'µs/step (× minimal)',
-      formatNumber(engine.minimal.medianUs),
-      `${formatNumber(engine.execute.medianUs)} (${formatNumber(engine.executeRatio)}×)`,
-      `${formatNumber(engine.stream.medianUs)} (${formatNumber(engine.streamRatio)}×)`,
-      langGraphCell,
-      versusCell,
+      formatNumber(result.minimal.medianUs),
+      `${formatNumber(result.execute.medianUs)} (${formatNumber(result.executeRatio)}×)`,
+      `${formatNumber(result.stream.medianUs)} (${formatNumber(result.streamRatio)}×)`,
+      ...langGraphCells,
       'execute ≤ 2×, run() ≤ 2.5×; LangGraph ≥ 100×',
     ];
+    if (withHooks === undefined) return [row(engine, '', [langGraphCell, versusCell])];
+    return [row(engine, '', [NONE, NONE]), row(withHooks, ', AsyncLocalStorage on', [langGraphCell, versusCell])];
   });
+}
+
+/** The CPU-time ratios of the no-op rows, in table order, for the notes. */
+export function overheadCpuRatios(rows: readonly OverheadRow[], which: 'executeCpuRatio' | 'streamCpuRatio'): string {
+  return rows
+    .flatMap(({ engine, withHooks }) => (withHooks === undefined ? [engine] : [engine, withHooks]))
+    .map((result) => `${formatNumber(result[which])}×`)
+    .join(', ');
 }
 
 /**

@@ -10,9 +10,10 @@
  *
  * The durable and distributed rows need the local Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, `test`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import events from 'node:events';
 import { buildDurableRows, DURABLE_ALIGN_RIGHT, DURABLE_HEADER } from './build-durable-report';
-import { buildReportRows, REPORT_ALIGN_RIGHT, REPORT_HEADER, type OverheadRow } from './build-report';
+import { buildReportRows, overheadCpuRatios, REPORT_ALIGN_RIGHT, REPORT_HEADER, type OverheadRow } from './build-report';
 import { describeLoad, describeMachine } from './describe-machine';
 import { formatNumber, formatTable } from './format-table';
 import { measureDurable, type DurableResults } from './measure-durable';
@@ -48,10 +49,9 @@ async function main(): Promise<void> {
   const loadBefore = describeLoad();
   const progress = (message: string) => process.stderr.write(`[bench ${((performance.now() - startedMs) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 
-  progress('checking that the three schedulers agree on checksum DAGs');
-  await verifyAdapters(randomDag(300, 7));
-  await verifyAdapters(randomDag(200, 8, 8, 20));
-  await verifyAdapters(skewedDag().dependencies);
+  const checksumDags = [randomDag(300, 7), randomDag(200, 8, 8, 20), skewedDag().dependencies];
+  progress('checking that the engine and the minimal scheduler agree on checksum DAGs');
+  for (const dag of checksumDags) await verifyAdapters(dag, ['minimal scheduler', 'fastroai execute']);
 
   const small = { warmupRuns: scale(50), samples: scale(80), runsPerSample: 20 };
   const large = { warmupRuns: scale(10), samples: scale(80), runsPerSample: 2 };
@@ -65,10 +65,20 @@ async function main(): Promise<void> {
     { name: 'random DAG', dependencies: randomDag(10_000, 2), ...large, stepFn: asyncNoOpStep, stepLabel: 'async no-op', langGraphByDefault: false },
     { name: 'chain', dependencies: chainDag(10_000), ...large, stepFn: asyncNoOpStep, stepLabel: 'async no-op', langGraphByDefault: false },
   ];
+  // First in a process where no async hook is on (nothing has made an AsyncLocalStorage yet),
+  // then again with one on, as OpenTelemetry's context manager or LangGraph.js turn on for the
+  // rest of a process: every promise then pays a hook, the minimal scheduler's two per step too.
   const overheads: OverheadRow[] = [];
   for (const testCase of cases) {
     progress(`no-op overhead: ${testCase.name}, ${testCase.dependencies.length} steps (engine, run(), minimal)`);
-    overheads.push({ engine: await measureOverhead(testCase), langGraph: undefined });
+    overheads.push({ engine: await measureOverhead(testCase), withHooks: undefined, langGraph: undefined });
+  }
+  progress('checking that LangGraph.js agrees on the checksum DAGs (it turns async hooks on)');
+  for (const dag of checksumDags) await verifyAdapters(dag, ['LangGraph.js']);
+  turnAsyncHooksOn();
+  for (const [k, testCase] of cases.entries()) {
+    progress(`no-op overhead with AsyncLocalStorage on: ${testCase.name}, ${testCase.dependencies.length} steps (engine, run(), minimal)`);
+    overheads[k].withHooks = await measureOverhead(testCase);
   }
 
   progress('memory: 100,000-step random DAG');
@@ -132,7 +142,8 @@ async function main(): Promise<void> {
     '',
     table,
     '',
-    `- No-op rows: per-step time = run time ÷ steps, building the pipeline not included. Each contender is warmed up, then sampled in rounds that rotate their order; a sample is ${small.runsPerSample} (1,000 steps) or ${large.runsPerSample} (10,000 steps) back-to-back runs; one full GC per case, none between samples (each pays for its own garbage). Medians of ${small.samples} samples; "× minimal" is the median of the per-round ratios. In process CPU time instead of wall time, \`execute\` ÷ minimal is ${overheads.map(({ engine }) => `${formatNumber(engine.executeCpuRatio)}×`).join(', ')} and \`run()\` ÷ minimal ${overheads.map(({ engine }) => `${formatNumber(engine.streamCpuRatio)}×`).join(', ')} (same row order). \`run()\` has a subscriber receiving every event.`,
+    `- No-op rows: per-step time = run time ÷ steps, building the pipeline not included. Each contender is warmed up, then sampled in rounds that rotate their order; a sample is ${small.runsPerSample} (1,000 steps) or ${large.runsPerSample} (10,000 steps) back-to-back runs; one full GC per case, none between samples (each pays for its own garbage). Medians of ${small.samples} samples; "× minimal" is the median of the per-round ratios. In process CPU time instead of wall time, \`execute\` ÷ minimal is ${overheadCpuRatios(overheads, 'executeCpuRatio')} and \`run()\` ÷ minimal ${overheadCpuRatios(overheads, 'streamCpuRatio')} (same row order). \`run()\` has a subscriber receiving every event.`,
+    `- "AsyncLocalStorage on": the same cases measured again in the same process once an \`AsyncLocalStorage\` holds a value, as OpenTelemetry's context manager or LangGraph.js's runs (checked just before) leave it: Node 20 then runs a hook for every promise made, the minimal scheduler's two per step included. The rows above them are measured first, before anything turned hooks on. LangGraph.js always runs with its hooks on: its ratio is taken against those rows.`,
     `- Sleeping rows: wall time of one run ÷ the critical path computed from the graph and the sleeps; median of ${scale(7)} (skewed) / ${scale(5)} (random) runs after a warm-up. The minimal scheduler shows the floor set by \`setTimeout\`, which fires late, never early. "Of measured sleeps": ÷ the critical path of each step's sleep as it ran (its own start to end), which leaves only the scheduler's delays. Level by level (the Python original's gather per level) would take ${formatNumber(skewed.levelByLevelRatio)}× on the skewed DAG and ${formatNumber(median(randoms.map((result) => result.levelByLevelRatio)))}× (median) on the random ones.`,
     `- LangGraph.js ${packageVersion('@langchain/langgraph')} (\`@langchain/core\` ${packageVersion('@langchain/core')}): a \`StateGraph\` node per step, a join edge \`addEdge([deps], step)\` for several dependencies (runs the step once, after all of them), outputs merged into one state record in place, \`recursionLimit\` = steps + 10. Compiling not timed${compileNotes.length > 0 ? ` (${compileNotes.join('; ')})` : ''}. Runs over ${LANGGRAPH_LIMIT_MS / 1000} s are aborted.${[...notRun].map(([reason, names]) => ` Not run on ${names.join(' and ')}: ${reason}.`).join('')}`,
     `- Memory: V8 heapUsed after a full GC at each stage, ÷ steps; the run itself took ${formatNumber(memory.runUsPerStep)} µs per step (one cold run).`,
@@ -176,6 +187,14 @@ function durableLines(
       ? ''
       : `- Resume rows: a store proxy stops answering after ${chainResume.crashAfter} records are acknowledged (step ${chainResume.crashAfter} ran but is not recorded, nothing else is written, the lease is not renewed): the run is abandoned as a dead process's, and once its short lease (0.2 s) lapsed, \`pipeline.resume(runId)\` (timed) loads the ${chainResume.crashAfter} records and runs the last ${chainResume.steps - chainResume.crashAfter} steps; against a fresh ${chainResume.steps - chainResume.crashAfter}-step chain on the same store. µs per re-run step; medians of ${sampling.resumeSamples} alternating pairs after ${sampling.warmupRuns} warm-up pairs.`,
   ];
+}
+
+/**
+ * Leaves an AsyncLocalStorage holding a value for the rest of the process, as OpenTelemetry's
+ * context manager does: Node 20 turns its promise hooks on, for good.
+ */
+function turnAsyncHooksOn(): void {
+  new AsyncLocalStorage<string>().enterWith('bench');
 }
 
 function packageVersion(name: string): string {
