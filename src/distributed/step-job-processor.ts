@@ -5,10 +5,12 @@ import { usageFieldsOf } from '../durable/durable-run';
 import { describeFingerprintChange } from '../durable/fingerprint-of';
 import { StoreRunBudget } from '../durable/store-run-budget';
 import { storedErrorOf } from '../durable/stored-error-of';
+import { FastroAIError } from '../errors/fastroai-error';
 import { PipelineAbortedError } from '../errors/pipeline-aborted-error';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { StepExecutionError } from '../errors/step-execution-error';
 import { CancelScope } from '../executor/cancel-scope';
+import { formatIdList } from '../graph/format-id-list';
 import { runStepTaskIn, type StepOutcome } from '../executor/run-step-task';
 import { encodeValue } from '../store/encode-value';
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
@@ -215,6 +217,11 @@ export class StepJobProcessor {
         return { outcome: 'duplicate', workerId };
       }
       if (fresh && view.run.status === 'aborted') return { outcome: 'cancelled', workerId };
+      // The caller enqueues a step once the store has its dependencies' records, and the view
+      // read them: a job without them was not enqueued by the caller (or this worker has another
+      // store). It must not run on missing inputs, nor take the step's record (the first wins).
+      const missing = pipeline.ancestorIdsOf(index).filter((id) => !view.isCompleted(id));
+      if (missing.length > 0) throw dependenciesNotRecorded(data, missing);
       const store = this.options.store;
       const buildDeps = this.options.deps;
       const deps = buildDeps === undefined ? undefined : await this.cache.depsOf(data.runId, () => buildDeps({ runId: data.runId, pipeline: data.pipeline }));
@@ -344,4 +351,12 @@ export class StepJobProcessor {
       epoch = stored?.run.epoch ?? epoch;
     }
   }
+}
+
+/** A job refused because the store has no completed record of some of its step's dependencies. */
+function dependenciesNotRecorded(data: StepJobData, missing: readonly string[]): FastroAIError {
+  const which = missing.length === 1 ? `dependency '${missing[0]}'` : `dependencies ${formatIdList(missing)}`;
+  return new FastroAIError(
+    `Step '${data.stepId}' of run '${data.runId}' was not run: the store has no completed record of its ${which} (a job the caller did not enqueue, or a worker with another store than the caller's)`,
+  );
 }

@@ -337,3 +337,31 @@ it('reads nothing ahead for a record of its own, of a run it does not hold, that
   expect(reads()).toBe(before);
   expect(wakeUp).toBeDefined();
 });
+
+it('refuses a job whose dependencies the store has no completed record of (a job the caller did not enqueue): the step does not run and nothing is recorded', async () => {
+  let ran = 0;
+  const pipeline = new Pipeline({
+    name: 'processor-test',
+    steps: {
+      a: step(() => 1),
+      // Reads nothing of `a`: without the guard it would run, and its record would be the first.
+      b: step(() => {
+        ran++;
+        return 2;
+      }),
+    },
+    dependencies: { b: ['a'] },
+    outputStep: 'b',
+  });
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-1');
+  const processor = processorOf(pipeline, store, () => ({}));
+  const [b] = await takeJobs(workerPipeline, 'run-1', ['b']);
+
+  await expect(processor.process(b.job, b.token)).rejects.toThrow(
+    "Step 'b' of run 'run-1' was not run: the store has no completed record of its dependency 'a'",
+  );
+  expect(ran).toBe(0);
+  expect((await store.getRun('run-1'))!.steps).toEqual([]);
+});
