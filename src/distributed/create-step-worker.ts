@@ -10,7 +10,7 @@ import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
-import { pushesRecords, type RecordWatch } from '../store/record-pusher';
+import { pushesRecords, WATCH_RETRY_MS, type RecordPusher, type RecordWatch } from '../store/record-pusher';
 import { StepJobProcessor } from './step-job-processor';
 import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
 import { watchLockRenewals } from './watch-lock-renewals';
@@ -159,17 +159,27 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
     });
     // A store that pushes its records (RecordPusher) hands a record that readies a step to this worker as it is written: not read ahead.
     const store = options.store;
-    const watched = pushesRecords(store)
-      ? store.watchRecords((runId, records) => processor.pushed(runId, records), (runId) => processor.wantsPushesOf(runId)).then(
-          (watch) => {
-            if (this.closing === undefined) this.watch = watch;
-            else watch.close();
-          },
-          () => undefined, // not pushed: records are read ahead
-        )
-      : undefined;
+    const watched = pushesRecords(store) ? this.watchPushes(store, processor) : undefined;
     this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel, this.channels.ended), watched]).then(() => undefined);
     this.ready.catch((error: unknown) => this.report(error));
+  }
+
+  /**
+   * Watches the store's pushes; resolves once it does, or once that failed: records are then
+   * read ahead, and the pushes watched again {@link WATCH_RETRY_MS} later (until the worker closes).
+   */
+  private watchPushes(store: RunStore & RecordPusher, processor: StepJobProcessor): Promise<void> {
+    return store.watchRecords((runId, records) => processor.pushed(runId, records), (runId) => processor.wantsPushesOf(runId)).then(
+      (watch) => {
+        if (this.closing === undefined) this.watch = watch;
+        else watch.close();
+      },
+      () => {
+        setTimeout(() => {
+          if (this.closing === undefined) void this.watchPushes(store, processor);
+        }, WATCH_RETRY_MS).unref();
+      },
+    );
   }
 
   waitUntilReady(): Promise<void> {

@@ -7,7 +7,7 @@ import { WorkerLostError } from '../errors/worker-lost-error';
 import type { StepOutcome, StepTask } from '../executor/run-step-task';
 import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
-import { pushesRecords, type RecordWatch } from '../store/record-pusher';
+import { pushesRecords, WATCH_RETRY_MS, type RecordWatch } from '../store/record-pusher';
 import type { RunStore, StepRecord } from '../store/run-store';
 import { StepUsage } from '../usage/step-usage';
 import { AbortWatch } from './abort-watch';
@@ -26,9 +26,6 @@ import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, 
 import { storedErrorToError } from '../store/stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
 import { progressPosition, type WaitingStep } from './waiting-step';
-
-/** How long a store whose pushes could not be watched is read instead before its pushes are watched again, in ms. */
-const WATCH_RETRY_MS = 5_000;
 
 /** Options of a {@link QueueRunner}. */
 export interface QueueRunnerOptions {

@@ -35,6 +35,9 @@ export interface RecordPusher {
   watchRecords(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch>;
 }
 
+/** How long a store whose pushes could not be watched is read instead before its pushes are watched again, in ms. */
+export const WATCH_RETRY_MS = 5_000;
+
 /** The store pushes the records it writes ({@link RecordPusher}). */
 export function pushesRecords(store: RunStore): store is RunStore & RecordPusher {
   return typeof (store as Partial<RecordPusher>).watchRecords === 'function';

@@ -10,6 +10,7 @@ import { createStepWorker, queueChannels, QueueRunner, stepJobId, type StepWorke
 import { createMockAgent } from 'fastroai/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { WATCH_RETRY_MS, type RecordPusher } from '../../src/store/record-pusher';
 import { deleteKeys } from './support/distributed-fixture';
 import { waitUntil } from './support/processes';
 import { transientError } from '../support/transient-error';
@@ -189,6 +190,26 @@ it('releases its connections on close, as the runner does: no worker or subscrib
   await runner.close();
   expect(await queue.getWorkers()).toEqual([]);
   expect(await subscribers()).toEqual([channels.progress, 0, channels.ended, 0, channels.cancel, 0]);
+});
+
+it("watches a store's pushes again a while after its first watch failed, and lets the watch go on close", async () => {
+  const pipeline = new Pipeline({ name: 'watching', steps: { only: step(() => 1) } });
+  const store = new MemoryRunStore() as MemoryRunStore & RecordPusher;
+  let watches = 0;
+  let closedWatches = 0;
+  store.watchRecords = async () => {
+    watches++;
+    if (watches === 1) throw new Error('the store could not listen (first try)');
+    return { close: () => void closedWatches++ };
+  };
+  const worker = startWorker(pipeline, store);
+  await worker.waitUntilReady(); // ready without pushes: records are read ahead meanwhile
+  expect(watches).toBe(1);
+
+  await waitUntil('the second watch', () => watches === 2, WATCH_RETRY_MS + 5_000);
+  await worker.close();
+  expect(closedWatches).toBe(1);
+  expect(watches).toBe(2);
 });
 
 it("hears the workers when its first run starts while its connection is still being readied (a subscription sent then would be lost)", async () => {
