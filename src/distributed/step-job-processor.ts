@@ -220,8 +220,12 @@ export class StepJobProcessor {
       // The caller enqueues a step once the store has its dependencies' records, and the view
       // read them: a job without them was not enqueued by the caller (or this worker has another
       // store). It must not run on missing inputs, nor take the step's record (the first wins).
-      const missing = pipeline.ancestorIdsOf(index).filter((id) => !view.isCompleted(id));
-      if (missing.length > 0) throw dependenciesNotRecorded(data, missing);
+      const ancestors = pipeline.ancestorIdsOf(index);
+      if (!view.hasCompleted(ancestors)) {
+        const { indexOf } = definition.graph;
+        const missing = ancestors.filter((id) => !view.isCompleted(id)).sort((a, b) => indexOf.get(a)! - indexOf.get(b)!);
+        throw ancestorsNotRecorded(data, missing);
+      }
       const store = this.options.store;
       const buildDeps = this.options.deps;
       const deps = buildDeps === undefined ? undefined : await this.cache.depsOf(data.runId, () => buildDeps({ runId: data.runId, pipeline: data.pipeline }));
@@ -353,10 +357,8 @@ export class StepJobProcessor {
   }
 }
 
-/** A job refused because the store has no completed record of some of its step's dependencies. */
-function dependenciesNotRecorded(data: StepJobData, missing: readonly string[]): FastroAIError {
-  const which = missing.length === 1 ? `dependency '${missing[0]}'` : `dependencies ${formatIdList(missing)}`;
-  return new FastroAIError(
-    `Step '${data.stepId}' of run '${data.runId}' was not run: the store has no completed record of its ${which} (a job the caller did not enqueue, or a worker with another store than the caller's)`,
-  );
+/** A job refused because the store has no completed record of some of its step's ancestors (`missing`, in declaration order), whose outputs it may read. */
+function ancestorsNotRecorded(data: StepJobData, missing: readonly string[]): FastroAIError {
+  const which = missing.length === 1 ? `step '${missing[0]}', whose output it may read` : `steps ${formatIdList(missing)}, whose outputs it may read`;
+  return new FastroAIError(`Step '${data.stepId}' of run '${data.runId}' was not run: the store has no completed record of ${which}`);
 }

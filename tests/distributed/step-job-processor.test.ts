@@ -338,30 +338,51 @@ it('reads nothing ahead for a record of its own, of a run it does not hold, that
   expect(wakeUp).toBeDefined();
 });
 
-it('refuses a job whose dependencies the store has no completed record of (a job the caller did not enqueue): the step does not run and nothing is recorded', async () => {
+it('refuses a job whose ancestors the store has no completed record of (a job the caller did not enqueue): the step does not run and nothing is recorded', async () => {
   let ran = 0;
   const pipeline = new Pipeline({
     name: 'processor-test',
     steps: {
       a: step(() => 1),
-      // Reads nothing of `a`: without the guard it would run, and its record would be the first.
-      b: step(() => {
+      b: step((ctx: StepContext) => ctx.getDependency<number>('a') + 1),
+      // Reads nothing: without the check it would run, and its record would be the first.
+      c: step(() => {
         ran++;
-        return 2;
+        return 3;
       }),
     },
-    dependencies: { b: ['a'] },
-    outputStep: 'b',
+    dependencies: { b: ['a'], c: ['b'] },
+    outputStep: 'c',
   });
   const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
   const store = new MemoryRunStore();
   await createRun(store, workerPipeline, 'run-1');
   const processor = processorOf(pipeline, store, () => ({}));
-  const [b] = await takeJobs(workerPipeline, 'run-1', ['b']);
+  const [a] = await takeJobs(workerPipeline, 'run-1', ['a']);
+  expect((await processor.process(a.job, a.token)).outcome).toBe('recorded');
+  const [c] = await takeJobs(workerPipeline, 'run-1', ['c']);
 
-  await expect(processor.process(b.job, b.token)).rejects.toThrow(
-    "Step 'b' of run 'run-1' was not run: the store has no completed record of its dependency 'a'",
+  // b, its dependency, has no record; a, b's, has one.
+  await expect(processor.process(c.job, c.token)).rejects.toThrow(
+    "Step 'c' of run 'run-1' was not run: the store has no completed record of step 'b', whose output it may read",
   );
   expect(ran).toBe(0);
-  expect((await store.getRun('run-1'))!.steps).toEqual([]);
+  expect((await store.getRun('run-1'))!.steps.map((record) => record.stepId)).toEqual(['a']);
+});
+
+it('names every ancestor without a completed record', async () => {
+  const pipeline = new Pipeline({
+    name: 'processor-test',
+    steps: { a: step(() => 1), b: step(() => 2), c: step(() => 3) },
+    dependencies: { b: ['a'], c: ['b'] },
+    outputStep: 'c',
+  });
+  const workerPipeline = workerPipelinesOf([pipeline]).get('processor-test')!;
+  const store = new MemoryRunStore();
+  await createRun(store, workerPipeline, 'run-1');
+  const [c] = await takeJobs(workerPipeline, 'run-1', ['c']);
+
+  await expect(processorOf(pipeline, store, () => ({})).process(c.job, c.token)).rejects.toThrow(
+    "the store has no completed record of steps ['a', 'b'], whose outputs it may read",
+  );
 });
