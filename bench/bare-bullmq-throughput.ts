@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { openBenchQueue } from './bullmq-bench-queue';
 import { formatNumber, formatTable } from './format-table';
-import { ownCpuMs, postgresCpuMs, processCpuMs, processesCpuMs } from './process-cpu';
+import { ownCpuMs, postgresCpuReading, postgresCpuSince, processCpuMs, processesCpuMs } from './process-cpu';
 import { median } from './sample-stats';
 import { startWorkerProcesses, type WorkerProcesses } from './worker-processes';
 
@@ -86,7 +86,7 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
     for (let round = 0; round < (options.rounds ?? 1); round++) {
       for (let k = 0; k < contenders.length; k++) {
         const which = (round + k) % contenders.length;
-        const before = { workers: processesCpuMs(pidsOf(which)), caller: ownCpuMs(), redis: processCpuMs(options.redisPid), postgres: postgresCpuMs() };
+        const before = { workers: processesCpuMs(pidsOf(which)), caller: ownCpuMs(), redis: processCpuMs(options.redisPid), postgres: postgresCpuReading() };
         const startedMs = performance.now();
         await contenders[which].runJobs(jobs);
         seconds[which].push((performance.now() - startedMs) / 1000);
@@ -94,7 +94,7 @@ export async function measureThroughputs(contenders: ThroughputContender[], opti
         cpu[which].workers.push(perStep(processesCpuMs(pidsOf(which)), before.workers));
         cpu[which].caller.push(perStep(ownCpuMs(), before.caller));
         cpu[which].redis.push(perStep(processCpuMs(options.redisPid), before.redis));
-        cpu[which].postgres.push(perStep(postgresCpuMs(), before.postgres));
+        cpu[which].postgres.push(perStep(postgresCpuSince(before.postgres), 0));
       }
     }
     const medianOrUndefined = (values: number[]) => (values.some(Number.isNaN) ? undefined : median(values));

@@ -51,18 +51,17 @@ export async function localRedisPid(port: number): Promise<number | undefined> {
 }
 
 /**
- * CPU ms so far of every `postgres` process of this machine (the server and its backends, one
- * per connection); undefined where /proc cannot tell. A backend that exits between two readings
- * takes its time with it: the pools of a measurement stay open across it.
+ * CPU ms so far of each `postgres` process of this machine (the server and its backends, one
+ * per connection, and its background workers), by pid; undefined where /proc cannot tell.
  */
-export function postgresCpuMs(): number | undefined {
+export function postgresCpuReading(): Map<number, number> | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return undefined;
   }
-  let total = 0;
+  const reading = new Map<number, number>();
   for (const pid of pids) {
     let name: string;
     try {
@@ -70,7 +69,26 @@ export function postgresCpuMs(): number | undefined {
     } catch {
       continue; // gone meanwhile
     }
-    if (name === 'postgres') total += processCpuMs(Number(pid)) ?? 0;
+    const ms = name === 'postgres' ? processCpuMs(Number(pid)) : undefined;
+    if (ms !== undefined) reading.set(Number(pid), ms);
   }
-  return total;
+  return reading;
+}
+
+/**
+ * CPU ms the `postgres` processes used since the reading `before`: a process read both times
+ * counts the difference, one started since all of its time. One that exited meanwhile (an
+ * autovacuum worker, a closed connection's backend) takes its time with it: the pools of a
+ * measurement stay open across it. Never negative (a sum of totals would be when a busy
+ * process exits; a run of this session's bench printed -40 µs a step).
+ */
+export function postgresCpuSince(before: Map<number, number> | undefined): number | undefined {
+  const after = postgresCpuReading();
+  if (before === undefined || after === undefined) return undefined;
+  let used = 0;
+  for (const [pid, ms] of after) {
+    const was = before.get(pid) ?? 0;
+    used += ms >= was ? ms - was : ms; // less than before: another process got the pid since
+  }
+  return used;
 }

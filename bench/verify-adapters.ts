@@ -11,7 +11,7 @@ export type AdapterName = 'minimal scheduler' | 'fastroai execute' | 'LangGraph.
 const ALL_ADAPTERS: readonly AdapterName[] = ['minimal scheduler', 'fastroai execute', 'LangGraph.js'];
 
 /**
- * Checks, before anything is timed, that the three schedulers run the same DAG correctly:
+ * Checks, before a scheduler is timed, that the schedulers run the same DAG correctly:
  * each step's output is a checksum of its index and its dependencies' outputs, so a step that
  * ran before one of its dependencies finished, or saw the wrong output, gives a wrong number;
  * a step that ran twice shows in the call count. Throws on the first mismatch.
