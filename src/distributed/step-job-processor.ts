@@ -217,9 +217,11 @@ export class StepJobProcessor {
         return { outcome: 'duplicate', workerId };
       }
       if (fresh && view.run.status === 'aborted') return { outcome: 'cancelled', workerId };
-      // The caller enqueues a step once the store has its dependencies' records, and the view
-      // read them: a job without them was not enqueued by the caller (or this worker has another
-      // store). It must not run on missing inputs, nor take the step's record (the first wins).
+      // A step must not run on missing inputs, nor take its record (the first wins), while an
+      // ancestor's latest record is not a completed one. The caller enqueues a step once the store
+      // has its dependencies' records, so such a job was not enqueued by it, or this worker has
+      // another store, or (after a resume) an older epoch's job wrote a later generation of an
+      // ancestor that did not complete: the job fails, naming them.
       const ancestors = pipeline.ancestorIdsOf(index);
       if (!view.hasCompleted(ancestors)) {
         const { indexOf } = definition.graph;
