@@ -17,7 +17,7 @@ import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
 import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE } from '../usage/step-usage';
-import { pushedRecordOf } from './pushed-step-record';
+import { pushedKeyOf, pushedRecordOf } from './pushed-step-record';
 import { JobLockWatch } from './job-lock-watch';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
@@ -169,8 +169,8 @@ export class StepJobProcessor {
    */
   pushed(runId: string, records: readonly unknown[]): void {
     for (const record of records) {
-      const { stepId, generation } = (record ?? {}) as { stepId?: unknown; generation?: unknown };
-      if (typeof stepId === 'string' && typeof generation === 'number') this.takeAhead({ runId, stepId, generation }, record);
+      const key = pushedKeyOf(record);
+      if (key !== undefined) this.takeAhead({ runId, ...key }, record);
     }
   }
 
@@ -221,9 +221,10 @@ export class StepJobProcessor {
       // ancestor's latest record is not a completed one. The caller enqueues a step once the store
       // has its dependencies' records, so such a job was not enqueued by it, or this worker has
       // another store, or (after a resume) an older epoch's job wrote a later generation of an
-      // ancestor that did not complete: the job fails, naming them.
+      // ancestor that did not complete: the job fails, naming them. A view that was not read for
+      // this job (`fresh` false) was checked by the cache's `read` already.
       const ancestors = pipeline.ancestorIdsOf(index);
-      if (!view.hasCompleted(ancestors)) {
+      if (fresh && !view.hasCompleted(ancestors)) {
         const { indexOf } = definition.graph;
         const missing = ancestors.filter((id) => !view.isCompleted(id)).sort((a, b) => indexOf.get(a)! - indexOf.get(b)!);
         throw ancestorsNotRecorded(data, missing);

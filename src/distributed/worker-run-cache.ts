@@ -102,7 +102,9 @@ export class WorkerRunCache {
   ) {}
 
   /**
-   * The run, with completed records of every step of `needed` (their generation of `epoch`).
+   * The run, with completed records of every step of `needed` (their generation of `epoch`):
+   * `fresh` false for a view held before, whose records of `needed` were checked here; `fresh`
+   * true for one read for this job, which holds what the store had (the caller checks it).
    * @throws RunNotFoundError naming the worker's store when the run is not in it
    */
   async read(runId: string, epoch: number, needed: readonly string[]): Promise<{ view: WorkerRunView; fresh: boolean }> {
