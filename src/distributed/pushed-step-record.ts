@@ -1,5 +1,11 @@
 import type { StepRecord } from '../store/run-store';
 
+/** The step id and generation a pushed record names, or undefined when it names none (the push is anyone's JSON). */
+export function pushedKeyOf(value: unknown): { stepId: string; generation: number } | undefined {
+  const { stepId, generation } = (value ?? {}) as { stepId?: unknown; generation?: unknown };
+  return typeof stepId === 'string' && typeof generation === 'number' ? { stepId, generation } : undefined;
+}
+
 const RECORD_STATUSES: ReadonlySet<unknown> = new Set(['completed', 'failed', 'incomplete']);
 
 /**

@@ -14,7 +14,7 @@ import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
-import { pushedRecordOf } from './pushed-step-record';
+import { pushedKeyOf, pushedRecordOf } from './pushed-step-record';
 import { checkQueueRunnerOptions } from './check-distributed-options';
 import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
 import type { StepJobData, StepJobResult } from './step-job-data';
@@ -53,8 +53,8 @@ export interface QueueRunnerOptions {
  * only wake it up, and it reconciles ({@link StepReconciler}: every `reconcileIntervalMs`, and
  * sooner when no wake-up came for a while), so lost messages never hang a run. A store that
  * pushes the records it writes first (RecordPusher: RedisRunStore; PostgresRunStore with
- * `pushRecords`) settles their steps with
- * the push itself, before the wake-up comes, and they are not read. The steps ready in
+ * `pushRecords`) settles their steps with the push itself, before the wake-up comes, and they
+ * are not read. The steps ready in
  * one tick are added in bulk ({@link StepJobAdder}), the records woken in one tick read in one
  * call per run ({@link StepRecordReader}).
  * Workers' `step.started`, `step.retrying` and `call.retrying` reach the run's events through a
@@ -359,8 +359,9 @@ export class QueueRunner implements StepRunner {
    */
   private pushed(store: RunStore, runId: string, records: readonly unknown[]): void {
     for (const value of records) {
-      const { stepId, generation } = (value ?? {}) as { stepId?: unknown; generation?: unknown };
-      if (typeof stepId !== 'string' || typeof generation !== 'number') continue;
+      const key = pushedKeyOf(value);
+      if (key === undefined) continue;
+      const { stepId, generation } = key;
       const waiting = this.waiting.get(stepJobId(runId, stepId, generation));
       // Another store may hold a run of the same id.
       if (waiting === undefined || waiting.durable.store !== store) continue;
@@ -399,16 +400,15 @@ export class QueueRunner implements StepRunner {
     return watching.then(() => undefined);
   }
 
-  /** The step ended as the store pushed its record; false when that does not decode (the store's record is read instead). */
-  private settlePushed(waiting: WaitingStep, record: StepRecord): boolean {
+  /** The step ended as the store pushed its record; unless that does not decode (the wake-up's read, or the reconciliation's, settles it then). */
+  private settlePushed(waiting: WaitingStep, record: StepRecord): void {
     let outcome: StepOutcome;
     try {
       outcome = outcomeOf(record);
     } catch {
-      return false;
+      return;
     }
     this.settleWith(waiting, outcome, record);
-    return true;
   }
 
   private settleWith(waiting: WaitingStep, outcome: StepOutcome, record: StepRecord): void {

@@ -142,7 +142,6 @@ export class PostgresRunStore implements RunStore {
   private readonly retryPolicy: TransientRetryPolicy;
   private readonly statements: PerStepStatements;
   private tablesReady: Promise<void> | undefined;
-  /** The NOTIFY channel of `recordSteps`' pushes: one per schema (a database's channels are shared by its schemas). */
   /** With `pushRecords`: the NOTIFY channel of `recordSteps`' pushes, one per schema (a database's channels are its own). */
   private readonly pushChannel: string | undefined;
   private pushListener: PostgresPushListener | undefined;
@@ -413,7 +412,6 @@ export class PostgresRunStore implements RunStore {
     return found.rows.length > limit && last !== undefined ? { runs, cursor: encodeRunListCursor(last) } : { runs };
   }
 
-  /** Ends the pool if the store opened it; a pool you gave is left open. */
   /** A connection for the push listener, outside the pool (with the pool's settings). */
   private async listeningClient(): Promise<Client> {
     const { Client: PgClient } = requireOptionalPeer<typeof import('pg')>('pg', '8', 'PostgresRunStore');
@@ -428,6 +426,7 @@ export class PostgresRunStore implements RunStore {
     return client;
   }
 
+  /** Ends the pool if the store opened it (a pool you gave is left open), and the push listener's connection. */
   async close(): Promise<void> {
     await this.pushListener?.close();
     this.pushListener = undefined;

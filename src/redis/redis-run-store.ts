@@ -371,4 +371,3 @@ export class RedisRunStore implements RunStore {
     return `${this.prefix}stepindex:${runId}`;
   }
 }
-
