@@ -147,6 +147,7 @@ export class QueueRunner implements StepRunner {
       fingerprintDigest: fingerprintDigest(durable.fingerprint),
       epoch: durable.epoch,
     };
+    if (durable.ancestorGenerations !== undefined) data.generations = durable.ancestorGenerations;
     if (task.onAttempt === undefined) data.progress = false;
     const traceparent = activeTraceParent();
     if (traceparent !== undefined) data.traceparent = traceparent;
@@ -170,11 +171,11 @@ export class QueueRunner implements StepRunner {
       if (waiting.ended) return;
       this.start()
         .then(() => this.watchPushes(durable.store))
-        .then(() => (durable.epoch > 1 ? this.clearFinishedJob(waiting) : true))
+        .then(() => (durable.epoch > 1 ? this.adopt(waiting) : true))
         .then((add) => {
           if (!add || waiting.ended) return;
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
-          return this.jobs.add(task.stepId, data, jobId).then(() => {
+          return this.jobs.add(task.stepId, waiting.data, waiting.jobId).then(() => {
             waiting.added = true;
           });
         })
@@ -206,32 +207,69 @@ export class QueueRunner implements StepRunner {
   }
 
   /**
-   * A resumed run (epoch > 1) may find its step's job finished already: kept by BullMQ after a
-   * caller that crashed, or cancelled, or whose worker refused it. With the step's record in the
-   * store, the step is settled from it (no job added: resolves false); without one (the job was
-   * cancelled, or failed), the old job is removed, so the step runs again. A job still waiting
-   * is brought to this epoch (its data: a worker then reads the run as the resume left it), one
-   * running is left alone; adding either again adopts it. (A worker that takes the waiting job
-   * between the two calls runs it at the old epoch: the window is narrowed, not closed.)
+   * A resumed run (epoch > 1) may find its step's job in the queue: kept by BullMQ after a
+   * caller that crashed, or cancelled, or whose worker refused it. Resolves true when the job is
+   * to be added (adding a job whose id is in the queue adopts it), false when the step is settled
+   * from the store:
+   * - waiting: adopted, brought to this epoch (its data: a worker then reads the run as the resume
+   *   left it). (A worker that takes it between the two calls runs it at the old epoch: the
+   *   window is narrowed, not closed.)
+   * - made by a caller that planned other generations of the step's ancestors (a resume that
+   *   reruns an ancestor of a step in flight), running or finished: what it does or did reads
+   *   other outputs than this run's. It is cancelled if it runs, and the step moves to the next
+   *   generation (another job id), looked at in turn.
+   * - running: adopted.
+   * - finished with the step's record: settled from it.
+   * - finished without one (cancelled, or failed): removed, so the step runs again.
    */
-  private async clearFinishedJob(waiting: WaitingStep): Promise<boolean> {
-    const state = await this.queue.getJobState(waiting.jobId);
-    if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
-      // Adopted while it waits: it carries the crashed caller's epoch, and its worker would run it
-      // on a view of the run from before this resume (a resume's new input unseen).
+  private async adopt(waiting: WaitingStep): Promise<boolean> {
+    for (;;) {
+      const state = await this.queue.getJobState(waiting.jobId);
+      if (waiting.ended) return false;
+      if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
+        // Adopted while it waits: it carries the crashed caller's epoch, and its worker would run it
+        // on a view of the run from before this resume (a resume's new input unseen).
+        const job = await this.queue.getJob(waiting.jobId);
+        await job?.updateData(waiting.data);
+        return true;
+      }
+      if (state !== 'active' && state !== 'completed' && state !== 'failed') return true;
       const job = await this.queue.getJob(waiting.jobId);
-      await job?.updateData(waiting.data);
+      if (job !== undefined && !samePlannedGenerations(job.data, waiting.data)) {
+        if (state === 'active') void this.publishCancel(waiting.jobId, job.data.epoch, 'a resume of its run reruns a step whose output it reads');
+        this.moveToNextGeneration(waiting);
+        continue;
+      }
+      if (state === 'active') return true;
+      const { task, durable } = waiting;
+      const record = await this.records.read(durable.store, task.runId, { stepId: task.stepId, generation: durable.generation });
+      if (record !== undefined) {
+        this.settle(waiting, record);
+        return false;
+      }
+      await this.queue.remove(waiting.jobId);
       return true;
     }
-    if (state !== 'completed' && state !== 'failed') return true;
-    const { task, durable } = waiting;
-    const record = await this.records.read(durable.store, task.runId, { stepId: task.stepId, generation: durable.generation });
-    if (record !== undefined) {
-      this.settle(waiting, record);
-      return false;
-    }
-    await this.queue.remove(waiting.jobId);
-    return true;
+  }
+
+  /** The step runs at the generation after its job's (see {@link adopt}): another job id, its record another key. */
+  private moveToNextGeneration(waiting: WaitingStep): void {
+    const { task } = waiting;
+    const generation = waiting.durable.generation + 1;
+    if (this.waiting.get(waiting.jobId) === waiting) this.waiting.delete(waiting.jobId);
+    waiting.jobId = stepJobId(task.runId, task.stepId, generation);
+    waiting.durable = { ...waiting.durable, generation };
+    waiting.data = { ...waiting.data, generation };
+    this.waiting.set(waiting.jobId, waiting);
+  }
+
+  /** Asks the workers to stop the step of job `jobId` of the run's `epoch` (best effort: resolves once Redis answered, or failed). */
+  private publishCancel(jobId: string, epoch: number, reason: string): Promise<void> {
+    const message: CancelStepMessage = { jobId, epoch, reason };
+    return this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Cancelling the run (its signal) ends the step here and asks the workers to abort it. */
@@ -251,8 +289,7 @@ export class QueueRunner implements StepRunner {
     this.jobs.drop(waiting.jobId);
     // The run lost its lease (or could not renew it: the store failed): a resume may own these jobs now.
     if (RunLeaseLostError.isInstance(reason) || StoreUnavailableError.isInstance(reason)) return Promise.resolve();
-    const message: CancelStepMessage = { jobId: waiting.jobId, epoch: waiting.durable.epoch, reason: reason instanceof Error ? reason.message : String(reason) };
-    const published = this.queue.client.then((client) => (client as unknown as Redis).publish(this.channels.cancel, JSON.stringify(message))).catch(() => undefined);
+    const published = this.publishCancel(waiting.jobId, waiting.durable.epoch, reason instanceof Error ? reason.message : String(reason));
     // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
     const removed = this.queue.remove(waiting.jobId).catch(() => undefined);
     return Promise.all([published, removed]).then(() => undefined);
@@ -434,6 +471,8 @@ export class QueueRunner implements StepRunner {
     const left = (this.waitingRuns.get(runId) ?? 1) - 1;
     if (left > 0) this.waitingRuns.set(runId, left);
     else this.waitingRuns.delete(runId);
+    // Moved to a later generation (see adopt): the run records the step, and plans its dependents, at it.
+    if (waiting.durable.generation !== waiting.task.durable!.generation) outcome.generation = waiting.durable.generation;
     waiting.resolve(outcome);
   }
 }
@@ -450,4 +489,12 @@ function outcomeOf(record: StepRecord): StepOutcome {
     endedAt: record.endedAt,
     recorded: record,
   };
+}
+
+/** True when two jobs of a step read the same generations of its ancestors (all 1 when a job names none). */
+function samePlannedGenerations(theirs: StepJobData, ours: StepJobData): boolean {
+  const a = theirs.generations ?? {};
+  const b = ours.generations ?? {};
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
 }

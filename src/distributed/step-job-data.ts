@@ -9,6 +9,12 @@ export interface StepJobData {
   stepId: string;
   /** The generation the step's record takes (the record's key with runId and stepId). */
   generation: number;
+  /**
+   * The generations of the step's ancestors that the caller's run plans, those other than 1, by
+   * id (absent when all are 1: a run's first epoch). The worker reads exactly these records: a
+   * job of an earlier epoch may have written a later generation of a step this run restored.
+   */
+  generations?: Record<string, number>;
   /** The pipeline's name: the worker runs its own pipeline of that name. */
   pipeline: string;
   /**

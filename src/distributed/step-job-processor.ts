@@ -19,6 +19,7 @@ import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE } from '../usage/step-usage';
 import { pushedKeyOf, pushedRecordOf } from './pushed-step-record';
 import { JobLockWatch } from './job-lock-watch';
+import { plannedGenerationsOf } from './planned-generations';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
 import type { StepJobData, StepJobResult } from './step-job-data';
@@ -206,7 +207,9 @@ export class StepJobProcessor {
     active.lock = lock;
     let dispose = () => undefined as void;
     try {
-      const { view, fresh } = await this.cache.read(data.runId, data.epoch, pipeline.ancestorIdsOf(index));
+      const ancestors = pipeline.ancestorIdsOf(index);
+      const generationOf = plannedGenerationsOf(data);
+      const { view, fresh } = await this.cache.read(data.runId, data.epoch, ancestors, generationOf);
       // A job taken again (its worker died or stalled after it may have recorded the step) asks
       // the store about its own record: the view may have been read before that record (cached,
       // or a whole-run read shared with jobs that came earlier).
@@ -218,16 +221,15 @@ export class StepJobProcessor {
       }
       if (fresh && view.run.status === 'aborted') return { outcome: 'cancelled', workerId };
       // A step must not run on missing inputs, nor take its record (the first wins), while an
-      // ancestor's latest record is not a completed one. The caller enqueues a step once the store
-      // has its dependencies' records, so such a job was not enqueued by it, or this worker has
-      // another store, or (after a resume) an older epoch's job wrote a later generation of an
-      // ancestor that did not complete: the job fails, naming them. A view that was not read for
-      // this job (`fresh` false) was checked by the cache's `read` already.
-      const ancestors = pipeline.ancestorIdsOf(index);
-      if (fresh && !view.hasCompleted(ancestors)) {
+      // ancestor has no completed record at the generation the job's run plans (exactly that one:
+      // after a resume, a job of an earlier epoch may write a later generation of a step the run
+      // restored). The caller enqueues a step once the store has its dependencies' records, so
+      // such a job was not enqueued by it, or this worker has another store: the job fails, naming
+      // them. A view that was not read for this job (`fresh` false) was checked by `read` already.
+      if (fresh && !view.hasCompleted(ancestors, generationOf)) {
         const { indexOf } = definition.graph;
-        const missing = ancestors.filter((id) => !view.isCompleted(id)).sort((a, b) => indexOf.get(a)! - indexOf.get(b)!);
-        throw ancestorsNotRecorded(data, missing);
+        const missing = ancestors.filter((id) => !view.isCompleted(id, generationOf(id))).sort((a, b) => indexOf.get(a)! - indexOf.get(b)!);
+        throw ancestorsNotRecorded(data, missing.map((id) => ({ id, generation: generationOf(id) })));
       }
       const store = this.options.store;
       const buildDeps = this.options.deps;
@@ -240,7 +242,7 @@ export class StepJobProcessor {
       const instance = resolveStepInstance(definition, index, deps, tracer);
       dispose = instance.dispose;
       const dependencyOutputs: Record<string, unknown> = {};
-      for (const id of pipeline.ancestorIdsOf(index)) dependencyOutputs[id] = view.outputOf(id);
+      for (const id of ancestors) dependencyOutputs[id] = view.outputOf(id, generationOf(id));
       // A run without listeners (data.progress false) gets no progress messages.
       const publish = data.progress === false ? undefined : this.options.publish;
       if (publish !== undefined) active.published = publish({ jobId, type: 'step.started', attempt: 1, workerId });
@@ -360,8 +362,13 @@ export class StepJobProcessor {
   }
 }
 
-/** A job refused because the store has no completed record of some of its step's ancestors (`missing`, in declaration order), whose outputs it may read. */
-function ancestorsNotRecorded(data: StepJobData, missing: readonly string[]): FastroAIError {
-  const which = missing.length === 1 ? `step '${missing[0]}', whose output it may read` : `steps ${formatIdList(missing)}, whose outputs it may read`;
+/** A job refused because the store has no completed record of some of its step's ancestors (`missing`, in declaration order) at their planned generations, whose outputs it may read. */
+function ancestorsNotRecorded(data: StepJobData, missing: readonly { id: string; generation: number }[]): FastroAIError {
+  const later = missing.filter(({ generation }) => generation !== 1);
+  const generations = later.length === 0 ? '' : ` (generation ${later.map(({ id, generation }) => (missing.length === 1 ? generation : `${generation} of '${id}'`)).join(', ')})`;
+  const which =
+    missing.length === 1
+      ? `step '${missing[0].id}'${generations}, whose output it may read`
+      : `steps ${formatIdList(missing.map(({ id }) => id))}${generations}, whose outputs it may read`;
   return new FastroAIError(`Step '${data.stepId}' of run '${data.runId}' was not run: the store has no completed record of ${which}`);
 }

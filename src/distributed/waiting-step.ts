@@ -3,11 +3,13 @@ import type { StepJobData } from './step-job-data';
 
 /** A step handed to the queue, until the store has its record (or its job failed). */
 export interface WaitingStep {
-  readonly jobId: string;
+  /** Its job's id (`runId-stepId-generation`): it changes with the generation. */
+  jobId: string;
   readonly task: StepTask;
-  readonly durable: StepTaskDurability;
+  /** The task's, at the generation the step runs at (a later one than the task's when moved: see QueueRunner.adopt). */
+  durable: StepTaskDurability;
   /** Its job's data as this caller adds it (at the run's epoch as this caller holds it). */
-  readonly data: StepJobData;
+  data: StepJobData;
   readonly enqueuedAt: number;
   readonly resolve: (outcome: StepOutcome) => void;
   /** The job is in the queue (added, or found there: adopted). */

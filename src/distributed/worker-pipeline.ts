@@ -1,5 +1,6 @@
 import { fingerprintOf } from '../durable/fingerprint-of';
 import { fingerprintDigest } from './fingerprint-digest';
+import { ancestorsOf } from '../graph/ancestors-of';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { definitionOf } from '../pipeline/definition-of';
 import type { Pipeline } from '../pipeline/pipeline';
@@ -14,8 +15,6 @@ export class WorkerPipeline {
   /** What the caller's jobs carry to compare ({@link fingerprintDigest}). */
   readonly fingerprintDigest: string;
   private readonly ancestors: (readonly string[] | undefined)[];
-  /** Marks of the steps visited by one `ancestorIdsOf` walk (cleared after it): no array per step. */
-  private visited: Uint8Array | undefined;
 
   constructor(pipeline: Pipeline<any, any, any>) {
     this.definition = definitionOf(pipeline);
@@ -34,21 +33,8 @@ export class WorkerPipeline {
     const cached = this.ancestors[index];
     if (cached !== undefined) return cached;
     const graph = this.definition.graph;
-    if (graph.dependencies[index].length === 0) return (this.ancestors[index] = NO_ANCESTORS);
-    const seen = (this.visited ??= new Uint8Array(graph.ids.length));
-    const stack = [...graph.dependencies[index]];
-    const visited: number[] = [];
-    while (stack.length > 0) {
-      const dependency = stack.pop()!;
-      if (seen[dependency] === 1) continue;
-      seen[dependency] = 1;
-      visited.push(dependency);
-      stack.push(...graph.dependencies[dependency]);
-    }
-    for (const dependency of visited) seen[dependency] = 0;
-    const ids = visited.map((dependency) => graph.ids[dependency]);
-    this.ancestors[index] = ids;
-    return ids;
+    const ancestors = ancestorsOf(graph, index);
+    return (this.ancestors[index] = ancestors.length === 0 ? NO_ANCESTORS : ancestors.map((ancestor) => graph.ids[ancestor]));
   }
 
   /**

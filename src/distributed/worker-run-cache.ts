@@ -4,6 +4,7 @@ import { toInputRecord } from '../pipeline/to-input-record';
 import { decodeValue } from '../store/decode-value';
 import type { RunRecord, RunStore, StepRecord } from '../store/run-store';
 import { findStepRecords, recordKeyOf } from './find-step-records';
+import { FIRST_GENERATIONS, type PlannedGenerations } from './planned-generations';
 import { StepRecordReader } from './step-record-reader';
 
 /** Records read ahead at once at most (see {@link WorkerRunCache.prefetch}); more are read when their jobs come. */
@@ -12,10 +13,10 @@ const PREFETCHES_IN_FLIGHT = 256;
 /** A run as a worker sees it: its record, its decoded input, and its step records so far. */
 export class WorkerRunView {
   readonly input: Record<string, unknown>;
-  /** Each step's latest record (highest generation). */
-  private readonly latest = new Map<string, StepRecord>();
-  private readonly keys = new Set<string>();
-  private readonly outputs = new Map<string, unknown>();
+  /** Each step's records, by generation (the array's index). */
+  private readonly records = new Map<string, StepRecord[]>();
+  /** Decoded outputs, by record (decoded once per view). */
+  private readonly outputs = new Map<StepRecord, unknown>();
 
   constructor(
     readonly run: RunRecord,
@@ -25,14 +26,11 @@ export class WorkerRunView {
     for (const record of records) this.add(record);
   }
 
-  /** A record written since (records never change: first write wins). */
+  /** A record written since (records never change: first write wins, and the first one added stays). */
   add(record: StepRecord): void {
-    this.keys.add(recordKeyOf(record.stepId, record.generation));
-    const current = this.latest.get(record.stepId);
-    if (current === undefined || record.generation > current.generation) {
-      this.latest.set(record.stepId, record);
-      this.outputs.delete(record.stepId);
-    }
+    let generations = this.records.get(record.stepId);
+    if (generations === undefined) this.records.set(record.stepId, (generations = []));
+    generations[record.generation] ??= record;
   }
 
   /**
@@ -47,31 +45,36 @@ export class WorkerRunView {
       return false;
     }
     this.add(record);
-    if (this.latest.get(record.stepId) === record) this.outputs.set(record.stepId, output);
+    if (this.recordOf(record.stepId, record.generation) === record) this.outputs.set(record, output);
     return true;
   }
 
   has(stepId: string, generation: number): boolean {
-    return this.keys.has(recordKeyOf(stepId, generation));
+    return this.recordOf(stepId, generation) !== undefined;
   }
 
-  /** True when every step of `stepIds` has a completed latest record. */
-  hasCompleted(stepIds: readonly string[]): boolean {
-    return stepIds.every((id) => this.isCompleted(id));
+  /** True when every step of `stepIds` has a completed record at the generation `generationOf` plans for it (1 unless told). */
+  hasCompleted(stepIds: readonly string[], generationOf: PlannedGenerations = FIRST_GENERATIONS): boolean {
+    return stepIds.every((id) => this.isCompleted(id, generationOf(id)));
   }
 
-  /** True when step `stepId` has a completed latest record. */
-  isCompleted(stepId: string): boolean {
-    return this.latest.get(stepId)?.status === 'completed';
+  /** True when step `stepId` has a completed record at `generation`. */
+  isCompleted(stepId: string, generation = 1): boolean {
+    return this.recordOf(stepId, generation)?.status === 'completed';
   }
 
-  /** The decoded output of a step's latest record (decoded once per view). */
-  outputOf(stepId: string): unknown {
-    if (this.outputs.has(stepId)) return this.outputs.get(stepId);
-    const encoded = this.latest.get(stepId)?.output;
-    const output = encoded === undefined ? undefined : decodeValue(encoded);
-    this.outputs.set(stepId, output);
+  /** The decoded output of step `stepId`'s record at `generation` (undefined without one). */
+  outputOf(stepId: string, generation = 1): unknown {
+    const record = this.recordOf(stepId, generation);
+    if (record === undefined) return undefined;
+    if (this.outputs.has(record)) return this.outputs.get(record);
+    const output = record.output === undefined ? undefined : decodeValue(record.output);
+    this.outputs.set(record, output);
     return output;
+  }
+
+  private recordOf(stepId: string, generation: number): StepRecord | undefined {
+    return this.records.get(stepId)?.[generation];
   }
 }
 
@@ -102,19 +105,19 @@ export class WorkerRunCache {
   ) {}
 
   /**
-   * The run, with completed records of every step of `needed` (their generation of `epoch`):
+   * The run, with completed records of every step of `needed` at the generations `generationOf` plans:
    * `fresh` false for a view held before, whose records of `needed` were checked here; `fresh`
    * true for one read for this job, which holds what the store had (the caller checks it).
    * @throws RunNotFoundError naming the worker's store when the run is not in it
    */
-  async read(runId: string, epoch: number, needed: readonly string[]): Promise<{ view: WorkerRunView; fresh: boolean }> {
-    // A view read before this job came serves it only in the run's first epoch, where every
-    // record is generation 1: "completed" is then the record the job needs. After a resume a
-    // dependency may have been rerun (a new generation, written after that view was read), so
-    // the job reads the run afresh: the caller enqueued it after the store had its dependencies.
+  async read(runId: string, epoch: number, needed: readonly string[], generationOf = FIRST_GENERATIONS): Promise<{ view: WorkerRunView; fresh: boolean }> {
+    // A view read before this job came serves it only in the run's first epoch. After a resume
+    // the input may have changed, and a dependency may have been rerun (a new generation, written
+    // after that view was read), so the job reads the run afresh: the caller enqueued it after the
+    // store had its dependencies' records.
     if (epoch !== 1) return { view: await this.load(runId), fresh: true };
     const cached = this.runs.get(runId);
-    if (cached !== undefined && cached.run.epoch === 1 && (cached.hasCompleted(needed) || (await this.fillIn(cached, needed)))) {
+    if (cached !== undefined && cached.run.epoch === 1 && (cached.hasCompleted(needed, generationOf) || (await this.fillIn(cached, needed, generationOf)))) {
       this.runs.delete(runId);
       this.runs.set(runId, cached);
       return { view: cached, fresh: false };
@@ -124,7 +127,7 @@ export class WorkerRunCache {
     const loading = this.loading.get(runId);
     if (loading !== undefined) {
       const view = await loading;
-      if (view.run.epoch === 1 && view.hasCompleted(needed)) return { view, fresh: true };
+      if (view.run.epoch === 1 && view.hasCompleted(needed, generationOf)) return { view, fresh: true };
     }
     return { view: await this.load(runId), fresh: true };
   }
@@ -151,20 +154,20 @@ export class WorkerRunCache {
   }
 
   /**
-   * Reads the records `view` (of a run's first epoch: every record is generation 1) misses one
-   * by one (the store's optional `getStepRecord`). False when the store cannot, or one is
-   * missing or not completed.
+   * Reads the records of `needed` that `view` misses at their planned generations, one by one
+   * (the store's optional `getStepRecord`). False when the store cannot, or one is missing or
+   * not completed.
    */
-  private async fillIn(view: WorkerRunView, needed: readonly string[]): Promise<boolean> {
+  private async fillIn(view: WorkerRunView, needed: readonly string[], generationOf: PlannedGenerations): Promise<boolean> {
     if (this.prefetching.size > 0) {
       await Promise.all(needed.map((id) => this.prefetching.get(prefetchKey(view.run.runId, id))));
-      if (view.hasCompleted(needed)) return true;
+      if (view.hasCompleted(needed, generationOf)) return true;
     }
-    const missing = needed.filter((id) => !view.isCompleted(id));
+    const missing = needed.filter((id) => !view.isCompleted(id, generationOf(id)));
     if (this.store.getStepRecord === undefined || missing.length > 16) return false;
-    const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: 1 })));
+    const found = await findStepRecords(this.store, view.run.runId, missing.map((stepId) => ({ stepId, generation: generationOf(stepId) })));
     for (const record of found.values()) view.add(record);
-    return view.hasCompleted(needed);
+    return view.hasCompleted(needed, generationOf);
   }
 
   /**

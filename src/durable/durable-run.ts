@@ -1,6 +1,8 @@
 import type { Clock } from '../clock/clock';
 import { ConversationState } from '../conversation/conversation-state';
 import { EMPTY_STEP_USAGE, STEP_USAGE_COUNTERS, StepUsage, type StepUsageFields } from '../usage/step-usage';
+import { ancestorsOf } from '../graph/ancestors-of';
+import type { StepGraph } from '../graph/step-graph';
 import type { StepExecutionError } from '../errors/step-execution-error';
 import type { RunStepTable } from '../pipeline/run-step-table';
 import { decodeValue } from '../store/decode-value';
@@ -59,6 +61,8 @@ export class DurableRun {
   timingOffsetMs = 0;
   private readonly options: DurableRunOptions;
   private readonly generationOf: Int32Array;
+  /** Some step's record takes a generation other than 1 (a resume after a rerun or a failure). */
+  private rerunsSome: boolean;
   private recorder: RunRecorder | undefined;
   private host: DurableRunHost | undefined;
   private budget: StoreRunBudget | undefined;
@@ -73,6 +77,7 @@ export class DurableRun {
     this.spentMicrocents = options.spentMicrocents;
     this.store = options.store;
     this.generationOf = options.plan?.generationOf ?? new Int32Array(options.size).fill(1);
+    this.rerunsSome = this.generationOf.some((generation) => generation !== 1);
     this.wallStartedAt = options.clock.now();
   }
 
@@ -137,6 +142,32 @@ export class DurableRun {
   /** The generation step `index`'s record takes in this run. */
   generationAt(index: number): number {
     return this.generationOf[index];
+  }
+
+  /**
+   * Step `index`'s record takes `generation` instead (a later one, that its runner ran it at:
+   * see StepOutcome.generation); its dependents read that one. Ignored unless it is later.
+   */
+  moveGeneration(index: number, generation: number): void {
+    if (!Number.isSafeInteger(generation) || generation <= this.generationOf[index]) return;
+    this.generationOf[index] = generation;
+    this.rerunsSome = true;
+  }
+
+  /**
+   * The generations of step `index`'s ancestors (the outputs it may read) in this run, by id,
+   * those other than 1 only: undefined when there are none (always in a run's first epoch). A
+   * worker reads exactly these records, not the latest ones: a job of an earlier epoch may write
+   * a later generation of a step this run restored (see StepJobData.generations).
+   */
+  ancestorGenerationsOf(graph: StepGraph, index: number): Record<string, number> | undefined {
+    if (!this.rerunsSome) return undefined;
+    let generations: Record<string, number> | undefined;
+    for (const ancestor of ancestorsOf(graph, index)) {
+      const generation = this.generationOf[ancestor];
+      if (generation !== 1) (generations ??= {})[graph.ids[ancestor]] = generation;
+    }
+    return generations;
   }
 
   /** An epoch-ms time (a record's) as ms since this process began the run (the step table's clock). */

@@ -57,6 +57,11 @@ export interface StepTaskDurability {
   fingerprint: string;
   /** The generation the step's record takes in this run. */
   generation: number;
+  /**
+   * The generations of the step's ancestors (the outputs it may read) in this run, those other
+   * than 1, by id: absent when there are none (a run's first epoch). A worker reads exactly these.
+   */
+  ancestorGenerations?: Record<string, number>;
   /** The run's epoch as this caller holds it. */
   epoch: number;
 }
@@ -79,6 +84,13 @@ export interface StepOutcome {
    * times and worker from the record.
    */
   recorded?: StepRecord;
+  /**
+   * Set when the runner ran the step at a later generation than `task.durable.generation`: a
+   * queue runner whose job id was held by the job of an earlier caller of the run, made from
+   * other outputs of the step's dependencies. The run records the step at this generation, and
+   * its dependents read this one.
+   */
+  generation?: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import { toError } from '../errors/step-execution-error';
 import type { CancelScope } from '../executor/cancel-scope';
 import type { StepOutcome, StepTask } from '../executor/run-step-task';
 import type { StepRunner } from '../executor/step-runner';
+import { ancestorsOf } from '../graph/ancestors-of';
 import type { StepGraph } from '../graph/step-graph';
 import type { StepLike } from '../steps/base-step';
 import type { StepRecord } from '../store/run-store';
@@ -82,6 +83,8 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
       generation: durable.generationAt(index),
       epoch: durable.epoch,
     };
+    const ancestorGenerations = durable.ancestorGenerationsOf(graph, index);
+    if (ancestorGenerations !== undefined) task.durable.ancestorGenerations = ancestorGenerations;
   }
   let outcome: Promise<StepOutcome>;
   try {
@@ -91,6 +94,7 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
   }
   Promise.resolve(outcome).then(
     (ended) => {
+      if (ended.generation !== undefined) durable?.moveGeneration(index, ended.generation);
       if (ended.status === 'failed') run.stepFailed(index, ended.error, ended.usage, ended.attempts, ended.recorded);
       else run.stepCompleted(index, ended.output, ended.usage, ended.attempts, ended.recorded);
     },
@@ -112,17 +116,7 @@ const DEPENDENCY_OUTPUTS = new LazyProperty<VisibleOutputsSource, Record<string,
 /** The outputs step `index` may read: its transitive dependencies', by id. */
 export function visibleOutputs(graph: StepGraph, outputs: readonly unknown[], index: number): Record<string, unknown> {
   const visible: Record<string, unknown> = {};
-  if (graph.dependencies[index].length === 0) return visible;
-  // O(ancestors), not O(steps): a wide fan-out hands over thousands of steps without dependencies.
-  const seen = new Set<number>();
-  const stack = [...graph.dependencies[index]];
-  while (stack.length > 0) {
-    const dependency = stack.pop()!;
-    if (seen.has(dependency)) continue;
-    seen.add(dependency);
-    visible[graph.ids[dependency]] = outputs[dependency];
-    stack.push(...graph.dependencies[dependency]);
-  }
+  for (const ancestor of ancestorsOf(graph, index)) visible[graph.ids[ancestor]] = outputs[ancestor];
   return visible;
 }
 

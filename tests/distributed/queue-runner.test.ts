@@ -57,6 +57,24 @@ describe('QueueRunner', () => {
     );
   });
 
+  it('a resume that reruns a step runs it and its dependents on workers, each on the generations the resume planned', async () => {
+    await Promise.all([fixture.startWorker('w1'), fixture.startWorker('w2')]);
+    const store = fixture.store();
+    const pipeline = distributedPipeline({ ledger: fixture.ledger, label: 'caller' });
+    await pipeline.execute(DISTRIBUTED_INPUT, undefined, { store, runner: fixture.runner(), runId: 'rerun' });
+    // a's new generation reads the new topic: a dependent that read a's first generation would show the old one.
+    const input = { ...DISTRIBUTED_INPUT, topic: 'porto' };
+    const resumed = await pipeline.resume('rerun', { input, rerun: ['a'], store, runner: fixture.runner() });
+
+    const inProcess = await distributedPipeline({ ledger: `${fixture.ledger}.local`, label: 'local' }).execute(input);
+    expect(summarize(resumed)).toEqual(summarize(inProcess));
+    for (const id of DISTRIBUTED_STEPS) expect(executionsOf(fixture.ledger, id)).toBe(2);
+    const stored = await store.getRun('rerun');
+    expect(stored!.steps.map((record) => `${record.stepId}@${record.generation}`).sort()).toEqual(
+      DISTRIBUTED_STEPS.flatMap((id) => [`${id}@1`, `${id}@2`]),
+    );
+  });
+
   it('refuses to run without a store', async () => {
     const pipeline = new Pipeline({ name: 'no-store', steps: { a: step(() => 1) } });
     await expect(pipeline.execute({}, undefined, { runner: fixture.runner() })).rejects.toThrow(/^QueueRunner needs a store/);

@@ -4,8 +4,9 @@
  * a worker that holds a view of the run from before the resume reads the run again and runs
  * the step with the new input.
  */
-import { MemoryRunStore, Pipeline, step, type RunStore, type StepContext } from 'fastroai';
+import { Pipeline, step, type StepContext } from 'fastroai';
 import { stepJobId } from 'fastroai/distributed';
+import { freezable } from './support/freezable-store';
 import { resumedCallerSetup } from './support/resumed-caller-setup';
 import { waitUntil } from './support/processes';
 import { sleep } from '../support/async-helpers';
@@ -36,25 +37,6 @@ function pipelineFor(label: string): Pipeline {
     dependencies: { b: ['a'] },
     outputStep: 'b',
   });
-}
-
-/**
- * `store` until `freeze()`: then every call hangs (the caller process is gone), until `bury()`
- * ends them (its connections went with it).
- */
-function freezable(store: MemoryRunStore): { store: RunStore; freeze(): void; bury(): void } {
-  let frozen = false;
-  let bury: (error: Error) => void = () => undefined;
-  const hang = new Promise<never>((_, reject) => (bury = reject));
-  hang.catch(() => undefined);
-  const proxy = new Proxy(store, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => (frozen ? hang : (value as (...a: unknown[]) => unknown).apply(target, args));
-    },
-  }) as RunStore;
-  return { store: proxy, freeze: () => void (frozen = true), bury: () => bury(new Error('the dead caller is gone')) };
 }
 
 it('runs a step adopted by a resume with the resumed (merged) input', async () => {

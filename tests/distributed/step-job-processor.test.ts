@@ -18,6 +18,7 @@ import { workerPipelinesOf, type WorkerPipeline } from '../../src/distributed/wo
 import { encodeValue } from '../../src/store/encode-value';
 import { decodeValue } from '../../src/store/decode-value';
 import { deleteKeys } from './support/distributed-fixture';
+import { makeStepRecord } from '../store/run-store-contract';
 
 jest.setTimeout(30_000);
 
@@ -385,4 +386,57 @@ it('names every ancestor without a completed record', async () => {
   await expect(processorOf(pipeline, store, () => ({})).process(c.job, c.token)).rejects.toThrow(
     "the store has no completed record of steps ['a', 'b'], whose outputs it may read",
   );
+});
+
+describe('the generations a resumed run plans', () => {
+  /**
+   * Run `run-1` of chainRun resumed (epoch 2) with a and b restored from generation 1, and b's
+   * generation 2 written since: by a job of an earlier epoch that reran b after its caller died.
+   */
+  async function resumedWithLaterB() {
+    const { pipeline, workerPipeline, store } = await chainRun();
+    await store.recordSteps('run-1', 1, [
+      { ...makeStepRecord('a'), output: encodeValue(1) },
+      { ...makeStepRecord('b'), output: encodeValue(2) },
+    ]);
+    await store.claimRun('run-1', 'caller', 60_000); // its caller resumed it: epoch 2
+    await store.recordSteps('run-1', 2, [{ ...makeStepRecord('b', 2), output: encodeValue(100) }]);
+    const processor = processorOf(pipeline, store, () => ({}));
+    const outputOf = async (stepId: string) => decodeValue((await store.getRun('run-1'))!.steps.find((record) => record.stepId === stepId)!.output!);
+    return { workerPipeline, store, processor, outputOf };
+  }
+
+  it("reads each ancestor's record at the generation the job's run plans, not its latest", async () => {
+    const { workerPipeline, processor, outputOf } = await resumedWithLaterB();
+    const [c] = await takeJobs(workerPipeline, 'run-1', ['c'], { epoch: 2 });
+
+    expect((await processor.process(c.job, c.token)).outcome).toBe('recorded');
+    // b at generation 1 (2), as the run restored it: not generation 2's 100.
+    expect(await outputOf('c')).toBe(20);
+  });
+
+  it('reads a later generation the job names', async () => {
+    const { workerPipeline, processor, outputOf } = await resumedWithLaterB();
+    const [c] = await takeJobs(workerPipeline, 'run-1', ['c'], { epoch: 2, generations: { b: 2 } });
+
+    expect((await processor.process(c.job, c.token)).outcome).toBe('recorded');
+    expect(await outputOf('c')).toBe(1000);
+  });
+
+  it('refuses a job that names a generation the store has no completed record of, naming it', async () => {
+    const { workerPipeline, processor, store } = await resumedWithLaterB();
+    const [c] = await takeJobs(workerPipeline, 'run-1', ['c'], { epoch: 2, generations: { b: 3 } });
+
+    await expect(processor.process(c.job, c.token)).rejects.toThrow(
+      "Step 'c' of run 'run-1' was not run: the store has no completed record of step 'b' (generation 3), whose output it may read",
+    );
+    expect((await store.getRun('run-1'))!.steps.some((record) => record.stepId === 'c')).toBe(false);
+  });
+
+  it('refuses a job whose generations are malformed', async () => {
+    const { workerPipeline, processor } = await resumedWithLaterB();
+    const [c] = await takeJobs(workerPipeline, 'run-1', ['c'], { epoch: 2, generations: { b: 0 } });
+
+    await expect(processor.process(c.job, c.token)).rejects.toThrow("The job of step 'c' of run 'run-1' carries malformed generations ({\"b\":0})");
+  });
 });

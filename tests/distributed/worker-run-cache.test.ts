@@ -71,17 +71,18 @@ describe('WorkerRunCache', () => {
     await flush();
     await inner.recordSteps('run-3', epoch, [makeStepRecord('x', 2, { output: '"x@2"' })]);
     // ...must serve neither a job that needs x now (while in flight) nor one after it (kept).
-    const during = cache.read('run-3', epoch, ['x']);
+    const xAt2 = (id: string) => (id === 'x' ? 2 : 1);
+    const during = cache.read('run-3', epoch, ['x'], xAt2);
     await flush();
     release();
     await before;
     await flush();
     release();
-    expect((await during).view.outputOf('x')).toBe('x@2');
-    const after = cache.read('run-3', epoch, ['x']);
+    expect((await during).view.outputOf('x', 2)).toBe('x@2');
+    const after = cache.read('run-3', epoch, ['x'], xAt2);
     await flush();
     release();
-    expect((await after).view.outputOf('x')).toBe('x@2');
+    expect((await after).view.outputOf('x', 2)).toBe('x@2');
     expect(getRuns()).toBe(3);
   });
 

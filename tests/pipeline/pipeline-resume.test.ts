@@ -13,8 +13,10 @@ import {
   RunNotFoundError,
   StepExecutionError,
   StepUsage,
+  runStepTask,
   step,
   type PipelineEvent,
+  type StepTask,
   type RunStore,
   type StepContext,
   type StepRecord,
@@ -422,6 +424,28 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(runs).toEqual({ a: 1, b: 2, c: 2 });
     const recorded = await store.getRun(first.runId);
     expect(recorded?.steps.map((record) => `${record.stepId}@${record.generation}`)).toEqual(['a@1', 'b@1', 'c@1', 'b@2', 'c@2']);
+  });
+
+  it("hands a runner the generations of each step's ancestors other than 1: none in a run's first epoch, the rerun ones after a rerun", async () => {
+    const store = new MemoryRunStore();
+    const generations: Record<string, unknown> = {};
+    const runner = {
+      runStep: (task: StepTask) => {
+        generations[task.stepId] = task.durable?.ancestorGenerations;
+        return runStepTask(task);
+      },
+    };
+    const pipeline = new Pipeline({
+      name: 'p',
+      store,
+      steps: { a: step(() => 'a'), b: step(() => 'b'), c: step(() => 'c'), d: step(() => 'd') },
+      dependencies: { b: ['a'], c: ['b'], d: ['a'] },
+    });
+    const first = await pipeline.execute({}, undefined, { runner });
+    expect(generations).toEqual({ a: undefined, b: undefined, c: undefined, d: undefined });
+    await pipeline.resume(first.runId, { rerun: ['b'], runner });
+    // b and c run again at generation 2; a (restored, generation 1) is not named.
+    expect(generations).toEqual({ a: undefined, b: undefined, c: { b: 2 }, d: undefined });
   });
 
   it('a rerun interrupted after it recorded the rerun step: the next resume runs the dependents on its new output', async () => {
