@@ -157,10 +157,15 @@ class QueueStepWorker extends EventEmitter implements StepWorker {
         if (message !== undefined && 'recorded' in message && Array.isArray(message.recorded)) processor.recorded(message.recorded);
       }
     });
-    // A store that pushes its records (RecordPusher) hands a record that readies a step to this worker as it is written: not read ahead.
+    // Records that ready a step are read ahead (from the wake-ups), or taken from the pushes of a
+    // store that pushes its records (RecordPusher) as they are written: by a worker with a
+    // pipeline whose steps depend on others. One without (fan-outs only) listens to neither: it
+    // would only parse every other worker's messages.
+    const readsAhead = [...pipelines.values()].some((pipeline) => pipeline.hasDependencies);
     const store = options.store;
-    const watched = pushesRecords(store) ? this.watchPushes(store, processor) : undefined;
-    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(this.channels.cancel, this.channels.ended), watched]).then(() => undefined);
+    const watched = readsAhead && pushesRecords(store) ? this.watchPushes(store, processor) : undefined;
+    const channels = readsAhead ? [this.channels.cancel, this.channels.ended] : [this.channels.cancel];
+    this.ready = Promise.all([this.worker.waitUntilReady(), this.subscriber.subscribe(...channels), watched]).then(() => undefined);
     this.ready.catch((error: unknown) => this.report(error));
   }
 

@@ -173,7 +173,7 @@ it("does not report again the attempts a worker that takes a step over repeats: 
 });
 
 it('releases its connections on close, as the runner does: no worker or subscriber left on Redis', async () => {
-  const pipeline = new Pipeline({ name: 'closing', steps: { only: step(() => 1) } });
+  const pipeline = new Pipeline({ name: 'closing', steps: { first: step(() => 1), then: step(() => 2) }, dependencies: { then: ['first'] } });
   const store = new MemoryRunStore();
   const worker = startWorker(pipeline, store);
   await worker.waitUntilReady();
@@ -192,8 +192,25 @@ it('releases its connections on close, as the runner does: no worker or subscrib
   expect(await subscribers()).toEqual([channels.progress, 0, channels.ended, 0, channels.cancel, 0]);
 });
 
+it("listens to neither the workers' wake-ups nor its store's pushes when no step of its pipelines depends on another (it could read nothing ahead)", async () => {
+  const pipeline = new Pipeline({ name: 'fan-out', steps: { one: step(() => 1), two: step(() => 2) }, outputStep: 'two' });
+  const store = new MemoryRunStore() as MemoryRunStore & RecordPusher;
+  let watches = 0;
+  store.watchRecords = async () => {
+    watches++;
+    return { close: () => undefined };
+  };
+  const worker = startWorker(pipeline, store);
+  await worker.waitUntilReady();
+  const channels = queueChannels(prefix, QUEUE_NAME);
+
+  expect(await admin.pubsub('NUMSUB', channels.ended, channels.cancel)).toEqual([channels.ended, 0, channels.cancel, 1]);
+  expect(watches).toBe(0);
+  await worker.close();
+});
+
 it("watches a store's pushes again a while after its first watch failed, and lets the watch go on close", async () => {
-  const pipeline = new Pipeline({ name: 'watching', steps: { only: step(() => 1) } });
+  const pipeline = new Pipeline({ name: 'watching', steps: { first: step(() => 1), then: step(() => 2) }, dependencies: { then: ['first'] } });
   const store = new MemoryRunStore() as MemoryRunStore & RecordPusher;
   let watches = 0;
   let closedWatches = 0;
