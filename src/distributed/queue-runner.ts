@@ -392,9 +392,11 @@ export class QueueRunner implements StepRunner {
   /**
    * Records that `store` pushed as it wrote them first (RecordPusher): the steps waiting for them
    * end with them, not read. One that is not a record, or does not decode, is left to the
-   * wake-up's read (or the reconciliation's).
+   * reconciliation (its worker sends no wake-up for a record its store pushed).
    */
   private pushed(store: RunStore, runId: string, records: readonly unknown[]): void {
+    // Records flow (a worker sends no wake-up for a record its store pushed): quiet rounds wait again.
+    this.reconciler.heard();
     for (const value of records) {
       const key = pushedKeyOf(value);
       if (key === undefined) continue;

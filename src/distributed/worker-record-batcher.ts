@@ -1,5 +1,6 @@
 import { callStoreThen } from '../durable/call-store';
 import { recordOutcomesMismatch } from '../store/record-outcomes-mismatch';
+import { pushesRecords, type PushedRecordOutcome } from '../store/record-pusher';
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 
 /** The lock a record is written under: checked (synchronously) right before its batch is sent. */
@@ -34,7 +35,9 @@ interface RunQueue {
  * record's job lock is checked: a record whose lock was lost is left out and its job gets the
  * lock's error. Once the store answered a batch, `written` is told its records that are in the
  * store now (`recorded` or `duplicate`), before their jobs get their answers: one wake-up
- * message per batch for the callers, sent before the jobs complete on the queue.
+ * message per batch for the callers, sent before the jobs complete on the queue. A store that
+ * tells the records it pushed as it wrote them (RecordPusher.recordStepsPushed) reached the
+ * callers with those already: they are left out.
  */
 export class WorkerRecordBatcher {
   private readonly queues = new Map<string, RunQueue>();
@@ -78,23 +81,24 @@ export class WorkerRecordBatcher {
       return;
     }
     queue.flushing = true;
+    const records = batch.map((pending) => pending.record);
+    const store = this.store;
     callStoreThen(
-      this.store,
+      store,
       queue.runId,
-      () =>
-        this.store.recordSteps(
-          queue.runId,
-          queue.epoch,
-          batch.map((pending) => pending.record),
-        ),
+      (): Promise<readonly PushedRecordOutcome[]> =>
+        pushesRecords(store) && store.recordStepsPushed !== undefined
+          ? store.recordStepsPushed(queue.runId, queue.epoch, records)
+          : store.recordSteps(queue.runId, queue.epoch, records),
       (outcomes) => {
         const mismatch = recordOutcomesMismatch(outcomes, batch.length);
         if (mismatch !== undefined) {
           for (const pending of batch) pending.reject(mismatch);
         } else {
-          const inStore = batch.filter((_, i) => outcomes[i] !== 'stale-epoch').map((pending) => pending.record);
-          if (inStore.length > 0) this.written(queue.runId, inStore);
-          for (let i = 0; i < batch.length; i++) batch[i].resolve(outcomes[i]);
+          // The callers hear of a record the store pushed from the store: no wake-up for it.
+          const toWake = records.filter((_, i) => outcomes[i] === 'recorded' || outcomes[i] === 'duplicate');
+          if (toWake.length > 0) this.written(queue.runId, toWake);
+          for (let i = 0; i < batch.length; i++) batch[i].resolve(outcomes[i] === 'pushed' ? 'recorded' : (outcomes[i] as RecordOutcome));
         }
         this.flushed(key, queue);
       },

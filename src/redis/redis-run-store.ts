@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CHARGE_KEPT_MS } from '../store/charge-kept-ms';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { StepRecordKey } from '../store/step-records-reader';
-import type { PushedRecordsListener, PushedRunFilter, RecordWatch } from '../store/record-pusher';
+import type { PushedRecordOutcome, PushedRecordsListener, PushedRunFilter, RecordWatch } from '../store/record-pusher';
 import { RedisPushSubscriber } from './redis-push-subscriber';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { FastroAIError } from '../errors/fastroai-error';
@@ -223,12 +223,17 @@ export class RedisRunStore implements RunStore {
   }
 
   async recordSteps(runId: string, epoch: number, records: StepRecord[]): Promise<RecordOutcome[]> {
+    return (await this.recordStepsPushed(runId, epoch, records)).map((outcome) => (outcome === 'pushed' ? 'recorded' : outcome));
+  }
+
+  /** {@link recordSteps}, telling the records it pushed as it wrote them (RecordPusher). */
+  async recordStepsPushed(runId: string, epoch: number, records: StepRecord[]): Promise<PushedRecordOutcome[]> {
     const args = [String(epoch), this.pushChannel, JSON.stringify(runId)];
     for (const record of records) args.push(`${record.generation}:${record.stepId}`, JSON.stringify(record));
     const answer = (await this.script(runId, RECORD_STEPS_SCRIPT, [this.runKey(runId), this.stepsKey(runId), this.stepIndexKey(runId)], args)) as number | number[];
     if (answer === -1) throw new RunNotFoundError(runId, this.name);
     if (answer === 0) return records.map(() => 'stale-epoch');
-    return (answer as number[]).map((written) => (written === 1 ? 'recorded' : 'duplicate'));
+    return (answer as number[]).map((written) => (written === 2 ? 'pushed' : written === 1 ? 'recorded' : 'duplicate'));
   }
 
   async setRunStatus(runId: string, epoch: number, status: RunStatus, fields: Partial<RunRecord> = {}): Promise<void> {

@@ -73,10 +73,11 @@ export const PUSH_MAX_BYTES = 65_536;
 /**
  * KEYS: run, steps, stepindex. ARGV: epoch, the push channel, the run id as a JSON string, then
  * `<generation>:<stepId>`/JSON pairs. Answers -1 when the run does not exist, 0 when the epoch
- * is stale (nothing written), else one 1 (recorded) or 0 (duplicate) per record. A recorded
- * one is appended to `steps` and its index there kept in `stepindex`. The recorded ones are
- * then published on the channel, as `{"runId":…,"records":[…]}` (see RecordPusher), as far as
- * they fit ({@link PUSHED_RECORD_MAX_BYTES} each, {@link PUSH_MAX_BYTES} in all).
+ * is stale (nothing written), else one 2 (recorded and pushed), 1 (recorded) or 0 (duplicate)
+ * per record. A recorded one is appended to `steps` and its index there kept in `stepindex`.
+ * The recorded ones are then published on the channel, as `{"runId":…,"records":[…]}` (see
+ * RecordPusher), as far as they fit ({@link PUSHED_RECORD_MAX_BYTES} each, {@link PUSH_MAX_BYTES}
+ * in all): those are answered 2.
  */
 export const RECORD_STEPS_SCRIPT = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -90,10 +91,12 @@ for i = 4, #ARGV, 2 do
     local json = ARGV[i + 1]
     redis.call('RPUSH', KEYS[2], json)
     count = count + 1
-    outcomes[#outcomes + 1] = 1
     if #json <= ${PUSHED_RECORD_MAX_BYTES} and pushedBytes + #json <= ${PUSH_MAX_BYTES} then
       pushed[#pushed + 1] = json
       pushedBytes = pushedBytes + #json
+      outcomes[#outcomes + 1] = 2
+    else
+      outcomes[#outcomes + 1] = 1
     end
   else
     outcomes[#outcomes + 1] = 0

@@ -1,4 +1,4 @@
-import type { RunStore } from './run-store';
+import type { RecordOutcome, RunStore, StepRecord } from './run-store';
 
 /** Called with records a store wrote first (any process's writes), a batch of one run at a time; as JSON gives them: check before use. */
 export type PushedRecordsListener = (runId: string, records: readonly unknown[]) => void;
@@ -33,7 +33,16 @@ export interface RecordWatch {
 export interface RecordPusher {
   /** Calls `listener` with the records pushed from now on (of the runs `wants`, when given); resolves once it listens. */
   watchRecords(listener: PushedRecordsListener, wants?: PushedRunFilter): Promise<RecordWatch>;
+  /**
+   * `recordSteps`, telling which records were pushed as they were written (`pushed`: recorded,
+   * and pushed): a store that pushes only some (too large ones are read) may offer it. A worker
+   * then wakes the callers up for the others only.
+   */
+  recordStepsPushed?(runId: string, epoch: number, records: StepRecord[]): Promise<PushedRecordOutcome[]>;
 }
+
+/** A record's outcome from {@link RecordPusher.recordStepsPushed}: `pushed` is `recorded`, and pushed to the watchers with the write. */
+export type PushedRecordOutcome = RecordOutcome | 'pushed';
 
 /** How long a store whose pushes could not be watched is read instead before its pushes are watched again, in ms. */
 export const WATCH_RETRY_MS = 5_000;

@@ -81,3 +81,24 @@ it('sends the records of one run handed in during one turn of the event loop tog
   expect(batches).toEqual(expect.arrayContaining([['a@1'], ['b@1', 'c@1'], ['d@0']]));
   expect(batches).toHaveLength(3);
 });
+
+it("wakes the callers up for the records a store that tells what it pushed did not push (too large), not for those it pushed", async () => {
+  const { store } = await storeWithRun();
+  const pushing = Object.assign(store, {
+    watchRecords: async () => ({ close: () => undefined }),
+    // As RedisRunStore answers: a record it pushed, one too large to push, one another worker wrote first.
+    recordStepsPushed: async (runId: string, epoch: number, records: StepRecord[]) => {
+      const outcomes = await store.recordSteps(runId, epoch, records);
+      return outcomes.map((outcome, i) => (outcome === 'recorded' && records[i].stepId !== 'large' ? 'pushed' : outcome));
+    },
+  });
+  await store.recordSteps('run-1', 1, [recordOf('theirs')]);
+  const woken: string[][] = [];
+  const batcher = new WorkerRecordBatcher(pushing, (_, records) => void woken.push(records.map((record) => record.stepId)));
+
+  const answers = await Promise.all(['small', 'large', 'theirs'].map((stepId) => batcher.record('run-1', 1, recordOf(stepId), lockOf(stepId))));
+
+  expect(answers).toEqual(['recorded', 'recorded', 'duplicate']);
+  expect(woken).toEqual([['large', 'theirs']]);
+});
+

@@ -212,6 +212,15 @@ describe('RedisRunStore', () => {
     expect(pushes).toHaveLength(2);
   });
 
+  it('tells the records it pushed as it wrote them (recordStepsPushed): those too large to push are only recorded', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r:2', { epoch: 1 }));
+    const big = makeStepRecord('big', 1, { output: JSON.stringify('x'.repeat(PUSHED_RECORD_MAX_BYTES)) });
+
+    expect(await store.recordStepsPushed('r:2', 1, [makeStepRecord('a'), big, makeStepRecord('a', 1, { workerId: 'late' })])).toEqual(['pushed', 'recorded', 'duplicate']);
+    expect(await store.recordStepsPushed('r:2', 0, [makeStepRecord('b')])).toEqual(['stale-epoch']);
+  });
+
   it("pushes only to the watchers of its own keyspace: another database or keyPrefix with the same prefix hears none of it", async () => {
     const pushes: string[] = [];
     const onDb1 = openStore({ connection: { ...LOCAL_REDIS, db: 1 } });
