@@ -197,7 +197,7 @@ export class SqliteRunStore implements RunStore {
     if (records.length === 1) return this.call(runId, () => [this.recordOneStep(runId, epoch, records[0])]);
     return this.call(runId, () =>
       this.immediate(() => {
-        if (this.findRun(runId).epoch !== epoch) return records.map((): RecordOutcome => 'stale-epoch');
+        if (this.epochOf(runId) !== epoch) return records.map((): RecordOutcome => 'stale-epoch');
         const insert = this.statement(
           'recordStep',
           `INSERT INTO fastroai_steps (run_id, ${STEP_COLUMNS})
@@ -342,7 +342,14 @@ export class SqliteRunStore implements RunStore {
        ON CONFLICT (run_id, step_id, generation) DO NOTHING`,
     ).run({ ...rowOfStep(runId, record), epoch });
     if (inserted.changes === 1) return 'recorded';
-    return this.findRun(runId).epoch === epoch ? 'duplicate' : 'stale-epoch';
+    return this.epochOf(runId) === epoch ? 'duplicate' : 'stale-epoch';
+  }
+
+  /** The run's epoch (its only column a write checks: the whole row holds the input too). @throws RunNotFoundError */
+  private epochOf(runId: string): number {
+    const epoch = this.statement('epochOf', 'SELECT epoch FROM fastroai_runs WHERE run_id = ?').pluck().get(runId) as number | undefined;
+    if (epoch === undefined) throw new RunNotFoundError(runId, this.name);
+    return epoch;
   }
 
   private findRun(runId: string): RunRow {
