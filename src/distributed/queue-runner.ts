@@ -53,8 +53,9 @@ export interface QueueRunnerOptions {
  * only wake it up, and it reconciles ({@link StepReconciler}: every `reconcileIntervalMs`, and
  * sooner when no wake-up came for a while), so lost messages never hang a run. A store that
  * pushes the records it writes first (RecordPusher: RedisRunStore; PostgresRunStore with
- * `pushRecords`) settles their steps with the push itself, before the wake-up comes, and they
- * are not read. The steps ready in
+ * `pushRecords`) settles their steps with the push itself, and they are not read; while the
+ * runner hears those pushes its jobs say so (`pushesHeard`), and a worker whose store tells what
+ * it pushed (RedisRunStore) sends no wake-up for those records. The steps ready in
  * one tick are added in bulk ({@link StepJobAdder}), the records woken in one tick read in one
  * call per run ({@link StepRecordReader}).
  * Workers' `step.started`, `step.retrying` and `call.retrying` reach the run's events through a
@@ -88,6 +89,8 @@ export class QueueRunner implements StepRunner {
   private readonly reconciler: StepReconciler;
   /** The pushes of records this runner watches, by store (see watchPushes). */
   private readonly watches = new Map<RunStore, Promise<RecordWatch | undefined>>();
+  /** The stores whose pushes this runner hears now (a watch that listens). */
+  private readonly heardStores = new Set<RunStore>();
   /** The subscription to the workers' channels, asked for at construction (see the constructor). */
   private readonly subscribed: Promise<void>;
   private ready: Promise<void> | undefined;
@@ -157,6 +160,8 @@ export class QueueRunner implements StepRunner {
         task,
         durable,
         data,
+        // A resume looks at the job in the queue first (adopt): until then its messages are not taken.
+        adopting: durable.epoch > 1 ? 'adopting' : undefined,
         enqueuedAt: Date.now(),
         resolve,
         added: false,
@@ -171,15 +176,25 @@ export class QueueRunner implements StepRunner {
       if (waiting.ended) return;
       this.start()
         .then(() => this.watchPushes(durable.store))
-        .then(() => (durable.epoch > 1 ? this.adopt(waiting) : true))
+        .then(() => {
+          if (this.heardStores.has(durable.store)) data.pushesHeard = true;
+          return durable.epoch > 1 ? this.adopt(waiting) : true;
+        })
         .then((add) => {
+          const missed = waiting.adopting === 'missed';
+          waiting.adopting = undefined;
           if (!add || waiting.ended) return;
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
           return this.jobs.add(task.stepId, waiting.data, waiting.jobId).then(() => {
             waiting.added = true;
+            // A message about the job came while it was being adopted: its record may be in the store.
+            if (missed) this.readRecord(waiting);
           });
         })
-        .catch((error: unknown) => this.fail(waiting, error));
+        .catch((error: unknown) => {
+          waiting.adopting = undefined;
+          this.fail(waiting, error);
+        });
     });
   }
 
@@ -235,6 +250,7 @@ export class QueueRunner implements StepRunner {
       }
       if (state !== 'active' && state !== 'completed' && state !== 'failed') return true;
       const job = await this.queue.getJob(waiting.jobId);
+      if (waiting.ended) return false;
       if (job !== undefined && !samePlannedGenerations(job.data, waiting.data)) {
         if (state === 'active') void this.publishCancel(waiting.jobId, job.data.epoch, 'a resume of its run reruns a step whose output it reads');
         this.moveToNextGeneration(waiting);
@@ -250,6 +266,17 @@ export class QueueRunner implements StepRunner {
       await this.queue.remove(waiting.jobId);
       return true;
     }
+  }
+
+  /**
+   * True when a message about the step's job (a record pushed, a wake-up, a failure) comes while
+   * a resume adopts it: it may be about the job of a dead caller that read other generations
+   * (see {@link adopt}), so it is not taken; once the job is added, its record is read.
+   */
+  private missedWhileAdopting(waiting: WaitingStep): boolean {
+    if (waiting.adopting === undefined) return false;
+    waiting.adopting = 'missed';
+    return true;
   }
 
   /** The step runs at the generation after its job's (see {@link adopt}): another job id, its record another key. */
@@ -325,9 +352,10 @@ export class QueueRunner implements StepRunner {
       this.reconciler.heard();
       for (const jobId of message.recorded) {
         const waiting = this.waiting.get(jobId);
-        if (waiting === undefined) continue;
-        // A store that pushes its records sent this one before its writer heard back (the push is
-        // part of the write): it is read only if the push did not come in this turn of the event loop.
+        if (waiting === undefined || this.missedWhileAdopting(waiting)) continue;
+        // A record its store did not push (too large), or a store that pushes without telling which
+        // (PostgreSQL): a push, sent before its writer heard back (part of the write), is not read
+        // ahead of; it is read only if no push came in this turn of the event loop.
         if (this.watches.has(waiting.durable.store)) setImmediate(() => this.readRecord(waiting));
         else this.readRecord(waiting);
       }
@@ -340,7 +368,7 @@ export class QueueRunner implements StepRunner {
   private jobFailed(jobId: string, failedReason: string): void {
     this.reconciler.heard();
     const waiting = this.waiting.get(jobId);
-    if (waiting === undefined) return;
+    if (waiting === undefined || this.missedWhileAdopting(waiting)) return;
     this.readRecord(waiting, () => this.fail(waiting, this.jobFailure(waiting, failedReason)));
   }
 
@@ -403,7 +431,7 @@ export class QueueRunner implements StepRunner {
       const { stepId, generation } = key;
       const waiting = this.waiting.get(stepJobId(runId, stepId, generation));
       // Another store may hold a run of the same id.
-      if (waiting === undefined || waiting.durable.store !== store) continue;
+      if (waiting === undefined || waiting.durable.store !== store || this.missedWhileAdopting(waiting)) continue;
       const record = pushedRecordOf(value, stepId, generation);
       if (record !== undefined) this.settlePushed(waiting, record);
     }
@@ -424,6 +452,7 @@ export class QueueRunner implements StepRunner {
       ).then(
         (watch) => {
           if (this.closed) watch.close();
+          else this.heardStores.add(store);
           return watch;
         },
         () => {
@@ -439,7 +468,7 @@ export class QueueRunner implements StepRunner {
     return watching.then(() => undefined);
   }
 
-  /** The step ended as the store pushed its record; unless that does not decode (the wake-up's read, or the reconciliation's, settles it then). */
+  /** The step ended as the store pushed its record; unless that does not decode (the reconciliation's read settles it then). */
   private settlePushed(waiting: WaitingStep, record: StepRecord): void {
     let outcome: StepOutcome;
     try {
@@ -495,6 +524,9 @@ function outcomeOf(record: StepRecord): StepOutcome {
 
 /** True when two jobs of a step read the same generations of its ancestors (all 1 when a job names none). */
 function samePlannedGenerations(theirs: StepJobData, ours: StepJobData): boolean {
+  // Job data comes from Redis: anything but an object of generations is another plan.
+  if (typeof theirs !== 'object' || theirs === null) return false;
+  if (theirs.generations !== undefined && (typeof theirs.generations !== 'object' || theirs.generations === null)) return false;
   const a = theirs.generations ?? {};
   const b = ours.generations ?? {};
   const keys = Object.keys(a);

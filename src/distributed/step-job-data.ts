@@ -29,6 +29,11 @@ export interface StepJobData {
    * sends no progress messages (`step.started`, retries) for the step. @default true
    */
   progress?: false;
+  /**
+   * True when the caller watches the pushes of the run's store (RecordPusher) as the job is
+   * added: the worker then sends no wake-up for the step's record when its store pushed it.
+   */
+  pushesHeard?: true;
   /** W3C trace context of the caller's `pipeline.<name>` span, when it had one. */
   traceparent?: string;
 }

@@ -91,7 +91,8 @@ const STALE_EPOCH_RETRIES = 3;
  *   again right before its batch is sent;
  * - group commit: the records of one run that this worker's jobs end in the same tick go to the
  *   store in one `recordSteps` call ({@link WorkerRecordBatcher}), each job with its own answer,
- *   and their job ids to the callers in one wake-up message (`ended`), once the store has them;
+ *   and their job ids to the callers in one wake-up message (`ended`), once the store has them
+ *   (but those its store pushed, to callers that hear its pushes);
  * - the epoch: a record is written at the run's epoch as the store holds it (read again when
  *   the store answers `stale-epoch`): a caller that crashed and was replaced by a resume (a new
  *   epoch) keeps the records of the steps that were in flight. The epoch fences callers (one
@@ -349,7 +350,7 @@ export class StepJobProcessor {
     let epoch = data.epoch;
     for (let tries = 0; ; tries++) {
       if (!(await lock.confirm())) throw lock.error;
-      const answer: RecordOutcome = await this.batcher.record(data.runId, epoch, record, lock);
+      const answer: RecordOutcome = await this.batcher.record(data.runId, epoch, record, lock, data.pushesHeard === true);
       if (answer === 'recorded') {
         this.cache.remember(data.runId, record);
         return answer;

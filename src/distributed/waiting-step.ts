@@ -10,6 +10,11 @@ export interface WaitingStep {
   durable: StepTaskDurability;
   /** Its job's data as this caller adds it (at the run's epoch as this caller holds it). */
   data: StepJobData;
+  /**
+   * Set while a resume adopts its job (QueueRunner.adopt): messages about the job are not taken
+   * then; `missed` once one came (the record is read when the job is added).
+   */
+  adopting: 'adopting' | 'missed' | undefined;
   readonly enqueuedAt: number;
   readonly resolve: (outcome: StepOutcome) => void;
   /** The job is in the queue (added, or found there: adopted). */

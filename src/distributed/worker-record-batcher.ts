@@ -13,6 +13,8 @@ export interface RecordFence {
 interface PendingRecord {
   readonly record: StepRecord;
   readonly fence: RecordFence;
+  /** Its callers hear its store's pushes: no wake-up for it when the store pushed it. */
+  readonly pushesHeard: boolean;
   readonly resolve: (outcome: RecordOutcome) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -37,7 +39,7 @@ interface RunQueue {
  * store now (`recorded` or `duplicate`), before their jobs get their answers: one wake-up
  * message per batch for the callers, sent before the jobs complete on the queue. A store that
  * tells the records it pushed as it wrote them (RecordPusher.recordStepsPushed) reached the
- * callers with those already: they are left out.
+ * callers with those already: they are left out, for jobs whose caller hears its pushes.
  */
 export class WorkerRecordBatcher {
   private readonly queues = new Map<string, RunQueue>();
@@ -48,11 +50,12 @@ export class WorkerRecordBatcher {
   ) {}
 
   /**
-   * Writes `record` of run `runId` at `epoch` with the next batch of that run.
+   * Writes `record` of run `runId` at `epoch` with the next batch of that run. `pushesHeard`: the
+   * job's caller hears its store's pushes (StepJobData.pushesHeard).
    * @returns the store's answer for this record
    * @throws the fence's error when the lock was lost before the batch was sent; the store's error (after `callStore`'s retries)
    */
-  record(runId: string, epoch: number, record: StepRecord, fence: RecordFence): Promise<RecordOutcome> {
+  record(runId: string, epoch: number, record: StepRecord, fence: RecordFence, pushesHeard = false): Promise<RecordOutcome> {
     return new Promise<RecordOutcome>((resolve, reject) => {
       const key = `${epoch}:${runId}`;
       let queue = this.queues.get(key);
@@ -60,7 +63,7 @@ export class WorkerRecordBatcher {
         queue = { runId, epoch, waiting: [], flushing: false };
         this.queues.set(key, queue);
       }
-      queue.waiting.push({ record, fence, resolve, reject });
+      queue.waiting.push({ record, fence, pushesHeard, resolve, reject });
       // After this turn of the event loop: every job whose Redis reply came in it has its record in
       // by then (a microtask caught half as many in the throughput bench: jobs await unevenly).
       if (!queue.flushing && queue.waiting.length === 1) setImmediate(() => this.flush(key, queue));
@@ -95,8 +98,8 @@ export class WorkerRecordBatcher {
         if (mismatch !== undefined) {
           for (const pending of batch) pending.reject(mismatch);
         } else {
-          // The callers hear of a record the store pushed from the store: no wake-up for it.
-          const toWake = records.filter((_, i) => outcomes[i] === 'recorded' || outcomes[i] === 'duplicate');
+          // A caller that hears its store's pushes heard of a record the store pushed: no wake-up for it.
+          const toWake = records.filter((_, i) => outcomes[i] === 'recorded' || outcomes[i] === 'duplicate' || (outcomes[i] === 'pushed' && !batch[i].pushesHeard));
           if (toWake.length > 0) this.written(queue.runId, toWake);
           for (let i = 0; i < batch.length; i++) batch[i].resolve(outcomes[i] === 'pushed' ? 'recorded' : (outcomes[i] as RecordOutcome));
         }

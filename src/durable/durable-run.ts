@@ -146,10 +146,11 @@ export class DurableRun {
 
   /**
    * Step `index`'s record takes `generation` instead (a later one, that its runner ran it at:
-   * see StepOutcome.generation); its dependents read that one. Ignored unless it is later.
+   * see StepOutcome.generation); its dependents read that one. Ignored unless it is later (and
+   * an integer a generation can be: at most 2³¹ − 1).
    */
   moveGeneration(index: number, generation: number): void {
-    if (!Number.isSafeInteger(generation) || generation <= this.generationOf[index]) return;
+    if (!Number.isInteger(generation) || generation <= this.generationOf[index] || generation > MAX_GENERATION) return;
     this.generationOf[index] = generation;
     this.rerunsSome = true;
   }
@@ -268,3 +269,6 @@ function copyFields(usage: StepUsage): StepUsageFields {
   for (const counter of STEP_USAGE_COUNTERS) fields[counter] = usage[counter];
   return fields;
 }
+
+/** The highest generation a run plans (they are kept in an Int32Array). */
+const MAX_GENERATION = 0x7fffffff;

@@ -94,7 +94,8 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
   }
   Promise.resolve(outcome).then(
     (ended) => {
-      if (ended.generation !== undefined) durable?.moveGeneration(index, ended.generation);
+      // A generation the runner moved the step to; not one its record contradicts (a runner's bug).
+      if (ended.generation !== undefined && (ended.recorded === undefined || ended.recorded.generation === ended.generation)) durable?.moveGeneration(index, ended.generation);
       if (ended.status === 'failed') run.stepFailed(index, ended.error, ended.usage, ended.attempts, ended.recorded);
       else run.stepCompleted(index, ended.output, ended.usage, ended.attempts, ended.recorded);
     },

@@ -7,7 +7,8 @@ import { addWatcher, tellWatchers, type PushedRecordsListener, type PushedRunFil
  * records) on a connection of its own, a duplicate of the store's client: opened by the first
  * watch, closed when the last watch closes (or the store does), so that it never keeps a process
  * alive by itself. ioredis subscribes it again after a reconnect; the pushes sent meanwhile are
- * missed, and their records are read instead.
+ * missed, and their records are read instead (a caller's reconciliation; no wake-up comes for
+ * a record its store pushed).
  */
 export class RedisPushSubscriber {
   private readonly listeners = new Set<PushWatcher>();

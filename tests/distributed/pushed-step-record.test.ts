@@ -174,6 +174,32 @@ describe('a caller', () => {
     }
   });
 
+  it("is woken up by the worker for records its store pushed when the caller does not hear those pushes (its store object does not push)", async () => {
+    const pipeline = chain();
+    const worker = await inProcessWorker(pipeline, redisStore());
+    try {
+      // The caller's store: the same Redis keys, through an object that is not a RecordPusher.
+      const inner = redisStore();
+      const store: RunStore = {
+        name: 'wrapped redis',
+        createRun: (run) => inner.createRun(run),
+        claimRun: (runId, owner, leaseMs) => inner.claimRun(runId, owner, leaseMs),
+        renewLease: (runId, owner, epoch, leaseMs) => inner.renewLease(runId, owner, epoch, leaseMs),
+        recordSteps: (runId, epoch, records) => inner.recordSteps(runId, epoch, records),
+        setRunStatus: (runId, epoch, status, fields) => inner.setRunStatus(runId, epoch, status, fields),
+        addRunCost: (runId, microcents) => inner.addRunCost(runId, microcents),
+        getRun: (runId) => inner.getRun(runId),
+        listRuns: (query) => inner.listRuns(query),
+        close: async () => undefined,
+      };
+      // Without reconciliation, a step whose wake-up is not sent would wait for ever.
+      const result = await pipeline.execute({}, undefined, { store, runner: withoutReconciliation(fixture.runner()), runId: 'unheard' });
+      expect(result.output).toBe(`${BIG.length}:2`);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('reads every record from a store that does not push them (SQLite)', async () => {
     const pipeline = chain();
     const worker = await inProcessWorker(pipeline);

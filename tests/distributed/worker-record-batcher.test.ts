@@ -82,7 +82,7 @@ it('sends the records of one run handed in during one turn of the event loop tog
   expect(batches).toHaveLength(3);
 });
 
-it("wakes the callers up for the records a store that tells what it pushed did not push (too large), not for those it pushed", async () => {
+it("wakes the callers up for the records a store that tells what it pushed did not push (too large), and for those it pushed to a caller that does not hear its pushes", async () => {
   const { store } = await storeWithRun();
   const pushing = Object.assign(store, {
     watchRecords: async () => ({ close: () => undefined }),
@@ -96,9 +96,11 @@ it("wakes the callers up for the records a store that tells what it pushed did n
   const woken: string[][] = [];
   const batcher = new WorkerRecordBatcher(pushing, (_, records) => void woken.push(records.map((record) => record.stepId)));
 
-  const answers = await Promise.all(['small', 'large', 'theirs'].map((stepId) => batcher.record('run-1', 1, recordOf(stepId), lockOf(stepId))));
+  // `unheard`'s caller does not hear the store's pushes (its watch failed, or its store is another object).
+  const heard = { small: true, large: true, theirs: true, unheard: false } as Record<string, boolean>;
+  const answers = await Promise.all(Object.keys(heard).map((stepId) => batcher.record('run-1', 1, recordOf(stepId), lockOf(stepId), heard[stepId])));
 
-  expect(answers).toEqual(['recorded', 'recorded', 'duplicate']);
-  expect(woken).toEqual([['large', 'theirs']]);
+  expect(answers).toEqual(['recorded', 'recorded', 'duplicate', 'recorded']);
+  expect(woken).toEqual([['large', 'theirs', 'unheard']]);
 });
 

@@ -448,6 +448,24 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(generations).toEqual({ a: undefined, b: undefined, c: { b: 2 }, d: undefined });
   });
 
+  it('records a step at the later generation its runner ran it at, and ignores one that cannot be a generation', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({ name: 'p', store, steps: { a: step(() => 'a'), b: step((ctx: StepContext) => `${ctx.getDependency('a')}b`) }, dependencies: { b: ['a'] } });
+    const movedTo = (generation: number) => ({
+      runStep: async (task: StepTask) => {
+        const outcome = await runStepTask(task);
+        return task.stepId === 'a' ? { ...outcome, generation } : outcome;
+      },
+    });
+    const moved = await pipeline.execute({}, undefined, { runner: movedTo(3) });
+    const bogus = await pipeline.execute({}, undefined, { runner: movedTo(2 ** 31) });
+
+    const recorded = async (runId: string) => (await store.getRun(runId))!.steps.map((record) => `${record.stepId}@${record.generation}`);
+    expect(await recorded(moved.runId)).toEqual(['a@3', 'b@1']);
+    expect(await recorded(bogus.runId)).toEqual(['a@1', 'b@1']);
+    expect(moved.output).toBe('ab');
+  });
+
   it('a rerun interrupted after it recorded the rerun step: the next resume runs the dependents on its new output', async () => {
     const store = new MemoryRunStore();
     const { runs, count } = ledger();
