@@ -9,7 +9,9 @@ import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
 import { pushesRecords, WATCH_RETRY_MS, type RecordWatch } from '../store/record-pusher';
 import type { RunStore, StepRecord } from '../store/run-store';
-import { StepUsage } from '../usage/step-usage';
+import { EMPTY_STEP_USAGE, StepUsage } from '../usage/step-usage';
+import { callStore } from '../durable/call-store';
+import { usageFieldsOf } from '../durable/durable-run';
 import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
@@ -253,6 +255,8 @@ export class QueueRunner implements StepRunner {
       if (waiting.ended) return false;
       if (job !== undefined && !samePlannedGenerations(job.data, waiting.data)) {
         if (state === 'active') void this.publishCancel(waiting.jobId, job.data.epoch, 'a resume of its run reruns a step whose output it reads');
+        await this.supersede(waiting);
+        if (waiting.ended) return false;
         this.moveToNextGeneration(waiting);
         continue;
       }
@@ -277,6 +281,29 @@ export class QueueRunner implements StepRunner {
     if (waiting.adopting === undefined) return false;
     waiting.adopting = 'missed';
     return true;
+  }
+
+  /**
+   * Takes the step's record at its job's generation with a failed one saying it was superseded,
+   * before the step moves to the next (see {@link adopt}): the old job, were it still to record
+   * that generation (the cancel is a message), gets `duplicate`, and a later resume that finds no
+   * record of the next generation runs the step again rather than restore the old job's output.
+   * A record there already (the old job's) stays: first write wins.
+   */
+  private async supersede(waiting: WaitingStep): Promise<void> {
+    const { task, durable } = waiting;
+    const now = Date.now();
+    const record: StepRecord = {
+      stepId: task.stepId,
+      generation: durable.generation,
+      status: 'failed',
+      usage: usageFieldsOf(EMPTY_STEP_USAGE),
+      attempts: 0,
+      startedAt: now,
+      endedAt: now,
+      error: { name: 'FastroAIError', message: `superseded: a resume of the run reran a step whose output job '${waiting.jobId}' read` },
+    };
+    await callStore(durable.store, task.runId, () => durable.store.recordSteps(task.runId, durable.epoch, [record]));
   }
 
   /** The step runs at the generation after its job's (see {@link adopt}): another job id, its record another key. */

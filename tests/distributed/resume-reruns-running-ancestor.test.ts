@@ -75,11 +75,13 @@ it("cancels a dependent's job still running on the step's older output, and runs
     const result = await pipelineFor('resumer', 30_000).resume('rerun-a', { store: setup.store, runner: setup.resumer, rerun: ['a'] });
 
     expect(result.output).toBe('c(b:a2)');
-    // The old job was stopped (not waited out for 30 s) and recorded nothing; b ran again, at generation 2.
+    // The old job was stopped (not waited out for 30 s); b ran again, at generation 2. b's
+    // generation 1 is taken by a failed record saying so: the old job could record nothing there.
     expect(executions.slice(0, 3)).toEqual(['w1 a', 'w1 b', 'w1 a']);
     expect(executions.slice(3).sort()).toEqual(['w1 b', 'w1 b:aborted']);
-    const records = (await setup.store.getRun('rerun-a'))!.steps.map((record) => `${record.stepId}@${record.generation}`);
-    expect(records).toEqual(['a@1', 'a@2', 'b@2', 'c@1']);
+    const steps = (await setup.store.getRun('rerun-a'))!.steps;
+    expect(steps.map((record) => `${record.stepId}@${record.generation}:${record.status}`)).toEqual(['a@1:completed', 'a@2:completed', 'b@1:failed', 'b@2:completed', 'c@1:completed']);
+    expect(steps[2].error?.message).toMatch(/^superseded: a resume of the run reran a step whose output job '.*' read$/);
   } finally {
     bury();
     await setup.dispose();
