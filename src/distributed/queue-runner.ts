@@ -9,9 +9,10 @@ import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
 import { pushesRecords, WATCH_RETRY_MS, type RecordWatch } from '../store/record-pusher';
 import type { RunStore, StepRecord } from '../store/run-store';
-import { EMPTY_STEP_USAGE, StepUsage } from '../usage/step-usage';
+import { StepUsage } from '../usage/step-usage';
+import { supersededRecord } from '../store/superseded-record';
 import { callStore } from '../durable/call-store';
-import { usageFieldsOf } from '../durable/durable-run';
+import { recordOutcomesMismatch } from '../store/record-outcomes-mismatch';
 import { AbortWatch } from './abort-watch';
 import { fingerprintDigest } from './fingerprint-digest';
 import { loadBullmq } from './load-bullmq';
@@ -189,8 +190,11 @@ export class QueueRunner implements StepRunner {
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
           return this.jobs.add(task.stepId, waiting.data, waiting.jobId).then(() => {
             waiting.added = true;
-            // A message about the job came while it was being adopted: its record may be in the store.
-            if (missed) this.readRecord(waiting);
+            // A message about the job came while it was being adopted: its record may be in the
+            // store, or (the job adopted failed meanwhile) the step fails without one.
+            const failure = waiting.missedFailure;
+            if (failure !== undefined && failure.jobId === waiting.jobId) this.readRecord(waiting, () => this.fail(waiting, this.jobFailure(waiting, failure.reason)));
+            else if (missed) this.readRecord(waiting);
           });
         })
         .catch((error: unknown) => {
@@ -254,12 +258,14 @@ export class QueueRunner implements StepRunner {
       const job = await this.queue.getJob(waiting.jobId);
       if (waiting.ended) return false;
       if (job !== undefined && !samePlannedGenerations(job.data, waiting.data)) {
-        if (state === 'active') void this.publishCancel(waiting.jobId, job.data.epoch, 'a resume of its run reruns a step whose output it reads');
+        if (state === 'active') void this.publishCancel(waiting.jobId, Number(job.data?.epoch), 'a resume of its run reruns a step whose output it reads');
         await this.supersede(waiting);
         if (waiting.ended) return false;
         this.moveToNextGeneration(waiting);
         continue;
       }
+      // Adopted while it runs: its data stays the dead caller's (its `pushesHeard` too: a wake-up
+      // it leaves out for a push this runner does not hear is found by the reconciliation).
       if (state === 'active') return true;
       const { task, durable } = waiting;
       const record = await this.records.read(durable.store, task.runId, { stepId: task.stepId, generation: durable.generation });
@@ -292,18 +298,12 @@ export class QueueRunner implements StepRunner {
    */
   private async supersede(waiting: WaitingStep): Promise<void> {
     const { task, durable } = waiting;
-    const now = Date.now();
-    const record: StepRecord = {
-      stepId: task.stepId,
-      generation: durable.generation,
-      status: 'failed',
-      usage: usageFieldsOf(EMPTY_STEP_USAGE),
-      attempts: 0,
-      startedAt: now,
-      endedAt: now,
-      error: { name: 'FastroAIError', message: `superseded: a resume of the run reran a step whose output job '${waiting.jobId}' read` },
-    };
-    await callStore(durable.store, task.runId, () => durable.store.recordSteps(task.runId, durable.epoch, [record]));
+    const record = supersededRecord(task.stepId, durable.generation, waiting.jobId, Date.now());
+    const outcomes = await callStore(durable.store, task.runId, () => durable.store.recordSteps(task.runId, durable.epoch, [record]));
+    const mismatch = recordOutcomesMismatch(outcomes, 1);
+    if (mismatch !== undefined) throw mismatch;
+    // Another caller claimed the run: the step is not this one's to move (the run stops with the lease lost).
+    if (outcomes[0] === 'stale-epoch') throw new RunLeaseLostError(task.runId, durable.epoch);
   }
 
   /** The step runs at the generation after its job's (see {@link adopt}): another job id, its record another key. */
@@ -395,7 +395,11 @@ export class QueueRunner implements StepRunner {
   private jobFailed(jobId: string, failedReason: string): void {
     this.reconciler.heard();
     const waiting = this.waiting.get(jobId);
-    if (waiting === undefined || this.missedWhileAdopting(waiting)) return;
+    if (waiting === undefined) return;
+    if (this.missedWhileAdopting(waiting)) {
+      waiting.missedFailure = { jobId, reason: failedReason };
+      return;
+    }
     this.readRecord(waiting, () => this.fail(waiting, this.jobFailure(waiting, failedReason)));
   }
 

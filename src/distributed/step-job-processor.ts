@@ -19,7 +19,7 @@ import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE } from '../usage/step-usage';
 import { pushedKeyOf, pushedRecordOf } from './pushed-step-record';
 import { JobLockWatch } from './job-lock-watch';
-import { plannedGenerationsOf } from './planned-generations';
+import { plannedGenerationsOf, type PlannedGenerations } from './planned-generations';
 import { LockFencedBudget } from './lock-fenced-budget';
 import { resolveStepInstance } from './resolve-step-instance';
 import type { StepJobData, StepJobResult } from './step-job-data';
@@ -276,7 +276,7 @@ export class StepJobProcessor {
       if (lock.error !== undefined) throw lock.error;
       const record = this.recordOf(data, outcome);
       // The record and the last progress message's answer, in parallel (the publish was sent long before).
-      const [answer] = await Promise.all([this.write(data, record, lock), active.published]);
+      const [answer] = await Promise.all([this.write(data, record, lock, ancestors, generationOf), active.published]);
       return { outcome: answer, workerId };
     } finally {
       lock.stop();
@@ -344,8 +344,19 @@ export class StepJobProcessor {
     return record;
   }
 
-  /** Writes the record while holding the job's lock, at the run's current epoch, with the records of this tick. */
-  private async write(data: StepJobData, record: StepRecord, lock: JobLockWatch): Promise<'recorded' | 'duplicate'> {
+  /**
+   * Writes the record while holding the job's lock, at the run's current epoch, with the records
+   * of this tick. Refused at a stale epoch (a resume claimed the run), it is written again at the
+   * new one, unless the resume reran one of the step's ancestors since (a later generation than
+   * this job read is in the store): the record was made from an output the run no longer has.
+   */
+  private async write(
+    data: StepJobData,
+    record: StepRecord,
+    lock: JobLockWatch,
+    ancestors: readonly string[],
+    generationOf: PlannedGenerations,
+  ): Promise<'recorded' | 'duplicate'> {
     const { store } = this.options;
     let epoch = data.epoch;
     for (let tries = 0; ; tries++) {
@@ -358,6 +369,12 @@ export class StepJobProcessor {
       if (answer === 'duplicate') return answer;
       if (tries >= STALE_EPOCH_RETRIES) throw new Error(`the store refused the record of step '${data.stepId}' of run '${data.runId}' at epoch ${epoch} (stale) ${tries + 1} times`);
       const stored = await callStore(store, data.runId, () => store.getRun(data.runId));
+      const rerun = stored === undefined ? undefined : rerunAncestor(stored.steps, ancestors, generationOf);
+      if (rerun !== undefined) {
+        throw new FastroAIError(
+          `The record of step '${data.stepId}' of run '${data.runId}' was refused: a resume of the run reran step '${rerun}', whose output it read, since the step started`,
+        );
+      }
       epoch = stored?.run.epoch ?? epoch;
     }
   }
@@ -372,4 +389,14 @@ function ancestorsNotRecorded(data: StepJobData, missing: readonly { id: string;
       ? `step '${missing[0].id}'${generations}, whose output it may read`
       : `steps ${formatIdList(missing.map(({ id }) => id))}${generations}, whose outputs it may read`;
   return new FastroAIError(`Step '${data.stepId}' of run '${data.runId}' was not run: the store has no completed record of ${which}`);
+}
+
+/** The first of `ancestors` with a record of a later generation than `generationOf` plans for it, if any. */
+function rerunAncestor(records: readonly StepRecord[], ancestors: readonly string[], generationOf: PlannedGenerations): string | undefined {
+  if (ancestors.length === 0) return undefined;
+  const wanted = new Set(ancestors);
+  for (const record of records) {
+    if (wanted.has(record.stepId) && record.generation > generationOf(record.stepId)) return record.stepId;
+  }
+  return undefined;
 }

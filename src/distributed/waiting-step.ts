@@ -15,6 +15,8 @@ export interface WaitingStep {
    * then; `missed` once one came (the record is read when the job is added).
    */
   adopting: 'adopting' | 'missed' | undefined;
+  /** A failure of its job heard while it was being adopted (see `adopting`). */
+  missedFailure?: { jobId: string; reason: string };
   readonly enqueuedAt: number;
   readonly resolve: (outcome: StepOutcome) => void;
   /** The job is in the queue (added, or found there: adopted). */

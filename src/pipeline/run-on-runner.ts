@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock';
 import type { RunBudget } from '../context/run-budget';
 import type { DurableRun } from '../durable/durable-run';
 import { fingerprintOf } from '../durable/fingerprint-of';
+import { FastroAIError } from '../errors/fastroai-error';
 import { toError } from '../errors/step-execution-error';
 import type { CancelScope } from '../executor/cancel-scope';
 import type { StepOutcome, StepTask } from '../executor/run-step-task';
@@ -94,8 +95,14 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
   }
   Promise.resolve(outcome).then(
     (ended) => {
-      // A generation the runner moved the step to; not one its record contradicts (a runner's bug).
-      if (ended.generation !== undefined && (ended.recorded === undefined || ended.recorded.generation === ended.generation)) durable?.moveGeneration(index, ended.generation);
+      if (ended.generation !== undefined && ended.recorded !== undefined && ended.recorded.generation !== ended.generation) {
+        // A runner's bug: the step's generation is not known.
+        const error = new FastroAIError(`The runner of step '${stepId}' says it ran at generation ${ended.generation}, and recorded it at generation ${ended.recorded.generation}`);
+        run.stepFailed(index, error, ended.usage, ended.attempts);
+        return;
+      }
+      // A generation the runner moved the step to (see StepOutcome.generation).
+      if (ended.generation !== undefined) durable?.moveGeneration(index, ended.generation);
       if (ended.status === 'failed') run.stepFailed(index, ended.error, ended.usage, ended.attempts, ended.recorded);
       else run.stepCompleted(index, ended.output, ended.usage, ended.attempts, ended.recorded);
     },

@@ -1,6 +1,7 @@
 import type { RunRecord, StepRecord } from 'fastroai';
 import { buildRunView } from '../../src/inspector/run-view';
 import { fakeRun } from './support/fake-runs';
+import { supersededRecord } from '../../src/store/superseded-record';
 
 const fingerprint = JSON.stringify({ steps: { a: [], b: ['a'], c: ['a'], d: ['b', 'c'] }, output: 'd' });
 
@@ -36,6 +37,12 @@ describe('buildRunView', () => {
     expect(resumed.steps.map((step) => step.state)).toEqual(['completed', 'running', 'running', 'pending']);
     const stopped = buildRunView(fakeRun({ runId: 'r', fingerprint, status: 'stopped', updatedAt: 1020 }), [record('a', 1000, 1010), incomplete]);
     expect(stopped.steps.map((step) => step.state)).toEqual(['completed', 'incomplete', 'skipped', 'skipped']);
+  });
+
+  it("shows a step superseded by a resume (its next generation runs) as running, not failed, and its dependents as pending", () => {
+    const superseded = supersededRecord('b', 1, 'r-b-1', 3000);
+    const view = buildRunView(fakeRun({ runId: 'r', fingerprint, status: 'running', updatedAt: 2000 }), [record('a', 1000, 1010), record('c', 1010, 1020), superseded]);
+    expect(view.steps.map((step) => step.state)).toEqual(['completed', 'running', 'completed', 'pending']);
   });
 
   it('shows the latest generation of a step, counts its records, and sums the latest costs', () => {

@@ -464,6 +464,17 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(await recorded(moved.runId)).toEqual(['a@3', 'b@1']);
     expect(await recorded(bogus.runId)).toEqual(['a@1', 'b@1']);
     expect(moved.output).toBe('ab');
+
+    // A runner whose record contradicts the generation it names: the step fails, saying so.
+    const contradicting = {
+      runStep: async (task: StepTask) => {
+        const outcome = await runStepTask(task);
+        if (task.stepId !== 'a') return outcome;
+        const record = { stepId: 'a', generation: 1, status: 'completed', output: '"a"', usage: { requestCount: 0, costMicrocents: 0 }, attempts: 1, startedAt: outcome.startedAt, endedAt: outcome.endedAt } as StepRecord;
+        return { ...outcome, generation: 2, recorded: record };
+      },
+    };
+    await expect(pipeline.execute({}, undefined, { runner: contradicting })).rejects.toThrow("The runner of step 'a' says it ran at generation 2, and recorded it at generation 1");
   });
 
   it('a rerun interrupted after it recorded the rerun step: the next resume runs the dependents on its new output', async () => {
