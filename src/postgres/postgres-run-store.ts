@@ -299,7 +299,8 @@ export class PostgresRunStore implements RunStore {
     for (const record of records) {
       const row = [
         record.stepId, record.generation, record.status, record.output ?? null, JSON.stringify(record.usage),
-        runColumnValue('error', record.error), record.attempts, record.startedAt, record.endedAt, record.workerId ?? null,
+        // Whole ms (BIGINT columns): a fractional time (a writer's own clock) is rounded, not refused.
+        runColumnValue('error', record.error), record.attempts, Math.round(record.startedAt), Math.round(record.endedAt), record.workerId ?? null,
       ];
       row.forEach((value, index) => columns[index].push(value));
     }

@@ -146,6 +146,16 @@ describe('PostgresRunStore', () => {
     ]);
   });
 
+  it('keeps record times as whole ms: a fractional time (a writer\'s own clock) is rounded, not refused', async () => {
+    const store = openStore();
+    await store.createRun(makeRunRecord('r1'));
+    const record = makeStepRecord('a', 1, { startedAt: 1_700_000_000_000.4, endedAt: 1_700_000_000_001.6 });
+
+    expect(await store.recordSteps('r1', 1, [record])).toEqual(['recorded']);
+    const stored = (await store.getRun('r1'))!.steps[0];
+    expect([stored.startedAt, stored.endedAt]).toEqual([1_700_000_000_000, 1_700_000_000_002]);
+  });
+
   it('keeps the encoded text of every record of a batch byte for byte: quotes, backslashes, non-BMP characters, escapes, no output', async () => {
     const store = openStore();
     await store.createRun(makeRunRecord('r1'));
