@@ -258,9 +258,11 @@ export class QueueRunner implements StepRunner {
       const job = await this.queue.getJob(waiting.jobId);
       if (waiting.ended) return false;
       if (job !== undefined && !samePlannedGenerations(job.data, waiting.data)) {
-        if (state === 'active') void this.publishCancel(waiting.jobId, Number(job.data?.epoch), 'a resume of its run reruns a step whose output it reads');
+        // Superseded first: a caller that lost the run (stale epoch) fails here, and leaves the job to its new owner.
+        const jobId = waiting.jobId;
         await this.supersede(waiting);
         if (waiting.ended) return false;
+        if (state === 'active') void this.publishCancel(jobId, Number(job.data?.epoch), 'a resume of its run reruns a step whose output it reads');
         this.moveToNextGeneration(waiting);
         continue;
       }
@@ -274,6 +276,8 @@ export class QueueRunner implements StepRunner {
         return false;
       }
       await this.queue.remove(waiting.jobId);
+      // The job whose failure may have come meanwhile is gone: the one added now is another.
+      waiting.missedFailure = undefined;
       return true;
     }
   }

@@ -347,8 +347,9 @@ export class StepJobProcessor {
   /**
    * Writes the record while holding the job's lock, at the run's current epoch, with the records
    * of this tick. Refused at a stale epoch (a resume claimed the run), it is written again at the
-   * new one, unless the resume reran one of the step's ancestors since (a later generation than
-   * this job read is in the store): the record was made from an output the run no longer has.
+   * new one, unless a resume reran one of the step's ancestors since (a later generation than
+   * this job read is in the store): the record was made from an output the run may no longer
+   * have, and is dropped (`cancelled`: a caller that adopted the job runs it again).
    */
   private async write(
     data: StepJobData,
@@ -356,7 +357,7 @@ export class StepJobProcessor {
     lock: JobLockWatch,
     ancestors: readonly string[],
     generationOf: PlannedGenerations,
-  ): Promise<'recorded' | 'duplicate'> {
+  ): Promise<'recorded' | 'duplicate' | 'cancelled'> {
     const { store } = this.options;
     let epoch = data.epoch;
     for (let tries = 0; ; tries++) {
@@ -369,12 +370,8 @@ export class StepJobProcessor {
       if (answer === 'duplicate') return answer;
       if (tries >= STALE_EPOCH_RETRIES) throw new Error(`the store refused the record of step '${data.stepId}' of run '${data.runId}' at epoch ${epoch} (stale) ${tries + 1} times`);
       const stored = await callStore(store, data.runId, () => store.getRun(data.runId));
-      const rerun = stored === undefined ? undefined : rerunAncestor(stored.steps, ancestors, generationOf);
-      if (rerun !== undefined) {
-        throw new FastroAIError(
-          `The record of step '${data.stepId}' of run '${data.runId}' was refused: a resume of the run reran step '${rerun}', whose output it read, since the step started`,
-        );
-      }
+      // Dropped as a cancelled job's: a caller that adopted the job adds it again (StepReconciler).
+      if (stored !== undefined && rerunAncestor(stored.steps, ancestors, generationOf) !== undefined) return 'cancelled';
       epoch = stored?.run.epoch ?? epoch;
     }
   }

@@ -104,10 +104,10 @@ export function buildRunView(run: RunRecord, records: readonly StepRecord[]): Ru
   const steps: StepView[] = [];
   const states: StepState[] = [];
   // A running run that was resumed runs its INCOMPLETE and failed steps again: their records
-  // from before the resume (its `updatedAt`) are history, not their state; so is a superseded
-  // record (the step runs at the next generation).
+  // from before the resume (its `updatedAt`) are history, not their state. So is a superseded
+  // record, in any run: the step runs, or was to run, at the next generation.
   const current = (record: StepRecord | undefined) =>
-    record !== undefined && run.status === 'running' && record.status !== 'completed' && (record.endedAt <= run.updatedAt || isSuperseded(record)) ? undefined : record;
+    record !== undefined && (isSuperseded(record) || (run.status === 'running' && record.status !== 'completed' && record.endedAt <= run.updatedAt)) ? undefined : record;
   if (graph !== undefined) {
     // Dependencies first (by level), so a step's state can look at its dependencies' states.
     const order = graph.ids.map((_, index) => index).sort((a, b) => graph!.levelOf[a] - graph!.levelOf[b] || a - b);

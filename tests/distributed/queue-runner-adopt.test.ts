@@ -80,3 +80,55 @@ it("takes no message about a job it is adopting: a wake-up for the old job's rec
     await deleteKeys(CONNECTION.port, `${prefix}:*`);
   }
 });
+
+it("does not fail a step for a failure of a job heard while adopting it, when it removed that job and added another", async () => {
+  const prefix = `fastroai-adopt-${randomUUID()}`;
+  const store = new MemoryRunStore();
+  const queue = new Queue(QUEUE_NAME, { connection: CONNECTION, prefix });
+  const taker = new Worker(QUEUE_NAME, null, { connection: CONNECTION, prefix });
+  const publisher = new Redis(CONNECTION);
+  const runner = new QueueRunner({ connection: CONNECTION, prefix, reconcileIntervalMs: 60_000 });
+  try {
+    // The dead caller's job of b failed (it stalled too often); the resume, without rerun, plans b alike.
+    await store.createRun(makeRunRecord('r', { epoch: 1 }));
+    await store.recordSteps('r', 1, [{ ...makeStepRecord('a'), output: encodeValue('a1') }]);
+    const jobId = stepJobId('r', 'b', 1);
+    await queue.add('b', { runId: 'r', stepId: 'b', generation: 1, pipeline: 'p', fingerprintDigest: 'd', epoch: 1 }, { jobId });
+    const oldJob = (await taker.getNextJob('token'))!;
+    await oldJob.moveToFailed(new Error('job stalled more than allowable limit'), 'token', false);
+    await store.claimRun('r', 'owner', 60_000);
+    const gate = deferred();
+    const internals = runner as unknown as { queue: Queue };
+    const getJobState = internals.queue.getJobState.bind(internals.queue);
+    let asked = false;
+    internals.queue.getJobState = async (id: string) => {
+      asked = true;
+      await gate.promise;
+      return getJobState(id);
+    };
+    const task = { runId: 'r', stepId: 'b', durable: { store, pipeline: 'p', fingerprint: 'f', generation: 1, epoch: 2 } } as unknown as StepTask;
+    let outcome: StepOutcome | undefined;
+    const running = runner.runStep(task).then((ended) => (outcome = ended));
+    await waitUntil('adopt to ask for the job state', () => asked);
+    const channels = queueChannels(prefix, QUEUE_NAME);
+    expect(await publisher.publish(channels.ended, JSON.stringify({ failed: jobId, reason: 'job stalled more than allowable limit' }))).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // heard while adopting
+    gate.resolve();
+
+    // The failed job is removed and b's job added again: the step waits for it.
+    await waitUntil('the job added again', async () => (await queue.getJobState(jobId)) === 'waiting');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(outcome).toBeUndefined();
+    await store.recordSteps('r', 2, [{ ...makeStepRecord('b'), output: encodeValue('b') }]);
+    await publisher.publish(channels.ended, JSON.stringify({ recorded: [jobId] }));
+    await running;
+    expect(outcome!.output).toBe('b');
+  } finally {
+    await runner.close();
+    await taker.close();
+    await queue.close();
+    publisher.disconnect();
+    await deleteKeys(CONNECTION.port, `${prefix}:*`);
+  }
+});
+

@@ -433,14 +433,13 @@ describe('the generations a resumed run plans', () => {
     expect((await store.getRun('run-1'))!.steps.some((record) => record.stepId === 'c')).toBe(false);
   });
 
-  it("refuses the record of a job of an earlier epoch (its caller died) when the resume reran an ancestor it read; writes it at the new epoch otherwise", async () => {
+  it("drops the record of a job of an earlier epoch (its caller died) when a resume reran an ancestor it read, as a cancelled job's; writes it at the new epoch otherwise", async () => {
     const { workerPipeline, processor, store, outputOf } = await resumedWithLaterB();
     // Enqueued at epoch 1, when b had only its generation 1: its record meets epoch 2 and b@2.
     const [c, j] = await takeJobs(workerPipeline, 'run-1', ['c', 'x'], { epoch: 1 });
 
-    await expect(processor.process(c.job, c.token)).rejects.toThrow(
-      "The record of step 'c' of run 'run-1' was refused: a resume of the run reran step 'b', whose output it read, since the step started",
-    );
+    // Cancelled: a caller that adopted the job adds it again (its reconciliation).
+    expect((await processor.process(c.job, c.token)).outcome).toBe('cancelled');
     expect((await store.getRun('run-1'))!.steps.some((record) => record.stepId === 'c')).toBe(false);
     // x reads nothing the resume reran: its record is written at the new epoch (adopted).
     expect((await processor.process(j.job, j.token)).outcome).toBe('recorded');

@@ -43,6 +43,9 @@ describe('buildRunView', () => {
     const superseded = supersededRecord('b', 1, 'r-b-1', 3000);
     const view = buildRunView(fakeRun({ runId: 'r', fingerprint, status: 'running', updatedAt: 2000 }), [record('a', 1000, 1010), record('c', 1010, 1020), superseded]);
     expect(view.steps.map((step) => step.state)).toEqual(['completed', 'running', 'completed', 'pending']);
+    // A run that failed before the step's next generation ran: not run, rather than failed.
+    const failed = buildRunView(fakeRun({ runId: 'r', fingerprint, status: 'failed', updatedAt: 4000 }), [record('a', 1000, 1010), record('c', 1010, 1020), superseded]);
+    expect(failed.steps.map((step) => step.state)).toEqual(['completed', 'skipped', 'completed', 'skipped']);
   });
 
   it('shows the latest generation of a step, counts its records, and sums the latest costs', () => {
