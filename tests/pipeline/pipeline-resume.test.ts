@@ -171,7 +171,7 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(batches).toEqual([1, 100, 1]);
   });
 
-  it('writes in one batch the records of steps whose timers fire in the same turn of the event loop', async () => {
+  it('writes in one batch the records of steps whose callbacks run in the same turn of the event loop', async () => {
     const inner = new MemoryRunStore();
     const batches: string[][] = [];
     const store: RunStore = Object.assign(Object.create(inner) as RunStore, {
@@ -180,8 +180,11 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
         return inner.recordSteps(runId, epoch, records);
       },
     });
-    // Four timers due at the same time: Node runs each callback (and its microtasks) in turn.
-    const waits = ['a', 'b', 'c', 'd'].map((id) => [id, step(async () => (await sleep(10), id))] as const);
+    // Four callbacks of one phase (immediates queued in the same turn): Node runs each (and its
+    // microtasks) in turn, as it does timers due together. Timers would make this flaky: each
+    // setTimeout reads the clock afresh, so four set in one tick can fall due a millisecond apart.
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const waits = ['a', 'b', 'c', 'd'].map((id) => [id, step(async () => (await nextTurn(), id))] as const);
     const pipeline = new Pipeline({ name: 'timers', steps: { ...Object.fromEntries(waits), join: step(() => 'done') }, dependencies: { join: ['a', 'b', 'c', 'd'] } });
     expect((await pipeline.execute({}, undefined, { store })).output).toBe('done');
     expect(batches).toEqual([['a', 'b', 'c', 'd'], ['join']]);
