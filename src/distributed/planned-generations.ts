@@ -13,15 +13,32 @@ export const FIRST_GENERATIONS: PlannedGenerations = () => 1;
  * @throws PipelineValidationError for a job whose `generations` are not positive integers by step id
  */
 export function plannedGenerationsOf(data: StepJobData): PlannedGenerations {
-  const generations: unknown = data.generations;
-  if (generations === undefined) return FIRST_GENERATIONS;
-  if (typeof generations !== 'object' || generations === null || Array.isArray(generations)) throw malformed(data);
+  if (data.generations === undefined) return FIRST_GENERATIONS;
+  const byStep = generationsByStep(data.generations);
+  if (byStep === undefined) throw malformed(data);
+  return (stepId) => byStep.get(stepId) ?? 1;
+}
+
+/** True when two jobs of a step plan the same generations of its ancestors (job data comes from Redis: a malformed plan is another). */
+export function samePlannedGenerations(theirs: StepJobData, ours: StepJobData): boolean {
+  if (typeof theirs !== 'object' || theirs === null) return false;
+  const a = generationsByStep(theirs.generations);
+  const b = generationsByStep(ours.generations);
+  if (a === undefined || b === undefined || a.size !== b.size) return false;
+  for (const [stepId, generation] of a) if (b.get(stepId) !== generation) return false;
+  return true;
+}
+
+/** The generations a job names, by step id (none: empty); undefined when they are not positive integers by step id. */
+function generationsByStep(generations: unknown): Map<string, number> | undefined {
   const byStep = new Map<string, number>();
+  if (generations === undefined) return byStep;
+  if (typeof generations !== 'object' || generations === null || Array.isArray(generations)) return undefined;
   for (const [stepId, generation] of Object.entries(generations)) {
-    if (!Number.isSafeInteger(generation) || (generation as number) < 1) throw malformed(data);
+    if (!Number.isSafeInteger(generation) || (generation as number) < 1) return undefined;
     byStep.set(stepId, generation as number);
   }
-  return (stepId) => byStep.get(stepId) ?? 1;
+  return byStep;
 }
 
 function malformed(data: StepJobData): PipelineValidationError {

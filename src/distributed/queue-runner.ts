@@ -23,6 +23,7 @@ import { bullConnection, ownConnection, type RedisConnection } from './redis-con
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobAdder } from './step-job-adder';
 import { stepJobId } from './step-job-id';
+import { samePlannedGenerations } from './planned-generations';
 import { StepReconciler } from './step-reconciler';
 import { StepRecordReader } from './step-record-reader';
 import { parseChannelMessage, type CancelStepMessage, type StepProgressMessage, type StepsEndedMessage } from './step-worker-message';
@@ -555,15 +556,4 @@ function outcomeOf(record: StepRecord): StepOutcome {
     endedAt: record.endedAt,
     recorded: record,
   };
-}
-
-/** True when two jobs of a step read the same generations of its ancestors (all 1 when a job names none). */
-function samePlannedGenerations(theirs: StepJobData, ours: StepJobData): boolean {
-  // Job data comes from Redis: anything but an object of generations is another plan.
-  if (typeof theirs !== 'object' || theirs === null) return false;
-  if (theirs.generations !== undefined && (typeof theirs.generations !== 'object' || theirs.generations === null)) return false;
-  const a = theirs.generations ?? {};
-  const b = ours.generations ?? {};
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
 }
