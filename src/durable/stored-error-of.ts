@@ -1,7 +1,5 @@
 import { isReadableError } from '../errors/describe-thrown';
 import { FastroAIError } from '../errors/fastroai-error';
-import { recordedMessageWithinStep } from '../errors/message-within-step';
-import { WITHIN_STEP } from '../store/stored-error-to-error';
 import { StepExecutionError, toError } from '../errors/step-execution-error';
 import type { StoredError } from '../store/run-store';
 
@@ -19,7 +17,7 @@ export function storedErrorOf(thrown: unknown): StoredError {
   return stored;
 }
 
-/** A fastroai error's own fields of plain values (and its message inside its step's failure): what it is rebuilt from. */
+/** A fastroai error's own fields of plain values: what it is rebuilt from. */
 function detailsOf(error: FastroAIError): NonNullable<StoredError['details']> {
   const details: NonNullable<StoredError['details']> = {};
   for (const key of Object.keys(error)) {
@@ -29,8 +27,6 @@ function detailsOf(error: FastroAIError): NonNullable<StoredError['details']> {
       details[key] = value;
     }
   }
-  const withinStep = recordedMessageWithinStep(error);
-  if (withinStep !== undefined) details[WITHIN_STEP] = withinStep;
   return details;
 }
 

@@ -1,6 +1,5 @@
 import { FastroAIError } from './fastroai-error';
 import { hasMarker } from './has-marker';
-import { setMessageWithinStep } from './message-within-step';
 
 const marker = Symbol.for('fastroai.error.CostBudgetExceededError');
 
@@ -26,7 +25,6 @@ export class CostBudgetExceededError extends FastroAIError {
     const where = stepId === undefined ? '' : ` in step '${stepId}'`;
     const detail = `${scope === 'run' ? 'run' : 'step'} cost ${actual} microcents >= budget ${budget} microcents`;
     super(`Cost budget exceeded${where}: ${detail}`);
-    setMessageWithinStep(this, `Cost budget exceeded: ${detail}`);
     this.budgetMicrocents = budget;
     this.actualMicrocents = actual;
     this.stepId = stepId;

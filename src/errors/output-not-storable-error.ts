@@ -1,6 +1,5 @@
 import { FastroAIError } from './fastroai-error';
 import { hasMarker } from './has-marker';
-import { setMessageWithinStep } from './message-within-step';
 
 const marker = Symbol.for('fastroai.error.OutputNotStorableError');
 
@@ -18,7 +17,6 @@ export class OutputNotStorableError extends FastroAIError {
   constructor(stepId: string | undefined, path: string, problem: string) {
     const owner = stepId === undefined ? 'The run input' : `The output of step '${stepId}'`;
     super(`${owner} cannot be stored: ${path} ${problem}`);
-    setMessageWithinStep(this, `its output cannot be stored: ${path} ${problem}`);
     this.stepId = stepId;
     this.path = path;
   }

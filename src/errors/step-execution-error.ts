@@ -1,7 +1,6 @@
 import { FastroAIError } from './fastroai-error';
 import { describeThrown, isReadableError } from './describe-thrown';
 import { hasMarker } from './has-marker';
-import { messageWithinStep } from './message-within-step';
 import { StepUsage } from '../usage/step-usage';
 import type { PipelineUsage } from '../usage/pipeline-usage';
 
@@ -33,8 +32,7 @@ export class StepExecutionError extends FastroAIError {
    */
   constructor(stepId: string, originalError: unknown, usage?: StepUsage) {
     const error = toError(originalError);
-    // An error about this same step (a timeout, a budget) does not name the step twice.
-    super(`Step '${stepId}' failed: ${messageWithinStep(error, stepId)}`, { cause: originalError });
+    super(`Step '${stepId}' failed: ${error.message}`, { cause: originalError });
     this.stepId = stepId;
     this.originalError = error;
     this.usage = usage ?? new StepUsage();

@@ -1,15 +1,14 @@
 import { FastroAIError } from './fastroai-error';
 import { hasMarker } from './has-marker';
-import { setMessageWithinStep } from './message-within-step';
 
 const marker = Symbol.for('fastroai.error.StepTimeoutError');
 
 /**
  * One attempt of a step (or of a `ctx.run` call) took longer than its `timeout`; its signal was aborted.
  *
- * Its message names the step (`Step 'call' timed out after 5s (attempt 2)`); wrapped in the
- * step's `StepExecutionError` it does not repeat it: `Step 'call' failed: timed out after 5s (attempt 2)`,
- * `Step 'call' failed: Agent call timed out after 5s (attempt 1)`.
+ * Its message names the step (`Step 'call' timed out after 5s (attempt 2)`); the step's
+ * `StepExecutionError` wraps it as API.md §8 says, `Step 'x' failed: <original message>`:
+ * `Step 'call' failed: Step 'call' timed out after 5s (attempt 2)`.
  */
 export class StepTimeoutError extends FastroAIError {
   private readonly [marker] = true;
@@ -22,9 +21,6 @@ export class StepTimeoutError extends FastroAIError {
 
   constructor(stepId: string, timeoutSeconds: number, attempt: number, what = 'Step') {
     super(`${what} '${stepId}' timed out after ${timeoutSeconds}s (attempt ${attempt})`);
-    // `what` is 'Step' or 'Agent call in step': inside "Step 'x' failed: …" the step goes.
-    const subject = what === 'Step' ? '' : `${what.replace(/ in step$/, '')} `;
-    setMessageWithinStep(this, `${subject}timed out after ${timeoutSeconds}s (attempt ${attempt})`);
     this.stepId = stepId;
     this.timeoutSeconds = timeoutSeconds;
     this.attempt = attempt;

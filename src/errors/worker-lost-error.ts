@@ -1,6 +1,5 @@
 import { FastroAIError } from './fastroai-error';
 import { hasMarker } from './has-marker';
-import { setMessageWithinStep } from './message-within-step';
 
 const marker = Symbol.for('fastroai.error.WorkerLostError');
 
@@ -13,7 +12,6 @@ export class WorkerLostError extends FastroAIError {
 
   constructor(stepId: string, detail?: string) {
     super(`Step '${stepId}' lost its worker${detail === undefined ? '' : `: ${detail}`}`);
-    setMessageWithinStep(this, `lost its worker${detail === undefined ? '' : `: ${detail}`}`);
     this.stepId = stepId;
   }
 

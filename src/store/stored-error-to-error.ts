@@ -1,14 +1,13 @@
 import { AgentTimeoutError } from '../agent/agent-timeout-error';
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { DispatchSkippedError } from '../errors/dispatch-skipped-error';
-import { setMessageWithinStep } from '../errors/message-within-step';
 import { OutputNotStorableError } from '../errors/output-not-storable-error';
 import { StepTimeoutError } from '../errors/step-timeout-error';
 import { WorkerLostError } from '../errors/worker-lost-error';
 import type { StoredError } from './run-store';
 
-/** The key of `details` that keeps an error's message inside its step's failure (see setMessageWithinStep). */
-export const WITHIN_STEP = 'messageWithinStep';
+/** A key of `details` in records of development builds (a shorter message, no longer used): not a field of the error. */
+const LEGACY_WITHIN_STEP = 'messageWithinStep';
 
 type Details = NonNullable<StoredError['details']>;
 
@@ -39,13 +38,11 @@ export function storedErrorToError(stored: StoredError): Error {
   const error = rebuild === undefined ? new Error(stored.message) : rebuild(stored.details!, stored.message);
   if (rebuild !== undefined) {
     for (const [key, value] of Object.entries(stored.details!)) {
-      if (key !== WITHIN_STEP && !(key in error)) Object.defineProperty(error, key, { value, enumerable: true, configurable: true, writable: true });
+      if (key !== LEGACY_WITHIN_STEP && !(key in error)) Object.defineProperty(error, key, { value, enumerable: true, configurable: true, writable: true });
     }
     Object.defineProperty(error, 'message', { value: stored.message, enumerable: false, configurable: true, writable: true });
     // A subclass of the class (a user's `CircuitOpenError extends DispatchSkippedError`) keeps its name.
     if (typeof stored.name === 'string' && stored.name !== '' && error.name !== stored.name) Object.defineProperty(error, 'name', { value: stored.name, enumerable: false, configurable: true, writable: true });
-    const withinStep = stored.details![WITHIN_STEP];
-    if (typeof withinStep === 'string') setMessageWithinStep(error, withinStep);
     return error;
   }
   Object.defineProperty(error, 'name', { value: stored.name, enumerable: false, configurable: true, writable: true });

@@ -51,22 +51,23 @@ describe('StepExecutionError', () => {
   });
 });
 
+// API.md §8: message `Step 'x' failed: <original message>`, whatever the original names.
 describe('StepExecutionError of an error about the same step', () => {
-  it('does not repeat the step of a step timeout', () => {
-    expect(new StepExecutionError('call', new StepTimeoutError('call', 5, 2)).message).toBe("Step 'call' failed: timed out after 5s (attempt 2)");
+  it('keeps the whole message of a step timeout', () => {
+    expect(new StepExecutionError('call', new StepTimeoutError('call', 5, 2)).message).toBe("Step 'call' failed: Step 'call' timed out after 5s (attempt 2)");
   });
 
-  it('does not repeat the step of an agent-call timeout', () => {
+  it('keeps the whole message of an agent-call timeout', () => {
     const timeout = new StepTimeoutError('call', 0.5, 1, 'Agent call in step');
-    expect(new StepExecutionError('call', timeout).message).toBe("Step 'call' failed: Agent call timed out after 0.5s (attempt 1)");
+    expect(new StepExecutionError('call', timeout).message).toBe("Step 'call' failed: Agent call in step 'call' timed out after 0.5s (attempt 1)");
   });
 
-  it('does not repeat the step of a budget refusal or a lost worker', () => {
+  it('keeps the whole message of a budget refusal or a lost worker', () => {
     expect(new StepExecutionError('a', new CostBudgetExceededError(100, 150, 'a')).message).toBe(
-      "Step 'a' failed: Cost budget exceeded: step cost 150 microcents >= budget 100 microcents",
+      "Step 'a' failed: Cost budget exceeded in step 'a': step cost 150 microcents >= budget 100 microcents",
     );
     expect(new StepExecutionError('a', new WorkerLostError('a', 'stalled 3 times')).message).toBe(
-      "Step 'a' failed: lost its worker: stalled 3 times",
+      "Step 'a' failed: Step 'a' lost its worker: stalled 3 times",
     );
   });
 

@@ -450,13 +450,13 @@ describe('bad input: execute() and run() options', () => {
 });
 
 describe('errors as a user reads them', () => {
-  it("says once which step timed out: Step 'call' failed: timed out after …", async () => {
+  it("says which step timed out as API.md §8 words it: Step 'x' failed: <original message>", async () => {
     const pipeline = new Pipeline({
       name: 'p',
       steps: { call: step({ timeout: 0.02 }, (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))) },
     });
     const error = await failureOf(pipeline);
-    expect(error.message).toBe("Step 'call' failed: timed out after 0.02s (attempt 1)");
+    expect(error.message).toBe("Step 'call' failed: Step 'call' timed out after 0.02s (attempt 1)");
     expect(error.originalError.message).toBe("Step 'call' timed out after 0.02s (attempt 1)");
   });
 

@@ -229,7 +229,7 @@ export function describeRunStoreContract(name: string, makeStore: (clock: RunSto
             name: 'StepTimeoutError',
             code: 'fastroai:step-timeout',
             message: "Step 'b' timed out after 5s (attempt 3)",
-            details: { stepId: 'b', timeoutSeconds: 5, attempt: 3, messageWithinStep: 'timed out after 5s (attempt 3)' },
+            details: { stepId: 'b', timeoutSeconds: 5, attempt: 3 },
           },
           attempts: 3,
           workerId: 'worker-7',
