@@ -58,19 +58,22 @@ export async function createDurableRun(
       leaseUntil: now + leaseMs,
     }),
     clock,
-  ).catch((error: unknown) => refuseExistingRun(store, runId, clock, error));
+  ).catch((error: unknown) => refuseExistingRun(store, runId, owner, clock, error));
   return new DurableRun({ store, runId, owner, epoch: 1, leaseMs, firstStartedAt: now, spentMicrocents: 0, size: definition.graph.ids.length, clock });
 }
 
 /**
  * Why a new run with this id is refused: RunLockedError while the run that has it runs (its
  * lease is live: a second `execute` of the same runId, API.md §12), else the store's error
- * (RunExistsError for a run that ended or crashed: resume it).
+ * (RunExistsError for a run that ended or crashed: resume it). Unless the run is this one: a
+ * `createRun` whose answer was lost, tried again (see callStore), finds the run it created
+ * (its owner id is new with each run); then the run goes on.
  */
-async function refuseExistingRun(store: RunStore, runId: string, clock: Clock, error: unknown): Promise<never> {
+async function refuseExistingRun(store: RunStore, runId: string, owner: string, clock: Clock, error: unknown): Promise<void> {
   if (!RunExistsError.isInstance(error)) throw error;
   const existing = await callStore(store, runId, () => store.getRun(runId), clock).catch(() => undefined);
   const run = existing?.run;
+  if (run !== undefined && run.owner === owner && run.epoch === 1 && run.status === 'running' && existing!.steps.length === 0) return;
   if (run !== undefined && run.status === 'running' && run.leaseUntil > clock.now()) throw new RunLockedError(runId, run.owner, run.leaseUntil);
   throw error;
 }

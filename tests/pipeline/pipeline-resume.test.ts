@@ -279,6 +279,27 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(RunLockedError.isInstance(exists)).toBe(false);
   });
 
+  it("goes on when a createRun whose answer was lost is tried again and finds the run it created (a store of the user's own)", async () => {
+    const inner = new MemoryRunStore();
+    let calls = 0;
+    // The first write lands, then the connection drops: the engine tries the call again, which
+    // finds the run (RunExistsError).
+    const store: RunStore = Object.assign(Object.create(inner) as MemoryRunStore, {
+      createRun: async (run: Parameters<RunStore['createRun']>[0]) => {
+        calls++;
+        await inner.createRun(run);
+        if (calls === 1) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      },
+    });
+    const pipeline = new Pipeline({ name: 'p', store, steps: { a: step(() => 'a') } });
+    const result = await pipeline.execute({}, undefined, { runId: 'lost-answer' });
+    expect(result.output).toBe('a');
+    expect(calls).toBe(2);
+    expect((await inner.getRun('lost-answer'))?.run.status).toBe('completed');
+    // Another run's record under that id is still refused, as before.
+    expect(RunExistsError.isInstance(await rejectionOf(pipeline.execute({}, undefined, { runId: 'lost-answer' })))).toBe(true);
+  });
+
   it('resuming a completed run returns the conversation state that ended last, as the run did', async () => {
     const store = new MemoryRunStore();
     const pipeline = new Pipeline({
