@@ -142,9 +142,11 @@ class TaggingEncoder {
     const prototype = Object.getPrototypeOf(value);
     if (prototype === Object.prototype || prototype === null) return this.encodePlainObject(value as Record<string, unknown>);
     if (prototype === Array.prototype) return this.encodeArray(value as unknown[]);
-    if (value instanceof Date) return tagged('Date', Number.isNaN(value.getTime()) ? null : value.getTime());
-    if (value instanceof Map) return tagged('Map', this.encodeMapEntries(value));
-    if (value instanceof Set) return tagged('Set', this.encodeEach([...value], (index) => `.values[${index}]`));
+    // Exactly these classes: a subclass (`class Money extends Map`) would come back as its base
+    // class after a resume, and a dependent would see another type; it is refused as a class instance.
+    if (prototype === Date.prototype) return tagged('Date', Number.isNaN((value as Date).getTime()) ? null : (value as Date).getTime());
+    if (prototype === Map.prototype) return tagged('Map', this.encodeMapEntries(value as Map<unknown, unknown>));
+    if (prototype === Set.prototype) return tagged('Set', this.encodeEach([...(value as Set<unknown>)], (index) => `.values[${index}]`));
     if (Buffer.isBuffer(value)) return tagged('Buffer', value.toString('base64'));
     if (prototype === Uint8Array.prototype) return tagged('Uint8Array', Buffer.from(value as Uint8Array).toString('base64'));
     if (value instanceof Error) return tagged('Error', this.encodeError(value));

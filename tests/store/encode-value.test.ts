@@ -253,6 +253,15 @@ describe('encodeValue and decodeValue', () => {
       expect(problemOf({ floats: new Float32Array(2) }).message).toMatch(/\$\.floats is an instance of Float32Array/);
       expect(problemOf({ re: /x/ }).message).toMatch(/\$\.re is an instance of RegExp/);
     });
+
+    it('refuses a subclass of Map, Set or Date (it would come back as its base class after a resume)', () => {
+      class Money extends Map<string, number> {}
+      class Tags extends Set<string> {}
+      class Stamp extends Date {}
+      expect(problemOf({ price: new Money([['EUR', 5]]) }).message).toMatch(/\$\.price is an instance of Money$/);
+      expect(problemOf({ tags: new Tags(['a']) }).message).toMatch(/\$\.tags is an instance of Tags$/);
+      expect(problemOf({ at: new Stamp(0) }).message).toMatch(/\$\.at is an instance of Stamp$/);
+    });
   });
 
   describe('decoding stored JSON written by hand', () => {
