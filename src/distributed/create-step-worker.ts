@@ -54,7 +54,12 @@ export interface StepWorkerOptions {
   deps?: (run: { runId: string; pipeline: string }) => unknown | Promise<unknown>;
   /** The worker's id on events, timings and records. @default `<hostname>:<pid>` */
   name?: string;
-  /** Traces the steps this worker runs; with OpenTelemetry, a step's span is a child of the caller's `pipeline.<name>` span. */
+  /**
+   * Traces the steps this worker runs; with OpenTelemetry, a step's span is a child of the
+   * caller's `pipeline.<name>` span. @default an `OpenTelemetryTracer` on the process's global
+   * provider for jobs that carry the caller's trace context (a caller traced with OpenTelemetry),
+   * none for the others
+   */
   tracer?: Tracer;
 }
 

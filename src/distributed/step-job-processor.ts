@@ -15,6 +15,7 @@ import { runStepTaskIn, type StepOutcome } from '../executor/run-step-task';
 import { encodeValue } from '../store/encode-value';
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
+import { OpenTelemetryTracer } from '../tracing/open-telemetry-tracer';
 import type { Tracer } from '../tracing/tracer';
 import { EMPTY_STEP_USAGE } from '../usage/step-usage';
 import { pushedKeyOf, pushedRecordOf } from './pushed-step-record';
@@ -239,7 +240,7 @@ export class StepJobProcessor {
       // With a run budget, the run's spent total as the store holds it now (other workers' charges included).
       const spent = runCostBudget === null ? view.run.costMicrocents : await callStore(store, data.runId, () => store.addRunCost(data.runId, 0));
       const budget = new StoreRunBudget(runCostBudget, spent, store, data.runId, (error) => active.scope.abort(error));
-      const tracer = definition.config.trace ? (this.options.tracer ?? NOOP_TRACER) : NOOP_TRACER;
+      const tracer = definition.config.trace ? (this.options.tracer ?? defaultTracerOf(data)) : NOOP_TRACER;
       const instance = resolveStepInstance(definition, index, deps, tracer);
       dispose = instance.dispose;
       const dependencyOutputs: Record<string, unknown> = {};
@@ -396,4 +397,19 @@ function rerunAncestor(records: readonly StepRecord[], ancestors: readonly strin
     if (wanted.has(record.stepId) && record.generation > generationOf(record.stepId)) return record.stepId;
   }
   return undefined;
+}
+
+/** The OpenTelemetry tracer of the process's global provider (a no-op until one is registered). */
+let globalOpenTelemetryTracer: OpenTelemetryTracer | undefined;
+
+/**
+ * A worker's tracer when it was given none: a job that carries the caller's trace context
+ * (`traceparent`: the caller's run was traced with OpenTelemetry) continues that trace with the
+ * process's global OpenTelemetry provider, so a step's span is a child of the caller's
+ * `pipeline.<name>` span wherever the worker registered a provider (API.md §13); no trace
+ * context, no spans (as a run given no tracer).
+ */
+function defaultTracerOf(data: StepJobData): Tracer {
+  if (data.traceparent === undefined) return NOOP_TRACER;
+  return (globalOpenTelemetryTracer ??= new OpenTelemetryTracer());
 }

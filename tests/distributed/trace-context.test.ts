@@ -26,12 +26,16 @@ afterAll(async () => {
   await provider.shutdown();
 });
 
-it("makes each worker's step.<id> span a child of the caller's pipeline span", async () => {
-  const worker = await fixture.startWorker('w-traced', { trace: true });
+it.each([
+  ['its tracer option', true],
+  ["the process's global provider, with no tracer option (createStepWorker as API.md §13 has it)", 'global'],
+] as const)("makes each worker's step.<id> span a child of the caller's pipeline span: through %s", async (_, trace) => {
+  exporter.reset();
+  const worker = await fixture.startWorker(`w-traced-${String(trace)}`, { trace });
   await distributedPipeline({ ledger: fixture.ledger, label: 'caller' }).execute(DISTRIBUTED_INPUT, undefined, {
     store: fixture.store(),
     runner: fixture.runner(),
-    runId: 'traced',
+    runId: `traced-${String(trace)}`,
     tracer: new OpenTelemetryTracer(provider.getTracer('fastroai-caller')),
   });
   const pipelineSpan = exporter.getFinishedSpans().find((span) => span.name === 'pipeline.distributed-test')!;

@@ -3,10 +3,11 @@
  * (./distributed-pipeline.ts) against the store named by argv[2] (../../durable/support/store-specs.ts)
  * and the options of argv[3] (JSON, {@link WorkerChildOptions}). Says `{ type: 'ready' }` over
  * IPC once it takes jobs; on the message `close` it closes and exits. With `trace`, it traces
- * with OpenTelemetry into memory and answers the message `spans` with the finished spans.
+ * with OpenTelemetry into memory and answers the message `spans` with the finished spans:
+ * `true` through the worker's `tracer` option, `'global'` through a global provider (no option).
  * Started from the repo root with `node -r ts-node/register/transpile-only -r tsconfig-paths/register`.
  */
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryTracer } from 'fastroai';
@@ -21,7 +22,7 @@ export interface WorkerChildOptions extends Omit<DistributedPipelineOptions, 'la
   lockDuration?: number;
   stalledInterval?: number;
   concurrency?: number;
-  trace?: boolean;
+  trace?: boolean | 'global';
 }
 
 /** A finished span as plain data. */
@@ -38,10 +39,11 @@ async function main(): Promise<void> {
   const store = openStoreSpec(spec);
   const exporter = new InMemorySpanExporter();
   let tracer: OpenTelemetryTracer | undefined;
-  if (options.trace === true) {
+  if (options.trace !== undefined && options.trace !== false) {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    tracer = new OpenTelemetryTracer(provider.getTracer('fastroai-worker'));
+    if (options.trace === 'global') trace.setGlobalTracerProvider(provider);
+    else tracer = new OpenTelemetryTracer(provider.getTracer('fastroai-worker'));
   }
   const worker = createStepWorker({
     pipelines: [distributedPipeline({ ...options, label: options.name })],
