@@ -31,6 +31,9 @@ import { storedErrorToError } from '../store/stored-error-to-error';
 import { activeTraceParent } from './trace-parent';
 import { progressPosition, type WaitingStep } from './waiting-step';
 
+/** How a worker's refusal of a job's pipeline begins: it has another version of it, or none. */
+const WORKER_REFUSED_PIPELINE = /^Worker '.*' has (another version of|no) pipeline '/s;
+
 /** Options of a {@link QueueRunner}. */
 export interface QueueRunnerOptions {
   /** The Redis of the queue: ioredis options, or a client to share (the runner never closes a client it was given). */
@@ -411,7 +414,10 @@ export class QueueRunner implements StepRunner {
   private jobFailure(waiting: WaitingStep, failedReason: string | undefined): Error {
     const reason = failedReason ?? 'no reason given';
     if (/stalled more than allowable limit/i.test(reason)) return new WorkerLostError(waiting.task.stepId, `its job '${waiting.jobId}' stalled too often (${reason})`);
-    return new Error(`job '${waiting.jobId}' failed on the queue '${this.queueName}': ${reason}`);
+    const message = `job '${waiting.jobId}' failed on the queue '${this.queueName}': ${reason}`;
+    // A worker's refusal of the pipeline (StepJobProcessor.pipelineOf): the job keeps only its
+    // message (a wake-up's reason, or BullMQ's failedReason when reconciled), known by its start.
+    return WORKER_REFUSED_PIPELINE.test(reason) ? new PipelineValidationError(message) : new Error(message);
   }
 
   /** Reads the step's record; settles the step when the store has it, else calls `missing`. */

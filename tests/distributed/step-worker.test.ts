@@ -3,7 +3,7 @@
  * (the caller's run fails naming both), and, once its event loop was blocked past its job lock,
  * its further `ctx.run` calls and its late record.
  */
-import { Pipeline, StepExecutionError, step } from 'fastroai';
+import { Pipeline, PipelineValidationError, StepExecutionError, step } from 'fastroai';
 import { createStepWorker } from 'fastroai/distributed';
 import type { StepReconciler } from '../../src/distributed/step-reconciler';
 import { useDistributedFixture } from './support/use-distributed-fixture';
@@ -28,6 +28,7 @@ describe('a worker with another version of the pipeline', () => {
     );
     expect(StepExecutionError.isInstance(error)).toBe(true);
     expect((error as StepExecutionError).stepId).toBe('a');
+    expect(PipelineValidationError.isInstance((error as StepExecutionError).originalError)).toBe(true);
     const message = (error as Error).message;
     expect(message).toContain("Worker 'w-old'");
     expect(message).toContain("another version of pipeline 'distributed-test'");
@@ -56,6 +57,7 @@ describe('a worker without the pipeline', () => {
         );
       expect(StepExecutionError.isInstance(error)).toBe(true);
       expect((error as Error).message).toContain("Worker 'w-other' has no pipeline 'distributed-test' (it has 'other-pipeline')");
+      expect(PipelineValidationError.isInstance((error as StepExecutionError).originalError)).toBe(true);
       expect(executionsOf(fixture.ledger, 'a')).toBe(0);
       expect((runner as unknown as { reconciler: StepReconciler }).reconciler.counts.rounds).toBe(0);
     } finally {
