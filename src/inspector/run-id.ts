@@ -1,11 +1,14 @@
-/**
- * What the inspector accepts as a run id in a URL: 1 to 200 characters of letters, digits and
- * `_ . : -`, not made of dots only (so never `.` or `..`). Random UUIDs, the default, are ids.
- * A run recorded under another id is listed but cannot be opened here.
- */
-const RUN_ID = /^(?!\.+$)[A-Za-z0-9_.:-]{1,200}$/;
+/** The longest run id the inspector serves (a store holds longer ones; a URL that long is unlikely). */
+const RUN_ID_MAX_LENGTH = 1_024;
 
-/** Whether `text` is a run id the inspector serves (see {@link RUN_ID}). */
+/**
+ * What the inspector accepts as a run id in a URL (decoded): any text a run can be recorded
+ * under, 1 to 1,024 characters, but not made of dots only (`.` and `..` are dot segments a browser
+ * resolves away, encoded or not) and without NUL. Every value is escaped where it is shown, and a
+ * run id only ever names a run in the store, never a file.
+ */
 export function isRunId(text: string): boolean {
-  return RUN_ID.test(text);
+  return text.length >= 1 && text.length <= RUN_ID_MAX_LENGTH && !DOTS_ONLY.test(text) && !text.includes('\0');
 }
+
+const DOTS_ONLY = /^\.+$/;

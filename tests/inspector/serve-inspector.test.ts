@@ -137,10 +137,35 @@ describe('serveInspector pages', () => {
     const inspector = await open({ store: new MemoryRunStore() });
     expect((await httpRequestTo(inspector.url, '/runs/missing')).status).toBe(404);
     expect((await httpRequestTo(inspector.url, '/api/runs/missing')).status).toBe(404);
-    for (const id of ['..', '.', 'a%20b', '%3Cimg%3E', 'x%00y', '%2e%2e', 'a'.repeat(201)]) {
+    for (const id of ['..', '.', 'x%00y', '%2e%2e', 'a'.repeat(1_025)]) {
       expect([id, (await httpRequestTo(inspector.url, `/runs/${id}`)).status]).toEqual([id, 400]);
       expect([id, (await httpRequestTo(inspector.url, `/api/runs/${id}`)).status]).toEqual([id, 400]);
     }
+  });
+
+  it('lists, links and shows runs under any id a store holds: spaces, #, a slash, markup, other scripts', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({ name: 'ids', store, steps: { a: step(() => 'done') } });
+    const ids = ['my run #1', 'tenant/42', '<img src=x onerror=alert(1)>', 'réservation?x=1&y=2'];
+    for (const runId of ids) await pipeline.execute({}, undefined, { runId });
+    const inspector = await open({ store, pipelines: [pipeline] });
+    const list = (await httpRequestTo(inspector.url, '/')).body;
+    expect(list).not.toContain('<img src=x');
+    for (const runId of ids) {
+      const path = `/runs/${encodeURIComponent(runId)}`;
+      expect(list).toContain(`href="${path}"`);
+      const page = await httpRequestTo(inspector.url, path);
+      expect([runId, page.status]).toEqual([runId, 200]);
+      expect(page.body).not.toContain('<img src=x');
+      const api = await httpRequestTo(inspector.url, `/api/runs/${encodeURIComponent(runId)}`);
+      expect([runId, api.status, (JSON.parse(api.body) as { run: { runId: string } }).run.runId]).toEqual([runId, 200, runId]);
+    }
+    // An action on such a run: rerun 'a', then back to its page.
+    const path = `/runs/${encodeURIComponent('tenant/42')}`;
+    const csrf = csrfTokenOf((await httpRequestTo(inspector.url, path)).body);
+    const rerun = await postForm(inspector.url, `${path}/rerun`, { csrf, step: 'a' });
+    expect([rerun.status, rerun.headers.location]).toEqual([303, path]);
+    await waitFor(async () => ((await store.getRun('tenant/42'))?.steps.length ?? 0) === 2, 10_000, 'the rerun record');
   });
 
   it('serves its own assets and no other file: no path traversal', async () => {
