@@ -13,6 +13,8 @@ import { callStore } from './call-store';
 import type { ResumePlan } from './plan-resume';
 import { RunRecorder } from './run-recorder';
 import { holdRun } from './held-runs';
+import { noteAbandonedLease } from './abandoned-leases';
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { storedErrorOf } from './stored-error-of';
 import { StoreRunBudget } from './store-run-budget';
 
@@ -221,7 +223,9 @@ export class DurableRun {
 
   /**
    * Ends the run in the store: its status, the error or conversation state, and the lease
-   * released. `writable: false` (a lost lease, a failing store) writes nothing.
+   * released. `writable: false` (a lost lease, a failing store) writes nothing. A lease the run
+   * still holds but could not release (its store failed) is noted, so that a resume in this
+   * process need not wait for it to expire ({@link noteAbandonedLease}).
    */
   async end(status: RunStatus, error?: unknown, writable = true, conversationState?: ConversationState<unknown>): Promise<void> {
     this.releaseHold?.();
@@ -229,6 +233,7 @@ export class DurableRun {
     if (recorder === undefined) return;
     if (!writable) {
       await recorder.abandon();
+      if (StoreUnavailableError.isInstance(error)) noteAbandonedLease(this.store, this.runId, this.options.owner);
       return;
     }
     // Every charge reaches the store before the run's final status does.
@@ -236,7 +241,12 @@ export class DurableRun {
     const fields: Partial<RunRecord> = {};
     if (error !== undefined) fields.error = storedErrorOf(error);
     if (conversationState !== undefined) fields.conversationState = encodeValue(conversationState);
-    await recorder.finish(status, fields);
+    try {
+      await recorder.finish(status, fields);
+    } catch (failure) {
+      if (StoreUnavailableError.isInstance(failure)) noteAbandonedLease(this.store, this.runId, this.options.owner);
+      throw failure;
+    }
   }
 }
 

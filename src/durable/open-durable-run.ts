@@ -11,6 +11,7 @@ import { DurableRun } from './durable-run';
 import { describeFingerprintChange, fingerprintOf } from './fingerprint-of';
 import { DEFAULT_LEASE_MS } from './lease-keeper';
 import { newOwnerId } from './owner-id';
+import { takeAbandonedLease } from './abandoned-leases';
 import { planResume } from './plan-resume';
 import { toInputRecord } from '../pipeline/to-input-record';
 
@@ -94,7 +95,8 @@ export async function claimDurableRun(
 ): Promise<{ durable: DurableRun; input: Record<string, unknown> }> {
   const { store } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  const owner = newOwnerId();
+  // A run of this process that ended with its store failing still holds the lease: claimed as its owner.
+  const owner = takeAbandonedLease(store, runId) ?? newOwnerId();
   const clock = options.clock ?? systemClock;
   const claimed = await callStore(store, runId, () => store.claimRun(runId, owner, leaseMs), clock);
   const { run, epoch } = claimed;

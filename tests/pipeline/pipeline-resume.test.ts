@@ -13,6 +13,7 @@ import {
   RunNotFoundError,
   StepExecutionError,
   StepUsage,
+  StoreUnavailableError,
   runStepTask,
   step,
   type PipelineEvent,
@@ -869,6 +870,44 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     const resumed = await pipeline.resume('ff');
     expect(resumed.output).toBe('xyz');
     expect(runs).toEqual({ x: 1, y: 1, z: 2 });
+  });
+
+  it('resumes at once, in the process whose run failed with StoreUnavailableError, the run still leased to it; another process waits for the lease', async () => {
+    const inner = new MemoryRunStore();
+    let failing = false;
+    // The same store object throughout (one process); its recordSteps fails while `failing`.
+    const store: RunStore = Object.assign(Object.create(inner) as MemoryRunStore, {
+      recordSteps: (...args: Parameters<RunStore['recordSteps']>) => (failing ? Promise.reject(new Error('read ECONNRESET')) : inner.recordSteps(...args)),
+    });
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'p',
+      store,
+      steps: {
+        a: step(() => {
+          count('a');
+          return 'a';
+        }),
+        b: step(() => {
+          count('b');
+          if (runs.b === 1) failing = true; // the store goes away as b's record is written, the first time
+          return 'b';
+        }),
+      },
+      dependencies: { b: ['a'] },
+    });
+    const failure = await rejectionOf(pipeline.execute({}, undefined, { runId: 'away' }));
+    expect(StoreUnavailableError.isInstance(failure)).toBe(true);
+    const left = (await inner.getRun('away'))!.run;
+    expect([left.status, left.leaseUntil > Date.now()]).toEqual(['running', true]);
+    // Another process (another store object on the same data) cannot know the run ended: it waits.
+    const elsewhere = Object.assign(Object.create(inner) as MemoryRunStore, {});
+    expect(RunLockedError.isInstance(await rejectionOf(pipeline.resume('away', { store: elsewhere })))).toBe(true);
+    failing = false;
+    const resumed = await pipeline.resume('away');
+    expect(resumed.output).toBe('b');
+    expect(runs).toEqual({ a: 1, b: 2 });
+    expect((await inner.getRun('away'))!.run).toMatchObject({ status: 'completed', epoch: 2 });
   });
 
   it('stops with RunLeaseLostError when another process claims the run', async () => {
