@@ -57,8 +57,9 @@ export interface StepWorkerOptions {
   /**
    * Traces the steps this worker runs; with OpenTelemetry, a step's span is a child of the
    * caller's `pipeline.<name>` span. @default an `OpenTelemetryTracer` on the process's global
-   * provider for jobs that carry the caller's trace context (a caller traced with OpenTelemetry),
-   * none for the others
+   * provider for jobs that carry the caller's trace context (the OpenTelemetry span active in the
+   * caller as it enqueued the step: its `pipeline.<name>` span, or one of the caller's around the
+   * run), none for the others
    */
   tracer?: Tracer;
 }

@@ -404,7 +404,8 @@ let globalOpenTelemetryTracer: OpenTelemetryTracer | undefined;
 
 /**
  * A worker's tracer when it was given none: a job that carries the caller's trace context
- * (`traceparent`: the caller's run was traced with OpenTelemetry) continues that trace with the
+ * (`traceparent`: an OpenTelemetry span was active in the caller as it enqueued the step, the
+ * run's `pipeline.<name>` span or one of the caller's around the run) continues that trace with the
  * process's global OpenTelemetry provider, so a step's span is a child of the caller's
  * `pipeline.<name>` span wherever the worker registered a provider (API.md §13); no trace
  * context, no spans (as a run given no tracer).

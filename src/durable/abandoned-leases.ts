@@ -1,4 +1,8 @@
+import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import type { RunStore } from '../store/run-store';
+
+/** How many abandoned leases a store object keeps noted (the oldest is forgotten first). */
+const MAX_NOTED_PER_STORE = 1_000;
 
 /**
  * The leases of this process's runs that ended without releasing them (their store failed), by
@@ -15,13 +19,26 @@ const abandoned = new WeakMap<RunStore, Map<string, string>>();
 export function noteAbandonedLease(store: RunStore, runId: string, owner: string): void {
   let runs = abandoned.get(store);
   if (runs === undefined) abandoned.set(store, (runs = new Map()));
+  runs.delete(runId);
   runs.set(runId, owner);
+  if (runs.size > MAX_NOTED_PER_STORE) runs.delete(runs.keys().next().value!);
 }
 
-/** The owner id of run `runId`'s abandoned lease in this process (see {@link noteAbandonedLease}), taken once. */
-export function takeAbandonedLease(store: RunStore, runId: string): string | undefined {
+/**
+ * Claims run `runId` with `claim`, as the owner of its abandoned lease in this process when there
+ * is one (see {@link noteAbandonedLease}), else as `newOwner`. The note is taken at once (of two
+ * resumes at the same time, one claims as that owner, the other gets RunLockedError as from
+ * another process), and noted again when the store was unavailable (the next resume tries again).
+ */
+export async function claimAsAbandonedOwner<T>(store: RunStore, runId: string, newOwner: string, claim: (owner: string) => Promise<T>): Promise<{ owner: string; claimed: T }> {
   const runs = abandoned.get(store);
-  const owner = runs?.get(runId);
-  if (owner !== undefined) runs!.delete(runId);
-  return owner;
+  const noted = runs?.get(runId);
+  if (noted !== undefined) runs!.delete(runId);
+  const owner = noted ?? newOwner;
+  try {
+    return { owner, claimed: await claim(owner) };
+  } catch (error) {
+    if (noted !== undefined && StoreUnavailableError.isInstance(error) && !runs!.has(runId)) noteAbandonedLease(store, runId, noted);
+    throw error;
+  }
 }

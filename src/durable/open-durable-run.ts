@@ -11,7 +11,7 @@ import { DurableRun } from './durable-run';
 import { describeFingerprintChange, fingerprintOf } from './fingerprint-of';
 import { DEFAULT_LEASE_MS } from './lease-keeper';
 import { newOwnerId } from './owner-id';
-import { takeAbandonedLease } from './abandoned-leases';
+import { claimAsAbandonedOwner } from './abandoned-leases';
 import { planResume } from './plan-resume';
 import { toInputRecord } from '../pipeline/to-input-record';
 
@@ -95,10 +95,9 @@ export async function claimDurableRun(
 ): Promise<{ durable: DurableRun; input: Record<string, unknown> }> {
   const { store } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  // A run of this process that ended with its store failing still holds the lease: claimed as its owner.
-  const owner = takeAbandonedLease(store, runId) ?? newOwnerId();
   const clock = options.clock ?? systemClock;
-  const claimed = await callStore(store, runId, () => store.claimRun(runId, owner, leaseMs), clock);
+  // A run of this process that ended with its store failing still holds the lease: claimed as its owner.
+  const { owner, claimed } = await claimAsAbandonedOwner(store, runId, newOwnerId(), (as) => callStore(store, runId, () => store.claimRun(runId, as, leaseMs), clock));
   const { run, epoch } = claimed;
   const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 }), clock).catch(() => undefined);
   try {

@@ -142,9 +142,10 @@ class TaggingEncoder {
     const prototype = Object.getPrototypeOf(value);
     if (prototype === Object.prototype || prototype === null) return this.encodePlainObject(value as Record<string, unknown>);
     if (prototype === Array.prototype) return this.encodeArray(value as unknown[]);
-    // Exactly these classes: a subclass (`class Money extends Map`) would come back as its base
-    // class after a resume, and a dependent would see another type; it is refused as a class instance.
-    if (prototype === Date.prototype) return tagged('Date', Number.isNaN((value as Date).getTime()) ? null : (value as Date).getTime());
+    // Any Date (test runners' fake timers make every Date a subclass's, `ClockDate`); a Map or a
+    // Set exactly: a subclass (`class Money extends Map`) would come back as its base class after
+    // a resume, and a dependent would see another type: it is refused as a class instance.
+    if (value instanceof Date) return tagged('Date', Number.isNaN(value.getTime()) ? null : value.getTime());
     if (prototype === Map.prototype) return tagged('Map', this.encodeMapEntries(value as Map<unknown, unknown>));
     if (prototype === Set.prototype) return tagged('Set', this.encodeEach([...(value as Set<unknown>)], (index) => `.values[${index}]`));
     if (Buffer.isBuffer(value)) return tagged('Buffer', value.toString('base64'));

@@ -8,7 +8,8 @@ describe('isRunId', () => {
     }
   });
 
-  it('refuses empty, dot-only (a browser resolves them away), too long and NUL', () => {
-    for (const id of ['', '.', '..', '...', 'x'.repeat(1_025), 'a\u0000']) expect([id, isRunId(id)]).toEqual([id, false]);
+  it('refuses empty, dot-only (a browser resolves them away), too long, NUL and a lone half of a surrogate pair (no URL holds it)', () => {
+    for (const id of ['', '.', '..', '...', 'x'.repeat(1_025), 'a\u0000', 'emoji cut \uD83D', '\uDE00 tail']) expect([id, isRunId(id)]).toEqual([id, false]);
+    expect(isRunId('whole \uD83D\uDE00')).toBe(true);
   });
 });

@@ -148,8 +148,13 @@ describe('serveInspector pages', () => {
     const pipeline = new Pipeline({ name: 'ids', store, steps: { a: step(() => 'done') } });
     const ids = ['my run #1', 'tenant/42', '<img src=x onerror=alert(1)>', 'réservation?x=1&y=2'];
     for (const runId of ids) await pipeline.execute({}, undefined, { runId });
+    // An emoji cut in two (`title.slice(0, n)`): no URL holds it; listed without a link, the list still served.
+    await pipeline.execute({}, undefined, { runId: 'emoji cut \uD83D' });
     const inspector = await open({ store, pipelines: [pipeline] });
-    const list = (await httpRequestTo(inspector.url, '/')).body;
+    const listed = await httpRequestTo(inspector.url, '/');
+    expect(listed.status).toBe(200);
+    const list = listed.body;
+    expect(list).toContain('<span title="not an id the inspector serves">emoji cut');
     expect(list).not.toContain('<img src=x');
     for (const runId of ids) {
       const path = `/runs/${encodeURIComponent(runId)}`;

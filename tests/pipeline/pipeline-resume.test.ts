@@ -875,9 +875,11 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
   it('resumes at once, in the process whose run failed with StoreUnavailableError, the run still leased to it; another process waits for the lease', async () => {
     const inner = new MemoryRunStore();
     let failing = false;
-    // The same store object throughout (one process); its recordSteps fails while `failing`.
+    const down = () => Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    // The same store object throughout (one process); it fails while `failing`.
     const store: RunStore = Object.assign(Object.create(inner) as MemoryRunStore, {
-      recordSteps: (...args: Parameters<RunStore['recordSteps']>) => (failing ? Promise.reject(new Error('read ECONNRESET')) : inner.recordSteps(...args)),
+      recordSteps: (...args: Parameters<RunStore['recordSteps']>) => (failing ? down() : inner.recordSteps(...args)),
+      claimRun: (...args: Parameters<RunStore['claimRun']>) => (failing ? down() : inner.claimRun(...args)),
     });
     const { runs, count } = ledger();
     const pipeline = new Pipeline({
@@ -903,9 +905,15 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     // Another process (another store object on the same data) cannot know the run ended: it waits.
     const elsewhere = Object.assign(Object.create(inner) as MemoryRunStore, {});
     expect(RunLockedError.isInstance(await rejectionOf(pipeline.resume('away', { store: elsewhere })))).toBe(true);
+    // A resume while the store is still down fails as the store does, and the next one may still claim at once.
+    expect(StoreUnavailableError.isInstance(await rejectionOf(pipeline.resume('away')))).toBe(true);
     failing = false;
-    const resumed = await pipeline.resume('away');
-    expect(resumed.output).toBe('b');
+    // Two at the same time: one claims the lease the run left, the other is locked out and runs nothing.
+    const [first, second] = await Promise.allSettled([pipeline.resume('away'), pipeline.resume('away')]);
+    const resumed = first.status === 'fulfilled' ? first.value : second.status === 'fulfilled' ? second.value : undefined;
+    const lockedOut = first.status === 'rejected' ? first.reason : second.status === 'rejected' ? second.reason : undefined;
+    expect(resumed?.output).toBe('b');
+    expect(RunLockedError.isInstance(lockedOut)).toBe(true);
     expect(runs).toEqual({ a: 1, b: 2 });
     expect((await inner.getRun('away'))!.run).toMatchObject({ status: 'completed', epoch: 2 });
   });

@@ -27,6 +27,19 @@ describe('encodeValue and decodeValue', () => {
       expect(Number.isNaN(roundTrip(new Date(Number.NaN)).getTime())).toBe(true);
     });
 
+    it("round-trips a Date under a test runner's fake timers, made before or during them (their Date is a subclass)", () => {
+      const before = new Date('2024-05-06T07:08:09.123Z');
+      jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+      let during: Date;
+      try {
+        during = new Date();
+        expect(roundTrip({ before }).before.getTime()).toBe(before.getTime());
+      } finally {
+        jest.useRealTimers();
+      }
+      expect(roundTrip({ during }).during.getTime()).toBe(Date.parse('2030-01-01T00:00:00Z'));
+    });
+
     it('round-trips a Map with non-string keys and tagged values', () => {
       const map = new Map<unknown, unknown>([
         [1, 'one'],
@@ -254,13 +267,11 @@ describe('encodeValue and decodeValue', () => {
       expect(problemOf({ re: /x/ }).message).toMatch(/\$\.re is an instance of RegExp/);
     });
 
-    it('refuses a subclass of Map, Set or Date (it would come back as its base class after a resume)', () => {
+    it('refuses a subclass of Map or Set (it would come back as its base class after a resume)', () => {
       class Money extends Map<string, number> {}
       class Tags extends Set<string> {}
-      class Stamp extends Date {}
       expect(problemOf({ price: new Money([['EUR', 5]]) }).message).toMatch(/\$\.price is an instance of Money$/);
       expect(problemOf({ tags: new Tags(['a']) }).message).toMatch(/\$\.tags is an instance of Tags$/);
-      expect(problemOf({ at: new Stamp(0) }).message).toMatch(/\$\.at is an instance of Stamp$/);
     });
   });
 
