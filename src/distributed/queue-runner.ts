@@ -19,7 +19,8 @@ import { loadBullmq } from './load-bullmq';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, queueChannels, type QueueChannels } from './queue-channels';
 import { pushedKeyOf, pushedRecordOf } from './pushed-step-record';
 import { checkQueueRunnerOptions } from './check-distributed-options';
-import { bullConnection, ownConnection, type RedisConnection } from './redis-connection-options';
+import { bullConnection, isRedisClient, ownConnection, type RedisConnection } from './redis-connection-options';
+import { IdleConnections } from './idle-connections';
 import type { StepJobData, StepJobResult } from './step-job-data';
 import { StepJobAdder } from './step-job-adder';
 import { stepJobId } from './step-job-id';
@@ -102,6 +103,8 @@ export class QueueRunner implements StepRunner {
   private readonly subscribed: Promise<void>;
   private ready: Promise<void> | undefined;
   private closed = false;
+  /** Its own connections, which keep the process alive only while a step waits. */
+  private readonly connections = new IdleConnections();
 
   constructor(options: QueueRunnerOptions) {
     checkQueueRunnerOptions(options);
@@ -125,6 +128,9 @@ export class QueueRunner implements StepRunner {
       this.reconcileIntervalMs,
     );
     this.subscriber = ownConnection(options.connection, 'QueueRunner');
+    this.connections.add(this.subscriber);
+    // The queue's client is ours only when BullMQ made it from options (a given client is shared).
+    if (!isRedisClient(options.connection)) this.queue.client.then((client) => this.connections.add(client), () => undefined);
     this.channels = queueChannels(this.prefix, this.queueName);
     // Connection trouble is retried by ioredis and BullMQ; steps then wait (or reconcile).
     this.queue.on('error', () => undefined);
@@ -178,6 +184,7 @@ export class QueueRunner implements StepRunner {
         again: false,
       };
       this.waiting.set(jobId, waiting);
+      this.connections.setBusy(true);
       this.waitingRuns.set(task.runId, (this.waitingRuns.get(task.runId) ?? 0) + 1);
       this.listenForCancel(waiting);
       if (waiting.ended) return;
@@ -540,6 +547,7 @@ export class QueueRunner implements StepRunner {
     waiting.ended = true;
     waiting.unlisten?.();
     if (this.waiting.get(waiting.jobId) === waiting) this.waiting.delete(waiting.jobId);
+    if (this.waiting.size === 0) this.connections.setBusy(false);
     const runId = waiting.task.runId;
     const left = (this.waitingRuns.get(runId) ?? 1) - 1;
     if (left > 0) this.waitingRuns.set(runId, left);
