@@ -184,7 +184,7 @@ export class QueueRunner implements StepRunner {
         again: false,
       };
       this.waiting.set(jobId, waiting);
-      this.connections.setBusy(true);
+      this.connections.setStepsWait(true);
       this.waitingRuns.set(task.runId, (this.waitingRuns.get(task.runId) ?? 0) + 1);
       this.listenForCancel(waiting);
       if (waiting.ended) return;
@@ -216,9 +216,14 @@ export class QueueRunner implements StepRunner {
   }
 
   /** Stops waiting (steps still waiting fail), and closes the queue's connections. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
+    // Its connections keep the process up until they are closed (a step may wait no more).
+    return this.connections.hold(this.closeConnections());
+  }
+
+  private async closeConnections(): Promise<void> {
     this.reconciler.stop();
     // Their jobs go too (a worker would run a step its run recorded as failed): removed, or
     // aborted where running; best effort, not awaited (Redis may be the reason it closes).
@@ -361,7 +366,8 @@ export class QueueRunner implements StepRunner {
     const published = this.publishCancel(waiting.jobId, waiting.durable.epoch, reason instanceof Error ? reason.message : String(reason));
     // A job no worker took yet goes away (a locked one cannot be removed: its worker aborts it).
     const removed = this.queue.remove(waiting.jobId).catch(() => undefined);
-    return Promise.all([published, removed]).then(() => undefined);
+    // Sent as the step ends: the process stays up until they are answered.
+    return this.connections.hold(Promise.all([published, removed]).then(() => undefined));
   }
 
   /** A worker's progress message: reported to the step's run (the step is still waiting). */
@@ -547,7 +553,7 @@ export class QueueRunner implements StepRunner {
     waiting.ended = true;
     waiting.unlisten?.();
     if (this.waiting.get(waiting.jobId) === waiting) this.waiting.delete(waiting.jobId);
-    if (this.waiting.size === 0) this.connections.setBusy(false);
+    if (this.waiting.size === 0) this.connections.setStepsWait(false);
     const runId = waiting.task.runId;
     const left = (this.waitingRuns.get(runId) ?? 1) - 1;
     if (left > 0) this.waitingRuns.set(runId, left);
