@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import type { RunStore } from '../store/run-store';
+import { RunsByStore } from './runs-by-store';
 
 /** How many abandoned leases a store object keeps noted (the oldest is forgotten first). */
 const MAX_NOTED_PER_STORE = 1_000;
@@ -8,7 +9,7 @@ const MAX_NOTED_PER_STORE = 1_000;
  * The leases of this process's runs that ended without releasing them (their store failed), by
  * store object, then run id: the owner id each was held under.
  */
-const abandoned = new WeakMap<RunStore, Map<string, string>>();
+const abandoned = new RunsByStore<string>();
 
 /**
  * Notes that run `runId` of `store` ended in this process still leased to `owner` (the store
@@ -17,11 +18,7 @@ const abandoned = new WeakMap<RunStore, Map<string, string>>();
  * need not wait for the lease to expire. Another process still waits: it cannot know the run ended.
  */
 export function noteAbandonedLease(store: RunStore, runId: string, owner: string): void {
-  let runs = abandoned.get(store);
-  if (runs === undefined) abandoned.set(store, (runs = new Map()));
-  runs.delete(runId);
-  runs.set(runId, owner);
-  if (runs.size > MAX_NOTED_PER_STORE) runs.delete(runs.keys().next().value!);
+  abandoned.set(store, runId, owner, MAX_NOTED_PER_STORE);
 }
 
 /**
@@ -31,14 +28,13 @@ export function noteAbandonedLease(store: RunStore, runId: string, owner: string
  * another process), and noted again when the store was unavailable (the next resume tries again).
  */
 export async function claimAsAbandonedOwner<T>(store: RunStore, runId: string, newOwner: string, claim: (owner: string) => Promise<T>): Promise<{ owner: string; claimed: T }> {
-  const runs = abandoned.get(store);
-  const noted = runs?.get(runId);
-  if (noted !== undefined) runs!.delete(runId);
+  const noted = abandoned.get(store, runId);
+  if (noted !== undefined) abandoned.delete(store, runId);
   const owner = noted ?? newOwner;
   try {
     return { owner, claimed: await claim(owner) };
   } catch (error) {
-    if (noted !== undefined && StoreUnavailableError.isInstance(error) && !runs!.has(runId)) noteAbandonedLease(store, runId, noted);
+    if (noted !== undefined && StoreUnavailableError.isInstance(error) && abandoned.get(store, runId) === undefined) noteAbandonedLease(store, runId, noted);
     throw error;
   }
 }

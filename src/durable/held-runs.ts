@@ -1,7 +1,8 @@
 import type { RunStore } from '../store/run-store';
+import { RunsByStore } from './runs-by-store';
 
 /** The runs this process holds, by store object and run id: how to cancel each. */
-const heldRuns = new WeakMap<RunStore, Map<string, (reason: string) => void>>();
+const heldRuns = new RunsByStore<(reason: string) => void>();
 
 /**
  * Notes that this process holds run `runId` of `store` and how to cancel it, until the returned
@@ -10,17 +11,13 @@ const heldRuns = new WeakMap<RunStore, Map<string, (reason: string) => void>>();
  * lease renewal (`store.requestCancel`, for a run another process holds).
  */
 export function holdRun(store: RunStore, runId: string, cancel: (reason: string) => void): () => void {
-  let runs = heldRuns.get(store);
-  if (runs === undefined) heldRuns.set(store, (runs = new Map()));
-  runs.set(runId, cancel);
-  return () => {
-    if (runs.get(runId) === cancel) runs.delete(runId);
-  };
+  heldRuns.set(store, runId, cancel);
+  return () => heldRuns.delete(store, runId, cancel);
 }
 
 /** Cancels run `runId` of `store` when this process holds it; false when it does not. */
 export function cancelHeldRun(store: RunStore, runId: string, reason: string): boolean {
-  const cancel = heldRuns.get(store)?.get(runId);
+  const cancel = heldRuns.get(store, runId);
   if (cancel === undefined) return false;
   cancel(reason);
   return true;
