@@ -46,7 +46,15 @@ export interface DurableRunOptions {
   size: number;
   /** Where record times and lease renewals come from. */
   clock: Clock;
+  /**
+   * A claimed run's stored state before this resume set it `running` (a resume): put back when
+   * the resume ends before it started anything ({@link DurableRun.putBack}).
+   */
+  before?: RunStateBefore;
 }
+
+/** The fields of a run record that a resume's claim changes, as they were (see claimDurableRun). */
+export type RunStateBefore = Pick<RunRecord, 'status' | 'input' | 'error' | 'conversationState'>;
 
 /**
  * The durable side of one run, as the run sees it: builds each step's record from the step
@@ -104,6 +112,37 @@ export class DurableRun {
       (error) => host.abortRun(error),
       (reason) => host.cancel(new Error(`${reason} (a cancellation asked through the store)`)),
     );
+  }
+
+  /**
+   * True when this run restores step `index` instead of running it: its record is restored, or
+   * the run is a resume of a completed run, which runs nothing (see ResumePlan.failed).
+   */
+  restores(index: number): boolean {
+    const plan = this.options.plan;
+    return plan !== undefined && (plan.failed !== undefined || plan.restored[index] !== undefined);
+  }
+
+  /**
+   * True when ending the run before it started anything puts the stored run back as it was
+   * (a resume; see {@link putBack}).
+   */
+  get canPutBack(): boolean {
+    return this.options.before !== undefined;
+  }
+
+  /**
+   * Ends a resume that started nothing (aborted, or refused before its first step: a step class
+   * that cannot be resolved, records that cannot be restored): the stored run goes back to what
+   * it was before the claim (its status, input, error and conversation state), its lease
+   * released. A resume that ran nothing changed nothing: a completed run stays completed, a
+   * stopped conversation keeps its state.
+   */
+  async putBack(): Promise<void> {
+    const before = this.options.before!;
+    const fields: Partial<RunRecord> = { input: before.input, error: before.error, conversationState: before.conversationState };
+    this.releaseHold?.();
+    if (this.recorder !== undefined) await this.finish(this.recorder, before.status, fields);
   }
 
   /** The run's steps start now (wall clock for records, offset for timings). */
@@ -241,6 +280,11 @@ export class DurableRun {
     const fields: Partial<RunRecord> = {};
     if (error !== undefined) fields.error = storedErrorOf(error);
     if (conversationState !== undefined) fields.conversationState = encodeValue(conversationState);
+    await this.finish(recorder, status, fields);
+  }
+
+  /** The run's last write: its status and fields, the lease released (a lease it could not release is noted, see {@link end}). */
+  private async finish(recorder: RunRecorder, status: RunStatus, fields: Partial<RunRecord>): Promise<void> {
     try {
       await recorder.finish(status, fields);
     } catch (failure) {

@@ -128,6 +128,7 @@ export async function claimDurableRun(
       plan,
       size: definition.graph.ids.length,
       clock,
+      before: { status: run.status, input: run.input, error: run.error, conversationState: run.conversationState },
     });
     return { durable, input };
   } catch (error) {

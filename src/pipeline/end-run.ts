@@ -25,6 +25,8 @@ export interface EndingRun extends EndedRun {
   readonly drainedFailure: StepExecutionError | undefined;
   /** The run's DI child container (class steps only): disposed when the run ends. */
   readonly container: DependencyContainer | undefined;
+  /** The run started its scheduler: some step may have run. */
+  readonly started: boolean;
   /** The run ended: nothing more happens (set here). */
   finished: boolean;
   /** Why the run was aborted (set here), for an `execute` called after it. */
@@ -60,20 +62,23 @@ export function finishRun(run: EndingRun): void {
 
 /**
  * Ends a run with `error`: running steps abort, nothing new starts, the run rejects (a store's
- * failure, a lost lease). The `ctx.run` calls it aborted are waited for (bounded, see
+ * failure, a lost lease, a cancellation; a cancellation while a failure drains rejects with that failure). The `ctx.run` calls it aborted are waited for (bounded, see
  * `callsSettled`) before it rejects, so their usage is in the error's `runUsage`.
  */
 export function abortRunWith(run: EndingRun, error: unknown): void {
   if (run.finished) return;
   run.finished = true;
   run.scope.isAborted = true;
-  run.abortError = error;
+  // Cancelled while a step's failure drains the run (a store, onError 'fail'): the failure came
+  // first and ends the run, as it does without a store; the running steps still abort.
+  const ending = PipelineAbortedError.isInstance(error) && run.drainedFailure !== undefined ? run.drainedFailure : error;
+  run.abortError = ending;
   run.scheduler.stop();
   run.cancelScope.abort(error);
   if (run.container !== undefined) disposeRunContainer(run.container);
   const calls = run.scope.callsSettled?.();
-  if (calls === undefined) endAbortedRun(run, error);
-  else calls.then(() => endAbortedRun(run, error));
+  if (calls === undefined) endAbortedRun(run, ending);
+  else calls.then(() => endAbortedRun(run, ending));
 }
 
 /** The rest of {@link abortRunWith}, once the calls it aborted settled. */
@@ -83,15 +88,28 @@ function endAbortedRun(run: EndingRun, error: unknown): void {
   // After a lost lease or a failing store, nothing more is written (it would be refused or fail).
   const writable = !RunLeaseLostError.isInstance(error) && !StoreUnavailableError.isInstance(error);
   const reject = () => run.rejectRun(error);
-  run.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error, writable).then(reject, reject);
+  endUnfinished(run.durable, run.started, error, writable).then(reject, reject);
 }
 
-/** Rejects a run before anything ran (a store's run record is still ended: aborted or failed). */
+/**
+ * Rejects a run before anything ran. A new run's record is ended (aborted or failed); a resume's
+ * is put back as it was before the claim (DurableRun.putBack).
+ */
 export function rejectBeforeStart(run: Pick<EndingRun, 'durable' | 'finished'>, error: unknown): Promise<PipelineResult<unknown>> {
   run.finished = true;
   if (run.durable === undefined) return Promise.reject(error);
   const reject = () => Promise.reject(error);
-  return run.durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error).then(reject, reject);
+  return endUnfinished(run.durable, false, error, true).then(reject, reject);
+}
+
+/**
+ * Writes the end of a run that did not finish: `aborted` or `failed` with its error, unless it
+ * is a resume that never started its steps, which leaves the stored run as it was (a cancelled
+ * resume of a completed run must not turn it into an aborted one that runs its steps again).
+ */
+function endUnfinished(durable: DurableRun, started: boolean, error: unknown, writable: boolean): Promise<void> {
+  if (!started && writable && durable.canPutBack) return durable.putBack();
+  return durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error, writable);
 }
 
 /**

@@ -122,7 +122,8 @@ export class PipelineRun {
     const signal = this.signal;
     if (signal?.aborted) return rejectBeforeStart(this, new PipelineAbortedError(this.definition.name, signal.reason));
     try {
-      const instances = resolveStepInstances(this.definition, this.deps, this.tracer);
+      const durable = this.durable;
+      const instances = resolveStepInstances(this.definition, this.deps, this.tracer, durable === undefined ? undefined : (index) => durable.restores(index));
       this.scope.steps = instances.steps;
       this.container = instances.container;
     } catch (error) {
@@ -191,7 +192,11 @@ export class PipelineRun {
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(this.graph.ids[index], thrown, stepUsage);
     const durable = this.durable;
     if (this.failsFast()) {
-      if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
+      if (durable !== undefined && recorded === undefined) {
+        // Recorded as any failed step (written before the run's final status): the store says which step failed, and what it cost.
+        this.settle(index, usage, attempts);
+        recordStep(durable, this.graph, this.table, index, 'failed', undefined, stepUsage, error);
+      } else if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
       return this.failFast(index, error, stepUsage);
     }
     this.settle(index, usage, attempts, recorded);

@@ -27,7 +27,7 @@ export function recordStep(
     record = durable.stepRecord(index, status, output, usage, error, table);
   } catch (notStorable) {
     table.outputs[index] = undefined;
-    const failure = new StepExecutionError(graph.ids[index], notStorable);
+    const failure = new StepExecutionError(graph.ids[index], notStorable, usage);
     (table.pendingFailures ??= [])[index] = failure;
     record = durable.stepRecord(index, 'failed', undefined, usage, failure, table);
   }

@@ -17,12 +17,19 @@ export interface RunStepInstances {
 /**
  * The step instances of one run. Class steps are resolved from a child container of the
  * pipeline's container in which `DEPS` and `TRACER` hold this run's deps and tracer, all
- * before any step runs; instances are used as they are.
+ * before any step runs; instances are used as they are. A step that the run restores instead
+ * of running (`restores`, a resume) is not resolved: a resume of a completed run builds nothing,
+ * and a service that cannot be made in the resuming process fails only the steps that need it.
  *
  * @throws StepExecutionError naming the step when its class cannot be resolved (the child
  *   container is disposed first)
  */
-export function resolveStepInstances(definition: PipelineDefinition, deps: unknown, tracer: Tracer): RunStepInstances {
+export function resolveStepInstances(
+  definition: PipelineDefinition,
+  deps: unknown,
+  tracer: Tracer,
+  restores: (index: number) => boolean = NOTHING_RESTORED,
+): RunStepInstances {
   const shared = sharedInstancesOf(definition);
   if (shared !== undefined) return shared;
   const child = definition.container.createChildContainer();
@@ -31,6 +38,7 @@ export function resolveStepInstances(definition: PipelineDefinition, deps: unkno
   child.register(TRACER, { useFactory: () => tracer });
   const steps = definition.sources.map((source, index) => {
     if (source.instance !== undefined) return source.instance;
+    if (restores(index)) return NOT_RUN;
     try {
       return child.resolve(source.stepClass as unknown as new (...args: unknown[]) => StepLike);
     } catch (error) {
@@ -42,6 +50,15 @@ export function resolveStepInstances(definition: PipelineDefinition, deps: unkno
   });
   return { steps, container: child };
 }
+
+const NOTHING_RESTORED = (): boolean => false;
+
+/** The instance of a step a resume restores: never run (the scheduler counts it done). */
+const NOT_RUN: StepLike = {
+  execute() {
+    throw new Error('fastroai internal error: a restored step was run');
+  },
+};
 
 /**
  * Disposes a run's child container (its `ContainerScoped` services that implement `dispose`).

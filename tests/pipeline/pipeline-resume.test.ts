@@ -1,4 +1,5 @@
 import {
+  BaseStep,
   ConversationState,
   ConversationStatus,
   MemoryRunStore,
@@ -11,6 +12,7 @@ import {
   RunLeaseLostError,
   RunLockedError,
   RunNotFoundError,
+  Step,
   StepExecutionError,
   StepUsage,
   StoreUnavailableError,
@@ -23,6 +25,7 @@ import {
   type StepRecord,
 } from 'fastroai';
 import { createMockAgent } from 'fastroai/testing';
+import { container as rootContainer } from 'tsyringe';
 import { deferred, flush, rejectionOf, sleep, thrownBy } from '../support/async-helpers';
 
 /** Counts how often each step body ran. */
@@ -864,8 +867,8 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     await flush();
     held.resolve();
     expect(await rejectionOf(running)).toBeInstanceOf(StepExecutionError);
-    // The failure ends the run at once (its own record is not written: it runs again on resume anyway).
-    expect((await inner.getRun('ff'))?.steps.map((record) => `${record.stepId}:${record.status}`).sort()).toEqual(['x:completed', 'y:completed']);
+    // The failure ends the run at once, its own record written as failed: it runs again on resume.
+    expect((await inner.getRun('ff'))?.steps.map((record) => `${record.stepId}:${record.status}`).sort()).toEqual(['x:completed', 'y:completed', 'z:failed']);
     fail = false;
     const resumed = await pipeline.resume('ff');
     expect(resumed.output).toBe('xyz');
@@ -962,6 +965,167 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     const result = await pipeline.resume(runId);
     expect(result.usage?.totalCostMicrocents).toBe(500);
     expect(result.usage?.steps.paid).toBeInstanceOf(StepUsage);
+  });
+
+  it('a resume cancelled once it claimed the run, before any step ran, leaves a completed run completed: the next resume still runs nothing', async () => {
+    const store = new MemoryRunStore();
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'done',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: {
+        ok: step(() => (count('ok'), 'ok')),
+        flaky: step(() => {
+          count('flaky');
+          throw new Error('flaky');
+        }),
+      },
+      outputStep: 'ok',
+    });
+    const { runId } = await pipeline.execute({});
+    const before = (await store.getRun(runId))!.run;
+    // Aborted after the check before the claim: the claim already set the run running.
+    const controller = new AbortController();
+    const resumed = pipeline.resume(runId, { signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+    // Cancelled from a pipeline.started handler: the claim is made, nothing started yet.
+    const cancelling = new AbortController();
+    const fromHandler = pipeline.resume(runId, { signal: cancelling.signal, onEvent: (event) => event.type === 'pipeline.started' && cancelling.abort() });
+    expect(PipelineAbortedError.isInstance(await rejectionOf(fromHandler))).toBe(true);
+    const after = (await store.getRun(runId))!.run;
+    expect({ ...after, epoch: before.epoch, owner: before.owner, updatedAt: before.updatedAt }).toEqual(before);
+    const result = await pipeline.resume(runId);
+    expect(Object.keys(result.errors)).toEqual(['flaky']);
+    expect(runs).toEqual({ ok: 1, flaky: 1 });
+  });
+
+  it('a resume of a stopped conversation cancelled before any step ran keeps its state, input and status', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({
+      name: 'ask',
+      store,
+      steps: {
+        gather: step((ctx: StepContext) =>
+          ctx.getInput('city') === undefined ? new ConversationState({ status: ConversationStatus.INCOMPLETE, context: { ask: 'Which city?' } }) : ctx.getInput('city'),
+        ),
+      },
+    });
+    const { runId } = await pipeline.execute({ user: 'u1' });
+    const before = (await store.getRun(runId))!.run;
+    expect(before.status).toBe('stopped');
+    const controller = new AbortController();
+    const resumed = pipeline.resume(runId, { input: { city: 'Lisbon' }, signal: controller.signal });
+    controller.abort();
+    expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+    const after = (await store.getRun(runId))!.run;
+    expect(after.status).toBe('stopped');
+    expect(after.conversationState).toBe(before.conversationState);
+    expect(after.input).toBe(before.input);
+    expect(after.leaseUntil).toBe(0);
+    expect((await pipeline.resume(runId, { input: { city: 'Porto' } })).output).toBe('Porto');
+  });
+
+  it('a resume builds no step it restores: a completed run resumes where a service of its steps cannot be made; a rerun that needs it leaves the run as it was', async () => {
+    class Db {
+      read() {
+        return 'row';
+      }
+    }
+    let dbBroken = false;
+    const container = rootContainer.createChildContainer();
+    container.register(Db, {
+      useFactory: () => {
+        if (dbBroken) throw new Error('DATABASE_URL is not set');
+        return new Db();
+      },
+    });
+    @Step()
+    class LookupStep extends BaseStep<unknown, string> {
+      constructor(private readonly db: Db) {
+        super();
+      }
+      execute() {
+        return this.db.read();
+      }
+    }
+    const store = new MemoryRunStore();
+    const pipeline = Pipeline.fromSteps({ name: 'lookup', steps: [LookupStep], store, container });
+    const { runId } = await pipeline.execute({});
+    dbBroken = true; // a process that only shows finished runs, without the database's settings
+    expect((await pipeline.resume(runId)).output).toBe('row');
+    expect((await store.getRun(runId))!.run.status).toBe('completed');
+    // A rerun needs the step: it fails naming the service, and the run is left as it was.
+    const error = await rejectionOf(pipeline.resume(runId, { rerun: ['lookup'] }));
+    expect((error as Error).message).toMatch(/DATABASE_URL is not set/);
+    const { run } = (await store.getRun(runId))!;
+    expect(run.status).toBe('completed');
+    expect(run.error).toBeUndefined();
+  });
+
+  it('a step whose output cannot be stored fails carrying what it was billed (StepExecutionError.usage)', async () => {
+    class Entity {}
+    const agent = createMockAgent([{ output: 'x', costMicrocents: 700 }]);
+    const pipeline = new Pipeline({
+      name: 'unstorable',
+      steps: { a: step(async (ctx: StepContext) => ((await ctx.run(agent, 'go')), new Entity())) },
+    });
+    const error = (await rejectionOf(pipeline.execute({}, undefined, { store: new MemoryRunStore() }))) as StepExecutionError;
+    expect(OutputNotStorableError.isInstance(error.originalError)).toBe(true);
+    expect(error.usage.costMicrocents).toBe(700);
+    expect(error.runUsage?.totalCostMicrocents).toBe(700);
+  });
+
+  it('with failFast, the failed step is recorded (its error and what it cost) before the run ends', async () => {
+    const store = new MemoryRunStore();
+    const agent = createMockAgent([{ output: 'x', costMicrocents: 300 }]);
+    const pipeline = new Pipeline({
+      name: 'fast-recorded',
+      store,
+      config: new PipelineConfig({ failFast: true }),
+      steps: {
+        slow: step(async (ctx: StepContext) => {
+          await sleep(10_000, ctx.signal).catch(() => undefined);
+          return 'slow';
+        }),
+        bad: step({ retries: 1, retryDelay: 0 }, async (ctx: StepContext) => {
+          await ctx.run(agent, 'go');
+          throw new Error('bad');
+        }),
+      },
+      outputStep: 'slow',
+    });
+    expect(StepExecutionError.isInstance(await rejectionOf(pipeline.execute({}, undefined, { runId: 'ff' })))).toBe(true);
+    const { run, steps } = (await store.getRun('ff'))!;
+    expect(run.status).toBe('failed');
+    expect(steps).toHaveLength(1);
+    expect(steps[0]).toMatchObject({ stepId: 'bad', status: 'failed', attempts: 2, error: { message: 'bad' }, usage: { costMicrocents: 600 } });
+  });
+
+  it("a cancellation while a failure drains the run rejects with that failure, as without a store (what happens first wins)", async () => {
+    const store = new MemoryRunStore();
+    const controller = new AbortController();
+    const pipeline = new Pipeline({
+      name: 'first-wins',
+      store,
+      steps: {
+        bad: step(() => {
+          throw new Error('bad');
+        }),
+        slow: step(async (ctx: StepContext) => {
+          await sleep(10_000, ctx.signal).catch(() => undefined);
+          return 'slow';
+        }),
+      },
+      outputStep: 'slow',
+    });
+    const error = await rejectionOf(
+      pipeline.execute({}, undefined, { runId: 'drain', signal: controller.signal, onEvent: (event) => event.type === 'step.failed' && setTimeout(() => controller.abort(), 5) }),
+    );
+    expect(StepExecutionError.isInstance(error)).toBe(true);
+    expect((error as StepExecutionError).stepId).toBe('bad');
+    expect((await store.getRun('drain'))!.run).toMatchObject({ status: 'failed', error: { message: 'bad' } });
   });
 });
 
