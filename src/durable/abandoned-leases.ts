@@ -1,6 +1,15 @@
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
-import type { RunStore } from '../store/run-store';
+import type { RunRecord, RunStore } from '../store/run-store';
 import { RunsByStore } from './runs-by-store';
+
+/** A claimed run's stored state before a resume's claim (see DurableRun.putBack). */
+export type RunStateBefore = Pick<RunRecord, 'status' | 'input' | 'error' | 'conversationState'>;
+
+/** An abandoned lease: the owner id it is held under, and the run's state to put back when a resume that started nothing could not. */
+interface AbandonedLease {
+  owner: string;
+  before: RunStateBefore | undefined;
+}
 
 /** How many abandoned leases a store object keeps noted (the oldest is forgotten first). */
 const MAX_NOTED_PER_STORE = 1_000;
@@ -9,16 +18,19 @@ const MAX_NOTED_PER_STORE = 1_000;
  * The leases of this process's runs that ended without releasing them (their store failed), by
  * store object, then run id: the owner id each was held under.
  */
-const abandoned = new RunsByStore<string>();
+const abandoned = new RunsByStore<AbandonedLease>();
 
 /**
  * Notes that run `runId` of `store` ended in this process still leased to `owner` (the store
  * failed as it ended). A resume in this process then claims it as that owner: the store lets an
  * owner claim its own live lease again (a new epoch fences whatever the ended run left), so it
  * need not wait for the lease to expire. Another process still waits: it cannot know the run ended.
+ *
+ * @param before the run's state before the claim, when the run was a resume that started nothing
+ *   and could not put it back: the next resume here takes the run as it was, not as `running`
  */
-export function noteAbandonedLease(store: RunStore, runId: string, owner: string): void {
-  abandoned.set(store, runId, owner, MAX_NOTED_PER_STORE);
+export function noteAbandonedLease(store: RunStore, runId: string, owner: string, before?: RunStateBefore): void {
+  abandoned.set(store, runId, { owner, before }, MAX_NOTED_PER_STORE);
 }
 
 /**
@@ -27,14 +39,20 @@ export function noteAbandonedLease(store: RunStore, runId: string, owner: string
  * resumes at the same time, one claims as that owner, the other gets RunLockedError as from
  * another process), and noted again when the store was unavailable (the next resume tries again).
  */
-export async function claimAsAbandonedOwner<T>(store: RunStore, runId: string, newOwner: string, claim: (owner: string) => Promise<T>): Promise<{ owner: string; claimed: T }> {
+export async function claimAsAbandonedOwner<T>(
+  store: RunStore,
+  runId: string,
+  newOwner: string,
+  claim: (owner: string) => Promise<T>,
+): Promise<{ owner: string; claimed: T; before?: RunStateBefore }> {
   const noted = abandoned.get(store, runId);
   if (noted !== undefined) abandoned.delete(store, runId);
-  const owner = noted ?? newOwner;
+  const owner = noted?.owner ?? newOwner;
   try {
-    return { owner, claimed: await claim(owner) };
+    const claimed = await claim(owner);
+    return noted?.before === undefined ? { owner, claimed } : { owner, claimed, before: noted.before };
   } catch (error) {
-    if (noted !== undefined && StoreUnavailableError.isInstance(error) && abandoned.get(store, runId) === undefined) noteAbandonedLease(store, runId, noted);
+    if (noted !== undefined && StoreUnavailableError.isInstance(error) && abandoned.get(store, runId) === undefined) noteAbandonedLease(store, runId, noted.owner, noted.before);
     throw error;
   }
 }

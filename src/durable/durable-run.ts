@@ -13,7 +13,7 @@ import { callStore } from './call-store';
 import type { ResumePlan } from './plan-resume';
 import { RunRecorder } from './run-recorder';
 import { holdRun } from './held-runs';
-import { noteAbandonedLease } from './abandoned-leases';
+import { noteAbandonedLease, type RunStateBefore } from './abandoned-leases';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { storedErrorOf } from './stored-error-of';
 import { StoreRunBudget } from './store-run-budget';
@@ -53,8 +53,6 @@ export interface DurableRunOptions {
   before?: RunStateBefore;
 }
 
-/** The fields of a run record that a resume's claim changes, as they were (see claimDurableRun). */
-export type RunStateBefore = Pick<RunRecord, 'status' | 'input' | 'error' | 'conversationState'>;
 
 /**
  * The durable side of one run, as the run sees it: builds each step's record from the step
@@ -115,20 +113,24 @@ export class DurableRun {
   }
 
   /**
-   * True when this run restores step `index` instead of running it: its record is restored, or
-   * the run is a resume of a completed run, which runs nothing (see ResumePlan.failed).
+   * True when this run restores step `index` instead of running it: its record is restored, or,
+   * in a resume of a completed run, its failure is, or it depends on such a failure (skipped
+   * again; see ResumePlan.failed).
    */
   restores(index: number): boolean {
     const plan = this.options.plan;
-    return plan !== undefined && (plan.failed !== undefined || plan.restored[index] !== undefined);
+    if (plan === undefined) return false;
+    return plan.restored[index] !== undefined || plan.failed?.[index] !== undefined || plan.skipped?.[index] === 1;
   }
 
   /**
-   * True when ending the run before it started anything puts the stored run back as it was
-   * (a resume; see {@link putBack}).
+   * True when ending the run before it launched a step puts the stored run back as it was
+   * (a resume of a run that had ended; see {@link putBack}).
    */
   get canPutBack(): boolean {
-    return this.options.before !== undefined;
+    // A crashed run (`running`, its lease lapsed) is not put back: it ends aborted, as a cancelled run does.
+    const before = this.options.before;
+    return before !== undefined && before.status !== 'running';
   }
 
   /**
@@ -142,7 +144,7 @@ export class DurableRun {
     const before = this.options.before!;
     const fields: Partial<RunRecord> = { input: before.input, error: before.error, conversationState: before.conversationState };
     this.releaseHold?.();
-    if (this.recorder !== undefined) await this.finish(this.recorder, before.status, fields);
+    if (this.recorder !== undefined) await this.finish(this.recorder, before.status, fields, before);
   }
 
   /** The run's steps start now (wall clock for records, offset for timings). */
@@ -283,12 +285,15 @@ export class DurableRun {
     await this.finish(recorder, status, fields);
   }
 
-  /** The run's last write: its status and fields, the lease released (a lease it could not release is noted, see {@link end}). */
-  private async finish(recorder: RunRecorder, status: RunStatus, fields: Partial<RunRecord>): Promise<void> {
+  /**
+   * The run's last write: its status and fields, the lease released. A lease it could not
+   * release is noted (see {@link end}), with the state to put back when that was the write's aim.
+   */
+  private async finish(recorder: RunRecorder, status: RunStatus, fields: Partial<RunRecord>, puttingBack?: RunStateBefore): Promise<void> {
     try {
       await recorder.finish(status, fields);
     } catch (failure) {
-      if (StoreUnavailableError.isInstance(failure)) noteAbandonedLease(this.store, this.runId, this.options.owner);
+      if (StoreUnavailableError.isInstance(failure)) noteAbandonedLease(this.store, this.runId, this.options.owner, puttingBack);
       throw failure;
     }
   }

@@ -14,6 +14,8 @@ export interface ResumePlan {
    * failure under `onError: 'continue'`) and is resumed without `rerun`: it runs nothing.
    */
   readonly failed?: readonly (StepRecord | undefined)[];
+  /** With `failed`, by step index: 1 for a transitive dependent of a failure restored there (skipped again, not run). */
+  readonly skipped?: Uint8Array;
 }
 
 /**
@@ -78,5 +80,22 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
     if (keepsFailure) (failed ??= new Array(size))[index] = record;
     generationOf[index] = keeps || keepsFailure ? record.generation : (record?.generation ?? 0) + 1;
   }
-  return failed === undefined ? { restored, generationOf } : { restored, generationOf, failed };
+  if (failed === undefined) return { restored, generationOf };
+  return { restored, generationOf, failed, skipped: dependentsOf(graph, failed) };
+}
+
+/** 1 for each transitive dependent of the steps that have a record in `failed`. */
+function dependentsOf(graph: StepGraph, failed: readonly (StepRecord | undefined)[]): Uint8Array {
+  const dependents = new Uint8Array(graph.ids.length);
+  const stack: number[] = [];
+  failed.forEach((record, index) => {
+    if (record !== undefined) stack.push(...graph.dependents[index]);
+  });
+  while (stack.length > 0) {
+    const index = stack.pop()!;
+    if (dependents[index] === 1) continue;
+    dependents[index] = 1;
+    stack.push(...graph.dependents[index]);
+  }
+  return dependents;
 }

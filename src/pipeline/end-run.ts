@@ -25,8 +25,8 @@ export interface EndingRun extends EndedRun {
   readonly drainedFailure: StepExecutionError | undefined;
   /** The run's DI child container (class steps only): disposed when the run ends. */
   readonly container: DependencyContainer | undefined;
-  /** The run started its scheduler: some step may have run. */
-  readonly started: boolean;
+  /** Some step was handed to its executor or runner: it may have run, been billed, been recorded. */
+  readonly launchedSome: boolean;
   /** The run ended: nothing more happens (set here). */
   finished: boolean;
   /** Why the run was aborted (set here), for an `execute` called after it. */
@@ -88,7 +88,7 @@ function endAbortedRun(run: EndingRun, error: unknown): void {
   // After a lost lease or a failing store, nothing more is written (it would be refused or fail).
   const writable = !RunLeaseLostError.isInstance(error) && !StoreUnavailableError.isInstance(error);
   const reject = () => run.rejectRun(error);
-  endUnfinished(run.durable, run.started, error, writable).then(reject, reject);
+  endUnfinished(run.durable, run.launchedSome, error, writable).then(reject, reject);
 }
 
 /**
@@ -104,11 +104,11 @@ export function rejectBeforeStart(run: Pick<EndingRun, 'durable' | 'finished'>, 
 
 /**
  * Writes the end of a run that did not finish: `aborted` or `failed` with its error, unless it
- * is a resume that never started its steps, which leaves the stored run as it was (a cancelled
+ * is a resume that launched no step, which leaves the stored run as it was (a cancelled
  * resume of a completed run must not turn it into an aborted one that runs its steps again).
  */
-function endUnfinished(durable: DurableRun, started: boolean, error: unknown, writable: boolean): Promise<void> {
-  if (!started && writable && durable.canPutBack) return durable.putBack();
+function endUnfinished(durable: DurableRun, launchedSome: boolean, error: unknown, writable: boolean): Promise<void> {
+  if (!launchedSome && writable && durable.canPutBack) return durable.putBack();
   return durable.end(PipelineAbortedError.isInstance(error) ? 'aborted' : 'failed', error, writable);
 }
 

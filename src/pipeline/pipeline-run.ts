@@ -69,6 +69,8 @@ export class PipelineRun {
   readonly scope: PipelineStepScope;
   /** The scheduler started (once). */
   started = false;
+  /** Some step was handed to its executor or runner: a resume that ends before that changed nothing (see end-run.ts). */
+  launchedSome = false;
   /** The run ended (completed, failed or cancelled): nothing more happens. */
   finished = false;
   /** A step returned an INCOMPLETE conversation state: nothing new starts; the run completes. */
@@ -185,8 +187,12 @@ export class PipelineRun {
     else recordStep(durable, this.graph, this.table, index, 'completed', output, usage ?? EMPTY_STEP_USAGE, undefined);
   }
 
-  /** @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded) */
-  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void {
+  /**
+   * @param recorded the step's record when a runner wrote it already (see StepOutcome.recorded);
+   *   `null` when the runner, which records steps itself, failed before it said how the step
+   *   ended: its worker may still record the step, so the run writes no record of its own
+   */
+  stepFailed(index: number, thrown: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord | null): void {
     if (this.finished) return;
     const stepUsage = usage ?? EMPTY_STEP_USAGE;
     const error = StepExecutionError.isInstance(thrown) ? thrown : new StepExecutionError(this.graph.ids[index], thrown, stepUsage);
@@ -199,8 +205,8 @@ export class PipelineRun {
       } else if (usage !== undefined) this.table.setUsage(this.graph.ids[index], usage);
       return this.failFast(index, error, stepUsage);
     }
-    this.settle(index, usage, attempts, recorded);
-    if (durable === undefined) return this.announceFailure(index, error);
+    this.settle(index, usage, attempts, recorded ?? undefined);
+    if (durable === undefined || recorded === null) return this.announceFailure(index, error);
     (this.table.pendingFailures ??= [])[index] = error;
     if (recorded !== undefined) this.stepRecorded(index, 'recorded', recorded);
     else recordStep(durable, this.graph, this.table, index, 'failed', undefined, stepUsage, error);
@@ -322,6 +328,7 @@ export class PipelineRun {
       emit({ type: 'step.started', stepId: this.graph.ids[index], level: this.graph.levelOf[index], attempt: 1 });
       if (this.finished) return; // its handler cancelled the run
     }
+    this.launchedSome = true;
     if (runner === undefined) executeStep(this.scope, index);
     else runOnRunner(this, runner, index);
   }

@@ -39,7 +39,7 @@ export interface RunnerHandOffHost {
   /** The run's step instances (what the executor sees of the run). */
   readonly scope: { stepAt(index: number): StepLike };
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void;
-  stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void;
+  stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord | null): void;
 }
 
 /**
@@ -106,7 +106,9 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
       if (ended.status === 'failed') run.stepFailed(index, ended.error, ended.usage, ended.attempts, ended.recorded);
       else run.stepCompleted(index, ended.output, ended.usage, ended.attempts, ended.recorded);
     },
-    (error: unknown) => run.stepFailed(index, error, undefined, 1),
+    // A runner that records its steps (a queue's workers) failed to say how the step ended: a
+    // worker may still record it, and that record must win, so the run writes none of its own.
+    (error: unknown) => run.stepFailed(index, error, undefined, 1, runner.requiresStore === true ? null : undefined),
   );
 }
 

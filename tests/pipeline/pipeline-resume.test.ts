@@ -994,6 +994,10 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     const cancelling = new AbortController();
     const fromHandler = pipeline.resume(runId, { signal: cancelling.signal, onEvent: (event) => event.type === 'pipeline.started' && cancelling.abort() });
     expect(PipelineAbortedError.isInstance(await rejectionOf(fromHandler))).toBe(true);
+    // Cancelled at the restored level's level.completed: the scheduler started, no step was launched.
+    const atLevel = new AbortController();
+    const fromLevel = pipeline.resume(runId, { signal: atLevel.signal, onEvent: (event) => event.type === 'level.completed' && atLevel.abort() });
+    expect(PipelineAbortedError.isInstance(await rejectionOf(fromLevel))).toBe(true);
     const after = (await store.getRun(runId))!.run;
     expect({ ...after, epoch: before.epoch, owner: before.owner, updatedAt: before.updatedAt }).toEqual(before);
     const result = await pipeline.resume(runId);
@@ -1062,6 +1066,171 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     const { run } = (await store.getRun(runId))!;
     expect(run.status).toBe('completed');
     expect(run.error).toBeUndefined();
+  });
+
+  it('a resume of a completed run builds and runs a step whose record is older than its dependency\'s latest (a late write), and only that one', async () => {
+    const ran: string[] = [];
+    @Step({ id: 'a' })
+    class AStep extends BaseStep<unknown, string> {
+      execute() {
+        ran.push('a');
+        return 'a1';
+      }
+    }
+    @Step({ id: 'b' })
+    class BStep extends BaseStep<unknown, string> {
+      execute(ctx: StepContext) {
+        ran.push('b');
+        return `b(${ctx.getDependency<string>('a')})`;
+      }
+    }
+    @Step({ id: 'f' })
+    class FStep extends BaseStep<unknown, string> {
+      execute(): string {
+        ran.push('f');
+        throw new Error('f failed');
+      }
+    }
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({
+      name: 'late-record',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: { a: AStep, b: BStep, f: FStep },
+      dependencies: { b: ['a'] },
+      outputStep: 'b',
+    });
+    const { runId } = await pipeline.execute({});
+    const stored = (await store.getRun(runId))!;
+    // A job of an earlier epoch wrote a later generation of 'a' after the run completed.
+    const a1 = stored.steps.find((record) => record.stepId === 'a')!;
+    expect(await store.recordSteps(runId, stored.run.epoch, [{ ...a1, generation: 2, output: JSON.stringify('a2') }])).toEqual(['recorded']);
+    ran.length = 0;
+    const result = await pipeline.resume(runId);
+    expect(result.output).toBe('b(a2)');
+    expect(Object.keys(result.errors)).toEqual(['f']);
+    expect(ran).toEqual(['b']);
+  });
+
+  it("a runner that records its steps and fails to say how one ended writes no record of the caller's: its worker's record wins, and a resume does not run the step again", async () => {
+    for (const failFast of [true, false]) {
+      const store = new MemoryRunStore();
+      const workerRecorded = deferred<string>();
+      let executions = 0;
+      // Its worker runs and records the step, while the runner loses the job (a queue's connection closed).
+      const losingRunner = {
+        requiresStore: true,
+        runStep(task: StepTask) {
+          if (task.stepId !== 'remote') return runStepTask(task);
+          const { durable } = task;
+          setTimeout(() => {
+            executions++;
+            const now = Date.now();
+            const record: StepRecord = { stepId: 'remote', generation: durable!.generation, status: 'completed', output: JSON.stringify('remote-out'), usage: new StepUsage(), attempts: 1, startedAt: now, endedAt: now };
+            void durable!.store.recordSteps(task.runId, durable!.epoch, [record]).then(([outcome]) => workerRecorded.resolve(outcome));
+          }, 20);
+          return Promise.reject(new Error('Connection is closed'));
+        },
+      };
+      const pipeline = new Pipeline({
+        name: 'lost-job',
+        store,
+        config: new PipelineConfig({ failFast }),
+        steps: { remote: step(() => (executions++, 'local')), next: step((ctx: StepContext) => `next(${ctx.getDependency<string>('remote')})`) },
+        dependencies: { next: ['remote'] },
+      });
+      const error = await rejectionOf(pipeline.execute({}, undefined, { runId: 'lost', runner: losingRunner }));
+      expect((error as StepExecutionError).stepId).toBe('remote');
+      expect(await workerRecorded.promise).toBe('recorded');
+      expect((await store.getRun('lost'))!.steps.map((record) => `${record.stepId}:${record.status}`)).toEqual(['remote:completed']);
+      expect((await pipeline.resume('lost')).output).toBe('next(remote-out)');
+      expect(executions).toBe(1);
+    }
+  });
+
+  it('a resume cancelled before it started whose put-back found the store down: the next resume in this process takes the run as it was', async () => {
+    const inner = new MemoryRunStore();
+    let failEnds = false;
+    const store = new Proxy(inner, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'setRunStatus') return typeof value === 'function' ? value.bind(target) : value;
+        return (runId: string, epoch: number, status: string, fields: object) =>
+          failEnds && status !== 'running' ? Promise.reject(new Error('connection reset')) : target.setRunStatus(runId, epoch, status as never, fields);
+      },
+    });
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'put-back-down',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: {
+        ok: step(() => (count('ok'), 'ok')),
+        flaky: step(() => {
+          count('flaky');
+          throw new Error('flaky');
+        }),
+      },
+      outputStep: 'ok',
+    });
+    const { runId } = await pipeline.execute({});
+    failEnds = true;
+    const controller = new AbortController();
+    const resumed = pipeline.resume(runId, { signal: controller.signal });
+    controller.abort();
+    expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+    expect((await inner.getRun(runId))!.run.status).toBe('running'); // the claim's write: the put-back's failed
+    failEnds = false;
+    const result = await pipeline.resume(runId);
+    expect(Object.keys(result.errors)).toEqual(['flaky']);
+    expect(runs).toEqual({ ok: 1, flaky: 1 });
+    expect((await inner.getRun(runId))!.run.status).toBe('completed');
+  });
+
+  it('a resume cancelled once a step was launched ends the run aborted, keeping what it recorded', async () => {
+    const store = new MemoryRunStore();
+    let broken = true;
+    const started = deferred();
+    const pipeline = new Pipeline({
+      name: 'cancel-running',
+      store,
+      steps: {
+        first: step(() => {
+          if (broken) throw new Error('down');
+          return 'first';
+        }),
+        second: step(async (ctx: StepContext) => {
+          started.resolve();
+          await sleep(10_000, ctx.signal).catch(() => undefined);
+          return 'second';
+        }),
+      },
+      dependencies: { second: ['first'] },
+    });
+    const { runId } = (await rejectionOf(pipeline.execute({})).then(() => store.listRuns())).runs[0];
+    broken = false;
+    const controller = new AbortController();
+    const resumed = pipeline.resume(runId, { signal: controller.signal });
+    await started.promise;
+    controller.abort();
+    expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+    const { run, steps } = (await store.getRun(runId))!;
+    expect(run.status).toBe('aborted');
+    expect(steps.map((record) => `${record.stepId}@${record.generation}:${record.status}`)).toEqual(['first@1:failed', 'first@2:completed']);
+  });
+
+  it('a resume of a crashed run cancelled before it started ends the run aborted (not put back as running)', async () => {
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({ name: 'crashed', store, steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });
+    const { runId } = await pipeline.execute({});
+    // As a process that died mid-run leaves it: running, its lease lapsed.
+    const { epoch } = (await store.getRun(runId))!.run;
+    await store.setRunStatus(runId, epoch, 'running', { leaseUntil: 0 });
+    const controller = new AbortController();
+    const resumed = pipeline.resume(runId, { signal: controller.signal });
+    controller.abort();
+    expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+    expect((await store.getRun(runId))!.run).toMatchObject({ status: 'aborted', error: { name: 'PipelineAbortedError' }, leaseUntil: 0 });
   });
 
   it('a step whose output cannot be stored fails carrying what it was billed (StepExecutionError.usage)', async () => {
