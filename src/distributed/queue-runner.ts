@@ -188,6 +188,7 @@ export class QueueRunner implements StepRunner {
       this.waitingRuns.set(task.runId, (this.waitingRuns.get(task.runId) ?? 0) + 1);
       this.listenForCancel(waiting);
       if (waiting.ended) return;
+      this.listenForStopStarting(waiting);
       this.start()
         .then(() => this.watchPushes(durable.store))
         .then(() => {
@@ -201,6 +202,7 @@ export class QueueRunner implements StepRunner {
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
           return this.jobs.add(task.stepId, waiting.data, waiting.jobId).then(() => {
             waiting.added = true;
+            if (waiting.withdrawOnceAdded === true) return this.withdraw(waiting);
             // A message about the job came while it was being adopted: its record may be in the
             // store, or (the job adopted failed meanwhile) the step fails without one.
             const failure = waiting.missedFailure;
@@ -350,6 +352,45 @@ export class QueueRunner implements StepRunner {
   private listenForCancel(waiting: WaitingStep): void {
     const signal = waiting.task.signal;
     if (signal !== undefined) waiting.unlisten = this.cancels.watch(signal, waiting);
+  }
+
+  /** The run stops starting steps (a failure drains it, a step stopped it): a job no worker took yet is taken back. */
+  private listenForStopStarting(waiting: WaitingStep): void {
+    const signal = waiting.task.stopStarting;
+    if (signal === undefined) return;
+    const withdraw = () => void this.withdraw(waiting);
+    signal.addEventListener('abort', withdraw, { once: true });
+    const unlistenCancel = waiting.unlisten;
+    waiting.unlisten = () => {
+      unlistenCancel?.();
+      signal.removeEventListener('abort', withdraw);
+    };
+  }
+
+  /**
+   * Takes the step's job back when no worker took it yet: removed from the queue while it waits
+   * there, the step ends `withdrawn` (it never ran: the run counts it as not started, a resume
+   * runs it). A job a worker holds cannot be removed (its lock): that step runs to its end and
+   * is recorded, as a running step of a run in one process would. Best effort: the step waits
+   * on when Redis does not answer. A job found finished meanwhile (rare: taken and ended between
+   * the look and the removal) is settled from its record as usual.
+   */
+  private async withdraw(waiting: WaitingStep): Promise<void> {
+    if (waiting.ended || waiting.progress > 0) return;
+    if (!waiting.added) {
+      // Not sent yet: left out of the next bulk. Else (being adopted, or sent) taken back once it is in the queue.
+      if (this.jobs.drop(waiting.jobId)) this.end(waiting, withdrawnOutcome(waiting));
+      else waiting.withdrawOnceAdded = true;
+      return;
+    }
+    try {
+      const state = await this.queue.getJobState(waiting.jobId);
+      if (waiting.ended || waiting.progress > 0 || !WAITING_JOB_STATES.has(state)) return;
+      if ((await this.queue.remove(waiting.jobId)) !== 1) return;
+    } catch {
+      return;
+    }
+    this.end(waiting, withdrawnOutcome(waiting));
   }
 
   /**
@@ -563,6 +604,14 @@ export class QueueRunner implements StepRunner {
     waiting.resolve(outcome);
   }
 }
+
+/** The outcome of a step taken back before any worker started it. */
+function withdrawnOutcome(waiting: WaitingStep): StepOutcome {
+  return { status: 'withdrawn', usage: undefined, attempts: 0, startedAt: waiting.enqueuedAt, endedAt: Date.now() };
+}
+
+/** The states of a job that no worker holds yet. */
+const WAITING_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /** A step's outcome as its record tells it. @throws when the record's output or usage does not decode */
 function outcomeOf(record: StepRecord): StepOutcome {

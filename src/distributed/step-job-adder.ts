@@ -52,12 +52,14 @@ export class StepJobAdder {
   /**
    * Leaves the job out of the next bulk if it was not sent yet (its step was cancelled: a job
    * removed from the queue before it was added would be added after). Resolves its `add`.
+   * @returns true when it was left out (false: sent already, or never added)
    */
-  drop(jobId: string): void {
+  drop(jobId: string): boolean {
     const job = this.pending.get(jobId);
-    if (job === undefined) return;
+    if (job === undefined) return false;
     this.pending.delete(jobId);
     job.resolve();
+    return true;
   }
 
   /** Sends what is pending, {@link JOBS_PER_BULK} a call. */

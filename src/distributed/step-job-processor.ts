@@ -11,7 +11,7 @@ import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { StepExecutionError } from '../errors/step-execution-error';
 import { CancelScope } from '../executor/cancel-scope';
 import { formatIdList } from '../graph/format-id-list';
-import { runStepTaskIn, type StepOutcome } from '../executor/run-step-task';
+import { runStepTaskIn, type ExecutedStepOutcome } from '../executor/run-step-task';
 import { encodeValue } from '../store/encode-value';
 import type { RecordOutcome, RunStore, StepRecord } from '../store/run-store';
 import { NOOP_TRACER } from '../tracing/noop-tracer';
@@ -320,7 +320,7 @@ export class StepJobProcessor {
   }
 
   /** The step's record, as a run in one process would write it (an output the store cannot hold fails the step). */
-  private recordOf(data: StepJobData, outcome: StepOutcome): StepRecord {
+  private recordOf(data: StepJobData, outcome: ExecutedStepOutcome): StepRecord {
     const usage = usageFieldsOf(outcome.usage ?? EMPTY_STEP_USAGE);
     const record: StepRecord = {
       stepId: data.stepId,

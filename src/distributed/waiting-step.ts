@@ -32,8 +32,10 @@ export interface WaitingStep {
   /** A store read for it is in flight; `again`: read once more when it answers. */
   reading: boolean;
   again: boolean;
-  /** Stops watching the run's signal. */
+  /** Stops watching the run's signals. */
   unlisten?: () => void;
+  /** The run stopped starting steps before the job was in the queue: it is taken back once it is (QueueRunner.withdraw). */
+  withdrawOnceAdded?: boolean;
 }
 
 /** Where a progress event of attempt `attempt` stands in a step's sequence: `step.started` 2n, `step.retrying` 2n + 1. */

@@ -28,6 +28,12 @@ export interface StepTask {
   tracer?: Tracer;
   /** Aborts the step (the run failed or was cancelled). */
   signal?: AbortSignal;
+  /**
+   * Aborts when the run starts no more steps but lets running ones finish (a failure drains it,
+   * a step stopped it with INCOMPLETE). A runner that queues tasks may then take back a task that
+   * has not started anywhere and end it `withdrawn` (see StepOutcome.status); a running one goes on.
+   */
+  stopStarting?: AbortSignal;
   /** The run's spent total and budget, for `runCostBudget`. */
   runBudget?: RunBudget;
   /**
@@ -68,7 +74,12 @@ export interface StepTaskDurability {
 
 /** How a step task ended. Times are epoch ms (wall clock). */
 export interface StepOutcome {
-  status: 'completed' | 'failed' | 'incomplete';
+  /**
+   * `withdrawn`: the runner took the step back before it started anywhere, once the task's
+   * `stopStarting` aborted: it did not run (nothing billed, nothing recorded), and the run counts
+   * it as never started.
+   */
+  status: 'completed' | 'failed' | 'incomplete' | 'withdrawn';
   /** The output (a ConversationState for `incomplete`); undefined when it failed. */
   output?: unknown;
   /** What its last attempt threw, when it failed. */
@@ -93,12 +104,17 @@ export interface StepOutcome {
   generation?: number;
 }
 
+/** The outcome of a task the executor ran (never `withdrawn`: that is a queueing runner's). */
+export interface ExecutedStepOutcome extends StepOutcome {
+  status: 'completed' | 'failed' | 'incomplete';
+}
+
 /**
  * Runs one step task to its end with the engine's executor (timeouts, retries, budgets,
  * hooks, spans), data in, outcome out. This is the executor contract a remote runner uses;
  * a run in one process drives the same executor through its own scope.
  */
-export function runStepTask(task: StepTask): Promise<StepOutcome> {
+export function runStepTask(task: StepTask): Promise<ExecutedStepOutcome> {
   return runStepTaskIn(task, CancelScope.root(task.signal, task.clock ?? systemClock));
 }
 
@@ -107,8 +123,8 @@ export function runStepTask(task: StepTask): Promise<StepOutcome> {
  * a queue worker's job, without an AbortController and a listener per job. `task.signal` is
  * not read; `scope` is disposed when the task ends.
  */
-export function runStepTaskIn(task: StepTask, scope: CancelScope): Promise<StepOutcome> {
-  return new Promise<StepOutcome>((resolve) => {
+export function runStepTaskIn(task: StepTask, scope: CancelScope): Promise<ExecutedStepOutcome> {
+  return new Promise<ExecutedStepOutcome>((resolve) => {
     executeStep(new StepTaskScope(task, scope, resolve), 0);
   });
 }
@@ -128,7 +144,7 @@ class StepTaskScope implements StepRunScope {
   constructor(
     private readonly task: StepTask,
     cancelScope: CancelScope,
-    private readonly resolve: (outcome: StepOutcome) => void,
+    private readonly resolve: (outcome: ExecutedStepOutcome) => void,
   ) {
     this.inputs = task.inputs;
     this.deps = task.deps;
@@ -201,7 +217,7 @@ class StepTaskScope implements StepRunScope {
     this.end({ status: 'failed', error, usage, attempts });
   }
 
-  private end(outcome: Omit<StepOutcome, 'startedAt' | 'endedAt'>): void {
+  private end(outcome: Omit<ExecutedStepOutcome, 'startedAt' | 'endedAt'>): void {
     if (this.ended) return;
     this.ended = true;
     this.cancelScope.dispose();

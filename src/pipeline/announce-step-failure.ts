@@ -24,6 +24,8 @@ export interface FailingRun {
   readonly skipped: number[];
   /** The failure that ends the run once its running steps drained (set here, by the first one). */
   drainedFailure: StepExecutionError | undefined;
+  /** Nothing new starts from now on; running steps may finish (the scheduler stops, runners may take back tasks not started). */
+  stopStarting(): void;
 }
 
 /** True while a failure ends the run: `onError: 'fail'`, no INCOMPLETE stop, no failure draining already. */
@@ -44,7 +46,7 @@ export function announceStepFailure(run: FailingRun, index: number, error: StepE
   const id = graph.ids[index];
   if (failureEndsRun(run)) {
     run.drainedFailure = error;
-    scheduler.stop();
+    run.stopStarting();
     run.emit?.(stepFailedEvent(graph, index, error, run.table.usageOf(id)));
     scheduler.fail(index);
     return;

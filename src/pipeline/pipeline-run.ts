@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock/clock';
 import type { DependencyContainer } from 'tsyringe';
@@ -71,6 +72,8 @@ export class PipelineRun {
   started = false;
   /** Some step was handed to its executor or runner: a resume that ends before that changed nothing (see end-run.ts). */
   launchedSome = false;
+  /** Aborts when the run starts no more steps (see {@link stopStarting}); made for the first task handed to a runner. */
+  private stoppedStarting: AbortController | undefined;
   /** The run ended (completed, failed or cancelled): nothing more happens. */
   finished = false;
   /** A step returned an INCOMPLETE conversation state: nothing new starts; the run completes. */
@@ -212,6 +215,29 @@ export class PipelineRun {
     else recordStep(durable, this.graph, this.table, index, 'failed', undefined, stepUsage, error);
   }
 
+  /** A runner took step `index` back before it started anywhere (the run had stopped starting steps): it never ran. */
+  stepWithdrawn(index: number): void {
+    if (this.finished) return;
+    this.scheduler.withdraw(index);
+    this.advance();
+  }
+
+  /** Nothing new starts (running steps finish): the scheduler stops, and runners may take back the tasks no worker started. */
+  stopStarting(): void {
+    this.scheduler.stop();
+    this.stoppedStarting?.abort();
+  }
+
+  /** The signal of {@link stopStarting}, for the tasks handed to a runner. */
+  get stopStartingSignal(): AbortSignal {
+    if (this.stoppedStarting === undefined) {
+      this.stoppedStarting = new AbortController();
+      // Each waiting task of a runner listens to it: a wide fan-out adds more than Node's default of 10.
+      setMaxListeners(0, this.stoppedStarting.signal);
+    }
+    return this.stoppedStarting.signal;
+  }
+
   /** Steps running now, those waiting for their record included (the durable run batches by it). */
   runningSteps(): number {
     return this.scheduler.runningCount;
@@ -263,7 +289,7 @@ export class PipelineRun {
     }
     if (stopsRun) {
       this.stoppedEarly = true;
-      this.scheduler.stop();
+      this.stopStarting();
     }
     this.scheduler.complete(index, this.startQueue);
     const emit = this.emit;

@@ -40,6 +40,9 @@ export interface RunnerHandOffHost {
   readonly scope: { stepAt(index: number): StepLike };
   stepCompleted(index: number, output: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord): void;
   stepFailed(index: number, error: unknown, usage: StepUsage | undefined, attempts: number, recorded?: StepRecord | null): void;
+  stepWithdrawn(index: number): void;
+  /** Aborts when the run starts no more steps (StepTask.stopStarting). */
+  readonly stopStartingSignal: AbortSignal;
 }
 
 /**
@@ -60,6 +63,7 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
     deps: run.deps,
     tracer: run.tracer,
     signal: runnerSignal(run.cancelScope),
+    stopStarting: run.stopStartingSignal,
     runBudget: run.runBudget,
     clock: run.clock,
     // No listener, no progress: a remote runner need not send any.
@@ -102,6 +106,7 @@ export function runOnRunner(run: RunnerHandOffHost, runner: StepRunner, index: n
         return;
       }
       // A generation the runner moved the step to (see StepOutcome.generation).
+      if (ended.status === 'withdrawn') return run.stepWithdrawn(index);
       if (ended.generation !== undefined) durable?.moveGeneration(index, ended.generation);
       if (ended.status === 'failed') run.stepFailed(index, ended.error, ended.usage, ended.attempts, ended.recorded);
       else run.stepCompleted(index, ended.output, ended.usage, ended.attempts, ended.recorded);

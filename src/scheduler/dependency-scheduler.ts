@@ -161,6 +161,16 @@ export class DependencyScheduler {
     return skipped.sort((a, b) => a - b);
   }
 
+  /**
+   * A running step that never started anywhere after all (a runner took it back once the run
+   * stopped starting steps): it counts as not started, as a step the scheduler never admitted.
+   */
+  withdraw(index: number): void {
+    if (this.state[index] !== StepState.Running) return;
+    this.state[index] = StepState.Waiting;
+    this.running--;
+  }
+
   /** Steps to start now that a slot may have freed (appended to `out`), marked running. */
   next(): number[];
   next<S extends IndexSink>(out: S): S;

@@ -19,6 +19,7 @@ import {
   runStepTask,
   step,
   type PipelineEvent,
+  type StepOutcome,
   type StepTask,
   type RunStore,
   type StepContext,
@@ -1231,6 +1232,48 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     controller.abort();
     expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
     expect((await store.getRun(runId))!.run).toMatchObject({ status: 'aborted', error: { name: 'PipelineAbortedError' }, leaseUntil: 0 });
+  });
+
+  it('a run that stops starting steps (a failure drains it, an INCOMPLETE stop) lets its runner take back the tasks not started: they never ran, and a resume runs them', async () => {
+    for (const ending of ['failure', 'stop'] as const) {
+      const store = new MemoryRunStore();
+      const { runs, count } = ledger();
+      let firstRun = true;
+      // A queue: 'queued' waits for a worker that never comes, and is taken back once the run stops starting steps.
+      const queueingRunner = {
+        requiresStore: true,
+        runStep(task: StepTask): Promise<StepOutcome> {
+          if (task.stepId !== 'queued' || !firstRun) return runStepTask(task);
+          return new Promise((resolve) => {
+            task.stopStarting!.addEventListener('abort', () => resolve({ status: 'withdrawn', usage: undefined, attempts: 0, startedAt: Date.now(), endedAt: Date.now() }));
+          });
+        },
+      };
+      const pipeline = new Pipeline({
+        name: 'stop-starting',
+        store,
+        steps: {
+          first: step(async (ctx: StepContext) => {
+            count('first');
+            await flush();
+            if (!firstRun) return 'first';
+            if (ending === 'stop') return new ConversationState({ status: ConversationStatus.INCOMPLETE, context: { ask: 'more' } });
+            throw new Error('first failed');
+          }),
+          queued: step(() => (count('queued'), 'queued')),
+          last: step((ctx: StepContext) => `${ctx.getDependency<string>('first')}+${ctx.getDependency<string>('queued')}`),
+        },
+        dependencies: { last: ['first', 'queued'] },
+      });
+      const ended = pipeline.execute({}, undefined, { runId: 'r', runner: queueingRunner });
+      if (ending === 'failure') expect(((await rejectionOf(ended)) as StepExecutionError).stepId).toBe('first');
+      else expect((await ended).stepOutputs).not.toHaveProperty('queued');
+      expect(runs).toEqual({ first: 1 });
+      expect((await store.getRun('r'))!.steps.map((record) => record.stepId)).toEqual(['first']);
+      firstRun = false;
+      expect((await pipeline.resume('r', { runner: queueingRunner })).output).toBe('first+queued');
+      expect(runs).toEqual({ first: 2, queued: 1 });
+    }
   });
 
   it('a step whose output cannot be stored fails carrying what it was billed (StepExecutionError.usage)', async () => {

@@ -204,4 +204,26 @@ describe('DependencyScheduler', () => {
       expect(s.levels()).toEqual([0, 1]);
     });
   });
+
+  describe('withdraw (a runner took back a step that never started)', () => {
+    it('counts the step as not started: the stopped run is idle once the others ended, and its level is not complete', () => {
+      const s = schedulerFor(['a', 'b', 'c'], { c: ['a', 'b'] });
+      expect(s.start()).toEqual(['a', 'b']);
+      s.scheduler.stop(); // a failure drains the run
+      s.scheduler.withdraw(1);
+      expect(s.state('b')).toBe(StepState.Waiting);
+      expect(s.scheduler.isIdle).toBe(false); // a still runs
+      expect(s.fail('a')).toEqual(['c']);
+      expect(s.scheduler.isIdle).toBe(true);
+      expect(s.levels()).toEqual([]);
+    });
+
+    it('ignores a step that is not running', () => {
+      const s = schedulerFor(['a', 'b'], { b: ['a'] });
+      s.start();
+      s.scheduler.withdraw(1);
+      expect(s.state('b')).toBe(StepState.Waiting);
+      expect(s.scheduler.runningCount).toBe(1);
+    });
+  });
 });
