@@ -9,7 +9,7 @@ import type { StepRunner } from '../executor/step-runner';
 import { decodeValue } from '../store/decode-value';
 import { pushesRecords, WATCH_RETRY_MS, type RecordWatch } from '../store/record-pusher';
 import type { RunStore, StepRecord } from '../store/run-store';
-import { StepUsage } from '../usage/step-usage';
+import { StepUsage, reportsUsage } from '../usage/step-usage';
 import { supersededRecord } from '../store/superseded-record';
 import { callStore } from '../durable/call-store';
 import { recordOutcomesMismatch } from '../store/record-outcomes-mismatch';
@@ -619,7 +619,7 @@ function outcomeOf(record: StepRecord): StepOutcome {
     status: record.status,
     output: record.output === undefined ? undefined : decodeValue(record.output),
     error: record.error === undefined ? undefined : storedErrorToError(record.error),
-    usage: record.usage.requestCount > 0 || record.usage.costMicrocents > 0 ? new StepUsage(record.usage) : undefined,
+    usage: reportsUsage(record.usage) ? new StepUsage(record.usage) : undefined,
     attempts: record.attempts,
     startedAt: record.startedAt,
     endedAt: record.endedAt,

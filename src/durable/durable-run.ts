@@ -1,6 +1,6 @@
 import type { Clock } from '../clock/clock';
 import { ConversationState } from '../conversation/conversation-state';
-import { EMPTY_STEP_USAGE, STEP_USAGE_COUNTERS, StepUsage, type StepUsageFields } from '../usage/step-usage';
+import { EMPTY_STEP_USAGE, STEP_USAGE_COUNTERS, StepUsage, reportsUsage, type StepUsageFields } from '../usage/step-usage';
 import { ancestorsOf } from '../graph/ancestors-of';
 import type { StepGraph } from '../graph/step-graph';
 import type { StepExecutionError } from '../errors/step-execution-error';
@@ -308,7 +308,7 @@ function restoreRecordInto(table: RunStepTable, index: number, record: StepRecor
   table.startMs[index] = record.startedAt - firstStartedAt;
   table.endMs[index] = record.endedAt - firstStartedAt;
   table.attempts[index] = record.attempts;
-  if (record.usage.requestCount > 0 || record.usage.costMicrocents > 0) table.setUsage(record.stepId, new StepUsage(record.usage));
+  if (reportsUsage(record.usage)) table.setUsage(record.stepId, new StepUsage(record.usage));
   table.setWorkerId(index, record.workerId);
 }
 

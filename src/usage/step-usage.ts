@@ -20,6 +20,14 @@ export type StepUsageCounter = (typeof STEP_USAGE_COUNTERS)[number];
 export type StepUsageFields = { [K in StepUsageCounter]: number } & { model: string | undefined };
 
 /**
+ * True when stored usage fields tell of a `ctx.run` call: a model, or any counter above 0 (a
+ * cache hit may report tokens with no request nor cost). A step that made none records zeros.
+ */
+export function reportsUsage(fields: StepUsageFields): boolean {
+  return typeof fields.model === 'string' || STEP_USAGE_COUNTERS.some((counter) => fields[counter] > 0);
+}
+
+/**
  * Tokens, requests, cost (integer microcents) and time of one step's `ctx.run` calls.
  * Immutable in spirit: `add` returns a new object.
  */

@@ -1276,6 +1276,27 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     }
   });
 
+  it("restores the usage of a step whose call reported tokens only (a cache hit: no request, no cost)", async () => {
+    const store = new MemoryRunStore();
+    const agent = createMockAgent([{ output: 'cached', inputTokens: 7, outputTokens: 3, requestCount: 0, costMicrocents: 0 }]);
+    let stop = true;
+    const pipeline = new Pipeline({
+      name: 'cache-hit',
+      store,
+      steps: {
+        cached: step(async (ctx: StepContext) => (await ctx.run(agent, 'go')).output),
+        ask: step(() => (stop ? new ConversationState({ status: ConversationStatus.INCOMPLETE }) : 'done')),
+      },
+      dependencies: { ask: ['cached'] },
+    });
+    const first = await pipeline.execute({});
+    expect(first.usage?.steps.cached).toMatchObject({ inputTokens: 7, outputTokens: 3 });
+    stop = false;
+    const resumed = await pipeline.resume(first.runId!);
+    expect(resumed.usage?.steps.cached).toMatchObject({ inputTokens: 7, outputTokens: 3, requestCount: 0 });
+    expect(resumed.usage?.totalInputTokens).toBe(7);
+  });
+
   it('a step whose output cannot be stored fails carrying what it was billed (StepExecutionError.usage)', async () => {
     class Entity {}
     const agent = createMockAgent([{ output: 'x', costMicrocents: 700 }]);
