@@ -199,6 +199,8 @@ export class QueueRunner implements StepRunner {
           const missed = waiting.adopting === 'missed';
           waiting.adopting = undefined;
           if (!add || waiting.ended) return;
+          // Taken back before its job was sent (the run stopped starting steps meanwhile): a new job is not added at all.
+          if (waiting.withdrawOnceAdded === true && durable.epoch === 1) return this.end(waiting, withdrawnOutcome(waiting));
           // A job with this id in the queue already (a caller that crashed added it) is not added again: adopted.
           return this.jobs.add(task.stepId, waiting.data, waiting.jobId).then(() => {
             waiting.added = true;
@@ -372,8 +374,9 @@ export class QueueRunner implements StepRunner {
    * there, the step ends `withdrawn` (it never ran: the run counts it as not started, a resume
    * runs it). A job a worker holds cannot be removed (its lock): that step runs to its end and
    * is recorded, as a running step of a run in one process would. Best effort: the step waits
-   * on when Redis does not answer. A job found finished meanwhile (rare: taken and ended between
-   * the look and the removal) is settled from its record as usual.
+   * on when Redis does not answer. A removal also takes a job that a worker took and finished
+   * between the look and the removal (no lock is left then): the step's record is read first,
+   * and a step that has one is settled from it; only a step without one ends withdrawn.
    */
   private async withdraw(waiting: WaitingStep): Promise<void> {
     if (waiting.ended || waiting.progress > 0) return;
@@ -390,7 +393,7 @@ export class QueueRunner implements StepRunner {
     } catch {
       return;
     }
-    this.end(waiting, withdrawnOutcome(waiting));
+    this.readRecord(waiting, () => this.end(waiting, withdrawnOutcome(waiting)));
   }
 
   /**

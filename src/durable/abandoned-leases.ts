@@ -5,10 +5,16 @@ import { RunsByStore } from './runs-by-store';
 /** A claimed run's stored state before a resume's claim (see DurableRun.putBack). */
 export type RunStateBefore = Pick<RunRecord, 'status' | 'input' | 'error' | 'conversationState'>;
 
-/** An abandoned lease: the owner id it is held under, and the run's state to put back when a resume that started nothing could not. */
+/** The state a resume that started nothing could not put back, and the epoch of its claim. */
+export interface UnrestoredRun {
+  before: RunStateBefore;
+  epoch: number;
+}
+
+/** An abandoned lease: the owner id it is held under, and what a resume that started nothing could not put back. */
 interface AbandonedLease {
   owner: string;
-  before: RunStateBefore | undefined;
+  unrestored: UnrestoredRun | undefined;
 }
 
 /** How many abandoned leases a store object keeps noted (the oldest is forgotten first). */
@@ -26,11 +32,12 @@ const abandoned = new RunsByStore<AbandonedLease>();
  * owner claim its own live lease again (a new epoch fences whatever the ended run left), so it
  * need not wait for the lease to expire. Another process still waits: it cannot know the run ended.
  *
- * @param before the run's state before the claim, when the run was a resume that started nothing
- *   and could not put it back: the next resume here takes the run as it was, not as `running`
+ * @param unrestored the run's state before the claim of a resume that started nothing and could
+ *   not put it back: the next resume here takes the run as it was, not as `running`, if nobody
+ *   claimed it since (the next claim's epoch is that claim's + 1)
  */
-export function noteAbandonedLease(store: RunStore, runId: string, owner: string, before?: RunStateBefore): void {
-  abandoned.set(store, runId, { owner, before }, MAX_NOTED_PER_STORE);
+export function noteAbandonedLease(store: RunStore, runId: string, owner: string, unrestored?: UnrestoredRun): void {
+  abandoned.set(store, runId, { owner, unrestored }, MAX_NOTED_PER_STORE);
 }
 
 /**
@@ -44,15 +51,15 @@ export async function claimAsAbandonedOwner<T>(
   runId: string,
   newOwner: string,
   claim: (owner: string) => Promise<T>,
-): Promise<{ owner: string; claimed: T; before?: RunStateBefore }> {
+): Promise<{ owner: string; claimed: T; unrestored?: UnrestoredRun }> {
   const noted = abandoned.get(store, runId);
   if (noted !== undefined) abandoned.delete(store, runId);
   const owner = noted?.owner ?? newOwner;
   try {
     const claimed = await claim(owner);
-    return noted?.before === undefined ? { owner, claimed } : { owner, claimed, before: noted.before };
+    return noted?.unrestored === undefined ? { owner, claimed } : { owner, claimed, unrestored: noted.unrestored };
   } catch (error) {
-    if (noted !== undefined && StoreUnavailableError.isInstance(error) && abandoned.get(store, runId) === undefined) noteAbandonedLease(store, runId, noted.owner, noted.before);
+    if (noted !== undefined && StoreUnavailableError.isInstance(error) && abandoned.get(store, runId) === undefined) noteAbandonedLease(store, runId, noted.owner, noted.unrestored);
     throw error;
   }
 }

@@ -13,7 +13,7 @@ import { callStore } from './call-store';
 import type { ResumePlan } from './plan-resume';
 import { RunRecorder } from './run-recorder';
 import { holdRun } from './held-runs';
-import { noteAbandonedLease, type RunStateBefore } from './abandoned-leases';
+import { noteAbandonedLease, type RunStateBefore, type UnrestoredRun } from './abandoned-leases';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import { storedErrorOf } from './stored-error-of';
 import { StoreRunBudget } from './store-run-budget';
@@ -144,7 +144,7 @@ export class DurableRun {
     const before = this.options.before!;
     const fields: Partial<RunRecord> = { input: before.input, error: before.error, conversationState: before.conversationState };
     this.releaseHold?.();
-    if (this.recorder !== undefined) await this.finish(this.recorder, before.status, fields, before);
+    if (this.recorder !== undefined) await this.finish(this.recorder, before.status, fields, { before, epoch: this.epoch });
   }
 
   /** The run's steps start now (wall clock for records, offset for timings). */
@@ -289,7 +289,7 @@ export class DurableRun {
    * The run's last write: its status and fields, the lease released. A lease it could not
    * release is noted (see {@link end}), with the state to put back when that was the write's aim.
    */
-  private async finish(recorder: RunRecorder, status: RunStatus, fields: Partial<RunRecord>, puttingBack?: RunStateBefore): Promise<void> {
+  private async finish(recorder: RunRecorder, status: RunStatus, fields: Partial<RunRecord>, puttingBack?: UnrestoredRun): Promise<void> {
     try {
       await recorder.finish(status, fields);
     } catch (failure) {

@@ -97,11 +97,13 @@ export async function claimDurableRun(
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const clock = options.clock ?? systemClock;
   // A run of this process that ended with its store failing still holds the lease: claimed as its owner.
-  const { owner, claimed, before } = await claimAsAbandonedOwner(store, runId, newOwnerId(), (as) => callStore(store, runId, () => store.claimRun(runId, as, leaseMs), clock));
+  const { owner, claimed, unrestored } = await claimAsAbandonedOwner(store, runId, newOwnerId(), (as) => callStore(store, runId, () => store.claimRun(runId, as, leaseMs), clock));
   const { epoch } = claimed;
   // A resume of this process that started nothing and could not put the run back (its store
-  // failed) left it `running` with its claim's changes: the run is what it was before that claim.
-  const run = before !== undefined && claimed.run.status === 'running' ? { ...claimed.run, ...before } : claimed.run;
+  // failed) left it `running` with its claim's changes: the run is what it was before that claim,
+  // unless another claim came between (another process's, once the lease lapsed).
+  const putBack = unrestored !== undefined && claimed.run.status === 'running' && epoch === unrestored.epoch + 1;
+  const run = putBack ? { ...claimed.run, ...unrestored.before } : claimed.run;
   const release = () => callStore(store, runId, () => store.setRunStatus(runId, epoch, run.status, { leaseUntil: 0 }), clock).catch(() => undefined);
   try {
     const fingerprint = fingerprintOf(definition.graph, definition.outputStep);

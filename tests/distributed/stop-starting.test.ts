@@ -5,10 +5,10 @@
  * and BullMQ; no worker takes the jobs here, so they wait in the queue.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { MemoryRunStore, type StepOutcome, type StepTask } from 'fastroai';
 import { QueueRunner, stepJobId } from 'fastroai/distributed';
-import { makeRunRecord } from '../store/run-store-contract';
+import { makeRunRecord, makeStepRecord } from '../store/run-store-contract';
 import { deleteKeys } from './support/distributed-fixture';
 import { waitUntil } from './support/processes';
 
@@ -32,8 +32,21 @@ async function world() {
   await store.createRun(makeRunRecord('r', { epoch: 1 }));
   const runner = new QueueRunner({ connection: CONNECTION, prefix, reconcileIntervalMs: 60_000 });
   const queue = new Queue(QUEUE_NAME, { connection: CONNECTION, prefix });
+  const added: string[] = [];
+  const internals = runner as unknown as { jobs: { add(name: string, data: unknown, jobId: string): Promise<void> }; queue: Queue };
+  const add = internals.jobs.add.bind(internals.jobs);
+  internals.jobs.add = (name, data, jobId) => {
+    added.push(jobId);
+    return add(name, data, jobId);
+  };
   return {
+    store,
     queue,
+    prefix,
+    /** The job ids the runner handed to BullMQ. */
+    added,
+    /** The runner's own queue (to interleave with its calls). */
+    runnerQueue: internals.queue,
     /** Hands step `stepId` of run r to the runner, with a stopStarting signal of its own. */
     start(stepId: string) {
       const stopStarting = new AbortController();
@@ -65,14 +78,39 @@ it('takes back a job that waits in the queue once its run stops starting steps: 
 });
 
 it('takes back a step whose job was not added yet: it never reaches the queue', async () => {
-  const { queue, start, dispose } = await world();
+  const { queue, added, start, dispose } = await world();
   try {
     const step = start('c');
     step.stop();
     expect((await within('the step to end', step.ended)).status).toBe('withdrawn');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await queue.getJobState(step.jobId)).toBe('unknown');
+    expect(added).toEqual([]);
   } finally {
+    await dispose();
+  }
+});
+
+it('a job a worker took and finished between the look and the removal is not withdrawn: the step is settled from its record', async () => {
+  const { store, queue, prefix, runnerQueue, start, dispose } = await world();
+  const taker = new Worker(QUEUE_NAME, null, { connection: CONNECTION, prefix });
+  try {
+    const step = start('b');
+    await waitUntil("b's job to wait in the queue", async () => (await queue.getJobState(step.jobId)) === 'waiting');
+    // The interleaving: after the runner saw the job waiting, a worker takes it, records the step and completes the job.
+    const remove = runnerQueue.remove.bind(runnerQueue);
+    runnerQueue.remove = async (jobId: string, options?: { removeChildren?: boolean }) => {
+      const job = (await taker.getNextJob('token'))!;
+      await store.recordSteps('r', 1, [{ ...makeStepRecord('b'), output: JSON.stringify('b ran') }]);
+      await job.moveToCompleted({ outcome: 'recorded' }, 'token', false);
+      return remove(jobId, options);
+    };
+    step.stop();
+    const outcome = await within('the step to end', step.ended);
+    expect(outcome.status).toBe('completed');
+    expect(outcome.output).toBe('b ran');
+  } finally {
+    await taker.close();
     await dispose();
   }
 });

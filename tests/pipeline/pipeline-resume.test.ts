@@ -1220,6 +1220,48 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(steps.map((record) => `${record.stepId}@${record.generation}:${record.status}`)).toEqual(['first@1:failed', 'first@2:completed']);
   });
 
+  it('a put-back that found the store down is not applied once another process claimed the run since', async () => {
+    let now = 1_000_000;
+    const inner = new MemoryRunStore({ now: () => now });
+    let failEnds = false;
+    const store = new Proxy(inner, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'setRunStatus') return typeof value === 'function' ? value.bind(target) : value;
+        return (runId: string, epoch: number, status: string, fields: object) =>
+          failEnds && status !== 'running' ? Promise.reject(new Error('connection reset')) : target.setRunStatus(runId, epoch, status as never, fields);
+      },
+    });
+    const { runs, count } = ledger();
+    const pipeline = new Pipeline({
+      name: 'put-back-stale',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: {
+        ok: step(() => (count('ok'), 'ok')),
+        flaky: step(() => {
+          count('flaky');
+          throw new Error('flaky');
+        }),
+      },
+      outputStep: 'ok',
+    });
+    const { runId } = await pipeline.execute({});
+    failEnds = true;
+    const controller = new AbortController();
+    const resumed = pipeline.resume(runId, { signal: controller.signal, leaseSeconds: 1 });
+    controller.abort();
+    await rejectionOf(resumed);
+    failEnds = false;
+    // The lease lapses; another process claims the run (it reruns a step, say) and dies: running again.
+    now += 5_000;
+    await inner.claimRun(runId, 'another-process', 1_000);
+    now += 5_000;
+    await pipeline.resume(runId);
+    // The run was another process's crashed run, not the completed one put back: its failed step runs again.
+    expect(runs).toEqual({ ok: 1, flaky: 2 });
+  });
+
   it('a resume of a crashed run cancelled before it started ends the run aborted (not put back as running)', async () => {
     const store = new MemoryRunStore();
     const pipeline = new Pipeline({ name: 'crashed', store, steps: { a: step(() => 1), b: step(() => 2) }, dependencies: { b: ['a'] } });
