@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { StepExecutionError } from '../errors/step-execution-error';
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
 import { RunLeaseLostError } from '../errors/run-lease-lost-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
@@ -618,11 +619,15 @@ const WAITING_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', '
 
 /** A step's outcome as its record tells it. @throws when the record's output or usage does not decode */
 function outcomeOf(record: StepRecord): StepOutcome {
+  const usage = reportsUsage(record.usage) ? new StepUsage(record.usage) : undefined;
+  let error = record.error === undefined ? undefined : storedErrorToError(record.error);
+  // A nested pipeline's failure the step threw: re-thrown as it is, carrying what the step was billed.
+  if (StepExecutionError.isInstance(error) && usage !== undefined) error = new StepExecutionError(error.stepId, error.originalError, usage);
   return {
     status: record.status,
     output: record.output === undefined ? undefined : decodeValue(record.output),
-    error: record.error === undefined ? undefined : storedErrorToError(record.error),
-    usage: reportsUsage(record.usage) ? new StepUsage(record.usage) : undefined,
+    error,
+    usage,
     attempts: record.attempts,
     startedAt: record.startedAt,
     endedAt: record.endedAt,

@@ -333,7 +333,7 @@ export class StepJobProcessor {
       workerId: this.options.workerId,
     };
     if (outcome.status === 'failed') {
-      record.error = storedErrorOf(outcome.error);
+      record.error = storedErrorOf(outcome.error, data.stepId);
       return record;
     }
     try {

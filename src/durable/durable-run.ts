@@ -178,7 +178,7 @@ export class DurableRun {
       Math.round(this.wallStartedAt + table.endMs[index]),
     );
     if (status === 'completed') record.output = encodeValue(output, stepId);
-    if (error !== undefined) record.error = storedErrorOf(error);
+    if (error !== undefined) record.error = storedErrorOf(error, stepId);
     return record;
   }
 

@@ -2,6 +2,7 @@ import { AgentTimeoutError } from '../agent/agent-timeout-error';
 import { CostBudgetExceededError } from '../errors/cost-budget-exceeded-error';
 import { DispatchSkippedError } from '../errors/dispatch-skipped-error';
 import { OutputNotStorableError } from '../errors/output-not-storable-error';
+import { StepExecutionError } from '../errors/step-execution-error';
 import { StepTimeoutError } from '../errors/step-timeout-error';
 import { WorkerLostError } from '../errors/worker-lost-error';
 import type { StoredError } from './run-store';
@@ -28,12 +29,24 @@ const REBUILD: Record<string, (details: Details, message: string) => Error> = {
   'fastroai:agent-timeout': (d) => new AgentTimeoutError(text(d.model), count(d.timeoutSeconds)),
 };
 
+/** The code of a StepExecutionError: stored for a nested pipeline's failure that a step threw (see storedErrorOf). */
+const STEP_EXECUTION_CODE = 'fastroai:step-execution';
+
+/** A nested pipeline's StepExecutionError, from its step id and its original error's name, code and message. */
+function nestedFailureOf(details: Details): StepExecutionError {
+  const original: StoredError = { name: text(details.originalName) || 'Error', message: text(details.originalMessage) };
+  const code = optionalText(details.originalCode);
+  if (code !== undefined) original.code = code;
+  return new StepExecutionError(text(details.stepId), storedErrorToError(original));
+}
+
 /**
  * An Error from its stored form (name, code and message survive the store and the queue). A
  * fastroai error stored with its details comes back as its class, with its fields; any other
  * is an `Error` with the stored name and code.
  */
 export function storedErrorToError(stored: StoredError): Error {
+  if (stored.code === STEP_EXECUTION_CODE && stored.details !== undefined) return nestedFailureOf(stored.details);
   const rebuild = stored.code === undefined || stored.details === undefined ? undefined : REBUILD[stored.code];
   const error = rebuild === undefined ? new Error(stored.message) : rebuild(stored.details!, stored.message);
   if (rebuild !== undefined) {

@@ -1339,6 +1339,33 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(resumed.usage?.totalInputTokens).toBe(7);
   });
 
+  it("a nested pipeline's StepExecutionError a step threw is re-thrown as it is, live and restored from its record", async () => {
+    const inner = new Pipeline({
+      name: 'inner',
+      steps: {
+        innerStep: step(() => {
+          throw new Error('inner broke');
+        }),
+      },
+    });
+    const store = new MemoryRunStore();
+    const pipeline = new Pipeline({
+      name: 'outer',
+      store,
+      config: new PipelineConfig({ onError: 'continue' }),
+      steps: { ok: step(() => 'ok'), outer: step(() => inner.execute({})) },
+      outputStep: 'ok',
+    });
+    const live = await pipeline.execute({});
+    const restored = await pipeline.resume(live.runId!);
+    for (const result of [live, restored]) {
+      const error = result.errors.outer as StepExecutionError;
+      expect(StepExecutionError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ stepId: 'innerStep', message: "Step 'innerStep' failed: inner broke" });
+      expect(error.originalError.message).toBe('inner broke');
+    }
+  });
+
   it('a step whose output cannot be stored fails carrying what it was billed (StepExecutionError.usage)', async () => {
     class Entity {}
     const agent = createMockAgent([{ output: 'x', costMicrocents: 700 }]);

@@ -40,4 +40,14 @@ describe('a stored fastroai error comes back as its class, with its fields and m
     expect(revived).toMatchObject({ name: 'TypeError', code: 'E_BAD', message: 'bad' });
     expect(storedErrorOf(original).details).toBeUndefined();
   });
+
+  it("a step's own StepExecutionError is stored as the error it wraps; another step's (a nested pipeline's) comes back as one", () => {
+    const inner = Object.assign(new TypeError('inner broke'), { code: 'E_INNER' });
+    const own = storedErrorOf(new StepExecutionError('outer', inner), 'outer');
+    expect(own).toEqual({ name: 'TypeError', code: 'E_INNER', message: 'inner broke' });
+    const nested = storedErrorToError(JSON.parse(JSON.stringify(storedErrorOf(new StepExecutionError('innerStep', inner), 'outer'))));
+    expect(StepExecutionError.isInstance(nested)).toBe(true);
+    expect(nested).toMatchObject({ stepId: 'innerStep', message: "Step 'innerStep' failed: inner broke" });
+    expect((nested as StepExecutionError).originalError).toMatchObject({ name: 'TypeError', code: 'E_INNER', message: 'inner broke' });
+  });
 });
