@@ -87,6 +87,52 @@ function firstBatchHeld() {
   return { inner, store, held };
 }
 
+/** A pipeline whose step `flaky` fails under onError 'continue' (its runs complete), `ok` its output; `runs` counts executions. */
+function withFailingStep(store: RunStore) {
+  const { runs, count } = ledger();
+  const pipeline = new Pipeline({
+    name: 'with-failing-step',
+    store,
+    config: new PipelineConfig({ onError: 'continue' }),
+    steps: {
+      ok: step(() => (count('ok'), 'ok')),
+      flaky: step(() => {
+        count('flaky');
+        throw new Error('flaky');
+      }),
+    },
+    outputStep: 'ok',
+  });
+  return { pipeline, runs };
+}
+
+/**
+ * A completed run (its step `flaky` failed under onError 'continue') whose resume was cancelled
+ * before it started while the store refused every final status write: the claim set it running,
+ * the put-back failed. The store answers again when this returns.
+ */
+async function putBackFailedWorld(clock?: { now: number }) {
+  const inner = new MemoryRunStore(clock === undefined ? {} : { now: () => clock.now });
+  let failEnds = false;
+  const store = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== 'setRunStatus') return typeof value === 'function' ? value.bind(target) : value;
+      return (runId: string, epoch: number, status: string, fields: object) =>
+        failEnds && status !== 'running' ? Promise.reject(new Error('connection reset')) : target.setRunStatus(runId, epoch, status as never, fields);
+    },
+  });
+  const { pipeline, runs } = withFailingStep(store);
+  const { runId } = await pipeline.execute({});
+  failEnds = true;
+  const controller = new AbortController();
+  const resumed = pipeline.resume(runId, { signal: controller.signal, leaseSeconds: 1 });
+  controller.abort();
+  expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+  failEnds = false;
+  return { inner, pipeline, runs, runId };
+}
+
 describe('durable runs: record and resume (MemoryRunStore)', () => {
   it('a multi-turn conversation pays for its expensive steps once', async () => {
     const store = new MemoryRunStore();
@@ -970,20 +1016,7 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
 
   it('a resume cancelled once it claimed the run, before any step ran, leaves a completed run completed: the next resume still runs nothing', async () => {
     const store = new MemoryRunStore();
-    const { runs, count } = ledger();
-    const pipeline = new Pipeline({
-      name: 'done',
-      store,
-      config: new PipelineConfig({ onError: 'continue' }),
-      steps: {
-        ok: step(() => (count('ok'), 'ok')),
-        flaky: step(() => {
-          count('flaky');
-          throw new Error('flaky');
-        }),
-      },
-      outputStep: 'ok',
-    });
+    const { pipeline, runs } = withFailingStep(store);
     const { runId } = await pipeline.execute({});
     const before = (await store.getRun(runId))!.run;
     // Aborted after the check before the claim: the claim already set the run running.
@@ -1150,38 +1183,8 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
   });
 
   it('a resume cancelled before it started whose put-back found the store down: the next resume in this process takes the run as it was', async () => {
-    const inner = new MemoryRunStore();
-    let failEnds = false;
-    const store = new Proxy(inner, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (key !== 'setRunStatus') return typeof value === 'function' ? value.bind(target) : value;
-        return (runId: string, epoch: number, status: string, fields: object) =>
-          failEnds && status !== 'running' ? Promise.reject(new Error('connection reset')) : target.setRunStatus(runId, epoch, status as never, fields);
-      },
-    });
-    const { runs, count } = ledger();
-    const pipeline = new Pipeline({
-      name: 'put-back-down',
-      store,
-      config: new PipelineConfig({ onError: 'continue' }),
-      steps: {
-        ok: step(() => (count('ok'), 'ok')),
-        flaky: step(() => {
-          count('flaky');
-          throw new Error('flaky');
-        }),
-      },
-      outputStep: 'ok',
-    });
-    const { runId } = await pipeline.execute({});
-    failEnds = true;
-    const controller = new AbortController();
-    const resumed = pipeline.resume(runId, { signal: controller.signal });
-    controller.abort();
-    expect(PipelineAbortedError.isInstance(await rejectionOf(resumed))).toBe(true);
+    const { inner, pipeline, runs, runId } = await putBackFailedWorld();
     expect((await inner.getRun(runId))!.run.status).toBe('running'); // the claim's write: the put-back's failed
-    failEnds = false;
     const result = await pipeline.resume(runId);
     expect(Object.keys(result.errors)).toEqual(['flaky']);
     expect(runs).toEqual({ ok: 1, flaky: 1 });
@@ -1221,42 +1224,12 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
   });
 
   it('a put-back that found the store down is not applied once another process claimed the run since', async () => {
-    let now = 1_000_000;
-    const inner = new MemoryRunStore({ now: () => now });
-    let failEnds = false;
-    const store = new Proxy(inner, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (key !== 'setRunStatus') return typeof value === 'function' ? value.bind(target) : value;
-        return (runId: string, epoch: number, status: string, fields: object) =>
-          failEnds && status !== 'running' ? Promise.reject(new Error('connection reset')) : target.setRunStatus(runId, epoch, status as never, fields);
-      },
-    });
-    const { runs, count } = ledger();
-    const pipeline = new Pipeline({
-      name: 'put-back-stale',
-      store,
-      config: new PipelineConfig({ onError: 'continue' }),
-      steps: {
-        ok: step(() => (count('ok'), 'ok')),
-        flaky: step(() => {
-          count('flaky');
-          throw new Error('flaky');
-        }),
-      },
-      outputStep: 'ok',
-    });
-    const { runId } = await pipeline.execute({});
-    failEnds = true;
-    const controller = new AbortController();
-    const resumed = pipeline.resume(runId, { signal: controller.signal, leaseSeconds: 1 });
-    controller.abort();
-    await rejectionOf(resumed);
-    failEnds = false;
+    const clock = { now: 1_000_000 };
+    const { inner, pipeline, runs, runId } = await putBackFailedWorld(clock);
     // The lease lapses; another process claims the run (it reruns a step, say) and dies: running again.
-    now += 5_000;
+    clock.now += 5_000;
     await inner.claimRun(runId, 'another-process', 1_000);
-    now += 5_000;
+    clock.now += 5_000;
     await pipeline.resume(runId);
     // The run was another process's crashed run, not the completed one put back: its failed step runs again.
     expect(runs).toEqual({ ok: 1, flaky: 2 });
