@@ -123,7 +123,10 @@ export class QueueRunner implements StepRunner {
         queueName: this.queueName,
         waitingSteps: () => this.waiting.values(),
         settle: (waiting, record) => this.settle(waiting, record),
-        fail: (waiting, error) => this.fail(waiting, error),
+        // A step being taken back has no job any more: it ends withdrawn (or from its record), not as lost.
+        fail: (waiting, error) => {
+          if (waiting.withdrawing !== true) this.fail(waiting, error);
+        },
         jobFailure: (waiting, failedReason) => this.jobFailure(waiting, failedReason),
       },
       this.reconcileIntervalMs,
@@ -390,8 +393,14 @@ export class QueueRunner implements StepRunner {
     try {
       const state = await this.queue.getJobState(waiting.jobId);
       if (waiting.ended || waiting.progress > 0 || !WAITING_JOB_STATES.has(state)) return;
-      if ((await this.queue.remove(waiting.jobId)) !== 1) return;
+      // From the removal on, a reconciliation that finds the job gone leaves the step to this.
+      waiting.withdrawing = true;
+      if ((await this.queue.remove(waiting.jobId)) !== 1) {
+        waiting.withdrawing = false;
+        return;
+      }
     } catch {
+      waiting.withdrawing = false;
       return;
     }
     this.readRecord(waiting, () => this.end(waiting, withdrawnOutcome(waiting)));

@@ -36,6 +36,8 @@ export interface WaitingStep {
   unlisten?: () => void;
   /** The run stopped starting steps before the job was in the queue: it is taken back once it is (QueueRunner.withdraw). */
   withdrawOnceAdded?: boolean;
+  /** Its job was removed (taken back): the step ends withdrawn, or from its record; a reconciliation that finds the job gone does not fail it. */
+  withdrawing?: boolean;
 }
 
 /** Where a progress event of attempt `attempt` stands in a step's sequence: `step.started` 2n, `step.retrying` 2n + 1. */

@@ -24,11 +24,15 @@ export function storedErrorOf(thrown: unknown, stepId?: string): StoredError {
   return stored;
 }
 
-/** A nested pipeline's StepExecutionError thrown by a step: its step id, and its original error in `details` (see storedErrorToError). */
+/**
+ * A nested pipeline's StepExecutionError thrown by a step: its step id, and its original error
+ * (name, message, code, and a fastroai error's own fields as JSON) in `details` (see storedErrorToError).
+ */
 function storedNestedFailure(error: StepExecutionError): StoredError {
   const original = storedErrorOf(error.originalError);
   const details: NonNullable<StoredError['details']> = { stepId: error.stepId, originalName: original.name, originalMessage: original.message };
   if (original.code !== undefined) details.originalCode = original.code;
+  if (original.details !== undefined) details.originalDetails = JSON.stringify(original.details);
   return { name: 'StepExecutionError', code: error.code, message: `Step '${error.stepId}' failed: ${original.message}`, details };
 }
 

@@ -37,7 +37,26 @@ function nestedFailureOf(details: Details): StepExecutionError {
   const original: StoredError = { name: text(details.originalName) || 'Error', message: text(details.originalMessage) };
   const code = optionalText(details.originalCode);
   if (code !== undefined) original.code = code;
+  const originalDetails = detailsFromJson(details.originalDetails);
+  if (originalDetails !== undefined) original.details = originalDetails;
   return new StepExecutionError(text(details.stepId), storedErrorToError(original));
+}
+
+/** A fastroai error's fields kept as JSON (see storedNestedFailure); undefined when absent or not an object of plain values. */
+function detailsFromJson(json: unknown): Details | undefined {
+  if (typeof json !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const details: Details = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') details[key] = value;
+  }
+  return details;
 }
 
 /**
@@ -46,7 +65,8 @@ function nestedFailureOf(details: Details): StepExecutionError {
  * is an `Error` with the stored name and code.
  */
 export function storedErrorToError(stored: StoredError): Error {
-  if (stored.code === STEP_EXECUTION_CODE && stored.details !== undefined) return nestedFailureOf(stored.details);
+  // The nested form has its original's message (another StepExecutionError is decoded as any error is).
+  if (stored.code === STEP_EXECUTION_CODE && typeof stored.details?.originalMessage === 'string') return nestedFailureOf(stored.details);
   const rebuild = stored.code === undefined || stored.details === undefined ? undefined : REBUILD[stored.code];
   const error = rebuild === undefined ? new Error(stored.message) : rebuild(stored.details!, stored.message);
   if (rebuild !== undefined) {

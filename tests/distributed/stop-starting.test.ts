@@ -47,6 +47,7 @@ async function world() {
     added,
     /** The runner's own queue (to interleave with its calls). */
     runnerQueue: internals.queue,
+    runner,
     /** Hands step `stepId` of run r to the runner, with a stopStarting signal of its own. */
     start(stepId: string) {
       const stopStarting = new AbortController();
@@ -111,6 +112,27 @@ it('a job a worker took and finished between the look and the removal is not wit
     expect(outcome.output).toBe('b ran');
   } finally {
     await taker.close();
+    await dispose();
+  }
+});
+
+it('a reconciliation that finds the job of a step being taken back gone does not fail the step: it ends withdrawn', async () => {
+  const { queue, runner, runnerQueue, start, dispose } = await world();
+  try {
+    const step = start('d');
+    await waitUntil("d's job to wait in the queue", async () => (await queue.getJobState(step.jobId)) === 'waiting');
+    // A reconciliation round looks at the job's state right after the removal, before the step's record was read.
+    const internals = runner as unknown as { waiting: Map<string, unknown>; reconciler: { settleByJobState(waiting: unknown, state: string): Promise<void> } };
+    const remove = runnerQueue.remove.bind(runnerQueue);
+    runnerQueue.remove = async (jobId: string, options?: { removeChildren?: boolean }) => {
+      const removed = await remove(jobId, options);
+      const waiting = internals.waiting.get(jobId);
+      queueMicrotask(() => void internals.reconciler.settleByJobState(waiting, 'unknown'));
+      return removed;
+    };
+    step.stop();
+    expect((await within('the step to end', step.ended)).status).toBe('withdrawn');
+  } finally {
     await dispose();
   }
 });

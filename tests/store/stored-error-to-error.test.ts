@@ -50,4 +50,19 @@ describe('a stored fastroai error comes back as its class, with its fields and m
     expect(nested).toMatchObject({ stepId: 'innerStep', message: "Step 'innerStep' failed: inner broke" });
     expect((nested as StepExecutionError).originalError).toMatchObject({ name: 'TypeError', code: 'E_INNER', message: 'inner broke' });
   });
+
+  it("a nested failure keeps its original fastroai error's class and fields", () => {
+    const nested = storedErrorToError(JSON.parse(JSON.stringify(storedErrorOf(new StepExecutionError('innerStep', new StepTimeoutError('innerStep', 0.05, 2)), 'outer'))));
+    const original = (nested as StepExecutionError).originalError;
+    expect(original).toBeInstanceOf(StepTimeoutError);
+    expect(original).toMatchObject({ stepId: 'innerStep', timeoutSeconds: 0.05, attempt: 2 });
+  });
+
+  it("a step's own wrapper of a nested failure (it caught and wrapped it) comes back as it was stored: the nested failure's message, under the step's id", () => {
+    const wrapped = new StepExecutionError('outer', new StepExecutionError('innerStep', new Error('inner broke')));
+    const revived = storedErrorToError(JSON.parse(JSON.stringify(storedErrorOf(wrapped, 'outer'))));
+    expect(StepExecutionError.isInstance(revived)).toBe(false);
+    expect(revived).toMatchObject({ name: 'StepExecutionError', code: 'fastroai:step-execution', message: "Step 'innerStep' failed: inner broke" });
+    expect(new StepExecutionError('outer', revived).message).toBe(wrapped.message);
+  });
 });
