@@ -100,14 +100,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** After a failed attempt: retries it (after the backoff) when allowed, else reports the step failed. */
 export function retryOrFail(scope: StepRunScope, index: number, attempt: number, error: unknown, usage: StepUsage | undefined): void {
   const config = scope.configAt(index);
-  if (attempt > config.retries || scope.isAborted || !isRetryableAtStepLevel(error)) {
+  if (attempt > config.retries || scope.isAborted || scope.retriesStopped === true || !isRetryableAtStepLevel(error)) {
     scope.stepFailed(index, error, usage, attempt);
     return;
   }
   const delaySeconds = backoffSeconds(config.retryDelay, attempt);
   scope.attemptRetrying(index, attempt, error, delaySeconds);
   scope.waitBeforeRetry(delaySeconds * 1000).then((goOn) => {
-    if (goOn) runAttempt(scope, index, attempt + 1, usage);
+    if (goOn && scope.retriesStopped !== true) runAttempt(scope, index, attempt + 1, usage);
     else scope.stepFailed(index, error, usage, attempt);
   });
 }

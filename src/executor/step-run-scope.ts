@@ -11,6 +11,8 @@ import type { StepUsage } from '../usage/step-usage';
 export interface StepRunScope extends StepRunView {
   /** True once the run failed or was cancelled: no retry starts after that. */
   readonly isAborted: boolean;
+  /** True once a failure drains the run (a store, onError 'fail'): its running steps finish their attempt, and no retry starts. */
+  readonly retriesStopped?: boolean;
   stepAt(index: number): StepLike;
   configAt(index: number): StepConfig;
   /** Attempt `attempt` (2 and up: the run starts attempt 1 itself) began. */

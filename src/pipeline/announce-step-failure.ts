@@ -26,6 +26,8 @@ export interface FailingRun {
   drainedFailure: StepExecutionError | undefined;
   /** Nothing new starts from now on; running steps may finish (the scheduler stops, runners may take back tasks not started). */
   stopStarting(): void;
+  /** What the executor sees of the run: a drain stops its retries. */
+  readonly scope: { retriesStopped: boolean };
 }
 
 /** True while a failure ends the run: `onError: 'fail'`, no INCOMPLETE stop, no failure draining already. */
@@ -38,8 +40,9 @@ export function failureEndsRun(run: FailingRun): boolean {
  * failure to the scheduler; the run then launches what was admitted (`advance`). Under
  * `onError: 'continue'` (or after an INCOMPLETE stop) its dependents are skipped and the rest
  * goes on; under `'fail'` (with a store, not failing fast) nothing new starts, running steps
- * drain and are recorded, and the run rejects with this failure once they have. A sibling
- * failing while the run drains is recorded only: the run's error stays the first one.
+ * drain (their attempt ends, no retry starts) and are recorded, and the run rejects with this
+ * failure once they have. A sibling failing while the run drains is recorded and announced
+ * (`step.failed`); the run's error stays the first one.
  */
 export function announceStepFailure(run: FailingRun, index: number, error: StepExecutionError): void {
   const { graph, scheduler } = run;
@@ -47,11 +50,15 @@ export function announceStepFailure(run: FailingRun, index: number, error: StepE
   if (failureEndsRun(run)) {
     run.drainedFailure = error;
     run.stopStarting();
+    // Nothing new starts, a retry neither: a running step ends with its attempt (recorded; a resume runs it if it failed).
+    run.scope.retriesStopped = true;
     run.emit?.(stepFailedEvent(graph, index, error, run.table.usageOf(id)));
     scheduler.fail(index);
     return;
   }
   if (run.drainedFailure !== undefined) {
+    // Recorded and announced; the run's error stays the first failure.
+    run.emit?.(stepFailedEvent(graph, index, error, run.table.usageOf(id)));
     scheduler.fail(index);
     return;
   }

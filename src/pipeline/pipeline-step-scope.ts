@@ -52,6 +52,8 @@ export class PipelineStepScope implements StepRunScope {
   readonly cancelScope: CancelScope;
   /** Set when the run failed or was cancelled: no retry starts after that. */
   isAborted = false;
+  /** Set when a failure drains the run: running steps finish their attempt, no retry starts. */
+  retriesStopped = false;
   /** The `ctx.run` calls running now (each as a promise that resolves once it settled); made on the first call. */
   private calls: Set<Promise<void>> | undefined;
   /** The run's step instances, by index (set once the run resolved them). */

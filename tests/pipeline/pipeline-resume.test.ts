@@ -742,6 +742,38 @@ describe('durable runs: record and resume (MemoryRunStore)', () => {
     expect(runs).toEqual({ slow: 1, flaky: 2, join: 1 });
   });
 
+  it("under onError 'fail' with a store, a running sibling ends with its attempt: no retry starts while the run drains, and its failure is announced", async () => {
+    const store = new MemoryRunStore();
+    const agent = createMockAgent([{ output: 'x', costMicrocents: 100 }]);
+    let attempts = 0;
+    const pipeline = new Pipeline({
+      name: 'drain-no-retry',
+      store,
+      steps: {
+        first: step(async () => {
+          await sleep(5);
+          throw new Error('first failed');
+        }),
+        sibling: step({ retries: 3, retryDelay: 0.05 }, async (ctx: StepContext) => {
+          attempts++;
+          await ctx.run(agent, 'go');
+          await sleep(20);
+          throw new Error('sibling failed');
+        }),
+      },
+      outputStep: 'first',
+    });
+    const events: string[] = [];
+    const error = (await rejectionOf(
+      pipeline.execute({}, undefined, { runId: 'drain', onEvent: (event) => events.push('stepId' in event ? `${event.type}:${event.stepId}` : event.type) }),
+    )) as StepExecutionError;
+    expect(error.stepId).toBe('first');
+    expect(attempts).toBe(1);
+    expect(error.runUsage?.totalCostMicrocents).toBe(100);
+    expect(events).toEqual(['pipeline.started', 'step.started:first', 'step.started:sibling', 'step.failed:first', 'step.failed:sibling']);
+    expect((await store.getRun('drain'))!.steps.find((record) => record.stepId === 'sibling')).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
   it("with failFast, a failure aborts running siblings at once", async () => {
     const siblingAborted = deferred<unknown>();
     const pipeline = new Pipeline({
