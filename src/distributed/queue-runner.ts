@@ -95,6 +95,8 @@ export class QueueRunner implements StepRunner {
   private readonly jobs: StepJobAdder;
   private readonly records = new StepRecordReader();
   private readonly cancels = new AbortWatch<WaitingStep>((waiting, reason) => this.cancel(waiting, reason));
+  /** The runs that stop starting steps (StepTask.stopStarting): their waiting steps are taken back. */
+  private readonly stopsStarting = new AbortWatch<WaitingStep>((waiting) => void this.withdraw(waiting));
   private readonly reconciler: StepReconciler;
   /** The pushes of records this runner watches, by store (see watchPushes). */
   private readonly watches = new Map<RunStore, Promise<RecordWatch | undefined>>();
@@ -364,12 +366,12 @@ export class QueueRunner implements StepRunner {
   private listenForStopStarting(waiting: WaitingStep): void {
     const signal = waiting.task.stopStarting;
     if (signal === undefined) return;
-    const withdraw = () => void this.withdraw(waiting);
-    signal.addEventListener('abort', withdraw, { once: true });
+    // One listener per run's signal, not per step (see AbortWatch).
+    const unlistenStop = this.stopsStarting.watch(signal, waiting);
     const unlistenCancel = waiting.unlisten;
     waiting.unlisten = () => {
       unlistenCancel?.();
-      signal.removeEventListener('abort', withdraw);
+      unlistenStop();
     };
   }
 

@@ -53,7 +53,6 @@ export interface DurableRunOptions {
   before?: RunStateBefore;
 }
 
-
 /**
  * The durable side of one run, as the run sees it: builds each step's record from the step
  * table, writes it (group commit, see RunRecorder), restores a resumed run's records into the
