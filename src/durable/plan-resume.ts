@@ -1,4 +1,5 @@
 import { PipelineValidationError } from '../errors/pipeline-validation-error';
+import { dependentsClosure } from '../graph/dependents-closure';
 import { formatIdList } from '../graph/format-id-list';
 import type { StepGraph } from '../graph/step-graph';
 import type { StepRecord } from '../store/run-store';
@@ -14,7 +15,7 @@ export interface ResumePlan {
    * failure under `onError: 'continue'`) and is resumed without `rerun`: it runs nothing.
    */
   readonly failed?: readonly (StepRecord | undefined)[];
-  /** With `failed`, by step index: 1 for a transitive dependent of a failure restored there (skipped again, not run). */
+  /** With `failed`, by step index: 1 for a failure restored there and each of its transitive dependents (skipped again): none runs. */
   readonly skipped?: Uint8Array;
 }
 
@@ -51,19 +52,14 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
       writtenAt[index] = at;
     }
   });
-  const rerunClosure = new Uint8Array(size);
-  const stack: number[] = [];
-  for (const id of rerun) {
-    const index = graph.indexOf.get(id);
-    if (index === undefined) throw new PipelineValidationError(`rerun names unknown step '${id}'. Steps: ${formatIdList(graph.ids)}`);
-    stack.push(index);
-  }
-  while (stack.length > 0) {
-    const index = stack.pop()!;
-    if (rerunClosure[index] === 1) continue;
-    rerunClosure[index] = 1;
-    for (const dependent of graph.dependents[index]) stack.push(dependent);
-  }
+  const rerunClosure = dependentsClosure(
+    graph,
+    rerun.map((id) => {
+      const index = graph.indexOf.get(id);
+      if (index === undefined) throw new PipelineValidationError(`rerun names unknown step '${id}'. Steps: ${formatIdList(graph.ids)}`);
+      return index;
+    }),
+  );
   const restored: (StepRecord | undefined)[] = new Array(size);
   const generationOf = new Int32Array(size);
   let failed: (StepRecord | undefined)[] | undefined;
@@ -81,21 +77,6 @@ export function planResume(graph: StepGraph, records: readonly StepRecord[], rer
     generationOf[index] = keeps || keepsFailure ? record.generation : (record?.generation ?? 0) + 1;
   }
   if (failed === undefined) return { restored, generationOf };
-  return { restored, generationOf, failed, skipped: dependentsOf(graph, failed) };
-}
-
-/** 1 for each transitive dependent of the steps that have a record in `failed`. */
-function dependentsOf(graph: StepGraph, failed: readonly (StepRecord | undefined)[]): Uint8Array {
-  const dependents = new Uint8Array(graph.ids.length);
-  const stack: number[] = [];
-  failed.forEach((record, index) => {
-    if (record !== undefined) stack.push(...graph.dependents[index]);
-  });
-  while (stack.length > 0) {
-    const index = stack.pop()!;
-    if (dependents[index] === 1) continue;
-    dependents[index] = 1;
-    stack.push(...graph.dependents[index]);
-  }
-  return dependents;
+  const failedIndices = failed.flatMap((record, index) => (record === undefined ? [] : [index]));
+  return { restored, generationOf, failed, skipped: dependentsClosure(graph, failedIndices) };
 }
